@@ -1,0 +1,21 @@
+//! yizhan event backbone.
+//!
+//! One topic per producing service, key = aggregate id, CloudEvents 1.0 in
+//! Kafka binary mode. Producers write events into an outbox in the same
+//! transaction as the state change ([`outbox`]); a relay publishes them.
+//! Consumers apply each event exactly once through an inbox ([`consumer`]).
+//! With no brokers configured, an embedded mock cluster speaks the real Kafka
+//! protocol on loopback ([`broker`]).
+
+pub mod broker;
+pub mod consumer;
+pub mod contracts;
+pub mod envelope;
+pub mod kafka;
+pub mod migration;
+pub mod outbox;
+pub mod runtime;
+
+pub use contracts::Event;
+pub use envelope::Envelope;
+pub use yizhan_kit::telemetry::TRACEPARENT;

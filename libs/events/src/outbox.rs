@@ -1,0 +1,411 @@
+//! Transactional outbox: a state change and the event announcing it commit in
+//! one database transaction; a relay publishes committed rows to Kafka.
+//!
+//! Guarantees:
+//! - an event written in a rolled-back transaction never exists, so is never published;
+//! - a committed event is published at least once, in commit (`seq`) order per key;
+//!   a graceful stop finishes the batch in hand, so a restart republishes nothing;
+//!   only a hard crash between Kafka's ack and the `published_at` update
+//!   republishes, which consumers absorb through their inbox;
+//! - on PostgreSQL several replicas may run relays: each round takes a
+//!   transaction-scoped advisory lock, so one relay publishes at a time and
+//!   per-key order holds, and rows are claimed `FOR UPDATE SKIP LOCKED`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, Set,
+    Statement, TransactionTrait,
+};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::contracts::Event;
+use crate::envelope::Envelope;
+
+/// Advisory lock id taken by PostgreSQL relays ("yizhan outbox").
+const RELAY_LOCK_ID: i64 = 0x7969_7a68_616e_6f62;
+
+/// Writes `event` into the outbox inside the caller's transaction. It becomes
+/// visible to the relay only if that transaction commits.
+pub async fn enqueue<E: Event>(
+    txn: &impl ConnectionTrait,
+    source: &str,
+    event: &E,
+) -> Result<Envelope, DbErr> {
+    let envelope = Envelope::new(source, event, yizhan_kit::telemetry::current_traceparent());
+    enqueue_envelope(txn, E::TOPIC, &envelope).await?;
+    Ok(envelope)
+}
+
+/// Writes a prepared envelope to `topic` (used by `enqueue` and by tests).
+pub async fn enqueue_envelope(
+    txn: &impl ConnectionTrait,
+    topic: &str,
+    envelope: &Envelope,
+) -> Result<(), DbErr> {
+    entity::Entity::insert(entity::ActiveModel {
+        seq: sea_orm::NotSet,
+        event_id: Set(envelope.id.clone()),
+        topic: Set(topic.to_owned()),
+        partition_key: Set(envelope.subject.clone()),
+        ce_type: Set(envelope.event_type.clone()),
+        ce_source: Set(envelope.source.clone()),
+        ce_time: Set(envelope.time),
+        traceparent: Set(envelope.traceparent.clone()),
+        payload: Set(envelope.data.to_string()),
+        created_at: Set(Utc::now()),
+        published_at: Set(None),
+        attempts: Set(0),
+        last_error: Set(None),
+    })
+    .exec(txn)
+    .await
+    .map(|_| ())
+}
+
+/// Handle that wakes the relay right after a commit, so events leave within
+/// milliseconds instead of waiting for the next poll.
+#[derive(Clone, Default)]
+pub struct OutboxSignal(Arc<Notify>);
+
+impl OutboxSignal {
+    /// Call after committing a transaction that enqueued events.
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Relay settings.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Fallback poll when nothing wakes the relay.
+    pub poll_interval: Duration,
+    /// Rows per round.
+    pub batch_size: u64,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(500),
+            batch_size: 200,
+        }
+    }
+}
+
+/// Publishes committed outbox rows to Kafka until cancelled.
+pub struct Relay {
+    db: DatabaseConnection,
+    producer: FutureProducer,
+    signal: OutboxSignal,
+    config: RelayConfig,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct PendingRow {
+    seq: i64,
+    event_id: String,
+    topic: String,
+    partition_key: String,
+    ce_type: String,
+    ce_source: String,
+    ce_time: chrono::DateTime<Utc>,
+    traceparent: Option<String>,
+    payload: String,
+}
+
+impl Relay {
+    /// A relay over `db`'s outbox.
+    pub fn new(
+        db: DatabaseConnection,
+        producer: FutureProducer,
+        signal: OutboxSignal,
+        config: RelayConfig,
+    ) -> Self {
+        Self {
+            db,
+            producer,
+            signal,
+            config,
+        }
+    }
+
+    /// Runs until `cancel`; the batch in hand is always finished first.
+    /// Errors never end the loop: it backs off (up to 30 s) and retries forever.
+    pub async fn run(self, cancel: CancellationToken) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            if cancel.is_cancelled() {
+                break;
+            }
+            match self.round().await {
+                Ok(published) => {
+                    backoff = Duration::from_millis(100);
+                    if published as u64 >= self.config.batch_size {
+                        continue;
+                    }
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        _ = self.signal.0.notified() => {}
+                        _ = tokio::time::sleep(self.config.poll_interval) => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "outbox relay round failed");
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+        use rdkafka::producer::Producer;
+        let producer = self.producer.clone();
+        let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(10))).await;
+        tracing::debug!("outbox relay stopped");
+    }
+
+    /// One claim-publish-mark round; returns how many rows were published.
+    pub async fn round(&self) -> anyhow::Result<usize> {
+        match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                let txn = self.db.begin().await?;
+                let locked = txn
+                    .query_one_raw(Statement::from_sql_and_values(
+                        DbBackend::Postgres,
+                        "SELECT pg_try_advisory_xact_lock($1) AS locked",
+                        [RELAY_LOCK_ID.into()],
+                    ))
+                    .await?
+                    .map(|row| row.try_get::<bool>("", "locked"))
+                    .transpose()?
+                    .unwrap_or(false);
+                if !locked {
+                    // Another replica is publishing; its rows will be done by it.
+                    return Ok(0);
+                }
+                let rows = self.pending(&txn, " FOR UPDATE SKIP LOCKED").await?;
+                let published = self.publish(&rows).await;
+                self.mark(
+                    &txn,
+                    &rows[..published.ok],
+                    published.error.as_deref(),
+                    rows.get(published.ok),
+                )
+                .await?;
+                txn.commit().await?;
+                published.into_result()
+            }
+            _ => {
+                // SQLite: one process owns the file, so one relay; no
+                // transaction is held open while Kafka answers.
+                let rows = self.pending(&self.db, "").await?;
+                let published = self.publish(&rows).await;
+                self.mark(
+                    &self.db,
+                    &rows[..published.ok],
+                    published.error.as_deref(),
+                    rows.get(published.ok),
+                )
+                .await?;
+                published.into_result()
+            }
+        }
+    }
+
+    async fn pending(
+        &self,
+        db: &impl ConnectionTrait,
+        lock_clause: &str,
+    ) -> Result<Vec<PendingRow>, DbErr> {
+        let backend = db.get_database_backend();
+        let sql = format!(
+            "SELECT seq, event_id, topic, partition_key, ce_type, ce_source, ce_time, traceparent, payload \
+             FROM outbox_events WHERE published_at IS NULL ORDER BY seq LIMIT {}{lock_clause}",
+            self.config.batch_size
+        );
+        PendingRow::find_by_statement(Statement::from_string(backend, sql))
+            .all(db)
+            .await
+    }
+
+    /// Sends rows in order and waits for every ack. Returns how many leading
+    /// rows were acknowledged: a failure stops the prefix there, so a later
+    /// row of the same key is never marked ahead of an earlier one.
+    async fn publish(&self, rows: &[PendingRow]) -> Published {
+        let envelopes: Vec<Envelope> = rows
+            .iter()
+            .map(|row| Envelope {
+                id: row.event_id.clone(),
+                source: row.ce_source.clone(),
+                event_type: row.ce_type.clone(),
+                subject: row.partition_key.clone(),
+                time: row.ce_time,
+                traceparent: row.traceparent.clone(),
+                data: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null),
+            })
+            .collect();
+        let payloads: Vec<String> = rows.iter().map(|r| r.payload.clone()).collect();
+        let sends = rows
+            .iter()
+            .zip(&envelopes)
+            .zip(&payloads)
+            .map(|((row, envelope), payload)| {
+                self.producer.send(
+                    FutureRecord::to(&row.topic)
+                        .key(&row.partition_key)
+                        .payload(payload)
+                        .headers(envelope.headers()),
+                    Duration::from_secs(30),
+                )
+            });
+        let results = futures_util::future::join_all(sends).await;
+        let mut ok = 0;
+        for result in results {
+            match result {
+                Ok(_) => ok += 1,
+                Err((e, _)) => {
+                    return Published {
+                        ok,
+                        error: Some(e.to_string()),
+                    };
+                }
+            }
+        }
+        Published { ok, error: None }
+    }
+
+    async fn mark(
+        &self,
+        db: &impl ConnectionTrait,
+        done: &[PendingRow],
+        error: Option<&str>,
+        failed: Option<&PendingRow>,
+    ) -> Result<(), DbErr> {
+        let backend = db.get_database_backend();
+        if let (Some(first), Some(last)) = (done.first(), done.last()) {
+            // Rows are claimed as a contiguous `seq` prefix, but another
+            // transaction may commit a lower seq late; list ids explicitly.
+            let ids: Vec<String> = done.iter().map(|r| r.seq.to_string()).collect();
+            let sql = format!(
+                "UPDATE outbox_events SET published_at = {}, attempts = attempts + 1 \
+                 WHERE seq IN ({}) AND seq BETWEEN {} AND {}",
+                now_sql(backend),
+                ids.join(","),
+                first.seq,
+                last.seq
+            );
+            db.execute_raw(Statement::from_string(backend, sql)).await?;
+        }
+        if let (Some(error), Some(row)) = (error, failed) {
+            db.execute_raw(Statement::from_sql_and_values(
+                backend,
+                match backend {
+                    DbBackend::Postgres => {
+                        "UPDATE outbox_events SET attempts = attempts + 1, last_error = $1 WHERE seq = $2"
+                    }
+                    _ => "UPDATE outbox_events SET attempts = attempts + 1, last_error = ? WHERE seq = ?",
+                },
+                [error.into(), row.seq.into()],
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+struct Published {
+    ok: usize,
+    error: Option<String>,
+}
+
+impl Published {
+    fn into_result(self) -> anyhow::Result<usize> {
+        match self.error {
+            None => Ok(self.ok),
+            Some(e) => Err(anyhow::anyhow!("published {} then failed: {e}", self.ok)),
+        }
+    }
+}
+
+fn now_sql(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "now()",
+        // Same textual shape sea-orm writes for DateTimeUtc on SQLite.
+        _ => "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')",
+    }
+}
+
+/// Marks every retained published row unpublished again, so the relay
+/// re-sends it. Used when the embedded broker starts empty after a restart:
+/// events published to the previous broker may not have been consumed, and
+/// consumers dedupe, so re-sending is safe. Returns how many rows.
+pub async fn redrive_retained(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    let result = db
+        .execute_unprepared(
+            "UPDATE outbox_events SET published_at = NULL WHERE published_at IS NOT NULL",
+        )
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Unpublished rows (for readiness, metrics and tests).
+pub async fn pending_count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    entity::Entity::find()
+        .filter(entity::Column::PublishedAt.is_null())
+        .count(db)
+        .await
+}
+
+/// The `outbox_events` table.
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    /// One event waiting for (or done with) publication.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox_events")]
+    pub struct Model {
+        /// Commit order.
+        #[sea_orm(primary_key)]
+        pub seq: i64,
+        /// `ce_id`.
+        #[sea_orm(unique)]
+        pub event_id: String,
+        /// Kafka topic.
+        pub topic: String,
+        /// Kafka key and `ce_subject`.
+        pub partition_key: String,
+        /// `ce_type`.
+        pub ce_type: String,
+        /// `ce_source`.
+        pub ce_source: String,
+        /// `ce_time`.
+        pub ce_time: DateTimeUtc,
+        /// W3C trace context.
+        pub traceparent: Option<String>,
+        /// JSON payload.
+        #[sea_orm(column_type = "Text")]
+        pub payload: String,
+        /// Insert time.
+        pub created_at: DateTimeUtc,
+        /// Set once Kafka acknowledged it.
+        pub published_at: Option<DateTimeUtc>,
+        /// Publication attempts.
+        pub attempts: i32,
+        /// Last publication error.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub last_error: Option<String>,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,88 @@
+//! Database connection for `sqlite://` and `postgres://` URLs, and the few
+//! backend differences the rest of the code must know about.
+//!
+//! SQLite runs in WAL mode with a busy timeout so readers never block the
+//! writer and short write bursts queue instead of failing.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm_migration::MigratorTrait;
+
+/// Opens a pool for `url` and runs `M`'s migrations.
+pub async fn connect_and_migrate<M: MigratorTrait>(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = connect(url).await?;
+    M::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Opens a pool for `url`. For SQLite file URLs the parent directory is created.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    if let Some(path) = sqlite_file_path(url)
+        && let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(15))
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(15))
+                .foreign_keys(true)
+                .create_if_missing(true)
+        });
+    if url.starts_with("sqlite") {
+        // One writer at a time anyway; a small pool avoids lock convoys.
+        options.max_connections(8).min_connections(1);
+    } else {
+        options.max_connections(20).min_connections(1);
+    }
+    Database::connect(options).await
+}
+
+fn sqlite_file_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://")?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// True when the error is a unique-key violation, on either backend.
+/// Callers turn it into a 409 (duplicate) or an idempotent replay.
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// A cheap round trip used by `/readyz`.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.execute_unprepared("SELECT 1").await.map(|_| ())
+}
+
+/// Whether the connection is PostgreSQL (row locking with `SKIP LOCKED` exists).
+pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_sqlite_file_paths() {
+        assert_eq!(
+            sqlite_file_path("sqlite://data/a.db?mode=rwc"),
+            Some("data/a.db")
+        );
+        assert_eq!(sqlite_file_path("sqlite://:memory:"), None);
+        assert_eq!(sqlite_file_path("postgres://x@y/z"), None);
+    }
+}

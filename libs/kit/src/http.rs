@@ -1,0 +1,252 @@
+//! HTTP plumbing shared by every service: request ids and trace context,
+//! problem+json for every error actix itself produces (bad JSON, wrong content
+//! type, oversized bodies, unknown routes), and the listener/server handle.
+
+use std::net::TcpListener;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, ResponseError, web};
+use tracing::Instrument;
+
+use crate::problem::{PROBLEM_JSON, Problem};
+use crate::telemetry::{self, TRACEPARENT};
+
+/// Header carrying the request id, echoed on every response.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Middleware: a request span (child of an incoming `traceparent`), a request
+/// id, the trace context on the response, and problem+json for any error
+/// response that is not one already.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let span = tracing::info_span!(
+        "http.request",
+        http.method = %req.method(),
+        http.target = %req.path(),
+        request_id = %request_id,
+        http.status = tracing::field::Empty,
+    );
+    telemetry::set_parent_from_traceparent(
+        &span,
+        req.headers().get(TRACEPARENT).and_then(|v| v.to_str().ok()),
+    );
+    let response = next.call(req).instrument(span.clone()).await?;
+    let status = response.status();
+    span.record("http.status", status.as_u16());
+    if status.is_server_error()
+        && let Some(error) = response.response().error()
+    {
+        tracing::error!(parent: &span, error = %error, debug = ?error, "request failed");
+    }
+    let mut response =
+        if (status.is_client_error() || status.is_server_error()) && !is_problem(&response) {
+            let problem = problem_for_status(status);
+            let (req, _) = response.into_parts();
+            ServiceResponse::new(req, problem.error_response()).map_into_right_body()
+        } else {
+            response.map_into_left_body()
+        };
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert(HeaderName::from_static(REQUEST_ID), value);
+    }
+    let _entered = span.enter();
+    if let Some(traceparent) = telemetry::current_traceparent()
+        && let Ok(value) = HeaderValue::from_str(&traceparent)
+    {
+        headers.insert(HeaderName::from_static(TRACEPARENT), value);
+    }
+    drop(_entered);
+    Ok(response)
+}
+
+fn is_problem<B>(response: &ServiceResponse<B>) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON))
+}
+
+/// The problem for an error status actix produced without a body of ours.
+pub fn problem_for_status(status: StatusCode) -> Problem {
+    match status {
+        StatusCode::NOT_FOUND => Problem::not_found("请求的地址不存在，请检查路径"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            Problem::new(status, "method_not_allowed", "请求方法不被允许")
+                .with_detail("该地址不支持此 HTTP 方法")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => payload_too_large(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => unsupported_media_type(),
+        s if s.is_server_error() => Problem::internal(),
+        s => Problem::new(s, "bad_request", "请求无法处理")
+            .with_detail(s.canonical_reason().unwrap_or("请求无法处理")),
+    }
+}
+
+fn payload_too_large() -> Problem {
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "请求体过大",
+    )
+    .with_detail("请求体超过允许的大小")
+}
+
+fn unsupported_media_type() -> Problem {
+    Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "不支持的内容类型",
+    )
+    .with_detail("请求体须为 application/json")
+}
+
+/// JSON extractor settings: size limit and problem+json for every failure,
+/// naming the field serde could not read.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req: &HttpRequest| json_problem(err).into())
+}
+
+fn json_problem(err: JsonPayloadError) -> Problem {
+    match err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            payload_too_large()
+        }
+        JsonPayloadError::ContentType => unsupported_media_type(),
+        JsonPayloadError::Deserialize(e) => deserialize_problem(&e),
+        other => Problem::bad_request(
+            "body",
+            "unreadable_body",
+            format!("无法读取请求体：{other}"),
+        ),
+    }
+}
+
+/// Turns a serde_json error into a field problem. Syntax errors are 400 (the
+/// body is not JSON at all); shape errors are 422 naming the field.
+fn deserialize_problem(e: &serde_json::Error) -> Problem {
+    use serde_json::error::Category;
+    let text = e.to_string();
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => Problem::bad_request(
+            "body",
+            "malformed_json",
+            format!(
+                "请求体不是合法的 JSON（第 {} 行第 {} 列）",
+                e.line(),
+                e.column()
+            ),
+        ),
+        Category::Data => {
+            let field = field_from_serde_message(&text).unwrap_or_else(|| "body".to_owned());
+            let code = if text.starts_with("missing field") {
+                "required"
+            } else if text.starts_with("unknown field") {
+                "unknown_field"
+            } else {
+                "invalid_type"
+            };
+            let message = match code {
+                "required" => format!("缺少必填字段 {field}"),
+                "unknown_field" => format!("不认识的字段 {field}"),
+                _ => format!("字段取值或类型不正确：{}", strip_position(&text)),
+            };
+            Problem::field(field, code, message)
+        }
+    }
+}
+
+/// serde messages name fields in backticks: "missing field `name` at line 1".
+fn field_from_serde_message(text: &str) -> Option<String> {
+    if text.starts_with("missing field") || text.starts_with("unknown field") {
+        let start = text.find('`')? + 1;
+        let end = start + text[start..].find('`')?;
+        return Some(text[start..end].to_owned());
+    }
+    None
+}
+
+fn strip_position(text: &str) -> &str {
+    text.split(" at line ").next().unwrap_or(text)
+}
+
+/// Query-string extractor settings with problem+json errors.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        let text = match &err {
+            QueryPayloadError::Deserialize(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        let field = field_from_serde_message(&text).unwrap_or_else(|| "query".to_owned());
+        Problem::field(field, "invalid_query", format!("查询参数不正确：{text}")).into()
+    })
+}
+
+/// Path extractor settings with problem+json errors.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _req| {
+        let text = match &err {
+            PathError::Deserialize(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        Problem::new(StatusCode::NOT_FOUND, "not_found", "资源不存在")
+            .with_detail(format!("路径参数不正确：{text}"))
+            .into()
+    })
+}
+
+/// Default service: unknown routes answer 404 problem+json.
+pub async fn not_found() -> actix_web::HttpResponse {
+    Problem::not_found("请求的地址不存在，请检查路径").error_response()
+}
+
+/// Binds a listener; port 0 picks a free port (tests).
+pub fn bind(host: &str, port: u16) -> std::io::Result<TcpListener> {
+    let listener = TcpListener::bind((host, port))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_field_names_the_field() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Body {
+            name: String,
+        }
+        let err = serde_json::from_str::<Body>("{}").unwrap_err();
+        let p = deserialize_problem(&err);
+        assert_eq!(p.status, 422);
+        assert_eq!(p.errors[0].field, "name");
+        assert_eq!(p.errors[0].code, "required");
+    }
+
+    #[test]
+    fn syntax_error_is_400() {
+        let err = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+        let p = deserialize_problem(&err);
+        assert_eq!(p.status, 400);
+        assert_eq!(p.errors[0].code, "malformed_json");
+    }
+}

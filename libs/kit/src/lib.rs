@@ -1,0 +1,18 @@
+//! yizhan service kit: what every service needs and nothing domain-specific.
+//!
+//! Settings, database connection and migrations, telemetry, problem+json errors,
+//! health endpoints, idempotency keys and HTTP plumbing live here so that the
+//! four services differ only in their domain.
+
+pub mod db;
+pub mod health;
+pub mod http;
+pub mod idempotency;
+pub mod openapi;
+pub mod pagination;
+pub mod problem;
+pub mod settings;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use problem::{FieldError, Problem};

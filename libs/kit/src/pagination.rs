@@ -1,0 +1,146 @@
+//! Cursor pagination for every list endpoint: an opaque `cursor` naming the
+//! last row seen, and a `limit` between 1 and 100 (default 20). Offsets are
+//! never used: they skip or repeat rows when the list changes between pages.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::problem::Problem;
+
+/// Largest page.
+pub const MAX_LIMIT: u64 = 100;
+/// Page size when none is asked for.
+pub const DEFAULT_LIMIT: u64 = 20;
+
+/// `?cursor=&limit=` query parameters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Opaque cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Page size, 1-100 (default 20).
+    pub limit: Option<u64>,
+}
+
+impl PageQuery {
+    /// The validated page size.
+    pub fn limit(&self) -> Result<u64, Problem> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            Some(_) => Err(Problem::field(
+                "limit",
+                "out_of_range",
+                "limit 须在 1 到 100 之间",
+            )),
+        }
+    }
+
+    /// Decodes the cursor into the position type `P` the list uses.
+    pub fn position<P: DeserializeOwned>(&self) -> Result<Option<P>, Problem> {
+        let Some(cursor) = &self.cursor else {
+            return Ok(None);
+        };
+        let bad = || {
+            Problem::field(
+                "cursor",
+                "invalid_cursor",
+                "cursor 无效，请使用上一页返回的 next_cursor",
+            )
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+        serde_json::from_slice(&bytes).map(Some).map_err(|_| bad())
+    }
+}
+
+/// Encodes a position as an opaque cursor.
+pub fn encode_cursor<P: Serialize>(position: &P) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).unwrap_or_default())
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    /// The rows.
+    pub items: Vec<T>,
+    /// Cursor of the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> Page<T> {
+    /// Builds a page from up to `limit + 1` fetched rows: the extra row only
+    /// tells that another page exists.
+    pub fn from_rows<R, P: Serialize>(
+        mut rows: Vec<R>,
+        limit: u64,
+        position: impl Fn(&R) -> P,
+        map: impl Fn(R) -> T,
+    ) -> Self {
+        let more = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = if more {
+            rows.last().map(|r| encode_cursor(&position(r)))
+        } else {
+            None
+        };
+        Self {
+            items: rows.into_iter().map(map).collect(),
+            next_cursor,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_and_rejects_garbage() {
+        let q = PageQuery {
+            cursor: Some(encode_cursor(&(1, 42i64))),
+            limit: None,
+        };
+        assert_eq!(q.position::<(i32, i64)>().unwrap(), Some((1, 42)));
+        let bad = PageQuery {
+            cursor: Some("!!".into()),
+            limit: None,
+        };
+        assert_eq!(
+            bad.position::<(i32, i64)>().unwrap_err().errors[0].field,
+            "cursor"
+        );
+    }
+
+    #[test]
+    fn limit_bounds() {
+        assert_eq!(PageQuery::default().limit().unwrap(), 20);
+        assert!(
+            PageQuery {
+                cursor: None,
+                limit: Some(0)
+            }
+            .limit()
+            .is_err()
+        );
+        assert!(
+            PageQuery {
+                cursor: None,
+                limit: Some(101)
+            }
+            .limit()
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn page_has_next_cursor_only_when_more_rows_exist() {
+        let p: Page<i64> = Page::from_rows(vec![1i64, 2, 3], 2, |r| *r, |r| r);
+        assert_eq!(p.items, vec![1, 2]);
+        assert_eq!(p.next_cursor, Some(encode_cursor(&2)));
+        let last: Page<i64> = Page::from_rows(vec![1i64, 2], 2, |r| *r, |r| r);
+        assert!(last.next_cursor.is_none());
+    }
+}

@@ -1,0 +1,171 @@
+//! Document domain rules: which material types exist, which file kinds each
+//! accepts (judged by the bytes, never the extension), and how an uploaded
+//! file name is made safe to show and to store.
+
+/// A sniffed file kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// PDF document.
+    Pdf,
+    /// PNG image.
+    Png,
+    /// JPEG image.
+    Jpeg,
+    /// OFD (GB/T 33190 版式文档), a zip whose first entry is `OFD.xml`.
+    Ofd,
+}
+
+impl FileKind {
+    /// The content type served on download.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Pdf => "application/pdf",
+            Self::Png => "image/png",
+            Self::Jpeg => "image/jpeg",
+            Self::Ofd => "application/ofd",
+        }
+    }
+
+    /// Short name shown in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pdf => "PDF",
+            Self::Png => "PNG",
+            Self::Jpeg => "JPEG",
+            Self::Ofd => "OFD",
+        }
+    }
+
+    /// Recognises a kind from the first bytes of a file.
+    pub fn sniff(head: &[u8]) -> Option<Self> {
+        if head.starts_with(b"%PDF-") {
+            Some(Self::Pdf)
+        } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(Self::Png)
+        } else if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Self::Jpeg)
+        } else if head.starts_with(b"PK\x03\x04") && head.len() >= 37 && &head[30..37] == b"OFD.xml"
+        {
+            Some(Self::Ofd)
+        } else {
+            None
+        }
+    }
+}
+
+/// A kind of material (申请材料类型) and the file kinds it accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct MaterialType {
+    /// Stable code used in APIs.
+    pub code: &'static str,
+    /// Chinese name.
+    pub name: &'static str,
+    /// Accepted file kinds.
+    pub accepts: &'static [FileKind],
+}
+
+const DOCS: &[FileKind] = &[FileKind::Pdf, FileKind::Ofd];
+const DOCS_AND_IMAGES: &[FileKind] = &[FileKind::Pdf, FileKind::Ofd, FileKind::Png, FileKind::Jpeg];
+
+/// The material types this deployment knows.
+pub const MATERIAL_TYPES: &[MaterialType] = &[
+    MaterialType {
+        code: "business_licence_copy",
+        name: "营业执照副本",
+        accepts: DOCS_AND_IMAGES,
+    },
+    MaterialType {
+        code: "legal_rep_id_card",
+        name: "法定代表人身份证",
+        accepts: DOCS_AND_IMAGES,
+    },
+    MaterialType {
+        code: "premises_lease",
+        name: "经营场所租赁合同或产权证明",
+        accepts: DOCS,
+    },
+    MaterialType {
+        code: "floor_plan",
+        name: "经营场所平面布局图",
+        accepts: DOCS_AND_IMAGES,
+    },
+    MaterialType {
+        code: "health_certificates",
+        name: "从业人员健康证明",
+        accepts: DOCS_AND_IMAGES,
+    },
+    MaterialType {
+        code: "fire_safety_plan",
+        name: "消防安全制度及应急预案",
+        accepts: DOCS,
+    },
+    MaterialType {
+        code: "commitment_letter",
+        name: "告知承诺书",
+        accepts: DOCS,
+    },
+    MaterialType {
+        code: "site_photo",
+        name: "经营场所照片",
+        accepts: &[FileKind::Png, FileKind::Jpeg],
+    },
+];
+
+/// Looks a material type up by code.
+pub fn material_type(code: &str) -> Option<&'static MaterialType> {
+    MATERIAL_TYPES.iter().find(|t| t.code == code)
+}
+
+/// Makes an uploaded file name safe: the last path segment only (so
+/// `../../etc/passwd` becomes `passwd`), no control characters, no leading
+/// dots, at most 120 characters. Files are stored by content hash, so the
+/// name is only ever shown, never used as a path.
+pub fn sanitize_filename(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | '*' | '?' | ':'))
+        .collect();
+    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    let limited: String = trimmed.chars().take(120).collect();
+    if limited.is_empty() {
+        "未命名文件".to_owned()
+    } else {
+        limited
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traversal_names_keep_only_the_last_segment() {
+        assert_eq!(sanitize_filename("../../etc/passwd"), "passwd");
+        assert_eq!(sanitize_filename("..\\..\\windows\\win.ini"), "win.ini");
+        assert_eq!(sanitize_filename("../.."), "未命名文件");
+        assert_eq!(sanitize_filename(".hidden"), "hidden");
+        assert_eq!(sanitize_filename("营业执照.pdf"), "营业执照.pdf");
+        assert_eq!(sanitize_filename("a\u{0}b\r\n.pdf"), "ab.pdf");
+    }
+
+    #[test]
+    fn sniffs_by_bytes_not_names() {
+        assert_eq!(FileKind::sniff(b"%PDF-1.7\n"), Some(FileKind::Pdf));
+        assert_eq!(
+            FileKind::sniff(b"\x89PNG\r\n\x1a\n...."),
+            Some(FileKind::Png)
+        );
+        assert_eq!(FileKind::sniff(b"MZ\x90\x00 executable"), None);
+        let mut ofd = b"PK\x03\x04".to_vec();
+        ofd.extend_from_slice(&[0u8; 26]);
+        ofd.extend_from_slice(b"OFD.xml");
+        assert_eq!(FileKind::sniff(&ofd), Some(FileKind::Ofd));
+    }
+
+    #[test]
+    fn site_photos_refuse_pdfs() {
+        let t = material_type("site_photo").unwrap();
+        assert!(!t.accepts.contains(&FileKind::Pdf));
+    }
+}

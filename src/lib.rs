@@ -1,0 +1,364 @@
+//! The yizhan stack: wiring the four services to a broker, databases and an
+//! authenticator, in one process (`cargo run --release`) or one service per
+//! process (`yizhan serve <service>`). The CLI in `main.rs` and the
+//! cross-service tests in `tests/` both start services through here.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::Engine;
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+use yizhan_auth::{AuthConfig, AuthMode, Authenticator};
+use yizhan_events::broker::EmbeddedBroker;
+use yizhan_events::contracts::topics;
+use yizhan_events::outbox::RelayConfig;
+use yizhan_events::runtime::Backbone;
+use yizhan_kit::settings::CommonSettings;
+
+/// The services of the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Service {
+    /// 一业一证联办.
+    Licensing,
+    /// 工程建设项目审批.
+    Construction,
+    /// 材料与电子证照.
+    Document,
+    /// 消息通知.
+    Notification,
+}
+
+impl Service {
+    /// All services, in start order (producers before consumers).
+    pub const ALL: [Service; 4] = [
+        Service::Document,
+        Service::Licensing,
+        Service::Construction,
+        Service::Notification,
+    ];
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Licensing => "licensing",
+            Self::Construction => "construction",
+            Self::Document => "document",
+            Self::Notification => "notification",
+        }
+    }
+
+    /// Chinese name for the start-up banner.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Licensing => "一业一证联办",
+            Self::Construction => "工程建设项目审批",
+            Self::Document => "材料与电子证照",
+            Self::Notification => "消息通知",
+        }
+    }
+
+    /// The service's OpenAPI document.
+    pub fn openapi(self) -> utoipa::openapi::OpenApi {
+        match self {
+            Self::Licensing => yizhan_licensing::openapi(),
+            Self::Construction => yizhan_construction::openapi(),
+            Self::Document => yizhan_document::openapi(),
+            Self::Notification => yizhan_notification::openapi(),
+        }
+    }
+}
+
+/// Per-service settings sections.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ServiceSettings {
+    /// `[licensing]`.
+    pub licensing: yizhan_licensing::Settings,
+    /// `[construction]`.
+    pub construction: yizhan_construction::Settings,
+    /// `[document]`.
+    pub document: yizhan_document::Settings,
+    /// `[notification]`.
+    pub notification: yizhan_notification::Settings,
+}
+
+impl ServiceSettings {
+    /// The configured port of `service`.
+    pub fn port(&self, service: Service) -> u16 {
+        match service {
+            Service::Licensing => self.licensing.port,
+            Service::Construction => self.construction.port,
+            Service::Document => self.document.port,
+            Service::Notification => self.notification.port,
+        }
+    }
+}
+
+/// Everything configurable, loaded in layers (defaults, file, env).
+#[derive(Debug, Clone, Default)]
+pub struct StackSettings {
+    /// Shared settings.
+    pub common: CommonSettings,
+    /// Per-service settings.
+    pub services: ServiceSettings,
+}
+
+impl StackSettings {
+    /// Loads defaults, then `yizhan.toml` (or `YIZHAN_CONFIG`), then env.
+    pub fn load() -> anyhow::Result<Self> {
+        let mut common: CommonSettings = yizhan_kit::settings::load()?;
+        common.apply_well_known_env();
+        Ok(Self {
+            common,
+            services: yizhan_kit::settings::load()?,
+        })
+    }
+}
+
+/// File where `yizhan broker` records its address for `yizhan serve`.
+pub fn broker_address_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("broker.addr")
+}
+
+/// File holding the generated dev HS256 secret.
+pub fn dev_secret_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("dev-jwt-secret")
+}
+
+/// The HS256 secret of this deployment (configured, or generated under data/).
+pub fn hs256_secret(common: &CommonSettings) -> anyhow::Result<Vec<u8>> {
+    match &common.auth.hs256_secret {
+        Some(b64) => base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .context("auth.hs256_secret is not valid base64"),
+        None => Ok(yizhan_auth::load_or_create_dev_secret(&dev_secret_file(
+            &common.data_dir,
+        ))?),
+    }
+}
+
+/// The authenticator the settings describe.
+pub fn authenticator(common: &CommonSettings) -> anyhow::Result<Authenticator> {
+    let mode = match common.auth.mode.as_str() {
+        "hs256" => AuthMode::Hs256 {
+            secret: hs256_secret(common)?,
+        },
+        "jwks" => AuthMode::Jwks {
+            url: common
+                .auth
+                .jwks_url
+                .clone()
+                .context("auth.mode = jwks needs auth.jwks_url (YIZHAN_AUTH__JWKS_URL)")?,
+        },
+        other => anyhow::bail!("auth.mode must be hs256 or jwks, not {other}"),
+    };
+    Ok(Authenticator::new(AuthConfig::new(
+        common.auth.issuer.clone(),
+        common.auth.audience.clone(),
+        mode,
+    )))
+}
+
+/// The broker a process talks to.
+pub enum Broker {
+    /// Kafka given by `KAFKA_BROKERS`.
+    External(String),
+    /// An embedded mock cluster owned by this process.
+    Owned(EmbeddedBroker),
+    /// An embedded mock cluster run by `yizhan broker` (address file).
+    Shared(String),
+}
+
+impl Broker {
+    /// Bootstrap servers.
+    pub fn bootstrap(&self) -> &str {
+        match self {
+            Self::External(b) | Self::Shared(b) => b,
+            Self::Owned(b) => b.bootstrap_servers(),
+        }
+    }
+
+    /// Whether it is a mock cluster that forgets everything when it stops.
+    pub fn is_embedded(&self) -> bool {
+        !matches!(self, Self::External(_))
+    }
+}
+
+/// A service built and bound, ready to run.
+pub enum Built {
+    /// 一业一证联办.
+    Licensing(yizhan_licensing::Application),
+    /// 工程建设项目审批.
+    Construction(yizhan_construction::Application),
+    /// 材料与电子证照.
+    Document(yizhan_document::Application),
+    /// 消息通知.
+    Notification(yizhan_notification::Application),
+}
+
+impl Built {
+    /// Bound port.
+    pub fn port(&self) -> u16 {
+        match self {
+            Self::Licensing(a) => a.port(),
+            Self::Construction(a) => a.port(),
+            Self::Document(a) => a.port(),
+            Self::Notification(a) => a.port(),
+        }
+    }
+
+    fn db(&self) -> &sea_orm::DatabaseConnection {
+        match self {
+            Self::Licensing(a) => a.db(),
+            Self::Construction(a) => a.db(),
+            Self::Document(a) => a.db(),
+            Self::Notification(a) => a.db(),
+        }
+    }
+
+    /// Runs until `cancel`.
+    pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
+        match self {
+            Self::Licensing(a) => a.run(cancel).await,
+            Self::Construction(a) => a.run(cancel).await,
+            Self::Document(a) => a.run(cancel).await,
+            Self::Notification(a) => a.run(cancel).await,
+        }
+    }
+}
+
+/// Builds one service against `broker`. On an embedded broker, every
+/// retained outbox event is re-driven: the broker may have lost them.
+pub async fn build_service(
+    service: Service,
+    settings: &StackSettings,
+    broker: &Broker,
+    auth: Authenticator,
+) -> anyhow::Result<Built> {
+    let relay = RelayConfig {
+        poll_interval: Duration::from_millis(settings.common.outbox.poll_interval_ms),
+        batch_size: settings.common.outbox.batch_size,
+    };
+    let backbone = Backbone::connect(broker.bootstrap(), service.name(), relay)?;
+    let common = &settings.common;
+    let s = &settings.services;
+    let built = match service {
+        Service::Licensing => Built::Licensing(
+            yizhan_licensing::Application::build(common, &s.licensing, backbone, auth).await?,
+        ),
+        Service::Construction => Built::Construction(
+            yizhan_construction::Application::build(common, &s.construction, backbone, auth)
+                .await?,
+        ),
+        Service::Document => Built::Document(
+            yizhan_document::Application::build(common, &s.document, backbone, auth).await?,
+        ),
+        Service::Notification => Built::Notification(
+            yizhan_notification::Application::build(common, &s.notification, backbone, auth)
+                .await?,
+        ),
+    };
+    if broker.is_embedded() {
+        let redriven = yizhan_events::outbox::redrive_retained(built.db()).await?;
+        if redriven > 0 {
+            tracing::info!(
+                service = service.name(),
+                redriven,
+                "re-driving retained events to the embedded broker"
+            );
+        }
+    }
+    Ok(built)
+}
+
+/// Creates the service and dead-letter topics on a real Kafka cluster.
+pub async fn ensure_topics(bootstrap: &str) -> anyhow::Result<()> {
+    let kafka = yizhan_events::kafka::KafkaConfig {
+        brokers: bootstrap.to_owned(),
+        client_id: "yizhan-admin".into(),
+    };
+    kafka.ensure_topics(&topics::ALL, 6).await?;
+    let dead: Vec<String> = Service::ALL
+        .iter()
+        .map(|s| topics::dead_letter(s.name()))
+        .collect();
+    let dead: Vec<&str> = dead.iter().map(String::as_str).collect();
+    kafka.ensure_topics(&dead, 1).await
+}
+
+/// A running set of services in this process.
+pub struct Stack {
+    /// (service, bound port).
+    pub ports: Vec<(Service, u16)>,
+    /// The broker (kept alive while the stack runs).
+    pub broker: Broker,
+    tasks: tokio::task::JoinSet<anyhow::Result<()>>,
+}
+
+impl Stack {
+    /// Starts `services` with `settings`. Without configured brokers an
+    /// embedded broker is started and owned by the stack.
+    pub async fn start(
+        services: &[Service],
+        settings: &StackSettings,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let broker = match &settings.common.kafka.brokers {
+            Some(b) => {
+                ensure_topics(b).await?;
+                Broker::External(b.clone())
+            }
+            None => Broker::Owned(EmbeddedBroker::start(&[])?),
+        };
+        Self::start_with(services, settings, broker, cancel).await
+    }
+
+    /// Starts `services` against a given broker.
+    pub async fn start_with(
+        services: &[Service],
+        settings: &StackSettings,
+        broker: Broker,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let auth = authenticator(&settings.common)?;
+        let mut ports = Vec::new();
+        let mut tasks = tokio::task::JoinSet::new();
+        for &service in services {
+            let built = build_service(service, settings, &broker, auth.clone())
+                .await
+                .with_context(|| format!("starting {}", service.name()))?;
+            ports.push((service, built.port()));
+            tasks.spawn(built.run(cancel.clone()));
+        }
+        Ok(Self {
+            ports,
+            broker,
+            tasks,
+        })
+    }
+
+    /// Port of `service`, if it runs here.
+    pub fn port(&self, service: Service) -> Option<u16> {
+        self.ports
+            .iter()
+            .find(|(s, _)| *s == service)
+            .map(|(_, p)| *p)
+    }
+
+    /// Waits for every service to stop; the first failure cancels nothing
+    /// by itself, so callers cancel the token on errors they see.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let mut first_error = None;
+        while let Some(result) = self.tasks.join_next().await {
+            let outcome = result.map_err(anyhow::Error::from).and_then(|r| r);
+            if let Err(e) = outcome {
+                tracing::error!(error = %format!("{e:#}"), "service stopped with an error");
+                first_error.get_or_insert(e);
+            }
+        }
+        drop(self.broker);
+        first_error.map_or(Ok(()), Err)
+    }
+}

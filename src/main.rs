@@ -1,0 +1,222 @@
+//! `yizhan`: the one binary. With no arguments it runs the whole stack in one
+//! process (embedded broker, SQLite under data/); `serve <service>` runs one
+//! service; `broker` runs the embedded broker alone; `token` mints dev
+//! tokens; `openapi` writes or checks the committed OpenAPI documents.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use yizhan::{Broker, Service, Stack, StackSettings};
+use yizhan_auth::{Role, TokenRequest};
+use yizhan_events::broker::EmbeddedBroker;
+
+#[derive(Parser)]
+#[command(name = "yizhan", version, about = "一站 — 政务一站式审批平台")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every service in this process (the default).
+    All,
+    /// Run one service against KAFKA_BROKERS (or a `yizhan broker` on this machine).
+    Serve {
+        /// Which service.
+        service: Service,
+    },
+    /// Run the embedded Kafka broker alone, for several `serve` processes.
+    Broker,
+    /// Mint a development token (HS256 with this deployment's dev secret).
+    Token {
+        /// Role(s): applicant, agent, window_clerk, dept_reviewer, admin, partner.
+        #[arg(long = "role", required = true, value_delimiter = ',')]
+        roles: Vec<String>,
+        /// Subject (user id).
+        #[arg(long, default_value = "dev-user")]
+        sub: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Applicant's enterprise USCC.
+        #[arg(long)]
+        uscc: Option<String>,
+        /// Agent: an enterprise that authorised them (repeatable).
+        #[arg(long = "enterprise")]
+        enterprises: Vec<String>,
+        /// Reviewer's department code.
+        #[arg(long)]
+        dept: Option<String>,
+        /// Partner scope (repeatable).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 8 * 3600)]
+        ttl: i64,
+    },
+    /// Write each service's OpenAPI JSON to a directory, or check it matches.
+    Openapi {
+        /// Directory of the committed documents.
+        #[arg(long, default_value = "openapi")]
+        dir: PathBuf,
+        /// Fail if the committed documents differ from the code.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = StackSettings::load()?;
+    match cli.command.unwrap_or(Command::All) {
+        Command::All => run_all(settings).await,
+        Command::Serve { service } => serve(service, settings).await,
+        Command::Broker => broker(settings).await,
+        Command::Token {
+            roles,
+            sub,
+            name,
+            uscc,
+            enterprises,
+            dept,
+            scopes,
+            ttl,
+        } => {
+            let roles = roles
+                .iter()
+                .map(|r| serde_json::from_value::<Role>(serde_json::Value::String(r.clone())))
+                .collect::<Result<Vec<_>, _>>()
+                .context("unknown role: use applicant, agent, window_clerk, dept_reviewer, admin or partner")?;
+            let secret = yizhan::hs256_secret(&settings.common)?;
+            let request = TokenRequest {
+                sub,
+                name,
+                roles,
+                uscc,
+                enterprises,
+                dept,
+                scopes,
+                ttl_secs: ttl,
+            };
+            println!(
+                "{}",
+                yizhan_auth::mint_hs256(
+                    &secret,
+                    &settings.common.auth.issuer,
+                    &settings.common.auth.audience,
+                    &request
+                )
+            );
+            Ok(())
+        }
+        Command::Openapi { dir, check } => openapi(&dir, check),
+    }
+}
+
+async fn run_all(settings: StackSettings) -> anyhow::Result<()> {
+    let _telemetry = yizhan_kit::telemetry::init("yizhan", &settings.common.log)?;
+    let cancel = yizhan_kit::shutdown::on_signal();
+    let stack = Stack::start(&Service::ALL, &settings, cancel.clone()).await?;
+    print_banner(&settings, &stack);
+    stack.wait().await
+}
+
+async fn serve(service: Service, settings: StackSettings) -> anyhow::Result<()> {
+    let _telemetry = yizhan_kit::telemetry::init(service.name(), &settings.common.log)?;
+    let cancel = yizhan_kit::shutdown::on_signal();
+    let broker = match &settings.common.kafka.brokers {
+        Some(b) => {
+            yizhan::ensure_topics(b).await?;
+            Broker::External(b.clone())
+        }
+        None => {
+            let file = yizhan::broker_address_file(&settings.common.data_dir);
+            let addr = std::fs::read_to_string(&file).with_context(|| {
+                format!(
+                    "no broker: set KAFKA_BROKERS, or start `yizhan broker` first (it writes {})",
+                    file.display()
+                )
+            })?;
+            Broker::Shared(addr.trim().to_owned())
+        }
+    };
+    let stack = Stack::start_with(&[service], &settings, broker, cancel).await?;
+    tracing::info!(
+        service = service.name(),
+        port = stack.port(service),
+        "service started"
+    );
+    stack.wait().await
+}
+
+async fn broker(settings: StackSettings) -> anyhow::Result<()> {
+    let _telemetry = yizhan_kit::telemetry::init("yizhan-broker", &settings.common.log)?;
+    let cancel = yizhan_kit::shutdown::on_signal();
+    let broker = EmbeddedBroker::start(&[])?;
+    let file = yizhan::broker_address_file(&settings.common.data_dir);
+    std::fs::create_dir_all(&settings.common.data_dir)?;
+    std::fs::write(&file, broker.bootstrap_servers())?;
+    println!(
+        "embedded Kafka broker at {} (recorded in {})",
+        broker.bootstrap_servers(),
+        file.display()
+    );
+    println!(
+        "it keeps nothing on disk: restart the services after restarting it (they re-drive their outboxes)"
+    );
+    cancel.cancelled().await;
+    let _ = std::fs::remove_file(&file);
+    Ok(())
+}
+
+fn openapi(dir: &std::path::Path, check: bool) -> anyhow::Result<()> {
+    let mut drifted = Vec::new();
+    for service in Service::ALL {
+        let json = yizhan_kit::openapi::to_json(&service.openapi());
+        let path = dir.join(format!("{}.json", service.name()));
+        if check {
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            if committed != json {
+                drifted.push(path.display().to_string());
+            }
+        } else {
+            std::fs::create_dir_all(dir)?;
+            std::fs::write(&path, json)?;
+            println!("wrote {}", path.display());
+        }
+    }
+    if !drifted.is_empty() {
+        anyhow::bail!(
+            "OpenAPI drift: {} differ from the code; run `cargo run -- openapi` and commit",
+            drifted.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn print_banner(settings: &StackSettings, stack: &Stack) {
+    let host = &settings.common.http.host;
+    println!();
+    println!(
+        "一站 yizhan 已启动（单进程模式：内嵌 Kafka {}，SQLite 位于 {}/）",
+        stack.broker.bootstrap(),
+        settings.common.data_dir.display()
+    );
+    for (service, port) in &stack.ports {
+        println!(
+            "  {:<13} {:<10} http://{host}:{port}/swagger-ui/   (健康检查 /healthz /readyz)",
+            service.name(),
+            service.title()
+        );
+    }
+    println!();
+    println!("签发开发令牌（示例）：");
+    println!(
+        "  cargo run --release -- token --role applicant --sub applicant-1 --uscc 91350100M000100Y43"
+    );
+    println!("  cargo run --release -- token --role window_clerk --sub clerk-1");
+    println!("按 Ctrl-C 停止。");
+}
