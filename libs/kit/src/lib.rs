@@ -14,5 +14,7 @@ pub mod problem;
 pub mod settings;
 pub mod shutdown;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use problem::{FieldError, Problem};
