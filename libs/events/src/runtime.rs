@@ -105,10 +105,10 @@ where
     let (_, api) = App::new()
         .into_utoipa_app()
         .openapi(base)
+        .service(yizhan_auth::routes::me)
         .configure(configure)
         .service(yizhan_kit::health::healthz)
         .service(yizhan_kit::health::readyz)
-        .service(yizhan_auth::routes::me)
         .split_for_parts();
     api
 }
@@ -144,10 +144,11 @@ where
             .app_data(readiness.clone())
             .app_data(auth.clone())
             .into_utoipa_app()
+            // Before the service's `/api/v1` scope, which would shadow it.
+            .service(yizhan_auth::routes::me)
             .configure(configure.clone())
             .service(yizhan_kit::health::healthz)
             .service(yizhan_kit::health::readyz)
-            .service(yizhan_auth::routes::me)
             .into_app()
             .service(yizhan_kit::openapi::swagger_ui(api.clone()))
             .default_service(web::to(yizhan_kit::http::not_found))

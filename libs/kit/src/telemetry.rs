@@ -74,18 +74,22 @@ pub fn init(service: &str, settings: &LogSettings) -> anyhow::Result<TelemetryGu
     Ok(TelemetryGuard { provider })
 }
 
-/// Test logging: silent unless `TEST_LOG` is set, so failures stay readable.
+/// Test telemetry: spans carry trace context exactly as in production (so
+/// propagation is tested), logs are silent unless `TEST_LOG` is set.
 pub fn init_for_tests() {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    if std::env::var_os("TEST_LOG").is_some() {
-        let filter =
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter()));
-        let _ = tracing_subscriber::registry()
-            .with(filter)
-            .with(tracing_subscriber::fmt::layer().with_test_writer())
-            .with(tracing_opentelemetry::layer())
-            .try_init();
-    }
+    let provider = SdkTracerProvider::builder().build();
+    let tracer = provider.tracer("yizhan-test");
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter()));
+    let fmt_layer = std::env::var_os("TEST_LOG")
+        .is_some()
+        .then(|| tracing_subscriber::fmt::layer().with_test_writer());
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt_layer)
+        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .try_init();
 }
 
 fn default_filter() -> &'static str {

@@ -141,6 +141,7 @@ struct ReceivedFile {
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "无权为该企业上传", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "文件超过大小上限", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "请求不是 multipart/form-data", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "字段校验未通过（逐项列出）", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -329,12 +330,25 @@ fn to_material(m: &material::Model) -> Material {
 }
 
 fn multipart_problem(e: actix_multipart::MultipartError) -> Error {
-    Problem::bad_request(
-        "body",
-        "invalid_multipart",
-        format!("无法读取 multipart 表单：{e}"),
-    )
-    .into()
+    use actix_multipart::MultipartError as M;
+    match e {
+        M::ContentTypeMissing
+        | M::ContentTypeParse
+        | M::ContentTypeIncompatible
+        | M::BoundaryMissing => Problem::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "不支持的内容类型",
+        )
+        .with_detail("上传须使用 multipart/form-data 表单")
+        .into(),
+        other => Problem::bad_request(
+            "body",
+            "invalid_multipart",
+            format!("无法读取 multipart 表单：{other}"),
+        )
+        .into(),
+    }
 }
 
 async fn read_text(mut field: Field, name: &str) -> Result<String, Error> {

@@ -206,6 +206,17 @@ pub async fn find_material(
     material::Entity::find_by_id(id.to_owned()).one(db).await
 }
 
+/// Materials by id (any enterprise; the caller filters).
+pub async fn find_materials(
+    db: &impl ConnectionTrait,
+    ids: &[String],
+) -> Result<Vec<material::Model>, DbErr> {
+    material::Entity::find()
+        .filter(material::Column::Id.is_in(ids.iter().cloned()))
+        .all(db)
+        .await
+}
+
 /// Materials of an enterprise, newest first.
 pub async fn enterprise_materials(
     db: &impl ConnectionTrait,

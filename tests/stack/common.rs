@@ -1,0 +1,205 @@
+//! `TestStack`: start services, mint tokens, call them.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use tokio_util::sync::CancellationToken;
+use yizhan::{Service, Stack, StackSettings};
+use yizhan_auth::{Role, TokenRequest};
+use yizhan_kit::testing::{Backend, TestDatabase};
+
+/// A valid USCC (checked against python-stdnum in the types crate).
+pub const ENTERPRISE_A: &str = "91350100M000100Y43";
+/// Another valid USCC.
+pub const ENTERPRISE_B: &str = "91110000600037341L";
+
+pub const ISSUER: &str = "yizhan-test";
+pub const AUDIENCE: &str = "yizhan";
+
+/// Upload cap used by tests (1 MiB), so the cap is cheap to exceed.
+pub const TEST_UPLOAD_CAP: u64 = 1024 * 1024;
+
+pub struct TestStack {
+    pub secret: Vec<u8>,
+    pub client: reqwest::Client,
+    ports: Vec<(Service, u16)>,
+    cancel: CancellationToken,
+    waiter: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _databases: Vec<TestDatabase>,
+    pub data_dir: tempfile::TempDir,
+}
+
+impl TestStack {
+    pub async fn start(services: &[Service], backend: Backend) -> Self {
+        yizhan_kit::telemetry::init_for_tests();
+        let data_dir = tempfile::tempdir().unwrap();
+        let secret: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
+        let mut settings = StackSettings::default();
+        settings.common.data_dir = data_dir.path().to_path_buf();
+        settings.common.auth.issuer = ISSUER.into();
+        settings.common.auth.audience = AUDIENCE.into();
+        settings.common.auth.hs256_secret =
+            Some(base64::engine::general_purpose::STANDARD.encode(&secret));
+        settings.common.outbox.poll_interval_ms = 100;
+        settings.common.http.shutdown_timeout_secs = 1;
+        let mut databases = Vec::new();
+        let s = &mut settings.services;
+        s.licensing.port = 0;
+        s.construction.port = 0;
+        s.document.port = 0;
+        s.notification.port = 0;
+        s.document.max_upload_bytes = TEST_UPLOAD_CAP;
+        for service in services {
+            let db = backend.fresh_database(service.name()).await;
+            let url = Some(db.url.clone());
+            match service {
+                Service::Licensing => s.licensing.database_url = url,
+                Service::Construction => s.construction.database_url = url,
+                Service::Document => s.document.database_url = url,
+                Service::Notification => s.notification.database_url = url,
+            }
+            databases.push(db);
+        }
+        let cancel = CancellationToken::new();
+        let stack = Stack::start(services, &settings, cancel.clone())
+            .await
+            .expect("stack starts");
+        let ports = stack.ports.clone();
+        let waiter = tokio::spawn(stack.wait());
+        Self {
+            secret,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            ports,
+            cancel,
+            waiter: Some(waiter),
+            _databases: databases,
+            data_dir,
+        }
+    }
+
+    pub fn url(&self, service: Service, path: &str) -> String {
+        let port = self
+            .ports
+            .iter()
+            .find(|(s, _)| *s == service)
+            .expect("service running")
+            .1;
+        format!("http://127.0.0.1:{port}{path}")
+    }
+
+    pub fn token(&self, req: TokenRequest) -> String {
+        yizhan_auth::mint_hs256(&self.secret, ISSUER, AUDIENCE, &req)
+    }
+
+    pub fn applicant(&self, sub: &str, uscc: &str) -> String {
+        self.token(TokenRequest {
+            sub: sub.into(),
+            name: Some("测试申请人".into()),
+            roles: vec![Role::Applicant],
+            uscc: Some(uscc.into()),
+            ttl_secs: 600,
+            ..Default::default()
+        })
+    }
+
+    pub fn staff(&self, sub: &str, role: Role) -> String {
+        self.token(TokenRequest {
+            sub: sub.into(),
+            roles: vec![role],
+            ttl_secs: 600,
+            ..Default::default()
+        })
+    }
+
+    /// Stops the services gracefully and waits for them.
+    pub async fn stop(mut self) {
+        self.cancel.cancel();
+        if let Some(waiter) = self.waiter.take() {
+            waiter.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for TestStack {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// Polls `check` until it yields `Some`, or fails the test after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Asserts a problem+json answer with `status` and `code`; returns the body.
+pub async fn expect_problem(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    let got = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = response.text().await.unwrap();
+    assert_eq!(got, status, "status; body: {body}");
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "content type {content_type}; body: {body}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["code"], code, "code; body: {body}");
+    assert_eq!(json["status"], status);
+    assert!(json["title"].as_str().is_some_and(|t| !t.is_empty()));
+    json
+}
+
+/// A minimal valid PDF-looking file of `len` bytes.
+pub fn pdf_bytes(len: usize, salt: &str) -> Vec<u8> {
+    let mut bytes = format!("%PDF-1.7\n% {salt}\n").into_bytes();
+    bytes.resize(len.max(bytes.len()), b' ');
+    bytes
+}
+
+/// Uploads a file as `material_type` with the given token.
+pub async fn upload(
+    stack: &TestStack,
+    token: &str,
+    material_type: &str,
+    filename: &str,
+    bytes: Vec<u8>,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new().text("material_type", material_type.to_owned());
+    for (k, v) in extra {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    form = form.part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()),
+    );
+    stack
+        .client
+        .post(stack.url(Service::Document, "/api/v1/materials"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}

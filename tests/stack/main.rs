@@ -1,0 +1,11 @@
+//! The stack as its users see it: services started in-process on random
+//! ports against the embedded broker and a fresh database per service
+//! (SQLite, and PostgreSQL when `YIZHAN_TEST_DATABASE_URL` is set), driven
+//! over real HTTP.
+
+mod common;
+
+mod auth;
+mod documents;
+mod errors;
+mod slice;

@@ -1,0 +1,202 @@
+//! The cross-service slice: an upload to document becomes a message in the
+//! uploader's inbox at notification, through Kafka.
+
+use std::time::Duration;
+
+use yizhan::Service;
+use yizhan_kit::testing::Backend;
+
+use crate::common::*;
+
+async fn upload_reaches_the_uploaders_inbox_and_nobody_elses(backend: Backend) {
+    let stack = TestStack::start(&Service::ALL, backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let bob = stack.applicant("bob", ENTERPRISE_B);
+
+    let response = upload(
+        &stack,
+        &alice,
+        "business_licence_copy",
+        "营业执照.pdf",
+        pdf_bytes(2048, "slice"),
+        &[],
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let material: serde_json::Value = response.json().await.unwrap();
+    let material_id = material["id"].as_str().unwrap().to_owned();
+    assert_eq!(material["enterprise_uscc"], ENTERPRISE_A);
+    assert_eq!(material["size_bytes"], 2048);
+    assert_eq!(material["sha256"].as_str().unwrap().len(), 64);
+
+    let inbox_url = stack.url(Service::Notification, "/api/v1/inbox/messages");
+    let page: serde_json::Value =
+        eventually("the inbox message", Duration::from_secs(60), || async {
+            let page: serde_json::Value = stack
+                .client
+                .get(&inbox_url)
+                .bearer_auth(&alice)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            (page["items"].as_array().unwrap().len() == 1).then_some(page)
+        })
+        .await;
+    let message = &page["items"][0];
+    assert_eq!(message["title"], "材料已上传");
+    assert!(message["body"].as_str().unwrap().contains("营业执照.pdf"));
+    assert_eq!(message["link"], format!("/api/v1/materials/{material_id}"));
+    assert_eq!(message["read"], false);
+
+    // Another enterprise's applicant sees nothing, and cannot mark it read.
+    let other: serde_json::Value = stack
+        .client
+        .get(&inbox_url)
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(other["items"].as_array().unwrap().len(), 0);
+    let message_id = message["id"].as_str().unwrap();
+    let read_url = stack.url(
+        Service::Notification,
+        &format!("/api/v1/inbox/messages/{message_id}/read"),
+    );
+    let refused = stack
+        .client
+        .post(&read_url)
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(refused, 404, "not_found").await;
+
+    let count_url = stack.url(Service::Notification, "/api/v1/inbox/unread-count");
+    let unread: serde_json::Value = stack
+        .client
+        .get(&count_url)
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unread["unread"], 1);
+    let marked = stack
+        .client
+        .post(&read_url)
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(marked.status(), 204);
+    let unread: serde_json::Value = stack
+        .client
+        .get(&count_url)
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unread["unread"], 0);
+    stack.stop().await;
+}
+
+async fn inbox_pages_with_cursor_unread_first(backend: Backend) {
+    let stack = TestStack::start(&[Service::Document, Service::Notification], backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    for i in 0..5 {
+        let r = upload(
+            &stack,
+            &alice,
+            "floor_plan",
+            &format!("plan-{i}.pdf"),
+            pdf_bytes(100, &i.to_string()),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status(), 201);
+    }
+    let url = stack.url(Service::Notification, "/api/v1/inbox/messages");
+    let first: serde_json::Value = eventually("five messages", Duration::from_secs(60), || async {
+        let p: serde_json::Value = stack
+            .client
+            .get(format!("{url}?limit=10"))
+            .bearer_auth(&alice)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (p["items"].as_array().unwrap().len() == 5).then_some(p)
+    })
+    .await;
+    // Read the newest one: it must move behind the unread ones.
+    let newest = first["items"][0]["id"].as_str().unwrap().to_owned();
+    let r = stack
+        .client
+        .post(stack.url(
+            Service::Notification,
+            &format!("/api/v1/inbox/messages/{newest}/read"),
+        ))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page_url = match &cursor {
+            Some(c) => format!("{url}?limit=2&cursor={c}"),
+            None => format!("{url}?limit=2"),
+        };
+        let page: serde_json::Value = stack
+            .client
+            .get(page_url)
+            .bearer_auth(&alice)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for item in page["items"].as_array().unwrap() {
+            seen.push((
+                item["id"].as_str().unwrap().to_owned(),
+                item["read"].as_bool().unwrap(),
+            ));
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        5,
+        "every message exactly once across pages: {seen:?}"
+    );
+    assert_eq!(
+        seen.last().unwrap(),
+        &(newest, true),
+        "read message comes last"
+    );
+    assert!(seen[..4].iter().all(|(_, read)| !read));
+    stack.stop().await;
+}
+
+yizhan_kit::backend_tests!(
+    upload_reaches_the_uploaders_inbox_and_nobody_elses,
+    inbox_pages_with_cursor_unread_first,
+);
