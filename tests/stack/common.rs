@@ -20,12 +20,14 @@ pub const AUDIENCE: &str = "yizhan";
 pub const TEST_UPLOAD_CAP: u64 = 1024 * 1024;
 
 pub struct TestStack {
+    settings: StackSettings,
+    backend: Backend,
     pub secret: Vec<u8>,
     pub client: reqwest::Client,
     ports: Vec<(Service, u16)>,
     cancel: CancellationToken,
     waiter: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _databases: Vec<TestDatabase>,
+    databases: Vec<(Service, TestDatabase)>,
     pub data_dir: tempfile::TempDir,
 }
 
@@ -38,46 +40,61 @@ impl TestStack {
         settings.common.data_dir = data_dir.path().to_path_buf();
         settings.common.auth.issuer = ISSUER.into();
         settings.common.auth.audience = AUDIENCE.into();
-        settings.common.auth.hs256_secret =
-            Some(base64::engine::general_purpose::STANDARD.encode(&secret));
+        settings.common.auth.hs256_secret = Some(base64::engine::general_purpose::STANDARD.encode(&secret));
         settings.common.outbox.poll_interval_ms = 100;
         settings.common.http.shutdown_timeout_secs = 1;
-        let mut databases = Vec::new();
         let s = &mut settings.services;
         s.licensing.port = 0;
         s.construction.port = 0;
         s.document.port = 0;
         s.notification.port = 0;
         s.document.max_upload_bytes = TEST_UPLOAD_CAP;
-        for service in services {
-            let db = backend.fresh_database(service.name()).await;
-            let url = Some(db.url.clone());
-            match service {
-                Service::Licensing => s.licensing.database_url = url,
-                Service::Construction => s.construction.database_url = url,
-                Service::Document => s.document.database_url = url,
-                Service::Notification => s.notification.database_url = url,
-            }
-            databases.push(db);
-        }
-        let cancel = CancellationToken::new();
-        let stack = Stack::start(services, &settings, cancel.clone())
-            .await
-            .expect("stack starts");
-        let ports = stack.ports.clone();
-        let waiter = tokio::spawn(stack.wait());
-        Self {
+        let mut stack = Self {
+            settings,
+            backend,
             secret,
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
-            ports,
-            cancel,
-            waiter: Some(waiter),
-            _databases: databases,
+            client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            ports: Vec::new(),
+            cancel: CancellationToken::new(),
+            waiter: None,
+            databases: Vec::new(),
             data_dir,
+        };
+        stack.launch(services).await;
+        stack
+    }
+
+    /// Starts `services` (with a new embedded broker), giving each service
+    /// the database it had before or a fresh one.
+    async fn launch(&mut self, services: &[Service]) {
+        for service in services {
+            if !self.databases.iter().any(|(s, _)| s == service) {
+                let db = self.backend.fresh_database(service.name()).await;
+                let url = Some(db.url.clone());
+                let s = &mut self.settings.services;
+                match service {
+                    Service::Licensing => s.licensing.database_url = url,
+                    Service::Construction => s.construction.database_url = url,
+                    Service::Document => s.document.database_url = url,
+                    Service::Notification => s.notification.database_url = url,
+                }
+                self.databases.push((*service, db));
+            }
         }
+        self.cancel = CancellationToken::new();
+        let stack = Stack::start(services, &self.settings, self.cancel.clone()).await.expect("stack starts");
+        self.ports = stack.ports.clone();
+        self.waiter = Some(tokio::spawn(stack.wait()));
+    }
+
+    /// Stops everything (the embedded broker too, losing its contents) and
+    /// starts `services` again on the same databases and data directory.
+    pub async fn restart(&mut self, services: &[Service]) {
+        self.cancel.cancel();
+        if let Some(waiter) = self.waiter.take() {
+            waiter.await.unwrap().unwrap();
+        }
+        self.launch(services).await;
     }
 
     pub fn url(&self, service: Service, path: &str) -> String {

@@ -42,7 +42,6 @@ mod dev_secret;
 mod error;
 mod extract;
 pub mod jwks;
-mod openapi;
 mod role;
 pub mod routes;
 
@@ -52,5 +51,4 @@ pub use config::{AuthConfig, AuthMode, DEFAULT_LEEWAY_SECS};
 pub use dev_secret::{DEV_SECRET_LEN, load_or_create_dev_secret};
 pub use error::AuthError;
 pub use extract::{OptionalPrincipal, bearer_token};
-pub use openapi::{BEARER_SCHEME, BearerSecurity};
 pub use role::Role;

@@ -9,6 +9,8 @@ use yizhan_kit::Problem;
 use crate::Principal;
 
 /// The caller's identity as this service verified it.
+///
+/// 调用方：任何持有有效令牌的调用者，仅返回自身身份。
 #[utoipa::path(
     tag = "auth",
     responses(

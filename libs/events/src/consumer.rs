@@ -117,6 +117,10 @@ impl<D: Dispatcher> EventConsumer<D> {
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
+            // An empty fetch waits at most this long before asking again. The
+            // embedded broker holds fetches for the full wait even when data
+            // arrives, so the default 500 ms would become event latency.
+            .set("fetch.wait.max.ms", "50")
             .create()?;
         let topics: Vec<&str> = self.config.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;

@@ -14,6 +14,7 @@ pub mod envelope;
 pub mod kafka;
 pub mod migration;
 pub mod outbox;
+pub mod probe;
 pub mod runtime;
 
 pub use contracts::Event;

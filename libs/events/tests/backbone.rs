@@ -13,80 +13,19 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Headers;
 use rdkafka::producer::FutureRecord;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, Statement, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, Statement, TransactionTrait,
 };
-use sea_orm_migration::prelude::*;
 use tokio_util::sync::CancellationToken;
 use yizhan_events::Envelope;
 use yizhan_events::broker::EmbeddedBroker;
-use yizhan_events::consumer::{ConsumerConfig, Dispatcher, EventConsumer, Outcome};
+use yizhan_events::consumer::{ConsumerConfig, EventConsumer, Outcome};
 use yizhan_events::contracts::{Event, ProbeRecorded};
 use yizhan_events::outbox::{self, RelayConfig};
+use yizhan_events::probe::{Migrator, ProbeHandler};
 use yizhan_events::runtime::Backbone;
 use yizhan_kit::testing::{Backend, TestDatabase};
 
 const SOURCE: &str = "/yizhan/test";
-
-struct Migrator;
-
-#[async_trait::async_trait]
-impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        let mut all = yizhan_events::migration::backbone_migrations();
-        all.push(Box::new(CreateEffects));
-        all
-    }
-}
-
-struct CreateEffects;
-
-impl MigrationName for CreateEffects {
-    fn name(&self) -> &str {
-        "m9000_probe_effects"
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for CreateEffects {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        use sea_orm_migration::schema::*;
-        manager
-            .create_table(
-                Table::create()
-                    .table("probe_effects")
-                    .col(big_pk_auto("id"))
-                    .col(string("key"))
-                    .col(big_integer("seq"))
-                    .to_owned(),
-            )
-            .await
-    }
-}
-
-/// Test dispatcher: records (key, seq) in applied order; fails on poison.
-struct ProbeHandler;
-
-#[async_trait::async_trait]
-impl Dispatcher for ProbeHandler {
-    async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
-        let probe: ProbeRecorded = event.decode()?;
-        if probe.poison {
-            anyhow::bail!("poison probe {} refused by handler", probe.seq);
-        }
-        let backend = txn.get_database_backend();
-        let sql = match backend {
-            sea_orm::DbBackend::Postgres => "INSERT INTO probe_effects (key, seq) VALUES ($1, $2)",
-            _ => "INSERT INTO probe_effects (key, seq) VALUES (?, ?)",
-        };
-        txn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [probe.key.into(), (probe.seq as i64).into()],
-        ))
-        .await?;
-        Ok(())
-    }
-}
 
 struct Harness {
     db: DatabaseConnection,
@@ -292,13 +231,13 @@ async fn redelivered_event_is_applied_once(backend: Backend) {
     let envelope = Envelope::new(SOURCE, &probe("dup", 1), None);
     // Directly: the second application is recognised as a duplicate.
     assert_eq!(
-        yizhan_events::consumer::apply(&h.db, &ProbeHandler, &envelope)
+        yizhan_events::consumer::apply(&h.db, &ProbeHandler::default(), &envelope)
             .await
             .unwrap(),
         Outcome::Applied
     );
     assert_eq!(
-        yizhan_events::consumer::apply(&h.db, &ProbeHandler, &envelope)
+        yizhan_events::consumer::apply(&h.db, &ProbeHandler::default(), &envelope)
             .await
             .unwrap(),
         Outcome::Duplicate
@@ -326,7 +265,7 @@ async fn redelivered_event_is_applied_once(backend: Backend) {
         h.db.clone(),
         h.backbone.kafka.clone(),
         ConsumerConfig::new("dedupe-test", &[ProbeRecorded::TOPIC]),
-        Arc::new(ProbeHandler),
+        Arc::new(ProbeHandler::default()),
     )
     .unwrap();
     let task = tokio::spawn(consumer.run(cancel.clone()));
@@ -362,7 +301,7 @@ async fn poison_goes_to_dead_letter_without_blocking_its_partition(backend: Back
         h.db.clone(),
         h.backbone.kafka.clone(),
         config,
-        Arc::new(ProbeHandler),
+        Arc::new(ProbeHandler::default()),
     )
     .unwrap();
     let task = tokio::spawn(consumer.run(cancel.clone()));
@@ -408,7 +347,7 @@ async fn order_per_key_holds_under_load(backend: Backend) {
         h.db.clone(),
         h.backbone.kafka.clone(),
         ConsumerConfig::new("order-test", &[ProbeRecorded::TOPIC]),
-        Arc::new(ProbeHandler),
+        Arc::new(ProbeHandler::default()),
     )
     .unwrap();
     let task = tokio::spawn(consumer.run(cancel.clone()));

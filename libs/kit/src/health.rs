@@ -68,6 +68,8 @@ pub struct CheckResult {
 }
 
 /// Liveness: the process answers HTTP.
+///
+/// 调用方：任何人（无需登录），供探针使用。
 #[utoipa::path(
     tag = "health",
     responses((status = 200, description = "进程存活", body = HealthStatus)),
@@ -82,6 +84,8 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: database and broker reachable.
+///
+/// 调用方：任何人（无需登录），供探针使用。
 #[utoipa::path(
     tag = "health",
     responses(

@@ -74,6 +74,8 @@ pub struct UnreadCount {
 }
 
 /// The caller's messages, unread first, newest first.
+///
+/// 调用方：任何已登录用户，仅能查看本人消息及本企业（申请人）或授权企业（帮办代办员）的消息。
 #[utoipa::path(
     tag = "inbox",
     params(PageQuery, ListFilter),
@@ -100,6 +102,8 @@ pub async fn list(
 }
 
 /// How many unread messages the caller has.
+///
+/// 调用方：任何已登录用户，仅统计本人可见的消息。
 #[utoipa::path(
     tag = "inbox",
     responses(
@@ -118,6 +122,8 @@ pub async fn unread(
 }
 
 /// Marks one of the caller's messages read (idempotent).
+///
+/// 调用方：任何已登录用户，仅限本人可见的消息；他人消息答复 404。
 #[utoipa::path(
     tag = "inbox",
     params(("id" = String, Path, description = "消息编号")),
