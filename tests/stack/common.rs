@@ -40,7 +40,8 @@ impl TestStack {
         settings.common.data_dir = data_dir.path().to_path_buf();
         settings.common.auth.issuer = ISSUER.into();
         settings.common.auth.audience = AUDIENCE.into();
-        settings.common.auth.hs256_secret = Some(base64::engine::general_purpose::STANDARD.encode(&secret));
+        settings.common.auth.hs256_secret =
+            Some(base64::engine::general_purpose::STANDARD.encode(&secret));
         settings.common.outbox.poll_interval_ms = 100;
         settings.common.http.shutdown_timeout_secs = 1;
         let s = &mut settings.services;
@@ -53,7 +54,10 @@ impl TestStack {
             settings,
             backend,
             secret,
-            client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
             ports: Vec::new(),
             cancel: CancellationToken::new(),
             waiter: None,
@@ -82,7 +86,9 @@ impl TestStack {
             }
         }
         self.cancel = CancellationToken::new();
-        let stack = Stack::start(services, &self.settings, self.cancel.clone()).await.expect("stack starts");
+        let stack = Stack::start(services, &self.settings, self.cancel.clone())
+            .await
+            .expect("stack starts");
         self.ports = stack.ports.clone();
         self.waiter = Some(tokio::spawn(stack.wait()));
     }

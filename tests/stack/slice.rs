@@ -204,37 +204,91 @@ async fn events_survive_a_restart_of_the_embedded_stack(backend: Backend) {
     // Notification is not running: the event is published but nobody consumes it.
     let mut stack = TestStack::start(&[Service::Document], backend).await;
     let alice = stack.applicant("alice", ENTERPRISE_A);
-    let r = upload(&stack, &alice, "floor_plan", "before-restart.pdf", pdf_bytes(100, "1"), &[]).await;
+    let r = upload(
+        &stack,
+        &alice,
+        "floor_plan",
+        "before-restart.pdf",
+        pdf_bytes(100, "1"),
+        &[],
+    )
+    .await;
     assert_eq!(r.status(), 201);
-    stack.restart(&[Service::Document, Service::Notification]).await;
+    stack
+        .restart(&[Service::Document, Service::Notification])
+        .await;
     let inbox_url = stack.url(Service::Notification, "/api/v1/inbox/messages");
-    eventually("the pre-restart event in the inbox", Duration::from_secs(60), || async {
-        let page: serde_json::Value =
-            stack.client.get(&inbox_url).bearer_auth(&alice).send().await.unwrap().json().await.unwrap();
-        (page["items"].as_array().unwrap().len() == 1).then_some(())
-    })
+    eventually(
+        "the pre-restart event in the inbox",
+        Duration::from_secs(60),
+        || async {
+            let page: serde_json::Value = stack
+                .client
+                .get(&inbox_url)
+                .bearer_auth(&alice)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            (page["items"].as_array().unwrap().len() == 1).then_some(())
+        },
+    )
     .await;
     // A second restart re-drives the same event again; it is not applied twice.
-    let r = upload(&stack, &alice, "floor_plan", "after-restart.pdf", pdf_bytes(100, "2"), &[]).await;
+    let r = upload(
+        &stack,
+        &alice,
+        "floor_plan",
+        "after-restart.pdf",
+        pdf_bytes(100, "2"),
+        &[],
+    )
+    .await;
     assert_eq!(r.status(), 201);
-    stack.restart(&[Service::Document, Service::Notification]).await;
-    let r = upload(&stack, &alice, "floor_plan", "marker.pdf", pdf_bytes(100, "3"), &[]).await;
+    stack
+        .restart(&[Service::Document, Service::Notification])
+        .await;
+    let r = upload(
+        &stack,
+        &alice,
+        "floor_plan",
+        "marker.pdf",
+        pdf_bytes(100, "3"),
+        &[],
+    )
+    .await;
     assert_eq!(r.status(), 201);
     let inbox_url = stack.url(Service::Notification, "/api/v1/inbox/messages");
-    let page: serde_json::Value = eventually("the marker message", Duration::from_secs(60), || async {
-        let page: serde_json::Value =
-            stack.client.get(format!("{inbox_url}?limit=50")).bearer_auth(&alice).send().await.unwrap().json().await.unwrap();
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["body"].as_str().unwrap().contains("marker.pdf"))
-            .then_some(page)
-    })
-    .await;
+    let page: serde_json::Value =
+        eventually("the marker message", Duration::from_secs(60), || async {
+            let page: serde_json::Value = stack
+                .client
+                .get(format!("{inbox_url}?limit=50"))
+                .bearer_auth(&alice)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["body"].as_str().unwrap().contains("marker.pdf"))
+                .then_some(page)
+        })
+        .await;
     // The marker came after the re-driven events on the same consumer, so
     // any duplicate would already be visible.
-    let bodies: Vec<&str> = page["items"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+    let bodies: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
     assert_eq!(bodies.len(), 3, "each event applied once: {bodies:?}");
     stack.stop().await;
 }

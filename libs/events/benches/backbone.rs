@@ -34,10 +34,21 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args { events: 10_000, producers: 4, per_txn: 1, keys: 64, rate: 0, postgres: false };
+    let mut a = Args {
+        events: 10_000,
+        producers: 4,
+        per_txn: 1,
+        keys: 64,
+        rate: 0,
+        postgres: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut value = || it.next().and_then(|v| v.parse().ok()).expect("flag needs a number");
+        let mut value = || {
+            it.next()
+                .and_then(|v| v.parse().ok())
+                .expect("flag needs a number")
+        };
         match flag.as_str() {
             "--events" => a.events = value(),
             "--producers" => a.producers = value(),
@@ -70,12 +81,17 @@ async fn main() {
     };
     let label = if a.postgres { "PostgreSQL" } else { "SQLite" };
     let database = backend.fresh_database("bench").await;
-    let db = yizhan_kit::db::connect_and_migrate::<Migrator>(&database.url).await.unwrap();
+    let db = yizhan_kit::db::connect_and_migrate::<Migrator>(&database.url)
+        .await
+        .unwrap();
     let broker = EmbeddedBroker::start(&[ProbeRecorded::TOPIC]).unwrap();
     let backbone = Backbone::connect(
         broker.bootstrap_servers(),
         "bench",
-        RelayConfig { poll_interval: Duration::from_millis(100), batch_size: 500 },
+        RelayConfig {
+            poll_interval: Duration::from_millis(100),
+            batch_size: 500,
+        },
     )
     .unwrap();
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(a.events as usize)));
@@ -85,7 +101,9 @@ async fn main() {
         db.clone(),
         backbone.kafka.clone(),
         ConsumerConfig::new("bench", &[ProbeRecorded::TOPIC]),
-        Arc::new(ProbeHandler { latencies: Some(latencies.clone()) }),
+        Arc::new(ProbeHandler {
+            latencies: Some(latencies.clone()),
+        }),
     )
     .unwrap();
     let consumer = tokio::spawn(consumer.run(cancel.clone()));
@@ -93,7 +111,18 @@ async fn main() {
     // Warm up: one event through, so the consumer group has joined before timing.
     {
         let txn = db.begin().await.unwrap();
-        outbox::enqueue(&txn, "/bench", &ProbeRecorded { key: "warmup".into(), seq: 0, sent_at_micros: chrono::Utc::now().timestamp_micros(), poison: false }).await.unwrap();
+        outbox::enqueue(
+            &txn,
+            "/bench",
+            &ProbeRecorded {
+                key: "warmup".into(),
+                seq: 0,
+                sent_at_micros: chrono::Utc::now().timestamp_micros(),
+                poison: false,
+            },
+        )
+        .await
+        .unwrap();
         txn.commit().await.unwrap();
         backbone.signal.wake();
         while count(&db).await < 1 {
@@ -152,10 +181,25 @@ async fn main() {
     let mut l = latencies.lock().unwrap().clone();
     l.sort_unstable();
     let n = total - 1;
-    let offered = if a.rate > 0 { format!("{} events/s offered", a.rate) } else { "unpaced".to_owned() };
-    println!("backbone benchmark on {label}: {n} events, {} producers, {} per transaction, {} keys, {offered}", a.producers, a.per_txn, a.keys);
-    println!("  committed in     {:>8.2} s  ({:.0} events/s into the outbox)", produced_in.as_secs_f64(), n as f64 / produced_in.as_secs_f64());
-    println!("  end to end in    {:>8.2} s  ({:.0} events/s outbox -> Kafka -> inbox)", elapsed.as_secs_f64(), n as f64 / elapsed.as_secs_f64());
+    let offered = if a.rate > 0 {
+        format!("{} events/s offered", a.rate)
+    } else {
+        "unpaced".to_owned()
+    };
+    println!(
+        "backbone benchmark on {label}: {n} events, {} producers, {} per transaction, {} keys, {offered}",
+        a.producers, a.per_txn, a.keys
+    );
+    println!(
+        "  committed in     {:>8.2} s  ({:.0} events/s into the outbox)",
+        produced_in.as_secs_f64(),
+        n as f64 / produced_in.as_secs_f64()
+    );
+    println!(
+        "  end to end in    {:>8.2} s  ({:.0} events/s outbox -> Kafka -> inbox)",
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64()
+    );
     println!(
         "  commit -> effect  p50 {:.1} ms  p90 {:.1} ms  p99 {:.1} ms  max {:.1} ms",
         percentile(&l, 0.50),
@@ -168,7 +212,10 @@ async fn main() {
 
 async fn count(db: &sea_orm::DatabaseConnection) -> i64 {
     let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) FROM probe_effects".to_owned()))
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) FROM probe_effects".to_owned(),
+        ))
         .await
         .unwrap()
         .unwrap();

@@ -12,9 +12,7 @@ use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Headers;
 use rdkafka::producer::FutureRecord;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
 use tokio_util::sync::CancellationToken;
 use yizhan_events::Envelope;
 use yizhan_events::broker::EmbeddedBroker;
