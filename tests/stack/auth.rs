@@ -91,26 +91,18 @@ async fn bad_tokens_are_refused_with_401_on_every_service(backend: Backend) {
         }
         // And the valid token passes, with its claims.
         let me: serde_json::Value = stack
-            .client
-            .get(stack.url(service, "/api/v1/me"))
-            .bearer_auth(&valid)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .get_json(stack.url(service, "/api/v1/me"), &valid)
+            .await;
         assert_eq!(me["sub"], "mallory");
         assert_eq!(me["uscc"], ENTERPRISE_A);
     }
     // Protected data endpoints refuse too, not just /me.
     let inbox = stack
-        .client
-        .get(stack.url(Service::Notification, "/api/v1/inbox/messages"))
-        .bearer_auth(&expired)
-        .send()
-        .await
-        .unwrap();
+        .get(
+            stack.url(Service::Notification, "/api/v1/inbox/messages"),
+            &expired,
+        )
+        .await;
     expect_problem(inbox, 401, "unauthorized").await;
     let upload_refused = upload(
         &stack,
@@ -156,14 +148,7 @@ async fn wrong_roles_get_403(backend: Backend) {
             ..request(vec![Role::Partner])
         }),
     ] {
-        let r = stack
-            .client
-            .post(&check_url)
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let r = stack.post_json(&check_url, &token, &body).await;
         expect_problem(r, 403, "forbidden").await;
     }
     // The allowed callers pass.
@@ -175,14 +160,7 @@ async fn wrong_roles_get_403(backend: Backend) {
             ..request(vec![Role::Partner])
         }),
     ] {
-        let r = stack
-            .client
-            .post(&check_url)
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let r = stack.post_json(&check_url, &token, &body).await;
         assert_eq!(r.status(), 200);
     }
     stack.stop().await;

@@ -137,6 +137,47 @@ impl TestStack {
         })
     }
 
+    /// GET with a bearer token.
+    pub async fn get(&self, url: impl reqwest::IntoUrl, token: &str) -> reqwest::Response {
+        self.client
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GET with a bearer token, answer as JSON.
+    pub async fn get_json(&self, url: impl reqwest::IntoUrl, token: &str) -> serde_json::Value {
+        self.get(url, token).await.json().await.unwrap()
+    }
+
+    /// POST without a body, with a bearer token.
+    pub async fn post(&self, url: impl reqwest::IntoUrl, token: &str) -> reqwest::Response {
+        self.client
+            .post(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POST a JSON body with a bearer token.
+    pub async fn post_json(
+        &self,
+        url: impl reqwest::IntoUrl,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(url)
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Stops the services gracefully and waits for them.
     pub async fn stop(mut self) {
         self.cancel.cancel();

@@ -119,15 +119,14 @@ async fn uploads_enforce_cap_type_and_names(backend: Backend) {
 
     // Download streams the same bytes with type and a safe disposition.
     let r = stack
-        .client
-        .get(stack.url(
-            Service::Document,
-            &format!("/api/v1/materials/{}/content", m["id"].as_str().unwrap()),
-        ))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap();
+        .get(
+            stack.url(
+                Service::Document,
+                &format!("/api/v1/materials/{}/content", m["id"].as_str().unwrap()),
+            ),
+            &alice,
+        )
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/pdf");
     let disposition = r.headers()["content-disposition"]
@@ -183,18 +182,14 @@ async fn identical_content_is_stored_once_and_versions_count_up(backend: Backend
 
     // The archive shows the current version of each type, flagging expiry.
     let archive: serde_json::Value = stack
-        .client
-        .get(stack.url(
-            Service::Document,
-            &format!("/api/v1/enterprises/{ENTERPRISE_A}/materials"),
-        ))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(
+            stack.url(
+                Service::Document,
+                &format!("/api/v1/enterprises/{ENTERPRISE_A}/materials"),
+            ),
+            &alice,
+        )
+        .await;
     assert_eq!(archive["current"].as_array().unwrap().len(), 1);
     assert_eq!(archive["current"][0]["id"], second["id"]);
     assert_eq!(archive["expired_count"], 1);
@@ -214,14 +209,7 @@ async fn identical_content_is_stored_once_and_versions_count_up(backend: Backend
     .await
     .unwrap();
     let clerk = stack.staff("clerk", Role::WindowClerk);
-    let result: serde_json::Value = stack
-        .client
-        .post(stack.url(Service::Document, "/api/v1/materials/check"))
-        .bearer_auth(&clerk)
-        .json(&serde_json::json!({"enterprise_uscc": ENTERPRISE_A, "material_ids": [first["id"], second["id"], bobs["id"], "missing"]}))
-        .send()
-        .await
-        .unwrap()
+    let result: serde_json::Value = stack.post_json(stack.url(Service::Document, "/api/v1/materials/check"), &clerk, &serde_json::json!({"enterprise_uscc": ENTERPRISE_A, "material_ids": [first["id"], second["id"], bobs["id"], "missing"]})).await
         .json()
         .await
         .unwrap();
@@ -268,13 +256,7 @@ async fn other_enterprises_are_refused(backend: Backend) {
         format!("/api/v1/materials/{id}/content"),
         format!("/api/v1/enterprises/{ENTERPRISE_A}/materials"),
     ] {
-        let r = stack
-            .client
-            .get(stack.url(Service::Document, &path))
-            .bearer_auth(&bob)
-            .send()
-            .await
-            .unwrap();
+        let r = stack.get(stack.url(Service::Document, &path), &bob).await;
         expect_problem(r, 404, "not_found").await;
     }
     // An agent acts only for enterprises that authorised them.
@@ -350,18 +332,14 @@ async fn idempotency_key_replays_and_refuses_reuse(backend: Backend) {
     let body = expect_problem(different, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["code"], "idempotency_key_reused");
     let archive: serde_json::Value = stack
-        .client
-        .get(stack.url(
-            Service::Document,
-            &format!("/api/v1/enterprises/{ENTERPRISE_A}/materials"),
-        ))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(
+            stack.url(
+                Service::Document,
+                &format!("/api/v1/enterprises/{ENTERPRISE_A}/materials"),
+            ),
+            &alice,
+        )
+        .await;
     assert_eq!(
         archive["current"][0]["version"], 1,
         "only one material was created"

@@ -165,31 +165,13 @@ async fn unknown_routes_and_bad_parameters_are_problems(backend: Backend) {
     }
     let alice = stack.applicant("alice", ENTERPRISE_A);
     let inbox = stack.url(Service::Notification, "/api/v1/inbox/messages");
-    let r = stack
-        .client
-        .get(format!("{inbox}?limit=0"))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap();
+    let r = stack.get(format!("{inbox}?limit=0"), &alice).await;
     let body = expect_problem(r, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "limit");
-    let r = stack
-        .client
-        .get(format!("{inbox}?limit=abc"))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap();
+    let r = stack.get(format!("{inbox}?limit=abc"), &alice).await;
     let body = expect_problem(r, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["code"], "invalid_query");
-    let r = stack
-        .client
-        .get(format!("{inbox}?cursor=%21%21"))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap();
+    let r = stack.get(format!("{inbox}?cursor=%21%21"), &alice).await;
     let body = expect_problem(r, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "cursor");
     // A bad Idempotency-Key header is named.
@@ -206,13 +188,12 @@ async fn unknown_routes_and_bad_parameters_are_problems(backend: Backend) {
     assert_eq!(body["errors"][0]["field"], "Idempotency-Key");
     // Multipart endpoints refuse other content types with 415.
     let r = stack
-        .client
-        .post(stack.url(Service::Document, "/api/v1/materials"))
-        .bearer_auth(&alice)
-        .json(&serde_json::json!({"material_type": "floor_plan"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            stack.url(Service::Document, "/api/v1/materials"),
+            &alice,
+            &serde_json::json!({"material_type": "floor_plan"}),
+        )
+        .await;
     expect_problem(r, 415, "unsupported_media_type").await;
     stack.stop().await;
 }

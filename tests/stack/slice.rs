@@ -32,16 +32,7 @@ async fn upload_reaches_the_uploaders_inbox_and_nobody_elses(backend: Backend) {
     let inbox_url = stack.url(Service::Notification, "/api/v1/inbox/messages");
     let page: serde_json::Value =
         eventually("the inbox message", Duration::from_secs(60), || async {
-            let page: serde_json::Value = stack
-                .client
-                .get(&inbox_url)
-                .bearer_auth(&alice)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let page: serde_json::Value = stack.get_json(&inbox_url, &alice).await;
             (page["items"].as_array().unwrap().len() == 1).then_some(page)
         })
         .await;
@@ -52,61 +43,22 @@ async fn upload_reaches_the_uploaders_inbox_and_nobody_elses(backend: Backend) {
     assert_eq!(message["read"], false);
 
     // Another enterprise's applicant sees nothing, and cannot mark it read.
-    let other: serde_json::Value = stack
-        .client
-        .get(&inbox_url)
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let other: serde_json::Value = stack.get_json(&inbox_url, &bob).await;
     assert_eq!(other["items"].as_array().unwrap().len(), 0);
     let message_id = message["id"].as_str().unwrap();
     let read_url = stack.url(
         Service::Notification,
         &format!("/api/v1/inbox/messages/{message_id}/read"),
     );
-    let refused = stack
-        .client
-        .post(&read_url)
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .unwrap();
+    let refused = stack.post(&read_url, &bob).await;
     expect_problem(refused, 404, "not_found").await;
 
     let count_url = stack.url(Service::Notification, "/api/v1/inbox/unread-count");
-    let unread: serde_json::Value = stack
-        .client
-        .get(&count_url)
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unread: serde_json::Value = stack.get_json(&count_url, &alice).await;
     assert_eq!(unread["unread"], 1);
-    let marked = stack
-        .client
-        .post(&read_url)
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap();
+    let marked = stack.post(&read_url, &alice).await;
     assert_eq!(marked.status(), 204);
-    let unread: serde_json::Value = stack
-        .client
-        .get(&count_url)
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unread: serde_json::Value = stack.get_json(&count_url, &alice).await;
     assert_eq!(unread["unread"], 0);
     stack.stop().await;
 }
@@ -128,31 +80,21 @@ async fn inbox_pages_with_cursor_unread_first(backend: Backend) {
     }
     let url = stack.url(Service::Notification, "/api/v1/inbox/messages");
     let first: serde_json::Value = eventually("five messages", Duration::from_secs(60), || async {
-        let p: serde_json::Value = stack
-            .client
-            .get(format!("{url}?limit=10"))
-            .bearer_auth(&alice)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let p: serde_json::Value = stack.get_json(format!("{url}?limit=10"), &alice).await;
         (p["items"].as_array().unwrap().len() == 5).then_some(p)
     })
     .await;
     // Read the newest one: it must move behind the unread ones.
     let newest = first["items"][0]["id"].as_str().unwrap().to_owned();
     let r = stack
-        .client
-        .post(stack.url(
-            Service::Notification,
-            &format!("/api/v1/inbox/messages/{newest}/read"),
-        ))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap();
+        .post(
+            stack.url(
+                Service::Notification,
+                &format!("/api/v1/inbox/messages/{newest}/read"),
+            ),
+            &alice,
+        )
+        .await;
     assert_eq!(r.status(), 204);
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -161,16 +103,7 @@ async fn inbox_pages_with_cursor_unread_first(backend: Backend) {
             Some(c) => format!("{url}?limit=2&cursor={c}"),
             None => format!("{url}?limit=2"),
         };
-        let page: serde_json::Value = stack
-            .client
-            .get(page_url)
-            .bearer_auth(&alice)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: serde_json::Value = stack.get_json(page_url, &alice).await;
         for item in page["items"].as_array().unwrap() {
             seen.push((
                 item["id"].as_str().unwrap().to_owned(),
@@ -222,16 +155,7 @@ async fn events_survive_a_restart_of_the_embedded_stack(backend: Backend) {
         "the pre-restart event in the inbox",
         Duration::from_secs(60),
         || async {
-            let page: serde_json::Value = stack
-                .client
-                .get(&inbox_url)
-                .bearer_auth(&alice)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let page: serde_json::Value = stack.get_json(&inbox_url, &alice).await;
             (page["items"].as_array().unwrap().len() == 1).then_some(())
         },
     )
@@ -264,15 +188,8 @@ async fn events_survive_a_restart_of_the_embedded_stack(backend: Backend) {
     let page: serde_json::Value =
         eventually("the marker message", Duration::from_secs(60), || async {
             let page: serde_json::Value = stack
-                .client
-                .get(format!("{inbox_url}?limit=50"))
-                .bearer_auth(&alice)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+                .get_json(format!("{inbox_url}?limit=50"), &alice)
+                .await;
             page["items"]
                 .as_array()
                 .unwrap()
