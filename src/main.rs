@@ -1,7 +1,8 @@
 //! `yizhan`: the one binary. With no arguments it runs the whole stack in one
 //! process (embedded broker, SQLite under data/); `serve <service>` runs one
 //! service; `broker` runs the embedded broker alone; `token` mints dev
-//! tokens; `openapi` writes or checks the committed OpenAPI documents.
+//! tokens; `openapi` writes or checks the committed OpenAPI documents;
+//! `certificate-keys` rotates the e-certificate signing key.
 
 use std::path::PathBuf;
 
@@ -56,6 +57,12 @@ enum Command {
         #[arg(long, default_value_t = 8 * 3600)]
         ttl: i64,
     },
+    /// Manage the e-certificate signing keys (under `<data_dir>/certificate-keys/`).
+    CertificateKeys {
+        /// What to do.
+        #[command(subcommand)]
+        action: CertificateKeysAction,
+    },
     /// Write each service's OpenAPI JSON to a directory, or check it matches.
     Openapi {
         /// Directory of the committed documents.
@@ -65,6 +72,17 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum CertificateKeysAction {
+    /// Make a new signing key active. Old public keys stay published in the
+    /// JWKS, so certificates signed before still verify; the old private key
+    /// is deleted. A running document service signs with the new key from
+    /// its next certificate on.
+    Rotate,
+    /// List the published key ids and the active one.
+    List,
 }
 
 #[tokio::main]
@@ -112,6 +130,7 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::CertificateKeys { action } => certificate_keys(&settings, action),
         Command::Openapi { dir, check } => openapi(&dir, check),
     }
 }
@@ -169,6 +188,47 @@ async fn broker(settings: StackSettings) -> anyhow::Result<()> {
     );
     cancel.cancelled().await;
     let _ = std::fs::remove_file(&file);
+    Ok(())
+}
+
+fn certificate_keys(settings: &StackSettings, action: CertificateKeysAction) -> anyhow::Result<()> {
+    let certificates = &settings.services.document.certificates;
+    let dir = certificates.keys_dir(&settings.common);
+    match action {
+        CertificateKeysAction::Rotate => {
+            if certificates.signing_key.is_some() {
+                anyhow::bail!(
+                    "document.certificates.signing_key is set: the key comes from configuration; \
+                     replace it there (its public key stays published in {})",
+                    dir.display()
+                );
+            }
+            let rotation = yizhan_document::store::keys::rotate(&dir)?;
+            println!("新签名密钥已启用：{}", rotation.new_kid);
+            if let Some(previous) = rotation.previous_kid {
+                println!("原密钥 {previous} 已停用签名，其公钥继续公布，已签发的证照仍可验证");
+            }
+            println!("公布的公钥（{}）：", dir.display());
+            for kid in rotation.published {
+                println!("  {kid}");
+            }
+        }
+        CertificateKeysAction::List => {
+            let ring = yizhan_document::store::keys::KeyRing::open(
+                &dir,
+                certificates.signing_key.as_deref(),
+            )?;
+            let active = ring.active().kid.clone();
+            for jwk in ring.jwks() {
+                let mark = if jwk.kid == active {
+                    "（当前签名密钥）"
+                } else {
+                    ""
+                };
+                println!("{}{mark}", jwk.kid);
+            }
+        }
+    }
     Ok(())
 }
 

@@ -29,10 +29,21 @@ pub struct TestStack {
     waiter: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     databases: Vec<(Service, TestDatabase)>,
     pub data_dir: tempfile::TempDir,
+    /// Bootstrap servers of the running stack's broker (tests may produce to it).
+    pub brokers: String,
 }
 
 impl TestStack {
     pub async fn start(services: &[Service], backend: Backend) -> Self {
+        Self::start_tuned(services, backend, |_| {}).await
+    }
+
+    /// Like `start`, with a last say over the settings.
+    pub async fn start_tuned(
+        services: &[Service],
+        backend: Backend,
+        tune: impl FnOnce(&mut StackSettings),
+    ) -> Self {
         yizhan_kit::telemetry::init_for_tests();
         let data_dir = tempfile::tempdir().unwrap();
         let secret: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
@@ -50,6 +61,13 @@ impl TestStack {
         s.document.port = 0;
         s.notification.port = 0;
         s.document.max_upload_bytes = TEST_UPLOAD_CAP;
+        // Webhook receivers in tests listen on 127.0.0.1; retries in milliseconds.
+        s.notification.allow_private_webhook_targets = true;
+        s.notification.webhook_max_attempts = 5;
+        s.notification.webhook_first_retry_ms = 50;
+        s.notification.webhook_max_retry_ms = 400;
+        s.notification.webhook_poll_interval_ms = 50;
+        tune(&mut settings);
         let mut stack = Self {
             settings,
             backend,
@@ -63,6 +81,7 @@ impl TestStack {
             waiter: None,
             databases: Vec::new(),
             data_dir,
+            brokers: String::new(),
         };
         stack.launch(services).await;
         stack
@@ -90,6 +109,7 @@ impl TestStack {
             .await
             .expect("stack starts");
         self.ports = stack.ports.clone();
+        self.brokers = stack.broker.bootstrap().to_owned();
         self.waiter = Some(tokio::spawn(stack.wait()));
     }
 
@@ -176,6 +196,11 @@ impl TestStack {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Starts a graceful stop (as SIGTERM does) without waiting for it.
+    pub fn begin_shutdown(&self) {
+        self.cancel.cancel();
     }
 
     /// Stops the services gracefully and waits for them.

@@ -347,9 +347,34 @@ async fn idempotency_key_replays_and_refuses_reuse(backend: Backend) {
     stack.stop().await;
 }
 
+/// Concurrent uploads of one material type for one enterprise all succeed,
+/// each with its own version (no 500 from a busy SQLite writer, no 409 from
+/// two PostgreSQL transactions picking the same version).
+async fn concurrent_uploads_all_succeed_with_distinct_versions(backend: Backend) {
+    let stack = TestStack::start(&[Service::Document], backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let bytes = pdf_bytes(2000, &format!("concurrent-{i}"));
+        tasks.push(upload(&stack, &alice, "floor_plan", "plan.pdf", bytes, &[]));
+    }
+    let responses = futures_util::future::join_all(tasks).await;
+    let mut versions = Vec::new();
+    for r in responses {
+        let status = r.status();
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        versions.push(body["version"].as_i64().unwrap());
+    }
+    versions.sort();
+    assert_eq!(versions, (1..=12).collect::<Vec<i64>>());
+    stack.stop().await;
+}
+
 yizhan_kit::backend_tests!(
     uploads_enforce_cap_type_and_names,
     identical_content_is_stored_once_and_versions_count_up,
     other_enterprises_are_refused,
     idempotency_key_replays_and_refuses_reuse,
+    concurrent_uploads_all_succeed_with_distinct_versions,
 );

@@ -6,6 +6,11 @@
 mod common;
 
 mod auth;
+mod certificates;
+mod channels;
 mod documents;
 mod errors;
+mod shutdown;
 mod slice;
+mod storage;
+mod webhooks;

@@ -17,10 +17,7 @@ use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
-    TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -276,7 +273,7 @@ pub async fn apply<D: Dispatcher + ?Sized>(
     dispatcher: &D,
     envelope: &Envelope,
 ) -> anyhow::Result<Outcome> {
-    let txn = db.begin().await?;
+    let txn = yizhan_kit::db::begin_write(db).await?;
     let backend = txn.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => {

@@ -7,7 +7,10 @@
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 
 /// Opens a pool for `url` and runs `M`'s migrations.
@@ -60,6 +63,39 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
         err.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+/// Begins a transaction that will write.
+///
+/// On SQLite it starts `IMMEDIATE`, taking the write lock up front (waiting
+/// out the busy timeout if another writer holds it). A default `DEFERRED`
+/// transaction that reads first and writes later fails at once with
+/// `SQLITE_BUSY` when another writer committed in between: busy_timeout
+/// cannot help, and under load that surfaced as sporadic 500s. PostgreSQL
+/// ignores the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// Serialises transactions that touch the same logical key (e.g. "next
+/// version of this enterprise's floor plan") until the transaction ends.
+/// PostgreSQL: a transaction-scoped advisory lock on the key's hash. SQLite:
+/// nothing to do, a transaction from [`begin_write`] already holds the
+/// database's single write lock.
+pub async fn lock_key(txn: &DatabaseTransaction, key: &str) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// A cheap round trip used by `/readyz`.

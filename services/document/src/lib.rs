@@ -1,11 +1,16 @@
 //! 材料与电子证照服务 (document): applicants' materials, the enterprise
-//! archive (一企一档) and, later, signed e-certificates.
+//! archive (一企一档) and signed e-certificates (电子证照).
 //!
-//! Publishes on `yizhan.document.v1`. Built as a library so tests start it
-//! in-process on port 0; `main` only wires settings and telemetry.
+//! Publishes on `yizhan.document.v1`; consumes certificate issue and status
+//! requests from `yizhan.licensing.v1` and `yizhan.construction.v1`. Built
+//! as a library so tests start it in-process on port 0; `main` only wires
+//! settings and telemetry.
 
+pub mod certificates;
 pub mod domain;
 pub mod error;
+pub mod handlers;
+pub mod qr;
 pub mod routes;
 pub mod store;
 
@@ -17,12 +22,15 @@ use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 use yizhan_auth::Authenticator;
+use yizhan_events::consumer::{ConsumerConfig, EventConsumer};
+use yizhan_events::contracts::topics;
 use yizhan_events::outbox::OutboxSignal;
 use yizhan_events::runtime::Backbone;
 use yizhan_kit::health::{DatabaseCheck, Readiness};
 use yizhan_kit::settings::CommonSettings;
 
-use crate::store::storage::{BlobStore, LocalStore};
+use crate::certificates::{CertificateSettings, Certificates};
+use crate::store::storage::{BlobStore, StorageSettings};
 
 /// Service name: consumer group, database name, log field.
 pub const SERVICE: &str = "document";
@@ -37,8 +45,12 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Upload size cap in bytes.
     pub max_upload_bytes: u64,
-    /// Blob storage directory; defaults to `<data_dir>/documents`.
+    /// Local blob and temp-file directory; defaults to `<data_dir>/documents`.
     pub storage_dir: Option<PathBuf>,
+    /// Where blobs live: local files (default) or S3-compatible storage.
+    pub storage: StorageSettings,
+    /// E-certificates: issuer, types, keys, verification URL.
+    pub certificates: CertificateSettings,
 }
 
 impl Default for Settings {
@@ -48,6 +60,8 @@ impl Default for Settings {
             database_url: None,
             max_upload_bytes: 50 * 1024 * 1024,
             storage_dir: None,
+            storage: StorageSettings::default(),
+            certificates: CertificateSettings::default(),
         }
     }
 }
@@ -69,7 +83,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     yizhan_events::runtime::openapi_of(
         yizhan_kit::openapi::base(
             "document",
-            "材料上传与企业档案（一企一档）、电子证照。所有错误均为 RFC 9457 problem+json。",
+            "材料上传与企业档案（一企一档）；电子证照的签发记录、二维码、打印版、公开核验与签名公钥集（JWKS）。所有错误均为 RFC 9457 problem+json。",
         ),
         routes::configure,
     )
@@ -81,6 +95,8 @@ pub struct Application {
     server: actix_web::dev::Server,
     db: DatabaseConnection,
     backbone: Backbone,
+    certificates: Arc<Certificates>,
+    consumer: ConsumerConfig,
 }
 
 impl Application {
@@ -100,15 +116,17 @@ impl Application {
             .storage_dir
             .clone()
             .unwrap_or_else(|| common.data_dir.join("documents"));
+        let certificates = web::Data::new(Certificates::new(common, &settings.certificates)?);
         let state = web::Data::new(AppState {
             db: db.clone(),
-            store: Arc::new(LocalStore::new(storage_dir)?),
+            store: store::storage::build(&settings.storage, &storage_dir)?,
             signal: backbone.signal.clone(),
             max_upload_bytes: settings.max_upload_bytes,
         });
         let readiness = Readiness::default()
             .with(DatabaseCheck(db.clone()))
             .with(backbone.readiness());
+        let routes_certificates = certificates.clone();
         let (port, server) = yizhan_events::runtime::http_server(
             common,
             settings.port,
@@ -117,14 +135,18 @@ impl Application {
             auth,
             move |cfg| {
                 cfg.app_data(state.clone());
+                cfg.app_data(routes_certificates.clone());
                 routes::configure(cfg);
             },
         )?;
+        certificates.default_base_url(&common.http.host, port);
         Ok(Self {
             port,
             server,
             db,
             backbone,
+            certificates: certificates.into_inner(),
+            consumer: ConsumerConfig::new(SERVICE, &[topics::LICENSING, topics::CONSTRUCTION]),
         })
     }
 
@@ -138,9 +160,20 @@ impl Application {
         &self.db
     }
 
-    /// Serves HTTP and relays the outbox until `cancel`.
+    /// Serves HTTP, relays the outbox and consumes certificate requests until `cancel`.
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
         let relay = self.backbone.relay(self.db.clone());
-        yizhan_events::runtime::run(self.server, relay, None, cancel).await
+        let handlers = Arc::new(handlers::Handlers {
+            certificates: self.certificates,
+            signal: self.backbone.signal.clone(),
+        });
+        let consumer = EventConsumer::new(
+            self.db.clone(),
+            self.backbone.kafka.clone(),
+            self.consumer,
+            handlers,
+        )?;
+        let task: yizhan_events::runtime::ConsumerTask = Box::pin(consumer.run(cancel.clone()));
+        yizhan_events::runtime::run(self.server, relay, Some(task), cancel).await
     }
 }

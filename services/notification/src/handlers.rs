@@ -1,54 +1,128 @@
 //! What the notification service does with each event type: one `match`, in
 //! one place. Effects go through the consumer's transaction, so a message is
-//! placed exactly once per event however often Kafka redelivers it.
+//! placed, and a webhook delivery created, exactly once per event however
+//! often Kafka redelivers it.
+
+use std::sync::Arc;
 
 use sea_orm::DatabaseTransaction;
+use tokio::sync::Notify;
 use yizhan_events::Envelope;
 use yizhan_events::consumer::Dispatcher;
-use yizhan_events::contracts::{Event, InboxMessageDelivered, MaterialUploaded};
+use yizhan_events::contracts::{
+    DeadlineApproaching, DeadlineOverdue, Event, InboxMessageDelivered, MaterialUploaded,
+};
 use yizhan_events::outbox::OutboxSignal;
 
+use crate::store::webhooks::{self as hooks, NewDelivery};
 use crate::store::{self, NewMessage};
+use crate::webhooks::matching::{Criteria, Filters};
 
 /// The notification service's dispatcher.
 pub struct Handlers {
     /// Wakes the relay after a handler enqueued events.
     pub signal: OutboxSignal,
+    /// Wakes the webhook worker after deliveries were created.
+    pub webhooks: Arc<Notify>,
+    /// Configured email/SMS channels.
+    pub channels: crate::channels::Enabled,
+    /// Wakes the channel worker after deliveries were queued.
+    pub channel_wake: Arc<Notify>,
 }
 
 #[async_trait::async_trait]
 impl Dispatcher for Handlers {
     async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
-        let message = match event.event_type.as_str() {
-            MaterialUploaded::TYPE => material_uploaded(event.decode()?),
+        fan_out_to_webhooks(txn, event).await?;
+        let messages = match event.event_type.as_str() {
+            MaterialUploaded::TYPE => vec![material_uploaded(event.decode()?)],
+            DeadlineApproaching::TYPE => crate::deadlines::approaching(event.decode()?),
+            DeadlineOverdue::TYPE => crate::deadlines::overdue(event.decode()?),
             // Events without a template yet are recorded in the inbox table
             // (so never re-examined) and otherwise ignored.
             _ => return Ok(()),
         };
-        let placed = store::insert_message(txn, message, &event.source, &event.id).await?;
-        yizhan_events::outbox::enqueue(
-            txn,
-            store::SOURCE,
-            &InboxMessageDelivered {
-                message_id: placed.id.clone(),
-                recipient_user: placed.recipient_user.clone(),
-                recipient_uscc: placed.recipient_uscc.clone(),
-                cause: format!("{} {}", event.source, event.id),
-            },
-        )
-        .await?;
+        for message in messages {
+            let placed = store::insert_message(txn, message, &event.source, &event.id).await?;
+            crate::channels::enqueue_for(txn, self.channels, &placed).await?;
+            yizhan_events::outbox::enqueue(
+                txn,
+                store::SOURCE,
+                &InboxMessageDelivered {
+                    message_id: placed.id.clone(),
+                    recipient_user: placed.recipient_user.clone(),
+                    recipient_uscc: placed.recipient_uscc.clone(),
+                    cause: format!("{} {}", event.source, event.id),
+                },
+            )
+            .await?;
+        }
         Ok(())
     }
 
     fn after_commit(&self) {
         self.signal.wake();
+        self.webhooks.notify_one();
+        self.channel_wake.notify_one();
     }
+}
+
+/// Creates one delivery per live subscription the event matches, in the
+/// consumer's transaction: the inbox row committed with it is what stops a
+/// redelivered event from creating a second one.
+async fn fan_out_to_webhooks(txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
+    let subscriptions = hooks::live_subscriptions(txn).await?;
+    let mut body: Option<String> = None;
+    for subscription in subscriptions {
+        let event_types: Vec<String> =
+            serde_json::from_str(&subscription.event_types).unwrap_or_default();
+        let filters = Filters {
+            department_code: subscription.filter_department.clone(),
+            enterprise_uscc: subscription.filter_enterprise.clone(),
+        };
+        let criteria = Criteria {
+            event_types: &event_types,
+            filters: &filters,
+        };
+        if !criteria.matches(&event.event_type, &event.data) {
+            continue;
+        }
+        // Rendered once and stored, so every attempt signs the same bytes.
+        let body = body.get_or_insert_with(|| structured_body(event)).clone();
+        hooks::insert_delivery(
+            txn,
+            NewDelivery {
+                subscription_id: subscription.id,
+                owner_sub: subscription.owner_sub,
+                event_source: event.source.clone(),
+                event_id: event.id.clone(),
+                event_type: event.event_type.clone(),
+                subject: event.subject.clone(),
+                body,
+                replay_seq: 0,
+                replay_of: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The CloudEvent in structured mode, with the W3C trace context as the
+/// `traceparent` extension attribute when the event has one.
+fn structured_body(event: &Envelope) -> String {
+    let mut body = event.to_structured_json();
+    if let (Some(tp), Some(obj)) = (&event.traceparent, body.as_object_mut()) {
+        obj.insert("traceparent".into(), serde_json::Value::String(tp.clone()));
+    }
+    body.to_string()
 }
 
 fn material_uploaded(e: MaterialUploaded) -> NewMessage {
     NewMessage {
         recipient_user: Some(e.uploaded_by.clone()),
         recipient_uscc: Some(e.enterprise_uscc.clone()),
+        recipient_dept: None,
         category: "material",
         title: "材料已上传".to_owned(),
         body: format!(

@@ -2,6 +2,9 @@
 //! accepts (judged by the bytes, never the extension), and how an uploaded
 //! file name is made safe to show and to store.
 
+pub mod certificate;
+pub mod jws;
+
 /// A sniffed file kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {

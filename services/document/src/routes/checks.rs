@@ -72,6 +72,8 @@ pub struct CheckResult {
 }
 
 /// Check that materials exist and belong to an enterprise.
+///
+/// 调用方：综合窗口人员、部门审批人员、管理员，或持有 `materials:check` 权限的合作系统；其他角色答复 403。
 #[utoipa::path(
     tag = "materials",
     request_body = CheckRequest,

@@ -21,6 +21,7 @@ use yizhan_types::Uscc;
 use crate::AppState;
 use crate::domain::{self, FileKind};
 use crate::error::Error;
+use crate::routes::certificates::CertificateSummary;
 use crate::store::{self, Idempotent, NewMaterial, Recorded, material};
 
 /// A stored material, as the API shows it.
@@ -106,7 +107,8 @@ pub struct UploadForm {
     file: Vec<u8>,
 }
 
-/// An enterprise's archive: the current version of each material type.
+/// An enterprise's archive: the current version of each material type, and
+/// the certificates issued to it here.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Archive {
     /// The enterprise.
@@ -115,6 +117,8 @@ pub struct Archive {
     pub current: Vec<Material>,
     /// How many of them have expired.
     pub expired_count: usize,
+    /// E-certificates (电子证照) it holds, newest first, whatever their status.
+    pub certificates: Vec<CertificateSummary>,
 }
 
 const TEXT_FIELD_LIMIT: usize = 256;
@@ -131,6 +135,8 @@ struct ReceivedFile {
 }
 
 /// Upload a material (streamed; the size cap is enforced while reading).
+///
+/// 调用方：申请人（为本企业）、帮办代办员（为已授权的企业）；其他角色答复 403。
 #[utoipa::path(
     tag = "materials",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
@@ -444,6 +450,8 @@ async fn visible_material(
 }
 
 /// A material's metadata.
+///
+/// 调用方：材料所属企业的申请人或其授权的帮办代办员、管理员；其他调用者答复 404。
 #[utoipa::path(
     tag = "materials",
     params(("id" = String, Path, description = "材料编号")),
@@ -465,6 +473,8 @@ pub async fn get_material(
 }
 
 /// Download a material's file, streamed.
+///
+/// 调用方：材料所属企业的申请人或其授权的帮办代办员、管理员；其他调用者答复 404。
 #[utoipa::path(
     tag = "materials",
     params(("id" = String, Path, description = "材料编号")),
@@ -482,8 +492,7 @@ pub async fn download(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
     let m = visible_material(&state, &principal, &id).await?;
-    let file = state.store.open(&m.sha256).await?;
-    let stream = tokio_util::io::ReaderStream::new(file);
+    let stream = state.store.open(&m.sha256).await?;
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
         parameters: vec![DispositionParam::FilenameExt(header::ExtendedValue {
@@ -499,7 +508,10 @@ pub async fn download(
         .streaming(stream))
 }
 
-/// An enterprise's archive (一企一档): the current version of each material.
+/// An enterprise's archive (一企一档): the current version of each material,
+/// and the e-certificates issued to it.
+///
+/// 调用方：该企业的申请人或其授权的帮办代办员、管理员；其他调用者答复 404。
 #[utoipa::path(
     tag = "materials",
     params(("uscc" = String, Path, description = "企业统一社会信用代码")),
@@ -531,9 +543,15 @@ pub async fn archive(
         }
     }
     let expired_count = current.iter().filter(|m| m.expired).count();
+    let certificates = store::certificates::of_holder(&state.db, &uscc)
+        .await?
+        .iter()
+        .map(CertificateSummary::from)
+        .collect();
     Ok(HttpResponse::Ok().json(Archive {
         enterprise_uscc: uscc.into_inner(),
         current,
         expired_count,
+        certificates,
     }))
 }

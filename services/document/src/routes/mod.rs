@@ -1,9 +1,13 @@
 //! HTTP routes of the document service.
 
+pub mod certificates;
 pub mod checks;
 pub mod materials;
+pub mod pages;
+pub mod verify;
 
-/// Registers every route under `/api/v1`.
+/// Registers every route: the API under `/api/v1`, and the public
+/// verification page and key set at the root.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     cfg.service(
         utoipa_actix_web::scope::scope("/api/v1")
@@ -11,6 +15,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(materials::upload)
             .service(materials::get_material)
             .service(materials::download)
-            .service(materials::archive),
+            .service(materials::archive)
+            .service(certificates::get_certificate)
+            .service(certificates::qr_svg)
+            .service(certificates::qr_png)
+            .service(certificates::print)
+            .service(verify::verify_by_id)
+            .service(verify::verify_jws),
     );
+    // Outside `/api/v1`: the page a scanned QR code opens, and the key set
+    // at the well-known path verifiers look for.
+    cfg.service(verify::verify_page).service(verify::jwks);
 }

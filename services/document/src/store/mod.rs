@@ -1,12 +1,14 @@
 //! Document persistence: material records and their migrations. Queries and
 //! transactions live here; handlers never build queries.
 
+pub mod certificates;
+pub mod keys;
 pub mod storage;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use sea_orm_migration::prelude::*;
 use yizhan_events::contracts::MaterialUploaded;
@@ -101,14 +103,45 @@ pub enum Recorded {
 /// Records the material, its `MaterialUploaded` event and (if keyed) the
 /// idempotent response, in one transaction. `respond` renders the response
 /// body stored for replays.
+///
+/// Concurrent uploads of one type for one enterprise take their versions
+/// one after another (a per-key lock). A unique violation can still come
+/// from two concurrent requests with the same idempotency key; the
+/// transaction is then retried and finds the winner's stored response.
 pub async fn record_material<R: serde::Serialize>(
     db: &DatabaseConnection,
     new: NewMaterial,
     idempotent: Option<Idempotent<'_>>,
     respond: impl Fn(&material::Model) -> R,
 ) -> Result<Recorded, RecordError> {
-    let txn = db.begin().await?;
-    if let Some(i) = &idempotent
+    const ATTEMPTS: usize = 3;
+    let mut attempt = 1;
+    loop {
+        match record_once(db, new.clone(), idempotent.as_ref(), &respond).await {
+            Err(RecordError::Db(e))
+                if attempt < ATTEMPTS && yizhan_kit::db::is_unique_violation(&e) =>
+            {
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn record_once<R: serde::Serialize>(
+    db: &DatabaseConnection,
+    new: NewMaterial,
+    idempotent: Option<&Idempotent<'_>>,
+    respond: &impl Fn(&material::Model) -> R,
+) -> Result<Recorded, RecordError> {
+    let txn = yizhan_kit::db::begin_write(db).await?;
+    // One upload at a time per (enterprise, type) picks the next version.
+    let version_key = format!(
+        "material-version:{}:{}",
+        new.enterprise_uscc, new.material_type
+    );
+    yizhan_kit::db::lock_key(&txn, &version_key).await?;
+    if let Some(i) = idempotent
         && let Some(stored) = idempotency::lookup(&txn, i.scope, i.key, i.fingerprint).await?
     {
         return Ok(Recorded::Replayed(stored));
@@ -139,7 +172,7 @@ pub async fn record_material<R: serde::Serialize>(
     };
     material::Entity::insert(to_active(&row)).exec(&txn).await?;
     yizhan_events::outbox::enqueue(&txn, SOURCE, &uploaded_event(&row, now)).await?;
-    if let Some(i) = &idempotent {
+    if let Some(i) = idempotent {
         idempotency::record(
             &txn,
             i.scope,
@@ -247,6 +280,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = yizhan_events::migration::backbone_migrations();
         all.push(Box::new(CreateMaterials));
+        all.push(Box::new(certificates::CreateCertificates));
         all
     }
 }

@@ -1,7 +1,8 @@
 //! `/api/v1/inbox`: the caller's in-app messages (站内消息).
 //!
 //! Who may call: any authenticated user, for their own inbox only (their
-//! personal messages plus those addressed to their enterprise).
+//! personal messages plus those addressed to their enterprise, or to their
+//! department for department reviewers).
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
@@ -75,7 +76,7 @@ pub struct UnreadCount {
 
 /// The caller's messages, unread first, newest first.
 ///
-/// 调用方：任何已登录用户，仅能查看本人消息及本企业（申请人）或授权企业（帮办代办员）的消息。
+/// 调用方：任何已登录用户，仅能查看本人消息及本企业（申请人）、授权企业（帮办代办员）或本部门（部门审批人员）的消息。
 #[utoipa::path(
     tag = "inbox",
     params(PageQuery, ListFilter),

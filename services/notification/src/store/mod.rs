@@ -1,4 +1,7 @@
-//! Notification persistence: inbox messages and their migrations.
+//! Notification persistence: inbox messages, webhooks and their migrations.
+
+pub mod channels;
+pub mod webhooks;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Condition, Expr};
@@ -30,6 +33,8 @@ pub mod message {
         pub recipient_user: Option<String>,
         /// Addressed enterprise (USCC), if any: every member sees it.
         pub recipient_uscc: Option<String>,
+        /// Addressed department (code), if any: its reviewers see it.
+        pub recipient_dept: Option<String>,
         /// Message category (`material`, `application`, `deadline` ...).
         pub category: String,
         /// zh-CN title.
@@ -65,6 +70,8 @@ pub struct NewMessage {
     pub recipient_user: Option<String>,
     /// Enterprise.
     pub recipient_uscc: Option<String>,
+    /// Department.
+    pub recipient_dept: Option<String>,
     /// Category.
     pub category: &'static str,
     /// Title.
@@ -87,6 +94,7 @@ pub async fn insert_message(
         id: Set(uuid::Uuid::now_v7().to_string()),
         recipient_user: Set(new.recipient_user),
         recipient_uscc: Set(new.recipient_uscc),
+        recipient_dept: Set(new.recipient_dept),
         category: Set(new.category.to_owned()),
         title: Set(new.title),
         body: Set(new.body),
@@ -100,8 +108,9 @@ pub async fn insert_message(
     message::Entity::insert(model).exec_with_returning(db).await
 }
 
-/// Who the caller is, for inbox visibility: their own messages, and their
-/// enterprise's (applicants) or their authorising enterprises' (agents).
+/// Who the caller is, for inbox visibility: their own messages, their
+/// enterprise's (applicants) or their authorising enterprises' (agents), and
+/// their department's (department reviewers).
 fn visible_to(principal: &Principal) -> Condition {
     let mut enterprises: Vec<String> = principal.enterprises.clone();
     if principal.has_role(Role::Applicant)
@@ -112,6 +121,11 @@ fn visible_to(principal: &Principal) -> Condition {
     let mut any = Condition::any().add(message::Column::RecipientUser.eq(principal.sub.clone()));
     if !enterprises.is_empty() {
         any = any.add(message::Column::RecipientUscc.is_in(enterprises));
+    }
+    if principal.has_role(Role::DeptReviewer)
+        && let Some(dept) = &principal.dept
+    {
+        any = any.add(message::Column::RecipientDept.eq(dept.clone()));
     }
     any
 }
@@ -201,6 +215,9 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = yizhan_events::migration::backbone_migrations();
         all.push(Box::new(CreateInboxMessages));
+        all.push(Box::new(webhooks::CreateWebhooks));
+        all.push(Box::new(AddRecipientDept));
+        all.push(Box::new(channels::CreateChannels));
         all
     }
 }
@@ -257,5 +274,41 @@ impl MigrationTrait for CreateInboxMessages {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Messages addressed to a department (deadline warnings to its reviewers).
+struct AddRecipientDept;
+
+impl MigrationName for AddRecipientDept {
+    fn name(&self) -> &str {
+        "m0300_add_inbox_recipient_dept"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddRecipientDept {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use sea_orm_migration::schema::*;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("inbox_messages")
+                    .add_column(string_null("recipient_dept"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("inbox_messages_dept")
+                    .table("inbox_messages")
+                    .col("recipient_dept")
+                    .col("is_read")
+                    .col("seq")
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await
     }
 }

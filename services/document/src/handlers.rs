@@ -1,0 +1,59 @@
+//! What the document service does with each event it consumes: one `match`,
+//! in one place. Effects go through the consumer's transaction, so they
+//! commit together with the inbox row that makes redelivery harmless.
+//!
+//! A request that can never be honoured (unknown type, bad holder code, a
+//! forbidden status change, an unknown certificate) fails the handler: after
+//! the consumer's retries it lands on `yizhan.document.dlq` with the reason,
+//! rather than being dropped.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseTransaction;
+use yizhan_events::Envelope;
+use yizhan_events::consumer::Dispatcher;
+use yizhan_events::contracts::{
+    CertificateIssueRequested, CertificateStatusChangeRequested, Event,
+};
+use yizhan_events::outbox::OutboxSignal;
+
+use crate::certificates::{Certificates, Issued};
+
+/// The document service's dispatcher.
+pub struct Handlers {
+    /// Issues and changes certificates.
+    pub certificates: Arc<Certificates>,
+    /// Wakes the relay after a handler enqueued events.
+    pub signal: OutboxSignal,
+}
+
+#[async_trait::async_trait]
+impl Dispatcher for Handlers {
+    async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
+        let cause = format!("{} {}", event.source, event.id);
+        match event.event_type.as_str() {
+            CertificateIssueRequested::TYPE => {
+                let request: CertificateIssueRequested = event.decode()?;
+                if let Issued::Already(id) = self.certificates.issue(txn, &request, cause).await? {
+                    tracing::info!(
+                        request_id = %request.request_id,
+                        certificate = %id,
+                        "issue request already answered; not issuing again"
+                    );
+                }
+            }
+            CertificateStatusChangeRequested::TYPE => {
+                let request: CertificateStatusChangeRequested = event.decode()?;
+                self.certificates.change_status(txn, request, cause).await?;
+            }
+            // Other facts on these topics are none of this service's business;
+            // the inbox records them so they are never looked at again.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn after_commit(&self) {
+        self.signal.wake();
+    }
+}
