@@ -110,6 +110,8 @@ where
         .service(yizhan_kit::health::healthz)
         .service(yizhan_kit::health::readyz)
         .split_for_parts();
+    let mut api = api;
+    yizhan_kit::openapi::add_shared_error_responses(&mut api);
     api
 }
 

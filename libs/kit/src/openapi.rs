@@ -47,3 +47,72 @@ pub fn to_json(api: &OpenApi) -> String {
     json.push('\n');
     json
 }
+
+/// Documents the error answers every operation can give because of shared
+/// plumbing, not its own logic, so each handler need not repeat them (and
+/// none is forgotten): operations with a body can answer 400 (unreadable),
+/// 413 (too large) and 415 (wrong content type); an `Idempotency-Key`
+/// header can be malformed (400); a bearer-secured operation can answer 401.
+/// Existing entries are kept.
+pub fn add_shared_error_responses(api: &mut OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    crate::problem::PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in api.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let has_body = operation.request_body.is_some();
+            let has_key = operation.parameters.iter().flatten().any(|p| match p {
+                RefOr::T(p) => {
+                    p.parameter_in == ParameterIn::Header
+                        && p.name.eq_ignore_ascii_case("Idempotency-Key")
+                }
+                RefOr::Ref(_) => false,
+            });
+            let bearer = operation.security.iter().flatten().any(|requirement| {
+                serde_json::to_value(requirement)
+                    .ok()
+                    .and_then(|v| v.as_object().map(|o| o.contains_key("bearer")))
+                    .unwrap_or(false)
+            });
+            let responses = &mut operation.responses.responses;
+            let mut add = |status: &str, description: &str| {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem(description));
+            };
+            if has_body {
+                add("400", "请求体格式错误（不是合法的 JSON 或表单）");
+                add("413", "请求体过大");
+                add("415", "内容类型不受支持");
+            }
+            if has_key {
+                add("400", "请求头 Idempotency-Key 格式错误");
+            }
+            if bearer {
+                add("401", "未登录或登录凭证无效");
+            }
+        }
+    }
+}
