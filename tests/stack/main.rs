@@ -10,6 +10,7 @@ mod certificates;
 mod channels;
 mod documents;
 mod errors;
+mod licensing;
 mod shutdown;
 mod slice;
 mod storage;

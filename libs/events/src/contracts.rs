@@ -629,3 +629,291 @@ impl Event for DeadlineOverdue {
         self.task_id.clone()
     }
 }
+
+// --- 一业一证 joint licensing (licensing service) -------------------------
+//
+// Every state change of a combined application is one of these facts on
+// `yizhan.licensing.v1`. The subject is always the application id, so one
+// application's events (its tasks' included) stay in order on one partition.
+
+/// Who did something, as recorded on an application's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicensingActor {
+    /// The actor's `sub` (`document` for the certificate service).
+    pub sub: String,
+    /// The role acted in (`applicant`, `window_clerk`, `system` …).
+    pub role: String,
+}
+
+/// 已接件: a combined application (一表申请) was submitted at the window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationSubmitted {
+    /// The application.
+    pub application_id: String,
+    /// 情形 / scenario code, e.g. `hotel`.
+    pub scenario_code: String,
+    /// Catalog version the application was made on.
+    pub catalog_version: i32,
+    /// The enterprise's 统一社会信用代码.
+    pub enterprise_uscc: String,
+    /// The enterprise's name as filled in.
+    pub enterprise_name: String,
+    /// The selected items (事项编码).
+    pub item_codes: Vec<String>,
+    /// Who submitted (applicant or agent).
+    pub actor: LicensingActor,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for ApplicationSubmitted {
+    const TYPE: &'static str = "cn.yizhan.licensing.application_submitted.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}
+
+/// One deficiency of the one-time notice (一次性告知).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntakeDeficiency {
+    /// The form field concerned, if any.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// The material concerned, if any.
+    #[serde(default)]
+    pub material: Option<String>,
+    /// What is wrong, zh-CN.
+    pub reason: String,
+}
+
+/// 不受理（退回补齐）: the window handed the application back with every
+/// deficiency at once; the applicant may correct and resubmit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationReturned {
+    /// The application.
+    pub application_id: String,
+    /// The enterprise.
+    pub enterprise_uscc: String,
+    /// Every deficiency found.
+    pub deficiencies: Vec<IntakeDeficiency>,
+    /// The window clerk.
+    pub actor: LicensingActor,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for ApplicationReturned {
+    const TYPE: &'static str = "cn.yizhan.licensing.application_returned.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}
+
+/// 重新提交: a returned application was corrected and is 已接件 again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationResubmitted {
+    /// The application.
+    pub application_id: String,
+    /// The enterprise.
+    pub enterprise_uscc: String,
+    /// The selected items after correction.
+    pub item_codes: Vec<String>,
+    /// Who resubmitted.
+    pub actor: LicensingActor,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for ApplicationResubmitted {
+    const TYPE: &'static str = "cn.yizhan.licensing.application_resubmitted.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}
+
+/// 已受理: the window accepted the application; its items became tasks
+/// ([`TaskCreated`]) and the time-limit clock starts the next working day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationAccepted {
+    /// The application.
+    pub application_id: String,
+    /// The enterprise.
+    pub enterprise_uscc: String,
+    /// Committed limit of the bundle in half working days (11 = 5.5 days).
+    pub committed_half_days: i64,
+    /// Last day of the committed limit.
+    pub committed_due_date: chrono::NaiveDate,
+    /// The window clerk.
+    pub actor: LicensingActor,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for ApplicationAccepted {
+    const TYPE: &'static str = "cn.yizhan.licensing.application_accepted.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}
+
+/// An item of an accepted application entered its department's queue
+/// (BLZT 3 then 8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskCreated {
+    /// The task.
+    pub task_id: String,
+    /// Its application.
+    pub application_id: String,
+    /// 事项编码.
+    pub item_code: String,
+    /// 事项名称.
+    pub item_name: String,
+    /// The reviewing department's code.
+    pub department_code: String,
+    /// The applicant enterprise.
+    pub enterprise_uscc: String,
+    /// 办理状态 code (8).
+    pub blzt: u8,
+    /// Last day of the committed limit.
+    pub due_date: chrono::NaiveDate,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for TaskCreated {
+    const TYPE: &'static str = "cn.yizhan.licensing.task_created.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}
+
+/// 办结: a department decided its task (BLZT 11 approved or 13 rejected).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskDecided {
+    /// The task.
+    pub task_id: String,
+    /// Its application.
+    pub application_id: String,
+    /// 事项编码.
+    pub item_code: String,
+    /// The department.
+    pub department_code: String,
+    /// The applicant enterprise.
+    pub enterprise_uscc: String,
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// 办理状态 code after the decision.
+    pub blzt: u8,
+    /// Permit number, when approved.
+    #[serde(default)]
+    pub permit_number: Option<String>,
+    /// Reasons, when rejected.
+    #[serde(default)]
+    pub reasons: Option<String>,
+    /// The reviewer.
+    pub actor: LicensingActor,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for TaskDecided {
+    const TYPE: &'static str = "cn.yizhan.licensing.task_decided.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}
+
+/// 一标核准: every item approved; the comprehensive licence was requested
+/// ([`CertificateIssueRequested`], `request_id` = application id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleApproved {
+    /// The application.
+    pub application_id: String,
+    /// The enterprise.
+    pub enterprise_uscc: String,
+    /// The approved items with their permit numbers.
+    pub items: Vec<CertificateItem>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for BundleApproved {
+    const TYPE: &'static str = "cn.yizhan.licensing.bundle_approved.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}
+
+/// 不予许可: an item was rejected, so the bundle is refused (no licence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleRefused {
+    /// The application.
+    pub application_id: String,
+    /// The enterprise.
+    pub enterprise_uscc: String,
+    /// The rejected item.
+    pub item_code: String,
+    /// The department's reasons.
+    pub reasons: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for BundleRefused {
+    const TYPE: &'static str = "cn.yizhan.licensing.bundle_refused.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}
+
+/// 已发证: the document service issued the comprehensive licence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceIssued {
+    /// The application.
+    pub application_id: String,
+    /// The enterprise.
+    pub enterprise_uscc: String,
+    /// 电子证照标识.
+    pub certificate_id: String,
+    /// When licensing recorded it.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for LicenceIssued {
+    const TYPE: &'static str = "cn.yizhan.licensing.licence_issued.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}
+
+/// 统一窗口出件: the window handed the licence out; the application is done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceHandedOut {
+    /// The application.
+    pub application_id: String,
+    /// The enterprise.
+    pub enterprise_uscc: String,
+    /// 电子证照标识.
+    pub certificate_id: String,
+    /// The window clerk.
+    pub actor: LicensingActor,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for LicenceHandedOut {
+    const TYPE: &'static str = "cn.yizhan.licensing.licence_handed_out.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}

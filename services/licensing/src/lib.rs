@@ -1,17 +1,37 @@
-//! 一业一证联办 (licensing): industry scenarios, the merged form, parallel review and the comprehensive licence.
+//! 一业一证联办 (licensing): industry scenarios, the merged form, parallel
+//! review and the comprehensive licence.
 //!
-//! Standing service: database with the backbone tables, outbox relay, health,
-//! auth and OpenAPI. The domain (catalog, applications, tasks, SLA clocks)
-//! arrives with its own issue.
+//! Publishes every state change of an application on `yizhan.licensing.v1`
+//! (and the licence request the document service answers); consumes
+//! `CertificateIssued` from `yizhan.document.v1`. Layers: `domain` (catalog,
+//! notice, form validation, bundle rule; no I/O), `store` (sea-orm),
+//! `routes` (HTTP + OpenAPI), `handlers` (consumed events), `seed` (the
+//! catalog an empty database starts with).
 
+pub mod domain;
+pub mod error;
+pub mod handlers;
+pub mod routes;
+pub mod seed;
+pub mod store;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use actix_web::web;
 use sea_orm::DatabaseConnection;
-use sea_orm_migration::prelude::*;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
+use yizhan_approval::Calendar;
 use yizhan_auth::Authenticator;
+use yizhan_events::consumer::{ConsumerConfig, EventConsumer};
+use yizhan_events::contracts::topics;
+use yizhan_events::outbox::OutboxSignal;
 use yizhan_events::runtime::Backbone;
 use yizhan_kit::health::{DatabaseCheck, Readiness};
 use yizhan_kit::settings::CommonSettings;
+
+use crate::domain::catalog::Catalog;
 
 /// Service name: consumer group, database name, log field.
 pub const SERVICE: &str = "licensing";
@@ -24,6 +44,9 @@ pub struct Settings {
     pub port: u16,
     /// Database URL; defaults to `sqlite://<data_dir>/licensing.db`.
     pub database_url: Option<String>,
+    /// Directory of `*.toml` holiday schedules that add to or replace the
+    /// built-in years (see `libs/approval/calendars/README.md`).
+    pub calendar_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -31,18 +54,24 @@ impl Default for Settings {
         Self {
             port: 8081,
             database_url: None,
+            calendar_dir: None,
         }
     }
 }
 
 /// Migrations of this service.
-pub struct Migrator;
+pub use store::Migrator;
 
-#[async_trait::async_trait]
-impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        yizhan_events::migration::backbone_migrations()
-    }
+/// Shared handler state.
+pub struct AppState {
+    /// Database pool.
+    pub db: DatabaseConnection,
+    /// Wakes the outbox relay after commits.
+    pub signal: OutboxSignal,
+    /// The working-day calendar every deadline is computed with.
+    pub calendar: Calendar,
+    /// The current catalog version (new notices and applications use it).
+    pub catalog: Arc<Catalog>,
 }
 
 /// The OpenAPI document (also written to `openapi/licensing.json`).
@@ -50,9 +79,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     yizhan_events::runtime::openapi_of(
         yizhan_kit::openapi::base(
             "licensing",
-            "一业一证：一单告知、一表申请、并联审批、一证准营。所有错误均为 RFC 9457 problem+json。",
+            "一业一证：一单告知、一表申请、综合受理、并联审批、一证准营与办理进度；工作日历。所有错误均为 RFC 9457 problem+json。",
         ),
-        |_| {},
+        routes::configure,
     )
 }
 
@@ -62,10 +91,12 @@ pub struct Application {
     server: actix_web::dev::Server,
     db: DatabaseConnection,
     backbone: Backbone,
+    consumer: ConsumerConfig,
 }
 
 impl Application {
-    /// Connects, migrates, binds (port 0 = any free port) and builds the server.
+    /// Connects, migrates, seeds the catalog if empty, binds (port 0 = any
+    /// free port) and builds the server.
     pub async fn build(
         common: &CommonSettings,
         settings: &Settings,
@@ -77,6 +108,19 @@ impl Application {
             .clone()
             .unwrap_or_else(|| common.default_database_url(SERVICE));
         let db = yizhan_kit::db::connect_and_migrate::<Migrator>(&url).await?;
+        store::catalog::ensure_seeded(&db, &seed::catalog()).await?;
+        let catalog = Arc::new(store::catalog::latest(&db).await?);
+        let mut calendar = Calendar::builtin();
+        if let Some(dir) = &settings.calendar_dir {
+            let years = calendar.load_dir(dir)?;
+            tracing::info!(?years, dir = %dir.display(), "holiday schedules loaded");
+        }
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            signal: backbone.signal.clone(),
+            calendar,
+            catalog,
+        });
         let readiness = Readiness::default()
             .with(DatabaseCheck(db.clone()))
             .with(backbone.readiness());
@@ -86,13 +130,17 @@ impl Application {
             openapi(),
             readiness,
             auth,
-            |_| {},
+            move |cfg| {
+                cfg.app_data(state.clone());
+                routes::configure(cfg);
+            },
         )?;
         Ok(Self {
             port,
             server,
             db,
             backbone,
+            consumer: ConsumerConfig::new(SERVICE, &[topics::DOCUMENT]),
         })
     }
 
@@ -106,9 +154,20 @@ impl Application {
         &self.db
     }
 
-    /// Serves HTTP and relays the outbox until `cancel`.
+    /// Serves HTTP, relays the outbox and consumes certificate answers
+    /// until `cancel`.
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
         let relay = self.backbone.relay(self.db.clone());
-        yizhan_events::runtime::run(self.server, relay, None, cancel).await
+        let handlers = Arc::new(handlers::Handlers {
+            signal: self.backbone.signal.clone(),
+        });
+        let consumer = EventConsumer::new(
+            self.db.clone(),
+            self.backbone.kafka.clone(),
+            self.consumer,
+            handlers,
+        )?;
+        let task: yizhan_events::runtime::ConsumerTask = Box::pin(consumer.run(cancel.clone()));
+        yizhan_events::runtime::run(self.server, relay, Some(task), cancel).await
     }
 }

@@ -1,0 +1,293 @@
+//! 事项目录 — the catalog: departments, permit items (事项), the form fields
+//! and materials items ask for, and industry scenarios (情形) whose
+//! questionnaire selects items.
+//!
+//! Fields and materials are defined once for the whole catalog and items
+//! refer to them by key. That is what makes 一表申请 possible: two items
+//! asking for `enterprise_name` ask for the same thing, so the merged form
+//! asks once. A catalog is immutable and versioned; applications keep the
+//! version they were made on (see `store::catalog`).
+//!
+//! The types derive `ToSchema` because the public read endpoints show them
+//! as they are; nothing here does I/O.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use yizhan_approval::WorkingTime;
+
+/// 事项目录 — one version of the whole catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Catalog {
+    /// Version, from 1; applications record it.
+    pub version: i32,
+    /// 部门.
+    pub departments: Vec<Department>,
+    /// Every form field any item asks for.
+    pub fields: Vec<FieldDef>,
+    /// Every material any item asks for.
+    pub materials: Vec<MaterialDef>,
+    /// 事项.
+    pub items: Vec<Item>,
+    /// 情形.
+    pub scenarios: Vec<Scenario>,
+}
+
+/// 审批部门 — a department that decides items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Department {
+    /// 部门编码 (the `dept` claim of its reviewers), e.g. `market_supervision`.
+    pub code: String,
+    /// 部门名称, e.g. `市场监督管理局`.
+    pub name: String,
+}
+
+/// The type of a form field, with its checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FieldKind {
+    /// Free text of at most `max_len` characters.
+    Text {
+        /// Longest allowed, in characters.
+        max_len: usize,
+    },
+    /// A whole number in `min..=max`.
+    Integer {
+        /// Smallest allowed.
+        min: i64,
+        /// Largest allowed.
+        max: i64,
+    },
+    /// A number in `min..=max`.
+    Number {
+        /// Smallest allowed.
+        min: f64,
+        /// Largest allowed.
+        max: f64,
+    },
+    /// `true` or `false`.
+    Boolean,
+    /// A date, `YYYY-MM-DD`.
+    Date,
+    /// 统一社会信用代码, check character verified.
+    Uscc,
+    /// 居民身份证号码, check character verified.
+    IdCardNo,
+    /// 联系电话: an 11-digit mobile number or a landline like `0591-87654321`.
+    Phone,
+    /// One of `options`.
+    Choice {
+        /// Allowed values.
+        options: Vec<String>,
+    },
+}
+
+/// 表单字段 — one input of the merged form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FieldDef {
+    /// Key in the submitted `form` object.
+    pub key: String,
+    /// zh-CN label.
+    pub label: String,
+    /// Type and checks.
+    #[serde(flatten)]
+    pub kind: FieldKind,
+}
+
+/// 申请材料 — one material any item may ask for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MaterialDef {
+    /// Material code (the document service's material type).
+    pub code: String,
+    /// zh-CN name.
+    pub name: String,
+}
+
+/// An item's use of a field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ItemField {
+    /// Field key.
+    pub field: String,
+    /// Whether this item needs it filled in.
+    pub required: bool,
+}
+
+/// An item's use of a material.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ItemMaterial {
+    /// Material code.
+    pub material: String,
+    /// 关键材料: without it the item cannot be accepted (non-key materials
+    /// may later be owed under 容缺受理).
+    pub key: bool,
+}
+
+/// 事项 — one permit a department grants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Item {
+    /// 事项编码.
+    pub code: String,
+    /// 事项名称.
+    pub name: String,
+    /// Deciding department's code.
+    pub department: String,
+    /// 法定时限, working days.
+    #[schema(value_type = f64)]
+    pub statutory_limit: WorkingTime,
+    /// 承诺时限, working days (may be x.5).
+    #[schema(value_type = f64)]
+    pub committed_limit: WorkingTime,
+    /// Materials it needs.
+    pub materials: Vec<ItemMaterial>,
+    /// Form fields it needs.
+    pub fields: Vec<ItemField>,
+}
+
+/// The type of a questionnaire answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum QuestionKind {
+    /// Yes or no.
+    Boolean,
+    /// A number in `min..=max`.
+    Number {
+        /// Smallest allowed.
+        min: f64,
+        /// Largest allowed.
+        max: f64,
+    },
+}
+
+/// 情形问题 — one question of a scenario's questionnaire. Every question
+/// must be answered: an unanswered one would silently drop items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Question {
+    /// Key in the `answers` object.
+    pub key: String,
+    /// zh-CN question.
+    pub label: String,
+    /// Answer type.
+    #[serde(flatten)]
+    pub kind: QuestionKind,
+}
+
+/// When a scenario needs an item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "when", rename_all = "snake_case")]
+pub enum Condition {
+    /// Always.
+    Always,
+    /// When the boolean answer `question` is `true`.
+    IsTrue {
+        /// Question key.
+        question: String,
+    },
+    /// When the number answer `question` is at least `value`.
+    AtLeast {
+        /// Question key.
+        question: String,
+        /// Threshold.
+        value: f64,
+    },
+}
+
+/// One item of a scenario and when it applies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioItem {
+    /// 事项编码.
+    pub item: String,
+    /// When it is needed.
+    #[serde(flatten)]
+    pub condition: Condition,
+}
+
+/// 情形 — an industry scenario (hotel, restaurant …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Scenario {
+    /// 情形编码, e.g. `hotel`.
+    pub code: String,
+    /// zh-CN name, e.g. `开办酒店（旅馆）`.
+    pub name: String,
+    /// Name of the comprehensive licence issued, e.g. `酒店行业综合许可证`.
+    pub licence_name: String,
+    /// zh-CN description.
+    pub description: String,
+    /// 问卷.
+    pub questions: Vec<Question>,
+    /// Items and when each applies.
+    pub items: Vec<ScenarioItem>,
+}
+
+impl Catalog {
+    /// A scenario by code.
+    pub fn scenario(&self, code: &str) -> Option<&Scenario> {
+        self.scenarios.iter().find(|s| s.code == code)
+    }
+
+    /// An item by code.
+    pub fn item(&self, code: &str) -> Option<&Item> {
+        self.items.iter().find(|i| i.code == code)
+    }
+
+    /// A department by code.
+    pub fn department(&self, code: &str) -> Option<&Department> {
+        self.departments.iter().find(|d| d.code == code)
+    }
+
+    /// A field by key.
+    pub fn field(&self, key: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+
+    /// A material by code.
+    pub fn material(&self, code: &str) -> Option<&MaterialDef> {
+        self.materials.iter().find(|m| m.code == code)
+    }
+
+    /// Every dangling reference (item → department/field/material, scenario
+    /// → item/question) and limit that the clock would refuse, as zh-CN
+    /// sentences. A catalog is only stored when this is empty, so the rest
+    /// of the code may look references up without a fallback path.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for item in &self.items {
+            if self.department(&item.department).is_none() {
+                out.push(format!(
+                    "事项 {} 的部门 {} 不存在",
+                    item.code, item.department
+                ));
+            }
+            if yizhan_approval::Limits::new(item.statutory_limit, item.committed_limit).is_err() {
+                out.push(format!("事项 {} 的承诺时限超过法定时限", item.code));
+            }
+            for f in &item.fields {
+                if self.field(&f.field).is_none() {
+                    out.push(format!("事项 {} 的字段 {} 不存在", item.code, f.field));
+                }
+            }
+            for m in &item.materials {
+                if self.material(&m.material).is_none() {
+                    out.push(format!("事项 {} 的材料 {} 不存在", item.code, m.material));
+                }
+            }
+        }
+        for s in &self.scenarios {
+            for si in &s.items {
+                if self.item(&si.item).is_none() {
+                    out.push(format!("情形 {} 的事项 {} 不存在", s.code, si.item));
+                }
+                let question = match &si.condition {
+                    Condition::Always => None,
+                    Condition::IsTrue { question } | Condition::AtLeast { question, .. } => {
+                        Some(question)
+                    }
+                };
+                if let Some(q) = question
+                    && !s.questions.iter().any(|x| &x.key == q)
+                {
+                    out.push(format!("情形 {} 的问题 {} 不存在", s.code, q));
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,736 @@
+//! `/api/v1/applications`: 一表申请 (submit, correct and resubmit),
+//! 综合受理 (intake), 统一出件 (hand-out) and tracking.
+//!
+//! Who may call: applicants (their own enterprise) and agents (enterprises
+//! that authorised them) submit, resubmit and read their applications;
+//! window clerks take intake and hand-out and read all; admins read all;
+//! department reviewers read applications with a task in their department.
+//! An application the caller may not see answers 404, never data.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, put, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+use yizhan_approval::calendar::china_local;
+use yizhan_approval::{Deadline, SlaState};
+use yizhan_auth::{Principal, Role};
+use yizhan_events::contracts::IntakeDeficiency;
+use yizhan_kit::idempotency::{self, IdempotencyKey};
+use yizhan_kit::pagination::{Page, PageQuery};
+use yizhan_kit::{FieldError, Problem};
+use yizhan_types::Uscc;
+
+use crate::AppState;
+use crate::domain::application::ApplicationStatus;
+use crate::domain::catalog::Catalog;
+use crate::domain::form::{self, has_control_chars, is_plausible_id};
+use crate::domain::notice::{self, Notice, NoticeItem};
+use crate::error::Error;
+use crate::routes::catalog::unknown_scenario;
+use crate::routes::tasks::TaskView;
+use crate::store::{self, Actor, Idempotent, ListScope, Parts, Recorded, application};
+
+/// A combined application (一表申请).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "scenario": "hotel",
+    "answers": {"serves_food": true, "floor_area_m2": 1200, "hosts_performances": true},
+    "enterprise_uscc": "91350100M000100Y43",
+    "form": {"enterprise_name": "福州一站酒店有限公司", "legal_rep_name": "张三", "legal_rep_id_no": "11010519491231002X", "contact_phone": "13800138000", "business_address": "福州市鼓楼区五四路 1 号", "room_count": 80},
+    "materials": {"legal_rep_id_card": "0193aa00-0000-7000-8000-000000000001"}
+}))]
+pub struct SubmitRequest {
+    /// 情形编码.
+    pub scenario: String,
+    /// Questionnaire answers.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub answers: Map<String, Value>,
+    /// The enterprise's 统一社会信用代码.
+    pub enterprise_uscc: String,
+    /// The merged form: field key → value (see the notice's `form`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub form: Map<String, Value>,
+    /// Material code → material id at the document service.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub materials: Map<String, Value>,
+}
+
+/// Who did a step.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActorView {
+    /// `sub`.
+    pub sub: String,
+    /// Role (`system` for automatic steps).
+    pub role: String,
+}
+
+/// One step of the timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEntry {
+    /// Position, from 1.
+    pub seq: i32,
+    /// Machine action code.
+    pub action: String,
+    /// zh-CN description.
+    pub title: String,
+    /// Who.
+    pub actor: ActorView,
+    /// The task concerned.
+    pub task_id: Option<String>,
+    /// 办理状态 code after the step, where one applies.
+    pub blzt: Option<i32>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// An application as tracked by its applicant and the centre.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationView {
+    /// Application id.
+    pub id: String,
+    /// Status.
+    pub status: ApplicationStatus,
+    /// zh-CN status.
+    pub status_name: String,
+    /// Intake 办理状态: 1 已接件, 4 不受理, 3 已受理 (tasks carry their own).
+    pub blzt: u8,
+    /// 情形编码.
+    pub scenario_code: String,
+    /// 情形名称.
+    pub scenario_name: String,
+    /// Licence to be issued.
+    pub licence_name: String,
+    /// Catalog version the application keeps.
+    pub catalog_version: i32,
+    /// Enterprise.
+    pub enterprise_uscc: String,
+    /// Enterprise name.
+    pub enterprise_name: String,
+    /// Items applied for.
+    pub items: Vec<NoticeItem>,
+    /// Tasks once accepted, one per item.
+    pub tasks: Vec<TaskView>,
+    /// Bundle 承诺时限, working days.
+    pub committed_days: f64,
+    /// Working days left of the committed limit (after acceptance).
+    pub remaining_working_days: Option<f64>,
+    /// Last half-day of the committed limit (after acceptance):
+    /// `{"date": "2026-12-01", "half": "morning"|"afternoon"}`.
+    #[schema(value_type = Option<Object>)]
+    pub due: Option<Deadline>,
+    /// The bundle clock's state (after acceptance): `on_time`, `warning`,
+    /// `overdue`, `paused` or `stopped`.
+    #[schema(value_type = Option<String>)]
+    pub sla_state: Option<SlaState>,
+    /// The one-time notice of deficiencies, when returned.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub deficiencies: Option<Vec<IntakeDeficiency>>,
+    /// 电子证照标识 once issued.
+    pub certificate_id: Option<String>,
+    /// Answers.
+    #[schema(value_type = Object)]
+    pub answers: Map<String, Value>,
+    /// Form values.
+    #[schema(value_type = Object)]
+    pub form: Map<String, Value>,
+    /// Materials.
+    #[schema(value_type = Object)]
+    pub materials: Map<String, Value>,
+    /// Every step so far.
+    pub timeline: Vec<TimelineEntry>,
+    /// Submitted.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An application in a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationSummary {
+    /// Application id.
+    pub id: String,
+    /// Status.
+    pub status: ApplicationStatus,
+    /// zh-CN status.
+    pub status_name: String,
+    /// 情形编码.
+    pub scenario_code: String,
+    /// Enterprise.
+    pub enterprise_uscc: String,
+    /// Enterprise name.
+    pub enterprise_name: String,
+    /// Submitted.
+    pub created_at: DateTime<Utc>,
+}
+
+fn parse_map(text: &str) -> Map<String, Value> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// Builds the tracking view (reads the clocks at `now`).
+pub fn view(state: &AppState, parts: &Parts, now: DateTime<Utc>) -> Result<ApplicationView, Error> {
+    let app = &parts.app;
+    let notice = app.notice()?;
+    let local = china_local(now);
+    let reading = app.clock().map(|c| c.reading_at(&state.calendar, local));
+    let status = app.status();
+    Ok(ApplicationView {
+        id: app.id.clone(),
+        status,
+        status_name: status.zh_name().into(),
+        blzt: status.intake_status().code(),
+        scenario_code: app.scenario_code.clone(),
+        scenario_name: notice.scenario_name.clone(),
+        licence_name: notice.licence_name.clone(),
+        catalog_version: app.catalog_version,
+        enterprise_uscc: app.enterprise_uscc.clone(),
+        enterprise_name: app.enterprise_name.clone(),
+        items: notice.items.clone(),
+        tasks: parts
+            .tasks
+            .iter()
+            .map(|t| TaskView::new(&state.calendar, t, now))
+            .collect(),
+        committed_days: notice.committed_total.as_days_f64(),
+        remaining_working_days: reading.map(|r| r.committed.remaining.as_days_f64()),
+        due: reading.and_then(|r| r.committed.due),
+        sla_state: reading.map(|r| r.committed.state),
+        deficiencies: app
+            .deficiencies
+            .as_deref()
+            .filter(|_| status == ApplicationStatus::Returned)
+            .and_then(|d| serde_json::from_str(d).ok()),
+        certificate_id: app.certificate_id.clone(),
+        answers: notice.answers.clone(),
+        form: parse_map(&app.form),
+        materials: parse_map(&app.materials),
+        timeline: parts
+            .timeline
+            .iter()
+            .map(|e| TimelineEntry {
+                seq: e.seq,
+                action: e.action.clone(),
+                title: e.title.clone(),
+                actor: ActorView {
+                    sub: e.actor_sub.clone(),
+                    role: e.actor_role.clone(),
+                },
+                task_id: e.task_id.clone(),
+                blzt: e.blzt,
+                at: e.at,
+            })
+            .collect(),
+        created_at: app.created_at,
+        updated_at: app.updated_at,
+    })
+}
+
+fn actor(principal: &Principal, roles: &[Role]) -> Actor {
+    let role = roles
+        .iter()
+        .find(|r| principal.has_role(**r))
+        .map_or("unknown", |r| r.as_str());
+    Actor {
+        sub: principal.sub.clone(),
+        role: role.into(),
+    }
+}
+
+/// Everything that makes a submission valid, checked at once.
+struct Checked {
+    uscc: String,
+    enterprise_name: String,
+    notice: Notice,
+}
+
+fn check(catalog: &Catalog, body: &SubmitRequest) -> Result<Checked, Problem> {
+    let scenario = catalog
+        .scenario(&body.scenario)
+        .ok_or_else(|| unknown_scenario(&body.scenario))?;
+    let mut errors: Vec<FieldError> = Vec::new();
+    let uscc = match Uscc::parse(&body.enterprise_uscc) {
+        Ok(u) => Some(u.as_str().to_owned()),
+        Err(e) => {
+            errors.push(FieldError::new("enterprise_uscc", e.code(), e.message()));
+            None
+        }
+    };
+    let notice = match notice::compute(catalog, scenario, &body.answers) {
+        Ok(n) => {
+            errors.extend(form::validate(&n, &body.form, &body.materials));
+            Some(n)
+        }
+        Err(e) => {
+            errors.extend(e);
+            None
+        }
+    };
+    match (uscc, notice) {
+        (Some(uscc), Some(notice)) if errors.is_empty() => Ok(Checked {
+            uscc,
+            enterprise_name: body
+                .form
+                .get("enterprise_name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+            notice,
+        }),
+        _ => Err(Problem::validation(errors)),
+    }
+}
+
+const SUBMITTERS: [Role; 2] = [Role::Applicant, Role::Agent];
+
+/// Submit a combined application (一表申请). Every problem is reported at
+/// once, each naming its field (`enterprise_uscc`, `answers.<key>`,
+/// `form.<key>`, `materials.<code>`). Answers 201 with the application,
+/// 已接件 (BLZT 1).
+///
+/// 调用方：申请人（为本企业）、帮办代办员（为已授权的企业）；其他角色答复 403。
+#[utoipa::path(
+    tag = "applications",
+    request_body = SubmitRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "重试同一申请时携带同一键，返回首次结果")),
+    responses(
+        (status = 201, description = "已接件", body = ApplicationView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "无权为该企业申请", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "校验未通过（一次性逐项列出）", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/applications")]
+pub async fn submit(
+    principal: Principal,
+    key: IdempotencyKey,
+    state: web::Data<AppState>,
+    body: web::Json<SubmitRequest>,
+) -> Result<HttpResponse, Error> {
+    principal.require_any(&SUBMITTERS)?;
+    let checked = check(&state.catalog, &body)?;
+    if !principal.may_act_for(&checked.uscc) {
+        return Err(Problem::forbidden("只能为本企业或已授权代办的企业提交申请").into());
+    }
+    let body_bytes = serde_json::to_vec(&*body).unwrap_or_default();
+    let fingerprint = idempotency::fingerprint(&[&body_bytes]);
+    let scope = format!("{} POST /api/v1/applications", principal.sub);
+    let idempotent = key.0.as_deref().map(|k| Idempotent {
+        scope: &scope,
+        key: k,
+        fingerprint: &fingerprint,
+    });
+    let new = store::NewApplication {
+        enterprise_uscc: checked.uscc,
+        enterprise_name: checked.enterprise_name,
+        notice: checked.notice,
+        form: body.form.clone(),
+        materials: body.materials.clone(),
+        actor: actor(&principal, &SUBMITTERS),
+    };
+    let now = Utc::now();
+    let respond = |parts: &Parts| view(&state, parts, now).ok();
+    match store::submit(&state.db, new, idempotent, respond).await? {
+        Recorded::Created(parts) => {
+            state.signal.wake();
+            Ok(HttpResponse::Created()
+                .insert_header((
+                    header::LOCATION,
+                    format!("/api/v1/applications/{}", parts.app.id),
+                ))
+                .json(view(&state, &parts, now)?))
+        }
+        Recorded::Replayed(stored) => Ok(stored.into_response()),
+    }
+}
+
+/// The id when it can be one; a 404 otherwise (no query for garbage).
+fn plausible(id: &str) -> Result<&str, Problem> {
+    if is_plausible_id(id) {
+        Ok(id)
+    } else {
+        Err(Problem::not_found("申请不存在"))
+    }
+}
+
+/// Whether the caller may see the application; 404 otherwise.
+async fn visible(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<application::Model, Error> {
+    let not_found = || Error::from(Problem::not_found("申请不存在"));
+    if !is_plausible_id(id) {
+        return Err(not_found());
+    }
+    let app = store::find_application(&state.db, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if principal.has_role(Role::WindowClerk)
+        || principal.has_role(Role::Admin)
+        || principal.may_act_for(&app.enterprise_uscc)
+    {
+        return Ok(app);
+    }
+    if principal.has_role(Role::DeptReviewer)
+        && let Some(dept) = principal.dept.as_deref()
+        && store::has_task_in(&state.db, id, dept).await?
+    {
+        return Ok(app);
+    }
+    Err(not_found())
+}
+
+/// One application with its tasks (each with its BLZT code and remaining
+/// working days), the bundle's remaining working days and the timeline of
+/// every step with who and when.
+///
+/// 调用方：申请人（本企业）、帮办代办员（已授权企业）、综合窗口人员、管理员；部门审批人员（本部门有任务的申请）。他人答复 404。
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "申请编号")),
+    responses(
+        (status = 200, description = "申请详情与办理进度", body = ApplicationView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或无权查看", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/applications/{id}")]
+pub async fn get_application(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    visible(&state, &principal, &id).await?;
+    let parts = store::load_parts(&state.db, &id)
+        .await?
+        .ok_or_else(|| Problem::not_found("申请不存在"))?;
+    Ok(HttpResponse::Ok().json(view(&state, &parts, Utc::now())?))
+}
+
+/// Filter of the application list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListFilter {
+    /// Only applications in this status.
+    pub status: Option<ApplicationStatus>,
+}
+
+/// Applications newest first: an applicant's own enterprise's, an agent's
+/// authorising enterprises', or (clerks, admins) everyone's.
+///
+/// 调用方：申请人、帮办代办员（仅本企业/授权企业）、综合窗口人员、管理员；其他角色答复 403。
+#[utoipa::path(
+    tag = "applications",
+    params(PageQuery, ListFilter),
+    responses(
+        (status = 200, description = "申请列表", body = Page<ApplicationSummary>),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "角色无权查看申请列表", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "查询参数错误", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/applications")]
+pub async fn list_applications(
+    principal: Principal,
+    state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
+    filter: web::Query<ListFilter>,
+) -> Result<HttpResponse, Error> {
+    principal.require_any(&[Role::Applicant, Role::Agent, Role::WindowClerk, Role::Admin])?;
+    let limit = page.limit()?;
+    let before = page.position::<String>()?;
+    let scope = if principal.has_role(Role::WindowClerk) || principal.has_role(Role::Admin) {
+        ListScope::All
+    } else {
+        let mut own: Vec<String> = Vec::new();
+        if principal.has_role(Role::Applicant)
+            && let Some(u) = &principal.uscc
+        {
+            own.push(u.clone());
+        }
+        if principal.has_role(Role::Agent) {
+            own.extend(principal.enterprises.iter().cloned());
+        }
+        ListScope::Enterprises(own)
+    };
+    let rows = store::list_applications(&state.db, &scope, filter.status, before.as_deref(), limit)
+        .await?;
+    let page = Page::from_rows(
+        rows,
+        limit,
+        |a| a.id.clone(),
+        |a| {
+            let status = a.status();
+            ApplicationSummary {
+                id: a.id,
+                status,
+                status_name: status.zh_name().into(),
+                scenario_code: a.scenario_code,
+                enterprise_uscc: a.enterprise_uscc,
+                enterprise_name: a.enterprise_name,
+                created_at: a.created_at,
+            }
+        },
+    );
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Correct and resubmit a returned application (不受理 → 已接件). The body
+/// is the whole application again; scenario and enterprise cannot change.
+/// It is checked against the catalog version the application was made on.
+///
+/// 调用方：申请人（本企业）、帮办代办员（已授权企业）；他人答复 404，其他角色 403。
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "申请编号")),
+    request_body = SubmitRequest,
+    responses(
+        (status = 200, description = "已重新接件", body = ApplicationView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "角色无权提交申请", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或无权查看", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "当前状态不能重新提交", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "校验未通过（一次性逐项列出）", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/applications/{id}")]
+pub async fn resubmit(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<SubmitRequest>,
+) -> Result<HttpResponse, Error> {
+    principal.require_any(&SUBMITTERS)?;
+    let app = store::find_application(&state.db, plausible(&id)?)
+        .await?
+        .filter(|a| principal.may_act_for(&a.enterprise_uscc))
+        .ok_or_else(|| Problem::not_found("申请不存在"))?;
+    let catalog = if app.catalog_version == state.catalog.version {
+        state.catalog.as_ref().clone()
+    } else {
+        crate::store::catalog::version(&state.db, app.catalog_version)
+            .await?
+            .ok_or_else(|| {
+                sea_orm::DbErr::Custom(format!("catalog version {} missing", app.catalog_version))
+            })?
+    };
+    let mut fixed = Vec::new();
+    if body.scenario != app.scenario_code {
+        fixed.push(FieldError::new(
+            "scenario",
+            "immutable",
+            "重新提交时不能更改情形",
+        ));
+    }
+    if body.enterprise_uscc != app.enterprise_uscc {
+        fixed.push(FieldError::new(
+            "enterprise_uscc",
+            "immutable",
+            "重新提交时不能更改申请企业",
+        ));
+    }
+    if !fixed.is_empty() {
+        return Err(Problem::validation(fixed).into());
+    }
+    let checked = check(&catalog, &body)?;
+    let update = store::Resubmission {
+        enterprise_name: checked.enterprise_name,
+        notice: checked.notice,
+        form: body.form.clone(),
+        materials: body.materials.clone(),
+    };
+    let parts = store::resubmit(&state.db, &id, update, &actor(&principal, &SUBMITTERS)).await?;
+    state.signal.wake();
+    Ok(HttpResponse::Ok().json(view(&state, &parts, Utc::now())?))
+}
+
+/// The window's decision.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IntakeDecision {
+    /// 受理.
+    Accept,
+    /// 不受理, with the one-time list of deficiencies.
+    Reject,
+}
+
+/// One deficiency: a field or a material (or neither), and why.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeficiencyInput {
+    /// Form field key.
+    pub field: Option<String>,
+    /// Material code.
+    pub material: Option<String>,
+    /// What to fix.
+    pub reason: String,
+}
+
+/// Intake (前台综合受理).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"decision": "reject", "deficiencies": [{"material": "floor_plan", "reason": "平面布局图未标注消防通道"}]}))]
+pub struct IntakeRequest {
+    /// `accept` or `reject`.
+    pub decision: IntakeDecision,
+    /// Required (non-empty) with `reject`: every deficiency at once.
+    #[serde(default)]
+    pub deficiencies: Vec<DeficiencyInput>,
+}
+
+const MAX_REASON: usize = 500;
+
+fn check_deficiencies(
+    notice: &Notice,
+    list: &[DeficiencyInput],
+) -> Result<Vec<IntakeDeficiency>, Problem> {
+    let mut errors = Vec::new();
+    if list.is_empty() {
+        errors.push(FieldError::new(
+            "deficiencies",
+            "required",
+            "不受理时须一次性列出全部需补齐的内容",
+        ));
+    }
+    for (i, d) in list.iter().enumerate() {
+        let reason = d.reason.trim();
+        if reason.is_empty() || reason.chars().count() > MAX_REASON || has_control_chars(reason) {
+            errors.push(FieldError::new(
+                format!("deficiencies[{i}].reason"),
+                "invalid_reason",
+                format!("请说明需补齐的原因（1 至 {MAX_REASON} 字）"),
+            ));
+        }
+        if let Some(f) = &d.field
+            && !notice.form.iter().any(|x| &x.key == f)
+        {
+            errors.push(FieldError::new(
+                format!("deficiencies[{i}].field"),
+                "unknown_field",
+                format!("本申请的表单没有字段 {f}"),
+            ));
+        }
+        if let Some(m) = &d.material
+            && !notice.materials.iter().any(|x| &x.code == m)
+        {
+            errors.push(FieldError::new(
+                format!("deficiencies[{i}].material"),
+                "unknown_material",
+                format!("本申请不需要材料 {m}"),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(list
+            .iter()
+            .map(|d| IntakeDeficiency {
+                field: d.field.clone(),
+                material: d.material.clone(),
+                reason: d.reason.trim().to_owned(),
+            })
+            .collect())
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
+/// Intake: accept (every item becomes a task in its department's queue at
+/// once, BLZT 3 then 8, clocks started; the acceptance day is not counted)
+/// or reject with the one-time list of every deficiency (BLZT 4; the
+/// applicant corrects and resubmits). 容缺受理 is not offered yet.
+///
+/// 调用方：综合窗口人员；其他角色答复 403。
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "申请编号")),
+    request_body = IntakeRequest,
+    responses(
+        (status = 200, description = "受理结果", body = ApplicationView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非综合窗口人员", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "申请不存在", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "当前状态不能受理（illegal_transition）", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "补齐清单有误", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/applications/{id}/intake")]
+pub async fn intake(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<IntakeRequest>,
+) -> Result<HttpResponse, Error> {
+    principal.require_any(&[Role::WindowClerk])?;
+    let app = store::find_application(&state.db, plausible(&id)?)
+        .await?
+        .ok_or_else(|| Problem::not_found("申请不存在"))?;
+    let decision = match body.decision {
+        IntakeDecision::Accept if !body.deficiencies.is_empty() => {
+            return Err(Problem::field(
+                "deficiencies",
+                "not_allowed",
+                "受理时不应附带补齐清单（容缺受理暂未开放）",
+            )
+            .into());
+        }
+        IntakeDecision::Accept => store::Intake::Accept,
+        IntakeDecision::Reject => {
+            store::Intake::Return(check_deficiencies(&app.notice()?, &body.deficiencies)?)
+        }
+    };
+    let parts = store::intake(
+        &state.db,
+        &state.calendar,
+        &id,
+        decision,
+        &actor(&principal, &[Role::WindowClerk]),
+    )
+    .await?;
+    state.signal.wake();
+    Ok(HttpResponse::Ok().json(view(&state, &parts, Utc::now())?))
+}
+
+/// Hand-out at the window (统一窗口出件): the issued licence is delivered;
+/// the application is complete.
+///
+/// 调用方：综合窗口人员；其他角色答复 403。
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "申请编号")),
+    responses(
+        (status = 200, description = "已出件", body = ApplicationView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非综合窗口人员", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "申请不存在", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "证照尚未签发或已出件（illegal_transition）", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/applications/{id}/hand-out")]
+pub async fn hand_out(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    principal.require_any(&[Role::WindowClerk])?;
+    let parts = store::hand_out(
+        &state.db,
+        plausible(&id)?,
+        &actor(&principal, &[Role::WindowClerk]),
+    )
+    .await?;
+    state.signal.wake();
+    Ok(HttpResponse::Ok().json(view(&state, &parts, Utc::now())?))
+}

@@ -1,0 +1,27 @@
+//! HTTP routes of the licensing service. Every handler's doc comment ends
+//! with a "调用方：…" paragraph saying who may call it.
+
+pub mod applications;
+pub mod calendar;
+pub mod catalog;
+pub mod tasks;
+
+/// Registers every route under `/api/v1`.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    cfg.service(
+        utoipa_actix_web::scope::scope("/api/v1")
+            .service(catalog::list_scenarios)
+            .service(catalog::get_scenario)
+            .service(catalog::compute_notice)
+            .service(applications::submit)
+            .service(applications::list_applications)
+            .service(applications::get_application)
+            .service(applications::resubmit)
+            .service(applications::intake)
+            .service(applications::hand_out)
+            .service(tasks::queue)
+            .service(tasks::decide)
+            .service(calendar::working_days)
+            .service(calendar::add),
+    );
+}

@@ -1,0 +1,270 @@
+//! `/api/v1/tasks`: the department queues of parallel review (并联审批) and
+//! the reviewers' decisions.
+//!
+//! Who may call: department reviewers, for their own department's tasks
+//! only (the token's `dept`); another department's task answers 404.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use yizhan_approval::calendar::china_local;
+use yizhan_approval::{Calendar, Deadline, SlaState, Status};
+use yizhan_auth::{Principal, Role};
+use yizhan_kit::pagination::{Page, PageQuery};
+use yizhan_kit::{FieldError, Problem};
+
+use crate::AppState;
+use crate::domain::form::{has_control_chars, is_plausible_id};
+use crate::error::Error;
+use crate::store::{self, Actor, Decision, task};
+
+/// One item task (事项实例).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaskView {
+    /// Task id.
+    pub id: String,
+    /// Its application.
+    pub application_id: String,
+    /// Applicant enterprise.
+    pub enterprise_uscc: String,
+    /// 事项编码.
+    pub item_code: String,
+    /// 事项名称.
+    pub item_name: String,
+    /// Department code.
+    pub department_code: String,
+    /// Department name.
+    pub department_name: String,
+    /// Status (`in_review`, `approved`, `rejected` …).
+    pub status: String,
+    /// 办理状态 (BLZT) code, 1-15.
+    pub blzt: u8,
+    /// National status name, e.g. `部门开始办理`.
+    pub status_name: String,
+    /// 承诺时限, working days.
+    pub committed_days: f64,
+    /// Working days left of the committed limit (negative once overdue).
+    pub remaining_working_days: Option<f64>,
+    /// Working days left of the statutory limit.
+    pub statutory_remaining_working_days: Option<f64>,
+    /// Last half-day of the committed limit.
+    #[schema(value_type = Option<Object>)]
+    pub due: Option<Deadline>,
+    /// Committed-limit state: `on_time`, `warning`, `overdue`, `stopped` …
+    #[schema(value_type = Option<String>)]
+    pub sla_state: Option<SlaState>,
+    /// Permit number once approved.
+    pub permit_number: Option<String>,
+    /// Reasons once rejected.
+    pub reasons: Option<String>,
+    /// Deciding reviewer.
+    pub decided_by: Option<String>,
+    /// Decision time.
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl TaskView {
+    /// The view of `t`, its clock read at `now`.
+    pub fn new(calendar: &Calendar, t: &task::Model, now: DateTime<Utc>) -> Self {
+        let reading = t.clock().map(|c| c.reading_at(calendar, china_local(now)));
+        let status = t.status();
+        Self {
+            id: t.id.clone(),
+            application_id: t.application_id.clone(),
+            enterprise_uscc: t.enterprise_uscc.clone(),
+            item_code: t.item_code.clone(),
+            item_name: t.item_name.clone(),
+            department_code: t.department_code.clone(),
+            department_name: t.department_name.clone(),
+            status: t.status.clone(),
+            blzt: status.code(),
+            status_name: status.name().into(),
+            committed_days: t.committed_half_days as f64 / 2.0,
+            remaining_working_days: reading.map(|r| r.committed.remaining.as_days_f64()),
+            statutory_remaining_working_days: reading.map(|r| r.statutory.remaining.as_days_f64()),
+            due: reading.and_then(|r| r.committed.due),
+            sla_state: reading.map(|r| r.committed.state),
+            permit_number: t.permit_number.clone(),
+            reasons: t.reasons.clone(),
+            decided_by: t.decided_by.clone(),
+            decided_at: t.decided_at,
+        }
+    }
+}
+
+/// Filter of the queue.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueFilter {
+    /// Task status (`in_review` by default: the work still to do; also
+    /// `approved`, `rejected`, `supplement_requested` …).
+    #[param(value_type = Option<String>)]
+    pub status: Option<Status>,
+}
+
+fn reviewer_dept(principal: &Principal) -> Result<String, Problem> {
+    principal.require_any(&[Role::DeptReviewer])?;
+    principal
+        .dept
+        .clone()
+        .ok_or_else(|| Problem::forbidden("令牌未载明所属部门（dept），无法确定审批队列"))
+}
+
+/// The caller's department queue, most urgent first (least committed
+/// working time left; ties by task id), cursor-paginated.
+///
+/// 调用方：部门审批人员，仅本部门（令牌 dept）；其他角色答复 403。
+#[utoipa::path(
+    tag = "tasks",
+    params(PageQuery, QueueFilter),
+    responses(
+        (status = 200, description = "本部门审批队列", body = Page<TaskView>),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非部门审批人员或未载明部门", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "查询参数错误", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/tasks")]
+pub async fn queue(
+    principal: Principal,
+    state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
+    filter: web::Query<QueueFilter>,
+) -> Result<HttpResponse, Error> {
+    let dept = reviewer_dept(&principal)?;
+    let limit = page.limit()?;
+    let after = page.position::<(String, String)>()?;
+    let status = filter.status.unwrap_or(Status::InReview);
+    let rows = store::queue(&state.db, &dept, status, after, limit).await?;
+    let now = Utc::now();
+    let page = Page::from_rows(
+        rows,
+        limit,
+        |t| (t.due_key.clone(), t.id.clone()),
+        |t| TaskView::new(&state.calendar, &t, now),
+    );
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    /// 审批通过.
+    Approve,
+    /// 审批不通过.
+    Reject,
+}
+
+/// Decision body.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"decision": "approve", "permit_number": "JY13501020000001"}))]
+pub struct DecisionRequest {
+    /// `approve` or `reject`.
+    pub decision: DecisionKind,
+    /// 许可证号, required to approve.
+    pub permit_number: Option<String>,
+    /// Reasons, required to reject.
+    pub reasons: Option<String>,
+}
+
+const MAX_PERMIT: usize = 64;
+const MAX_REASONS: usize = 1000;
+
+fn decision_of(body: &DecisionRequest) -> Result<Decision, Problem> {
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    // Control characters never belong in a permit number or reasons, and
+    // PostgreSQL refuses NUL outright.
+    for (field, value) in [
+        ("permit_number", &body.permit_number),
+        ("reasons", &body.reasons),
+    ] {
+        if value.as_deref().is_some_and(has_control_chars) {
+            return Err(Problem::field(
+                field,
+                "invalid_character",
+                "含有不可见的控制字符",
+            ));
+        }
+    }
+    match body.decision {
+        DecisionKind::Approve => match text(&body.permit_number) {
+            Some(p) if p.chars().count() <= MAX_PERMIT => {
+                Ok(Decision::Approve { permit_number: p })
+            }
+            Some(_) => Err(Problem::field(
+                "permit_number",
+                "too_long",
+                format!("许可证号最多 {MAX_PERMIT} 个字符"),
+            )),
+            None => Err(Problem::field(
+                "permit_number",
+                "required",
+                "审批通过须填写许可证号",
+            )),
+        },
+        DecisionKind::Reject => match text(&body.reasons) {
+            Some(r) if r.chars().count() <= MAX_REASONS => Ok(Decision::Reject { reasons: r }),
+            Some(_) => Err(Problem::field(
+                "reasons",
+                "too_long",
+                format!("理由最多 {MAX_REASONS} 字"),
+            )),
+            None => Err(Problem::validation(vec![FieldError::new(
+                "reasons",
+                "required",
+                "审批不通过须说明理由",
+            )])),
+        },
+    }
+}
+
+/// Decide a task: approve with the permit number (BLZT 11) or reject with
+/// reasons (BLZT 13). The last approval approves the bundle and requests
+/// the comprehensive licence from the document service; any rejection
+/// refuses the bundle (see `domain::application` for the rule). An illegal
+/// transition (e.g. deciding twice) answers 409 `illegal_transition`.
+///
+/// 调用方：部门审批人员，仅本部门的任务；其他部门的任务答复 404，其他角色 403。
+#[utoipa::path(
+    tag = "tasks",
+    params(("id" = String, Path, description = "任务编号")),
+    request_body = DecisionRequest,
+    responses(
+        (status = 200, description = "已办结", body = TaskView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非部门审批人员", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "任务不存在或不属于本部门", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "当前状态不能作此决定（illegal_transition）", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "缺少许可证号或理由", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/tasks/{id}/decision")]
+pub async fn decide(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<DecisionRequest>,
+) -> Result<HttpResponse, Error> {
+    let dept = reviewer_dept(&principal)?;
+    if !is_plausible_id(&id) {
+        return Err(Problem::not_found("任务不存在").into());
+    }
+    let decision = decision_of(&body)?;
+    let actor = Actor {
+        sub: principal.sub.clone(),
+        role: Role::DeptReviewer.as_str().into(),
+    };
+    let task = store::decide(&state.db, &id, &dept, decision, &actor).await?;
+    state.signal.wake();
+    Ok(HttpResponse::Ok().json(TaskView::new(&state.calendar, &task, Utc::now())))
+}

@@ -1,0 +1,152 @@
+//! The licensing service's migrations (after the backbone's).
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+/// The licensing service's migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut all = yizhan_events::migration::backbone_migrations();
+        all.push(Box::new(CreateLicensing));
+        all
+    }
+}
+
+struct CreateLicensing;
+
+impl MigrationName for CreateLicensing {
+    fn name(&self) -> &str {
+        "m0100_create_licensing"
+    }
+}
+
+fn index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(Alias::new(table)).if_not_exists();
+    for c in cols {
+        i.col(Alias::new(*c));
+    }
+    i.to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateLicensing {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("catalog_versions")
+                    .if_not_exists()
+                    .col(integer("version").primary_key())
+                    .col(text("content"))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("applications")
+                    .if_not_exists()
+                    .col(string("id").primary_key())
+                    .col(string("scenario_code"))
+                    .col(integer("catalog_version"))
+                    .col(string("enterprise_uscc"))
+                    .col(string("enterprise_name"))
+                    .col(string("status"))
+                    .col(text("notice"))
+                    .col(text("form"))
+                    .col(text("materials"))
+                    .col(text_null("deficiencies"))
+                    .col(string("submitted_by"))
+                    .col(big_integer("statutory_half_days"))
+                    .col(big_integer("committed_half_days"))
+                    .col(date_time_null("accepted_at"))
+                    .col(date_time_null("concluded_at"))
+                    .col(string_null("certificate_id"))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .col(timestamp_with_time_zone("updated_at"))
+                    .to_owned(),
+            )
+            .await?;
+        // Scoped lists: an enterprise's applications, newest first.
+        manager
+            .create_index(index(
+                "applications_enterprise_id",
+                "applications",
+                &["enterprise_uscc", "id"],
+            ))
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("tasks")
+                    .if_not_exists()
+                    .col(string("id").primary_key())
+                    .col(string("application_id"))
+                    .col(string("enterprise_uscc"))
+                    .col(string("item_code"))
+                    .col(string("item_name"))
+                    .col(string("department_code"))
+                    .col(string("department_name"))
+                    .col(string("status"))
+                    .col(integer("blzt"))
+                    .col(big_integer("statutory_half_days"))
+                    .col(big_integer("committed_half_days"))
+                    .col(date_time("accepted_at"))
+                    .col(text("clock_events"))
+                    .col(string("due_key"))
+                    .col(string_null("permit_number"))
+                    .col(text_null("reasons"))
+                    .col(string_null("decided_by"))
+                    .col(timestamp_with_time_zone_null("decided_at"))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .to_owned(),
+            )
+            .await?;
+        // The department queue: equality on department and status, then
+        // urgency order and the cursor's tie-breaker, all from the index.
+        manager
+            .create_index(index(
+                "tasks_queue",
+                "tasks",
+                &["department_code", "status", "due_key", "id"],
+            ))
+            .await?;
+        manager
+            .create_index(index("tasks_application", "tasks", &["application_id"]))
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("timeline_entries")
+                    .if_not_exists()
+                    .col(string("id").primary_key())
+                    .col(string("application_id"))
+                    .col(integer("seq"))
+                    .col(string_null("task_id"))
+                    .col(string("action"))
+                    .col(text("title"))
+                    .col(string("actor_sub"))
+                    .col(string("actor_role"))
+                    .col(integer_null("blzt"))
+                    .col(timestamp_with_time_zone("at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                index(
+                    "timeline_application_seq",
+                    "timeline_entries",
+                    &["application_id", "seq"],
+                )
+                .unique()
+                .to_owned(),
+            )
+            .await
+    }
+}

@@ -1,0 +1,724 @@
+//! 一业一证 end to end: notice → one form → intake → parallel review in
+//! every department's queue → the comprehensive licence issued by the
+//! document service → hand-out, over HTTP and Kafka, with scoping, the
+//! rejection path and illegal transitions.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rand::seq::SliceRandom;
+use serde_json::{Value, json};
+use yizhan::Service;
+use yizhan_auth::{Role, TokenRequest};
+use yizhan_kit::testing::Backend;
+
+use crate::common::*;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn reviewer(stack: &TestStack, dept: &str) -> String {
+    stack.token(TokenRequest {
+        sub: format!("reviewer-{dept}"),
+        roles: vec![Role::DeptReviewer],
+        dept: Some(dept.into()),
+        ttl_secs: 600,
+        ..Default::default()
+    })
+}
+
+fn lic(stack: &TestStack, path: &str) -> String {
+    stack.url(Service::Licensing, path)
+}
+
+fn hotel_answers() -> Value {
+    json!({"serves_food": true, "floor_area_m2": 1200, "hosts_performances": true})
+}
+
+/// A fake material id per material of the notice.
+fn materials_for(notice: &Value) -> Value {
+    let map: serde_json::Map<String, Value> = notice["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            (
+                m["code"].as_str().unwrap().to_owned(),
+                json!(format!("0193aa00-0000-7000-8000-{i:012}")),
+            )
+        })
+        .collect();
+    Value::Object(map)
+}
+
+async fn put_json(stack: &TestStack, url: &str, token: &str, body: &Value) -> reqwest::Response {
+    stack
+        .client
+        .put(url)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn json_ok(response: reqwest::Response, status: u16) -> Value {
+    let got = response.status().as_u16();
+    let body = response.text().await.unwrap();
+    assert_eq!(got, status, "body: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+async fn hotel_licence_end_to_end(backend: Backend) {
+    let stack = TestStack::start(
+        &[Service::Licensing, Service::Document, Service::Notification],
+        backend,
+    )
+    .await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let bob = stack.applicant("bob", ENTERPRISE_B);
+    let clerk = stack.staff("clerk-1", Role::WindowClerk);
+
+    // The public catalog: six scenarios at least, the hotel among them.
+    let scenarios = json_ok(
+        stack
+            .client
+            .get(lic(&stack, "/api/v1/scenarios"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert!(scenarios["items"].as_array().unwrap().len() >= 6);
+    let hotel = json_ok(
+        stack
+            .client
+            .get(lic(&stack, "/api/v1/scenarios/hotel"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(hotel["items"].as_array().unwrap().len(), 6);
+
+    // 一单告知, without logging in.
+    let notice = json_ok(
+        stack
+            .client
+            .post(lic(&stack, "/api/v1/notices"))
+            .json(&json!({"scenario": "hotel", "answers": hotel_answers()}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let items = notice["items"].as_array().unwrap();
+    assert_eq!(items.len(), 6);
+    assert_eq!(notice["departments"].as_array().unwrap().len(), 5);
+    assert_eq!(notice["committed_total"], 5.5);
+    assert!(notice["statutory_total"].as_f64().unwrap() > 100.0);
+    let names: Vec<&str> = notice["form"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.iter().filter(|k| **k == "enterprise_name").count(), 1);
+
+    // A bad submission names every problem at once.
+    let mut form = yizhan_licensing::seed::sample_hotel_form();
+    form.as_object_mut().unwrap().remove("room_count");
+    form["bed_count"] = json!("很多");
+    let bad = json!({
+        "scenario": "hotel",
+        "answers": hotel_answers(),
+        "enterprise_uscc": "91350100M000100Y44",
+        "form": form,
+        "materials": materials_for(&notice),
+    });
+    let problem = expect_problem(
+        stack
+            .post_json(lic(&stack, "/api/v1/applications"), &alice, &bad)
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let fields: Vec<(String, String)> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for want in [
+        ("enterprise_uscc", "invalid_check_digit"),
+        ("form.room_count", "required"),
+        ("form.bed_count", "invalid_type"),
+    ] {
+        assert!(
+            fields.contains(&(want.0.into(), want.1.into())),
+            "{want:?} not in {fields:?}"
+        );
+    }
+
+    // 一表申请, idempotent.
+    let good = json!({
+        "scenario": "hotel",
+        "answers": hotel_answers(),
+        "enterprise_uscc": ENTERPRISE_A,
+        "form": yizhan_licensing::seed::sample_hotel_form(),
+        "materials": materials_for(&notice),
+    });
+    let submit = |key: &'static str| {
+        stack
+            .client
+            .post(lic(&stack, "/api/v1/applications"))
+            .bearer_auth(&alice)
+            .header("Idempotency-Key", key)
+            .json(&good)
+    };
+    let app = json_ok(submit("hotel-1").send().await.unwrap(), 201).await;
+    let id = app["id"].as_str().unwrap().to_owned();
+    assert_eq!(app["status"], "submitted");
+    assert_eq!(app["blzt"], 1);
+    let replay = submit("hotel-1").send().await.unwrap();
+    assert_eq!(replay.headers()["Idempotent-Replayed"], "true");
+    assert_eq!(json_ok(replay, 201).await["id"], id.as_str());
+    // Bob's applicant may not submit for Alice's enterprise.
+    expect_problem(
+        stack
+            .post_json(lic(&stack, "/api/v1/applications"), &bob, &good)
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    let app_url = lic(&stack, &format!("/api/v1/applications/{id}"));
+    // Scoping: Bob sees nothing of it and cannot act on it.
+    expect_problem(stack.get(&app_url, &bob).await, 404, "not_found").await;
+    expect_problem(
+        put_json(&stack, &app_url, &bob, &good).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let bobs_list = stack
+        .get_json(lic(&stack, "/api/v1/applications"), &bob)
+        .await;
+    assert_eq!(bobs_list["items"].as_array().unwrap().len(), 0);
+    let alices_list = stack
+        .get_json(lic(&stack, "/api/v1/applications"), &alice)
+        .await;
+    assert_eq!(alices_list["items"][0]["id"], id.as_str());
+    // Only the window takes intake.
+    let intake_url = format!("{app_url}/intake");
+    expect_problem(
+        stack
+            .post_json(&intake_url, &alice, &json!({"decision": "accept"}))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    // 一次性告知, correction, resubmission.
+    expect_problem(
+        stack
+            .post_json(
+                &intake_url,
+                &clerk,
+                &json!({"decision": "reject", "deficiencies": []}),
+            )
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let returned = json_ok(
+        stack
+            .post_json(
+                &intake_url,
+                &clerk,
+                &json!({"decision": "reject", "deficiencies": [
+                    {"material": "floor_plan", "reason": "平面布局图未标注消防通道"},
+                    {"field": "room_count", "reason": "客房数与平面图不一致"}
+                ]}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(returned["status"], "returned");
+    assert_eq!(returned["blzt"], 4);
+    assert_eq!(returned["deficiencies"].as_array().unwrap().len(), 2);
+    let resubmitted = json_ok(put_json(&stack, &app_url, &alice, &good).await, 200).await;
+    assert_eq!(resubmitted["status"], "submitted");
+    assert_eq!(resubmitted["blzt"], 1);
+
+    // Acceptance: six tasks at once, each 部门开始办理 (8).
+    let accepted = json_ok(
+        stack
+            .post_json(&intake_url, &clerk, &json!({"decision": "accept"}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(accepted["status"], "in_review");
+    assert_eq!(accepted["blzt"], 3);
+    let tasks = accepted["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 6);
+    assert!(tasks.iter().all(|t| t["blzt"] == 8));
+    assert!(accepted["remaining_working_days"].as_f64().unwrap() > 0.0);
+    // Accepting twice is an illegal transition.
+    let again = expect_problem(
+        stack
+            .post_json(&intake_url, &clerk, &json!({"decision": "accept"}))
+            .await,
+        409,
+        "illegal_transition",
+    )
+    .await;
+    assert!(again["detail"].as_str().unwrap().contains("不能受理"));
+
+    // Each department's queue holds exactly its own items.
+    let mut by_dept: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for t in tasks {
+        by_dept
+            .entry(t["department_code"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(t["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(by_dept.len(), 5);
+    for (dept, ids) in &by_dept {
+        let queue = stack
+            .get_json(lic(&stack, "/api/v1/tasks"), &reviewer(&stack, dept))
+            .await;
+        let mut seen: Vec<String> = queue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect();
+        seen.sort();
+        let mut want = ids.clone();
+        want.sort();
+        assert_eq!(seen, want, "queue of {dept}");
+    }
+
+    // A reviewer of another department cannot decide; nor can an applicant.
+    let police_task = &by_dept["public_security"][0];
+    let decide_url = |task: &str| lic(&stack, &format!("/api/v1/tasks/{task}/decision"));
+    let approve =
+        |n: usize| json!({"decision": "approve", "permit_number": format!("XK-2026-{n:04}")});
+    expect_problem(
+        stack
+            .post_json(
+                decide_url(police_task),
+                &reviewer(&stack, "culture_tourism"),
+                &approve(0),
+            )
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    expect_problem(
+        stack
+            .post_json(decide_url(police_task), &alice, &approve(0))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    expect_problem(
+        stack
+            .post_json(
+                decide_url(police_task),
+                &reviewer(&stack, "public_security"),
+                &json!({"decision": "approve"}),
+            )
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+
+    // Approvals in a shuffled order.
+    let mut all: Vec<(String, String)> = by_dept
+        .iter()
+        .flat_map(|(d, ids)| ids.iter().map(move |i| (d.clone(), i.clone())))
+        .collect();
+    all.shuffle(&mut rand::rng());
+    for (n, (dept, task)) in all.iter().enumerate() {
+        let decided = json_ok(
+            stack
+                .post_json(decide_url(task), &reviewer(&stack, dept), &approve(n))
+                .await,
+            200,
+        )
+        .await;
+        assert_eq!(decided["blzt"], 11);
+    }
+    // Deciding again is an illegal transition.
+    let (dept, task) = &all[0];
+    expect_problem(
+        stack
+            .post_json(
+                decide_url(task),
+                &reviewer(&stack, dept),
+                &json!({"decision": "reject", "reasons": "复核不通过"}),
+            )
+            .await,
+        409,
+        "illegal_transition",
+    )
+    .await;
+
+    // The document service issues the licence; licensing hears of it.
+    let issued = eventually("licence issued", WAIT, || async {
+        let a = stack.get_json(&app_url, &alice).await;
+        (a["status"] == "licence_issued").then_some(a)
+    })
+    .await;
+    let certificate_id = issued["certificate_id"].as_str().unwrap().to_owned();
+    let verified = json_ok(
+        stack
+            .client
+            // The identifier is digits, capitals and dots: safe in a query.
+            .get(stack.url(
+                Service::Document,
+                &format!("/api/v1/verify?id={certificate_id}"),
+            ))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(verified["valid"], true, "{verified}");
+    assert_eq!(
+        verified["certificate"]["holder"]["name"],
+        "福州一站酒店有限公司"
+    );
+
+    // Hand-out, once.
+    let hand_out = format!("{app_url}/hand-out");
+    expect_problem(stack.post(&hand_out, &alice).await, 403, "forbidden").await;
+    let done = json_ok(stack.post(&hand_out, &clerk).await, 200).await;
+    assert_eq!(done["status"], "handed_out");
+    expect_problem(
+        stack.post(&hand_out, &clerk).await,
+        409,
+        "illegal_transition",
+    )
+    .await;
+
+    // The timeline has every step with its actor.
+    let timeline = done["timeline"].as_array().unwrap();
+    let steps: Vec<(&str, &str, &str)> = timeline
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["actor"]["sub"].as_str().unwrap(),
+                e["actor"]["role"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let count = |action: &str| steps.iter().filter(|s| s.0 == action).count();
+    assert_eq!(steps[0], ("submitted", "alice", "applicant"));
+    assert!(steps.contains(&("returned", "clerk-1", "window_clerk")));
+    assert!(steps.contains(&("resubmitted", "alice", "applicant")));
+    assert!(steps.contains(&("accepted", "clerk-1", "window_clerk")));
+    assert_eq!(count("task_accepted"), 6);
+    assert_eq!(count("task_in_review"), 6);
+    assert_eq!(count("task_approved"), 6);
+    assert!(steps.contains(&("task_approved", "reviewer-public_security", "dept_reviewer")));
+    assert_eq!(count("bundle_approved"), 1);
+    assert!(steps.contains(&("licence_issued", "document", "system")));
+    assert_eq!(
+        steps.last().unwrap(),
+        &("handed_out", "clerk-1", "window_clerk")
+    );
+    let seqs: Vec<i64> = timeline
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    assert!(
+        done["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["blzt"] == 11 && t["permit_number"].is_string())
+    );
+    stack.stop().await;
+}
+
+async fn rejected_item_refuses_the_bundle(backend: Backend) {
+    let stack = TestStack::start(&[Service::Licensing], backend).await;
+    let agent = stack.token(TokenRequest {
+        sub: "agent-1".into(),
+        roles: vec![Role::Agent],
+        enterprises: vec![ENTERPRISE_B.into()],
+        ttl_secs: 600,
+        ..Default::default()
+    });
+    let clerk = stack.staff("clerk-1", Role::WindowClerk);
+    let answers = json!({"sells_food": false, "sells_tobacco": true, "outdoor_sign": false});
+    let notice = json_ok(
+        stack
+            .client
+            .post(lic(&stack, "/api/v1/notices"))
+            .json(&json!({"scenario": "convenience_store", "answers": answers}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(notice["items"].as_array().unwrap().len(), 2);
+    let form = json!({
+        "enterprise_name": "一站便利店有限公司",
+        "legal_rep_name": "钱七",
+        "legal_rep_id_no": "11010519491231002X",
+        "contact_phone": "0591-87654321",
+        "business_address": "福州市台江区八一七中路 2 号",
+        "registered_capital_wan": 50,
+        "business_scope": "日用百货零售；卷烟零售"
+    });
+    let body = json!({
+        "scenario": "convenience_store",
+        "answers": answers,
+        "enterprise_uscc": ENTERPRISE_B,
+        "form": form,
+        "materials": materials_for(&notice),
+    });
+    // An agent files for the enterprise that authorised it.
+    let app = json_ok(
+        stack
+            .post_json(lic(&stack, "/api/v1/applications"), &agent, &body)
+            .await,
+        201,
+    )
+    .await;
+    let id = app["id"].as_str().unwrap();
+    let app_url = lic(&stack, &format!("/api/v1/applications/{id}"));
+    let accepted = json_ok(
+        stack
+            .post_json(
+                &format!("{app_url}/intake"),
+                &clerk,
+                &json!({"decision": "accept"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let task_of = |dept: &str| {
+        accepted["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["department_code"] == dept)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let tobacco = task_of("tobacco");
+    let market = task_of("market_supervision");
+    // Garbage never reaches the database as a 500.
+    expect_problem(
+        stack
+            .post_json(
+                lic(&stack, &format!("/api/v1/tasks/{tobacco}/decision")),
+                &reviewer(&stack, "tobacco"),
+                &json!({"decision": "reject", "reasons": "含\u{0}字符"}),
+            )
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    for path in [
+        "/api/v1/applications/%00x",
+        "/api/v1/applications/no%20such",
+    ] {
+        expect_problem(stack.get(lic(&stack, path), &agent).await, 404, "not_found").await;
+    }
+    let rejected = json_ok(
+        stack
+            .post_json(
+                lic(&stack, &format!("/api/v1/tasks/{tobacco}/decision")),
+                &reviewer(&stack, "tobacco"),
+                &json!({"decision": "reject", "reasons": "经营场所距中小学校不足 50 米"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(rejected["blzt"], 13);
+    let refused = stack.get_json(&app_url, &agent).await;
+    assert_eq!(refused["status"], "refused");
+    // The other department may still decide; the outcome stays refused.
+    json_ok(
+        stack
+            .post_json(
+                lic(&stack, &format!("/api/v1/tasks/{market}/decision")),
+                &reviewer(&stack, "market_supervision"),
+                &json!({"decision": "approve", "permit_number": "91350100MA00000001"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let after = stack.get_json(&app_url, &agent).await;
+    assert_eq!(after["status"], "refused");
+    assert!(after["certificate_id"].is_null());
+    let actions: Vec<&str> = after["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"task_rejected") && actions.contains(&"bundle_refused"));
+    // The queue's default is the work still to do: empty now.
+    let queue = stack
+        .get_json(lic(&stack, "/api/v1/tasks"), &reviewer(&stack, "tobacco"))
+        .await;
+    assert_eq!(queue["items"].as_array().unwrap().len(), 0);
+    let done = stack
+        .get_json(
+            lic(&stack, "/api/v1/tasks?status=rejected"),
+            &reviewer(&stack, "tobacco"),
+        )
+        .await;
+    assert_eq!(done["items"][0]["id"], tobacco.as_str());
+    expect_problem(
+        stack
+            .get(
+                lic(&stack, "/api/v1/tasks?status=bogus"),
+                &reviewer(&stack, "tobacco"),
+            )
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    // Hand-out before a licence exists is refused.
+    expect_problem(
+        stack.post(&format!("{app_url}/hand-out"), &clerk).await,
+        409,
+        "illegal_transition",
+    )
+    .await;
+    stack.stop().await;
+}
+
+async fn calendar_and_notice_inputs(backend: Backend) {
+    let stack = TestStack::start(&[Service::Licensing], backend).await;
+    let get = |path: &str| stack.client.get(lic(&stack, path)).send();
+    // 2025 National Day: Oct 1-8 off, so the working day after Sep 30 is Oct 9.
+    let span = json_ok(
+        get("/api/v1/calendar/working-days?from=2025-09-30&to=2025-10-10")
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(span["working_days"], 2);
+    assert_eq!(span["coverage"], "published");
+    let next = json_ok(
+        get("/api/v1/calendar/add?date=2025-09-30&days=1")
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(next["result"], "2025-10-09");
+    let back = json_ok(
+        get("/api/v1/calendar/add?date=2025-10-09&days=-1")
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(back["result"], "2025-09-30");
+    expect_problem(
+        get("/api/v1/calendar/add?date=2025-13-01&days=1")
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    expect_problem(
+        get("/api/v1/calendar/add?date=2025-10-01&days=99999")
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    // Bad notice requests name their field.
+    let notice = |body: Value| {
+        stack
+            .client
+            .post(lic(&stack, "/api/v1/notices"))
+            .json(&body)
+            .send()
+    };
+    let p = expect_problem(
+        notice(json!({"scenario": "spaceport", "answers": {}}))
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "scenario");
+    let p = expect_problem(
+        notice(json!({"scenario": "hotel", "answers": {"serves_food": "yes"}}))
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"answers.serves_food"));
+    assert!(fields.contains(&"answers.floor_area_m2"));
+    expect_problem(
+        stack
+            .client
+            .get(lic(&stack, "/api/v1/scenarios/spaceport"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
+    stack.stop().await;
+}
+
+yizhan_kit::backend_tests!(
+    hotel_licence_end_to_end,
+    rejected_item_refuses_the_bundle,
+    calendar_and_notice_inputs,
+);
