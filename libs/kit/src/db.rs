@@ -98,6 +98,19 @@ pub async fn lock_key(txn: &DatabaseTransaction, key: &str) -> Result<(), DbErr>
     Ok(())
 }
 
+/// The answer a database error becomes at the edge. A unique-key violation
+/// means a concurrent write won the race: 409 with the caller's code and
+/// zh-CN detail. Anything else is logged with its cause and answered as an
+/// opaque 500, never leaking SQL to the client.
+pub fn problem_for(e: &DbErr, conflict_code: &str, conflict_detail: &str) -> crate::Problem {
+    if is_unique_violation(e) {
+        crate::Problem::conflict(conflict_code, conflict_detail)
+    } else {
+        tracing::error!(error = %e, "database error");
+        crate::Problem::internal()
+    }
+}
+
 /// A cheap round trip used by `/readyz`.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())

@@ -217,6 +217,27 @@ impl ResponseError for Problem {
     }
 }
 
+#[doc(hidden)]
+pub use actix_web as __actix_web;
+
+/// Implements actix's `ResponseError` for a service error type that has a
+/// `fn problem(&self) -> Problem` method: the one place where a service's
+/// errors become HTTP answers.
+#[macro_export]
+macro_rules! problem_response_error {
+    ($ty:ty) => {
+        impl $crate::problem::__actix_web::ResponseError for $ty {
+            fn status_code(&self) -> $crate::problem::__actix_web::http::StatusCode {
+                self.problem().status_code()
+            }
+
+            fn error_response(&self) -> $crate::problem::__actix_web::HttpResponse {
+                $crate::problem::__actix_web::ResponseError::error_response(&self.problem())
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

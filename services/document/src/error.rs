@@ -1,6 +1,5 @@
 //! The document service's one error type, mapped to problem+json once.
 
-use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 use yizhan_kit::Problem;
 
 /// Everything a document handler can fail with.
@@ -35,13 +34,11 @@ impl Error {
     fn problem(&self) -> Problem {
         match self {
             Self::Problem(p) => p.clone(),
-            Self::Db(e) if yizhan_kit::db::is_unique_violation(e) => {
-                Problem::conflict("concurrent_update", "同一材料正被并发提交，请稍后重试")
-            }
-            Self::Db(e) => {
-                tracing::error!(error = %e, "database error");
-                Problem::internal()
-            }
+            Self::Db(e) => yizhan_kit::db::problem_for(
+                e,
+                "concurrent_update",
+                "同一材料正被并发提交，请稍后重试",
+            ),
             Self::Io(e) => {
                 tracing::error!(error = %e, "storage error");
                 Problem::internal()
@@ -50,12 +47,4 @@ impl Error {
     }
 }
 
-impl ResponseError for Error {
-    fn status_code(&self) -> StatusCode {
-        self.problem().status_code()
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        self.problem().error_response()
-    }
-}
+yizhan_kit::problem_response_error!(Error);

@@ -1,6 +1,5 @@
 //! The licensing service's one error type, mapped to problem+json once.
 
-use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 use yizhan_kit::Problem;
 
 use crate::store::StoreError;
@@ -36,23 +35,13 @@ impl Error {
     fn problem(&self) -> Problem {
         match self {
             Self::Problem(p) => p.clone(),
-            Self::Db(e) if yizhan_kit::db::is_unique_violation(e) => {
-                Problem::conflict("concurrent_update", "同一申请正被并发修改，请稍后重试")
-            }
-            Self::Db(e) => {
-                tracing::error!(error = %e, "database error");
-                Problem::internal()
-            }
+            Self::Db(e) => yizhan_kit::db::problem_for(
+                e,
+                "concurrent_update",
+                "同一申请正被并发修改，请稍后重试",
+            ),
         }
     }
 }
 
-impl ResponseError for Error {
-    fn status_code(&self) -> StatusCode {
-        self.problem().status_code()
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        self.problem().error_response()
-    }
-}
+yizhan_kit::problem_response_error!(Error);

@@ -1,6 +1,5 @@
 //! The notification service's one error type, mapped to problem+json once.
 
-use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 use yizhan_kit::Problem;
 use yizhan_kit::idempotency::LookupError;
 
@@ -33,13 +32,11 @@ impl Error {
             Self::Problem(p) => p.clone(),
             // Two requests with the same Idempotency-Key raced; the loser
             // retries and gets the winner's answer replayed.
-            Self::Db(e) if yizhan_kit::db::is_unique_violation(e) => {
-                Problem::conflict("concurrent_request", "相同的请求正在处理中，请稍后重试")
-            }
-            Self::Db(e) => {
-                tracing::error!(error = %e, "database error");
-                Problem::internal()
-            }
+            Self::Db(e) => yizhan_kit::db::problem_for(
+                e,
+                "concurrent_request",
+                "相同的请求正在处理中，请稍后重试",
+            ),
             Self::Other(e) => {
                 tracing::error!(error = %format!("{e:#}"), "unexpected error");
                 Problem::internal()
@@ -48,12 +45,4 @@ impl Error {
     }
 }
 
-impl ResponseError for Error {
-    fn status_code(&self) -> StatusCode {
-        self.problem().status_code()
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        self.problem().error_response()
-    }
-}
+yizhan_kit::problem_response_error!(Error);
