@@ -461,6 +461,53 @@ async fn hotel_licence_end_to_end(backend: Backend) {
             .iter()
             .all(|t| t["blzt"] == 11 && t["permit_number"].is_string())
     );
+
+    // The notification service told the applicant and each department.
+    let inbox = stack.url(Service::Notification, "/api/v1/inbox/messages?limit=100");
+    let titles = |page: serde_json::Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let alice_titles = eventually("the licence message", Duration::from_secs(60), || async {
+        let t = titles(stack.get_json(&inbox, &alice).await);
+        t.iter().any(|t| t == "行业综合许可证已签发").then_some(t)
+    })
+    .await;
+    assert!(
+        alice_titles.iter().any(|t| t == "申请已受理"),
+        "{alice_titles:?}"
+    );
+    assert_eq!(
+        alice_titles
+            .iter()
+            .filter(|t| *t == "审批事项已通过")
+            .count(),
+        6,
+        "{alice_titles:?}"
+    );
+    for dept in by_dept.keys() {
+        let seen = eventually(
+            "the department's task message",
+            Duration::from_secs(30),
+            || async {
+                let t = titles(stack.get_json(&inbox, &reviewer(&stack, dept)).await);
+                (!t.is_empty()).then_some(t)
+            },
+        )
+        .await;
+        assert_eq!(
+            seen.iter().filter(|t| *t == "新的待审事项").count(),
+            by_dept[dept].len(),
+            "{dept}: {seen:?}"
+        );
+    }
+    // Another enterprise sees none of it.
+    let bob_page = stack.get_json(&inbox, &bob).await;
+    assert!(titles(bob_page).is_empty());
     stack.stop().await;
 }
 

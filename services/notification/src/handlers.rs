@@ -10,7 +10,8 @@ use tokio::sync::Notify;
 use yizhan_events::Envelope;
 use yizhan_events::consumer::Dispatcher;
 use yizhan_events::contracts::{
-    DeadlineApproaching, DeadlineOverdue, Event, InboxMessageDelivered, MaterialUploaded,
+    ApplicationAccepted, ApplicationReturned, BundleRefused, DeadlineApproaching, DeadlineOverdue,
+    Event, InboxMessageDelivered, LicenceIssued, MaterialUploaded, TaskCreated, TaskDecided,
 };
 use yizhan_events::outbox::OutboxSignal;
 
@@ -38,6 +39,12 @@ impl Dispatcher for Handlers {
             MaterialUploaded::TYPE => vec![material_uploaded(event.decode()?)],
             DeadlineApproaching::TYPE => crate::deadlines::approaching(event.decode()?),
             DeadlineOverdue::TYPE => crate::deadlines::overdue(event.decode()?),
+            ApplicationAccepted::TYPE => vec![crate::licensing::accepted(event.decode()?)],
+            ApplicationReturned::TYPE => vec![crate::licensing::returned(event.decode()?)],
+            TaskCreated::TYPE => vec![crate::licensing::task_created(event.decode()?)],
+            TaskDecided::TYPE => vec![crate::licensing::task_decided(event.decode()?)],
+            BundleRefused::TYPE => vec![crate::licensing::bundle_refused(event.decode()?)],
+            LicenceIssued::TYPE => vec![crate::licensing::licence_issued(event.decode()?)],
             // Events without a template yet are recorded in the inbox table
             // (so never re-examined) and otherwise ignored.
             _ => return Ok(()),

@@ -9,6 +9,7 @@ pub mod channels;
 pub mod deadlines;
 pub mod error;
 pub mod handlers;
+pub mod licensing;
 pub mod routes;
 pub mod store;
 pub mod webhooks;
