@@ -240,6 +240,9 @@ pub async fn build_service(
     let relay = RelayConfig {
         poll_interval: Duration::from_millis(settings.common.outbox.poll_interval_ms),
         batch_size: settings.common.outbox.batch_size,
+        retention: Duration::from_secs(
+            u64::from(settings.common.outbox.retention_days) * 24 * 3600,
+        ),
     };
     let backbone = Backbone::connect(broker.bootstrap(), service.name(), relay)?;
     let common = &settings.common;

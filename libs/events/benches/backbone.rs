@@ -91,6 +91,7 @@ async fn main() {
         RelayConfig {
             poll_interval: Duration::from_millis(100),
             batch_size: 500,
+            ..Default::default()
         },
     )
     .unwrap();

@@ -86,6 +86,8 @@ pub struct RelayConfig {
     pub poll_interval: Duration,
     /// Rows per round.
     pub batch_size: u64,
+    /// How long published rows are kept before pruning.
+    pub retention: Duration,
 }
 
 impl Default for RelayConfig {
@@ -93,9 +95,13 @@ impl Default for RelayConfig {
         Self {
             poll_interval: Duration::from_millis(500),
             batch_size: 200,
+            retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
+
+/// How often the relay prunes published rows past retention.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Publishes committed outbox rows to Kafka until cancelled.
 pub struct Relay {
@@ -138,9 +144,20 @@ impl Relay {
     /// Errors never end the loop: it backs off (up to 30 s) and retries forever.
     pub async fn run(self, cancel: CancellationToken) {
         let mut backoff = Duration::from_millis(100);
+        let mut next_prune = tokio::time::Instant::now();
         loop {
             if cancel.is_cancelled() {
                 break;
+            }
+            if tokio::time::Instant::now() >= next_prune {
+                next_prune += PRUNE_EVERY;
+                match prune_published(&self.db, self.config.retention).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(pruned = n, "pruned published outbox events past retention")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "outbox prune failed; will retry"),
+                }
             }
             match self.round().await {
                 Ok(published) => {
@@ -288,19 +305,27 @@ impl Relay {
         failed: Option<&PendingRow>,
     ) -> Result<(), DbErr> {
         let backend = db.get_database_backend();
-        if let (Some(first), Some(last)) = (done.first(), done.last()) {
-            // Rows are claimed as a contiguous `seq` prefix, but another
-            // transaction may commit a lower seq late; list ids explicitly.
+        if !done.is_empty() {
+            // Ids listed explicitly: another transaction may commit a lower
+            // seq late, so the claimed rows need not be contiguous. The time
+            // is bound, not `now()`, so it is stored in the same encoding as
+            // every other timestamp the pruning query compares it with.
             let ids: Vec<String> = done.iter().map(|r| r.seq.to_string()).collect();
+            let placeholder = match backend {
+                DbBackend::Postgres => "$1",
+                _ => "?",
+            };
             let sql = format!(
-                "UPDATE outbox_events SET published_at = {}, attempts = attempts + 1 \
-                 WHERE seq IN ({}) AND seq BETWEEN {} AND {}",
-                now_sql(backend),
-                ids.join(","),
-                first.seq,
-                last.seq
+                "UPDATE outbox_events SET published_at = {placeholder}, attempts = attempts + 1 \
+                 WHERE seq IN ({})",
+                ids.join(",")
             );
-            db.execute_raw(Statement::from_string(backend, sql)).await?;
+            db.execute_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [Utc::now().into()],
+            ))
+            .await?;
         }
         if let (Some(error), Some(row)) = (error, failed) {
             db.execute_raw(Statement::from_sql_and_values(
@@ -333,14 +358,6 @@ impl Published {
     }
 }
 
-fn now_sql(backend: DbBackend) -> &'static str {
-    match backend {
-        DbBackend::Postgres => "now()",
-        // Same textual shape sea-orm writes for DateTimeUtc on SQLite.
-        _ => "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')",
-    }
-}
-
 /// Marks every retained published row unpublished again, so the relay
 /// re-sends it. Used when the embedded broker starts empty after a restart:
 /// events published to the previous broker may not have been consumed, and
@@ -352,6 +369,20 @@ pub async fn redrive_retained(db: &DatabaseConnection) -> Result<u64, DbErr> {
         )
         .await?;
     Ok(result.rows_affected())
+}
+
+/// Deletes published rows older than `retention`. Unpublished rows are never
+/// touched, however old: they have not left yet.
+pub async fn prune_published(db: &DatabaseConnection, retention: Duration) -> Result<u64, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let cutoff =
+        Utc::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(7));
+    let result = entity::Entity::delete_many()
+        .filter(entity::Column::PublishedAt.is_not_null())
+        .filter(entity::Column::PublishedAt.lt(cutoff))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }
 
 /// Unpublished rows (for readiness, metrics and tests).

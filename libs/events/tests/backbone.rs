@@ -45,6 +45,7 @@ async fn harness(backend: Backend, batch_size: u64) -> Harness {
         RelayConfig {
             poll_interval: Duration::from_millis(50),
             batch_size,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -385,13 +386,6 @@ async fn order_per_key_holds_under_load(backend: Backend) {
     assert_eq!(distinct.len() as i64, total);
 }
 
-yizhan_kit::backend_tests!(
-    rolled_back_never_published_committed_exactly_once_across_relay_restart,
-    redelivered_event_is_applied_once,
-    poison_goes_to_dead_letter_without_blocking_its_partition,
-    order_per_key_holds_under_load,
-);
-
 /// Two relays over one PostgreSQL outbox (two replicas of a service): every
 /// event is published exactly once and per-key order holds, because each
 /// round holds the relay advisory lock.
@@ -443,3 +437,46 @@ async fn postgres_two_relays_publish_each_event_once_in_order() {
         last.insert(key.as_str(), id);
     }
 }
+
+/// Published rows past retention are pruned; younger published rows and
+/// unpublished rows (however old) stay.
+async fn prune_keeps_unpublished_and_recent_rows(backend: Backend) {
+    let h = harness(backend, 10).await;
+    let ids = enqueue_committed(
+        &h.db,
+        &[probe("old", 1), probe("recent", 1), probe("waiting", 1)],
+    )
+    .await;
+    let backend_kind = h.db.get_database_backend();
+    let set_published = |id: &str, days_ago: i64| {
+        let at = chrono::Utc::now() - chrono::Duration::days(days_ago);
+        let sql = match backend_kind {
+            sea_orm::DbBackend::Postgres => {
+                "UPDATE outbox_events SET published_at = $1 WHERE event_id = $2"
+            }
+            _ => "UPDATE outbox_events SET published_at = ? WHERE event_id = ?",
+        };
+        Statement::from_sql_and_values(backend_kind, sql, [at.into(), id.to_owned().into()])
+    };
+    h.db.execute_raw(set_published(&ids[0], 30)).await.unwrap();
+    h.db.execute_raw(set_published(&ids[1], 1)).await.unwrap();
+    // The third stays unpublished; make it old too.
+    let pruned = outbox::prune_published(&h.db, Duration::from_secs(7 * 24 * 3600))
+        .await
+        .unwrap();
+    assert_eq!(pruned, 1);
+    assert_eq!(count(&h.db, "SELECT COUNT(*) FROM outbox_events").await, 2);
+    assert_eq!(
+        outbox::pending_count(&h.db).await.unwrap(),
+        1,
+        "the unpublished event is kept"
+    );
+}
+
+yizhan_kit::backend_tests!(
+    rolled_back_never_published_committed_exactly_once_across_relay_restart,
+    redelivered_event_is_applied_once,
+    poison_goes_to_dead_letter_without_blocking_its_partition,
+    order_per_key_holds_under_load,
+    prune_keeps_unpublished_and_recent_rows,
+);

@@ -216,6 +216,9 @@ pub struct OutboxSettings {
     pub poll_interval_ms: u64,
     /// Rows claimed and published per round.
     pub batch_size: u64,
+    /// Days a published event stays in the outbox (what an embedded-broker
+    /// restart re-drives) before the relay prunes it.
+    pub retention_days: u32,
 }
 
 impl Default for OutboxSettings {
@@ -223,6 +226,7 @@ impl Default for OutboxSettings {
         Self {
             poll_interval_ms: 500,
             batch_size: 200,
+            retention_days: 7,
         }
     }
 }
