@@ -764,8 +764,192 @@ async fn calendar_and_notice_inputs(backend: Backend) {
     stack.stop().await;
 }
 
+/// Reads every `MaterialsChecked` event on the document topic until one of
+/// `checked_by` shows up; returns its payload.
+async fn materials_checked_by(brokers: &str, checked_by: &str) -> Option<Value> {
+    use rdkafka::ClientConfig;
+    use rdkafka::Message;
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::message::Headers;
+    use yizhan_events::contracts::{Event, MaterialsChecked, topics};
+
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("check-reader-{}", uuid::Uuid::new_v4()))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topics::DOCUMENT]).unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while std::time::Instant::now() < deadline {
+        let Ok(Ok(m)) = tokio::time::timeout(Duration::from_secs(1), consumer.recv()).await else {
+            continue;
+        };
+        let is_check = m
+            .headers()
+            .and_then(|h| h.iter().find(|h| h.key == "ce_type"))
+            .and_then(|h| h.value)
+            .is_some_and(|v| v == MaterialsChecked::TYPE.as_bytes());
+        if !is_check {
+            continue;
+        }
+        let payload: Value = serde_json::from_slice(m.payload().unwrap_or_default()).unwrap();
+        if payload["checked_by"] == checked_by {
+            return Some(payload);
+        }
+    }
+    None
+}
+
+/// Issue 3, access: clerks and reviewers read the materials of applications
+/// they handle (from licensing's events), nobody else; checks are events.
+async fn handlers_read_referenced_materials_and_checks_are_events(backend: Backend) {
+    let stack = TestStack::start(&[Service::Licensing, Service::Document], backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let clerk = stack.staff("clerk-1", Role::WindowClerk);
+    let doc = |path: String| stack.url(Service::Document, &path);
+    let uploaded = |salt: &'static str| {
+        let stack = &stack;
+        let alice = &alice;
+        async move {
+            let r = upload(
+                stack,
+                alice,
+                "floor_plan",
+                "plan.pdf",
+                pdf_bytes(300, salt),
+                &[],
+            )
+            .await;
+            json_ok(r, 201).await["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let referenced = uploaded("referenced").await;
+    let unreferenced = uploaded("unreferenced").await;
+
+    // Before any application references it, a clerk sees nothing.
+    let material_url = doc(format!("/api/v1/materials/{referenced}"));
+    expect_problem(stack.get(&material_url, &clerk).await, 404, "not_found").await;
+
+    let notice = json_ok(
+        stack
+            .client
+            .post(lic(&stack, "/api/v1/notices"))
+            .json(&json!({"scenario": "hotel", "answers": hotel_answers()}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let mut materials = materials_for(&notice);
+    materials["floor_plan"] = json!(referenced);
+    let body = json!({
+        "scenario": "hotel",
+        "answers": hotel_answers(),
+        "enterprise_uscc": ENTERPRISE_A,
+        "form": yizhan_licensing::seed::sample_hotel_form(),
+        "materials": materials,
+    });
+    let app = json_ok(
+        stack
+            .post_json(lic(&stack, "/api/v1/applications"), &alice, &body)
+            .await,
+        201,
+    )
+    .await;
+    let id = app["id"].as_str().unwrap();
+    let accepted = json_ok(
+        stack
+            .post_json(
+                lic(&stack, &format!("/api/v1/applications/{id}/intake")),
+                &clerk,
+                &json!({"decision": "accept"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let depts: Vec<&str> = accepted["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["department_code"].as_str().unwrap())
+        .collect();
+    assert!(depts.contains(&"public_security"), "{depts:?}");
+    assert!(!depts.contains(&"tobacco"), "{depts:?}");
+
+    // The grants arrive by event: the clerk, then the handling department.
+    let police = reviewer(&stack, "public_security");
+    for token in [&clerk, &police] {
+        let got = eventually("a handler may read the material", WAIT, || async {
+            let r = stack.get(&material_url, token).await;
+            (r.status() == 200).then_some(r)
+        })
+        .await;
+        let got: Value = got.json().await.unwrap();
+        assert_eq!(got["id"], referenced.as_str());
+        let content = stack
+            .get(
+                doc(format!("/api/v1/materials/{referenced}/content")),
+                token,
+            )
+            .await;
+        assert_eq!(content.status(), 200);
+        assert!(content.bytes().await.unwrap().starts_with(b"%PDF-"));
+    }
+    // A department without a task in it, and any material no application
+    // references, stay hidden; so does the archive.
+    let tobacco = reviewer(&stack, "tobacco");
+    for (token, path) in [
+        (&tobacco, format!("/api/v1/materials/{referenced}")),
+        (&tobacco, format!("/api/v1/materials/{referenced}/content")),
+        (&clerk, format!("/api/v1/materials/{unreferenced}")),
+        (&clerk, format!("/api/v1/materials/{unreferenced}/content")),
+        (&police, format!("/api/v1/materials/{unreferenced}")),
+        (
+            &clerk,
+            format!("/api/v1/enterprises/{ENTERPRISE_A}/materials"),
+        ),
+    ] {
+        expect_problem(stack.get(doc(path.clone()), token).await, 404, "not_found").await;
+    }
+
+    // A check is answered and recorded as a `MaterialsChecked` event.
+    let checked = json_ok(
+        stack
+            .post_json(
+                doc("/api/v1/materials/check".into()),
+                &clerk,
+                &json!({
+                    "enterprise_uscc": ENTERPRISE_A,
+                    "material_ids": [referenced, "no-such-material"],
+                }),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(checked["all_ok"], false);
+    let event = materials_checked_by(&stack.brokers, "clerk-1")
+        .await
+        .expect("a MaterialsChecked event on the document topic");
+    assert_eq!(event["enterprise_uscc"], ENTERPRISE_A);
+    assert_eq!(event["all_ok"], false);
+    assert_eq!(
+        event["items"],
+        json!([
+            {"material_id": referenced, "status": "ok"},
+            {"material_id": "no-such-material", "status": "not_found"},
+        ])
+    );
+    stack.stop().await;
+}
+
 yizhan_kit::backend_tests!(
     hotel_licence_end_to_end,
     rejected_item_refuses_the_bundle,
     calendar_and_notice_inputs,
+    handlers_read_referenced_materials_and_checks_are_events,
 );

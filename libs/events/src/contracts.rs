@@ -660,6 +660,10 @@ pub struct ApplicationSubmitted {
     pub enterprise_name: String,
     /// The selected items (事项编码).
     pub item_codes: Vec<String>,
+    /// Ids of the materials the application references (document service
+    /// ids); absent in events from before this field existed.
+    #[serde(default)]
+    pub material_ids: Vec<String>,
     /// Who submitted (applicant or agent).
     pub actor: LicensingActor,
     /// When.
@@ -720,6 +724,10 @@ pub struct ApplicationResubmitted {
     pub enterprise_uscc: String,
     /// The selected items after correction.
     pub item_codes: Vec<String>,
+    /// Ids of the materials the corrected application references; absent
+    /// in events from before this field existed.
+    #[serde(default)]
+    pub material_ids: Vec<String>,
     /// Who resubmitted.
     pub actor: LicensingActor,
     /// When.
@@ -915,5 +923,61 @@ impl Event for LicenceHandedOut {
     const TOPIC: &'static str = topics::LICENSING;
     fn subject(&self) -> String {
         self.application_id.clone()
+    }
+}
+
+/// The outcome for one material of a [`MaterialsChecked`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaterialCheckOutcome {
+    /// The id asked about.
+    pub material_id: String,
+    /// `ok`, `expired` or `not_found` (absent or another enterprise's).
+    pub status: String,
+}
+
+/// 材料核验: a caller asked whether materials exist and belong to an
+/// enterprise, and got this answer (kept so checks are auditable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaterialsChecked {
+    /// Subject (`sub`) of the caller who checked.
+    pub checked_by: String,
+    /// The enterprise the materials had to belong to.
+    pub enterprise_uscc: String,
+    /// Per id, in request order.
+    pub items: Vec<MaterialCheckOutcome>,
+    /// True when every id was `ok`.
+    pub all_ok: bool,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for MaterialsChecked {
+    const TYPE: &'static str = "cn.yizhan.document.materials_checked.v1";
+    const TOPIC: &'static str = topics::DOCUMENT;
+    fn subject(&self) -> String {
+        self.enterprise_uscc.clone()
+    }
+}
+
+#[cfg(test)]
+mod material_ids_tests {
+    use super::*;
+
+    #[test]
+    fn events_from_before_material_ids_still_decode() {
+        let actor = r#"{"sub": "alice", "role": "applicant"}"#;
+        let submitted: ApplicationSubmitted = serde_json::from_str(&format!(
+            r#"{{"application_id": "a1", "scenario_code": "hotel", "catalog_version": 1,
+                "enterprise_uscc": "91350100M000100Y43", "enterprise_name": "一站酒店",
+                "item_codes": ["x"], "actor": {actor}, "at": "2026-01-01T00:00:00Z"}}"#
+        ))
+        .unwrap();
+        assert!(submitted.material_ids.is_empty());
+        let resubmitted: ApplicationResubmitted = serde_json::from_str(&format!(
+            r#"{{"application_id": "a1", "enterprise_uscc": "91350100M000100Y43",
+                "item_codes": ["x"], "actor": {actor}, "at": "2026-01-01T00:00:00Z"}}"#
+        ))
+        .unwrap();
+        assert!(resubmitted.material_ids.is_empty());
     }
 }

@@ -1,5 +1,6 @@
 //! What the document service does with each event it consumes: one `match`,
-//! in one place. Effects go through the consumer's transaction, so they
+//! in one place. Besides certificate requests, licensing's application and
+//! task facts are recorded as read grants on materials (`store::grants`). Effects go through the consumer's transaction, so they
 //! commit together with the inbox row that makes redelivery harmless.
 //!
 //! A request that can never be honoured (unknown type, bad holder code, a
@@ -13,11 +14,13 @@ use sea_orm::DatabaseTransaction;
 use yizhan_events::Envelope;
 use yizhan_events::consumer::Dispatcher;
 use yizhan_events::contracts::{
-    CertificateIssueRequested, CertificateStatusChangeRequested, Event,
+    ApplicationResubmitted, ApplicationSubmitted, CertificateIssueRequested,
+    CertificateStatusChangeRequested, Event, TaskCreated,
 };
 use yizhan_events::outbox::OutboxSignal;
 
 use crate::certificates::{Certificates, Issued};
+use crate::store::grants;
 
 /// The document service's dispatcher.
 pub struct Handlers {
@@ -45,6 +48,20 @@ impl Dispatcher for Handlers {
             CertificateStatusChangeRequested::TYPE => {
                 let request: CertificateStatusChangeRequested = event.decode()?;
                 self.certificates.change_status(txn, request, cause).await?;
+            }
+            // Who handles which material: the grants `visible_material` checks.
+            ApplicationSubmitted::TYPE => {
+                let e: ApplicationSubmitted = event.decode()?;
+                grants::set_application_materials(txn, &e.application_id, &e.material_ids).await?;
+            }
+            ApplicationResubmitted::TYPE => {
+                let e: ApplicationResubmitted = event.decode()?;
+                grants::set_application_materials(txn, &e.application_id, &e.material_ids).await?;
+            }
+            TaskCreated::TYPE => {
+                let e: TaskCreated = event.decode()?;
+                grants::add_application_department(txn, &e.application_id, &e.department_code)
+                    .await?;
             }
             // Other facts on these topics are none of this service's business;
             // the inbox records them so they are never looked at again.

@@ -2,7 +2,8 @@
 //! archive (一企一档) and signed e-certificates (电子证照).
 //!
 //! Publishes on `yizhan.document.v1`; consumes certificate issue and status
-//! requests from `yizhan.licensing.v1` and `yizhan.construction.v1`. Built
+//! requests from `yizhan.licensing.v1` and `yizhan.construction.v1`, and
+//! licensing's application and task facts (who may read which material). Built
 //! as a library so tests start it in-process on port 0; `main` only wires
 //! settings and telemetry.
 

@@ -2,7 +2,9 @@
 //! an enterprise's archive (一企一档).
 //!
 //! Who may call: uploads by applicants (for their own enterprise) and agents
-//! (for an enterprise that authorised them); reads by the same, and admins.
+//! (for an enterprise that authorised them); reads by the same, and admins;
+//! a material's metadata and file also by window clerks and department
+//! reviewers handling an application that references it.
 
 use actix_multipart::{Field, Multipart};
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
@@ -22,7 +24,7 @@ use crate::AppState;
 use crate::domain::{self, FileKind};
 use crate::error::Error;
 use crate::routes::certificates::CertificateSummary;
-use crate::store::{self, Idempotent, NewMaterial, Recorded, material};
+use crate::store::{self, Idempotent, NewMaterial, Recorded, grants, material};
 
 /// A stored material, as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -435,23 +437,38 @@ async fn receive_file(mut field: Field, state: &AppState) -> Result<ReceivedFile
 }
 
 /// Loads a material the caller may see, or 404 (never revealing that it exists).
+///
+/// The owner enterprise's applicants and agents and admins see it; window
+/// clerks when some application references it; department reviewers when an
+/// application referencing it has a task in their department (both from
+/// licensing's events, see `store::grants`).
 async fn visible_material(
     state: &AppState,
     principal: &Principal,
     id: &str,
 ) -> Result<material::Model, Error> {
-    let found = store::find_material(&state.db, id).await?;
-    match found {
-        Some(m) if principal.may_act_for(&m.enterprise_uscc) || principal.has_role(Role::Admin) => {
-            Ok(m)
-        }
-        _ => Err(Problem::not_found("材料不存在或无权查看").into()),
+    let hidden = || Error::from(Problem::not_found("材料不存在或无权查看"));
+    let m = store::find_material(&state.db, id)
+        .await?
+        .ok_or_else(hidden)?;
+    if principal.may_act_for(&m.enterprise_uscc) || principal.has_role(Role::Admin) {
+        return Ok(m);
     }
+    if principal.has_role(Role::WindowClerk) && grants::is_referenced(&state.db, &m.id).await? {
+        return Ok(m);
+    }
+    if principal.has_role(Role::DeptReviewer)
+        && let Some(dept) = principal.dept.as_deref()
+        && grants::is_handled_by(&state.db, &m.id, dept).await?
+    {
+        return Ok(m);
+    }
+    Err(hidden())
 }
 
 /// A material's metadata.
 ///
-/// 调用方：材料所属企业的申请人或其授权的帮办代办员、管理员；其他调用者答复 404。
+/// 调用方：材料所属企业的申请人或其授权的帮办代办员、管理员；综合窗口人员（材料被某一申请引用时）、部门审批人员（引用该材料的申请在本部门有审批任务时）；其他调用者答复 404。
 #[utoipa::path(
     tag = "materials",
     params(("id" = String, Path, description = "材料编号")),
@@ -474,7 +491,7 @@ pub async fn get_material(
 
 /// Download a material's file, streamed.
 ///
-/// 调用方：材料所属企业的申请人或其授权的帮办代办员、管理员；其他调用者答复 404。
+/// 调用方：材料所属企业的申请人或其授权的帮办代办员、管理员；综合窗口人员（材料被某一申请引用时）、部门审批人员（引用该材料的申请在本部门有审批任务时）；其他调用者答复 404。
 #[utoipa::path(
     tag = "materials",
     params(("id" = String, Path, description = "材料编号")),

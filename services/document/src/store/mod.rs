@@ -2,6 +2,7 @@
 //! transactions live here; handlers never build queries.
 
 pub mod certificates;
+pub mod grants;
 pub mod keys;
 pub mod storage;
 
@@ -231,6 +232,17 @@ pub enum RecordError {
     Db(#[from] DbErr),
 }
 
+/// Records a materials check's `MaterialsChecked` event through the outbox,
+/// in its own write transaction (the caller wakes the relay).
+pub async fn record_check(
+    db: &DatabaseConnection,
+    event: &yizhan_events::contracts::MaterialsChecked,
+) -> Result<(), DbErr> {
+    let txn = yizhan_kit::db::begin_write(db).await?;
+    yizhan_events::outbox::enqueue(&txn, SOURCE, event).await?;
+    txn.commit().await
+}
+
 /// One material by id.
 pub async fn find_material(
     db: &impl ConnectionTrait,
@@ -281,6 +293,7 @@ impl MigratorTrait for Migrator {
         let mut all = yizhan_events::migration::backbone_migrations();
         all.push(Box::new(CreateMaterials));
         all.push(Box::new(certificates::CreateCertificates));
+        all.push(Box::new(grants::CreateGrants));
         all
     }
 }

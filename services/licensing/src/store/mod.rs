@@ -194,6 +194,15 @@ pub struct NewApplication {
     pub actor: Actor,
 }
 
+/// The material ids an application references (its material code → id map's
+/// string values), for the events that let the document service grant reads.
+fn material_ids(materials: &Map<String, Value>) -> Vec<String> {
+    materials
+        .values()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
 fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
@@ -338,6 +347,7 @@ async fn submit_once<R: serde::Serialize>(
             enterprise_uscc: new.enterprise_uscc.clone(),
             enterprise_name: new.enterprise_name.clone(),
             item_codes: item_codes(&new.notice),
+            material_ids: material_ids(&new.materials),
             actor: new.actor.event(),
             at: now,
         },
@@ -608,6 +618,7 @@ pub async fn resubmit(
             application_id: id.to_owned(),
             enterprise_uscc: app.enterprise_uscc.clone(),
             item_codes: item_codes(&update.notice),
+            material_ids: material_ids(&update.materials),
             actor: actor.event(),
             at: now,
         },
