@@ -717,6 +717,16 @@ async fn calendar_and_notice_inputs(backend: Backend) {
         "validation_failed",
     )
     .await;
+    // The most negative i32 once crashed the handler (abs() overflow); schemathesis found it.
+    let body = expect_problem(
+        get("/api/v1/calendar/add?date=2000-01-01&days=-2147483648")
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "days");
     // Bad notice requests name their field.
     let notice = |body: Value| {
         stack

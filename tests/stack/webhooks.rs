@@ -18,7 +18,8 @@ use yizhan::Service;
 use yizhan_auth::{Role, TokenRequest};
 use yizhan_events::Envelope;
 use yizhan_events::contracts::{
-    DeadlineApproaching, DeadlineLimit, DeadlineOverdue, Event, MaterialUploaded, topics,
+    DeadlineApproaching, DeadlineLimit, DeadlineNotice, DeadlineOverdue, Event, MaterialUploaded,
+    topics,
 };
 use yizhan_kit::testing::Backend;
 
@@ -800,7 +801,7 @@ async fn deadline_warnings_reach_the_right_inboxes_and_partners_once(backend: Ba
         assert_eq!(r.status(), 201);
     }
 
-    let warning = DeadlineApproaching {
+    let notice = DeadlineNotice {
         task_id: "task-1".into(),
         application_id: "app-1".into(),
         item_code: "SC-001".into(),
@@ -813,19 +814,12 @@ async fn deadline_warnings_reach_the_right_inboxes_and_partners_once(backend: Ba
         limit_kind: DeadlineLimit::Committed,
         working_days_remaining: 2,
     };
-    let overdue = DeadlineOverdue {
-        task_id: warning.task_id.clone(),
-        application_id: warning.application_id.clone(),
-        item_code: warning.item_code.clone(),
-        item_name: warning.item_name.clone(),
-        department_code: warning.department_code.clone(),
-        reviewer_sub: warning.reviewer_sub.clone(),
-        applicant_uscc: warning.applicant_uscc.clone(),
-        applicant_sub: warning.applicant_sub.clone(),
-        due_date: warning.due_date,
+    let warning = DeadlineApproaching(notice.clone());
+    let overdue = DeadlineOverdue(DeadlineNotice {
         limit_kind: DeadlineLimit::Statutory,
         working_days_remaining: -1,
-    };
+        ..notice
+    });
     let approaching = Envelope::new("/yizhan/licensing", &warning, None);
     produce_to(&stack.brokers, topics::LICENSING, &approaching).await;
     produce_to(&stack.brokers, topics::LICENSING, &approaching).await;

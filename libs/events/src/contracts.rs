@@ -549,13 +549,10 @@ impl DeadlineLimit {
     }
 }
 
-/// 办理时限即将届满: an item task's limit ends within the warning window.
-/// Published by licensing on its topic as `cn.yizhan.licensing.…`;
-/// construction will publish the same payload under its own `ce_type`
-/// (`cn.yizhan.construction.deadline_approaching.v1`) on its topic, and
-/// consumers register both types with one handler.
+/// The facts of a deadline warning (时限预警), shared by
+/// [`DeadlineApproaching`] and [`DeadlineOverdue`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeadlineApproaching {
+pub struct DeadlineNotice {
     /// The item task whose clock runs.
     pub task_id: String,
     /// The combined application it belongs to.
@@ -582,51 +579,30 @@ pub struct DeadlineApproaching {
     pub working_days_remaining: i32,
 }
 
+/// 时限即将届满: a task used the warning share of its limit. Same JSON as
+/// [`DeadlineNotice`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeadlineApproaching(pub DeadlineNotice);
+
 impl Event for DeadlineApproaching {
     const TYPE: &'static str = "cn.yizhan.licensing.deadline_approaching.v1";
     const TOPIC: &'static str = topics::LICENSING;
     fn subject(&self) -> String {
-        self.task_id.clone()
+        self.0.task_id.clone()
     }
 }
 
-/// 办理已超期: an item task's limit has passed without a decision. Same
-/// payload as [`DeadlineApproaching`]; `working_days_remaining` is zero or
-/// negative (minus the working days overdue). Construction's own type will be
-/// `cn.yizhan.construction.deadline_overdue.v1`.
+/// 已超期: a task passed its limit. Same JSON as [`DeadlineNotice`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeadlineOverdue {
-    /// The item task whose clock ran out.
-    pub task_id: String,
-    /// The combined application it belongs to.
-    pub application_id: String,
-    /// 事项编码.
-    pub item_code: String,
-    /// 事项名称.
-    pub item_name: String,
-    /// The reviewing department's code.
-    pub department_code: String,
-    /// The assigned reviewer (`sub`), if any.
-    #[serde(default)]
-    pub reviewer_sub: Option<String>,
-    /// The applicant enterprise's 统一社会信用代码.
-    pub applicant_uscc: String,
-    /// The person who filed (`sub`), if known.
-    #[serde(default)]
-    pub applicant_sub: Option<String>,
-    /// Last day of the limit (passed).
-    pub due_date: chrono::NaiveDate,
-    /// Which limit.
-    pub limit_kind: DeadlineLimit,
-    /// Zero or negative: minus the working days overdue.
-    pub working_days_remaining: i32,
-}
+#[serde(transparent)]
+pub struct DeadlineOverdue(pub DeadlineNotice);
 
 impl Event for DeadlineOverdue {
     const TYPE: &'static str = "cn.yizhan.licensing.deadline_overdue.v1";
     const TOPIC: &'static str = topics::LICENSING;
     fn subject(&self) -> String {
-        self.task_id.clone()
+        self.0.task_id.clone()
     }
 }
 

@@ -3,47 +3,20 @@
 //! the applicant (the person who filed and their enterprise). Each event
 //! yields each message once: the consumer's inbox dedupes the event.
 
-use yizhan_events::contracts::{DeadlineApproaching, DeadlineLimit, DeadlineOverdue};
+use yizhan_events::contracts::{DeadlineApproaching, DeadlineNotice, DeadlineOverdue};
 
 use crate::store::NewMessage;
 
 /// Message category of every deadline warning.
 pub const CATEGORY: &str = "deadline";
 
-/// The fields both warnings share.
-struct Warning {
-    task_id: String,
-    application_id: String,
-    item_code: String,
-    item_name: String,
-    department_code: String,
-    reviewer_sub: Option<String>,
-    applicant_uscc: String,
-    applicant_sub: Option<String>,
-    due_date: chrono::NaiveDate,
-    limit: DeadlineLimit,
-    remaining: i32,
-}
-
 /// Messages for an approaching deadline.
 pub fn approaching(e: DeadlineApproaching) -> Vec<NewMessage> {
-    let w = Warning {
-        task_id: e.task_id,
-        application_id: e.application_id,
-        item_code: e.item_code,
-        item_name: e.item_name,
-        department_code: e.department_code,
-        reviewer_sub: e.reviewer_sub,
-        applicant_uscc: e.applicant_uscc,
-        applicant_sub: e.applicant_sub,
-        due_date: e.due_date,
-        limit: e.limit_kind,
-        remaining: e.working_days_remaining,
-    };
-    let limit = w.limit.zh_name();
-    let left = w.remaining.max(0);
+    let w = &e.0;
+    let limit = w.limit_kind.zh_name();
+    let left = w.working_days_remaining.max(0);
     messages(
-        &w,
+        w,
         (
             "办理时限即将届满".to_owned(),
             format!(
@@ -60,7 +33,7 @@ pub fn approaching(e: DeadlineApproaching) -> Vec<NewMessage> {
                 limit,
                 w.due_date,
                 left,
-                assignee(&w)
+                assignee(w)
             ),
         ),
         (
@@ -75,23 +48,11 @@ pub fn approaching(e: DeadlineApproaching) -> Vec<NewMessage> {
 
 /// Messages for a passed deadline.
 pub fn overdue(e: DeadlineOverdue) -> Vec<NewMessage> {
-    let w = Warning {
-        task_id: e.task_id,
-        application_id: e.application_id,
-        item_code: e.item_code,
-        item_name: e.item_name,
-        department_code: e.department_code,
-        reviewer_sub: e.reviewer_sub,
-        applicant_uscc: e.applicant_uscc,
-        applicant_sub: e.applicant_sub,
-        due_date: e.due_date,
-        limit: e.limit_kind,
-        remaining: e.working_days_remaining,
-    };
-    let limit = w.limit.zh_name();
-    let late = (-w.remaining).max(0);
+    let w = &e.0;
+    let limit = w.limit_kind.zh_name();
+    let late = (-w.working_days_remaining).max(0);
     messages(
-        &w,
+        w,
         (
             "办理已超期".to_owned(),
             format!(
@@ -108,7 +69,7 @@ pub fn overdue(e: DeadlineOverdue) -> Vec<NewMessage> {
                 limit,
                 w.due_date,
                 late,
-                assignee(&w)
+                assignee(w)
             ),
         ),
         (
@@ -121,7 +82,7 @@ pub fn overdue(e: DeadlineOverdue) -> Vec<NewMessage> {
     )
 }
 
-fn assignee(w: &Warning) -> String {
+fn assignee(w: &DeadlineNotice) -> String {
     match &w.reviewer_sub {
         Some(sub) => format!("，经办人 {sub}"),
         None => "，尚未分配经办人".to_owned(),
@@ -130,7 +91,7 @@ fn assignee(w: &Warning) -> String {
 
 /// (title, body) for the reviewer, the department and the applicant.
 fn messages(
-    w: &Warning,
+    w: &DeadlineNotice,
     reviewer: (String, String),
     department: (String, String),
     applicant: (String, String),
@@ -175,8 +136,10 @@ fn messages(
 mod tests {
     use super::*;
 
+    use yizhan_events::contracts::DeadlineLimit;
+
     fn event(reviewer: Option<&str>) -> DeadlineApproaching {
-        DeadlineApproaching {
+        DeadlineApproaching(DeadlineNotice {
             task_id: "t-1".into(),
             application_id: "a-1".into(),
             item_code: "SC-001".into(),
@@ -188,7 +151,7 @@ mod tests {
             due_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
             limit_kind: DeadlineLimit::Committed,
             working_days_remaining: 2,
-        }
+        })
     }
 
     #[test]

@@ -130,7 +130,8 @@ pub async fn add(
     state: web::Data<AppState>,
     q: web::Query<AddQuery>,
 ) -> Result<HttpResponse, Error> {
-    if q.days.abs() > MAX_DAYS {
+    // `abs()` would overflow on i32::MIN; a range check cannot.
+    if !(-MAX_DAYS..=MAX_DAYS).contains(&q.days) {
         return Err(Problem::field(
             "days",
             "out_of_range",
