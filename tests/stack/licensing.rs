@@ -957,9 +957,320 @@ async fn handlers_read_referenced_materials_and_checks_are_events(backend: Backe
     stack.stop().await;
 }
 
+/// A convenience store application of enterprise A, accepted: the app URL
+/// and its tobacco task id.
+async fn accepted_store(stack: &TestStack, applicant: &str) -> (String, String, Value) {
+    let clerk = stack.staff("clerk-1", Role::WindowClerk);
+    let answers = json!({"sells_food": false, "sells_tobacco": true, "outdoor_sign": false});
+    let notice = json_ok(
+        stack
+            .client
+            .post(lic(stack, "/api/v1/notices"))
+            .json(&json!({"scenario": "convenience_store", "answers": answers}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let body = json!({
+        "scenario": "convenience_store",
+        "answers": answers,
+        "enterprise_uscc": ENTERPRISE_A,
+        "form": {
+            "enterprise_name": "一站便利店有限公司",
+            "legal_rep_name": "钱七",
+            "legal_rep_id_no": "11010519491231002X",
+            "contact_phone": "0591-87654321",
+            "business_address": "福州市台江区八一七中路 2 号",
+            "registered_capital_wan": 50,
+            "business_scope": "日用百货零售；卷烟零售"
+        },
+        "materials": materials_for(&notice),
+    });
+    let app = json_ok(
+        stack
+            .post_json(lic(stack, "/api/v1/applications"), applicant, &body)
+            .await,
+        201,
+    )
+    .await;
+    let app_url = lic(
+        stack,
+        &format!("/api/v1/applications/{}", app["id"].as_str().unwrap()),
+    );
+    let accepted = json_ok(
+        stack
+            .post_json(
+                &format!("{app_url}/intake"),
+                &clerk,
+                &json!({"decision": "accept"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let tobacco = accepted["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["department_code"] == "tobacco")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (app_url, tobacco, notice)
+}
+
+fn task_in(app: &Value, id: &str) -> Value {
+    app["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap()
+        .clone()
+}
+
+async fn supplement_round_trip_and_special_procedure(backend: Backend) {
+    let stack = TestStack::start(&[Service::Licensing], backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let bob = stack.applicant("bob", ENTERPRISE_B);
+    let (app_url, task, notice) = accepted_store(&stack, &alice).await;
+    let tobacco = reviewer(&stack, "tobacco");
+    let task_url = |p: &str| lic(&stack, &format!("/api/v1/tasks/{task}/{p}"));
+    let material = notice["materials"][0]["code"].as_str().unwrap().to_owned();
+    let before = task_in(&stack.get_json(&app_url, &alice).await, &task);
+    assert_eq!(before["blzt"], 8);
+    let remaining = before["remaining_working_days"].clone();
+    assert!(remaining.is_number());
+
+    // Supplying when nothing was requested is the engine's refusal.
+    expect_problem(
+        stack
+            .post_json(task_url("supplements"), &alice, &json!({"form": {}}))
+            .await,
+        409,
+        "illegal_transition",
+    )
+    .await;
+    let list = json!({"items": [
+        {"material": material, "reason": "复印件不清晰，请重新上传"},
+        {"field": "business_scope", "reason": "经营范围须与营业执照一致"}
+    ]});
+    // Another department's reviewer never sees the task; an empty list and
+    // unknown entries are named.
+    expect_problem(
+        stack
+            .post_json(
+                task_url("supplement-requests"),
+                &reviewer(&stack, "market_supervision"),
+                &list,
+            )
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let empty = expect_problem(
+        stack
+            .post_json(
+                task_url("supplement-requests"),
+                &tobacco,
+                &json!({"items": []}),
+            )
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(empty["errors"][0]["field"], "items");
+    let unknown = expect_problem(
+        stack
+            .post_json(
+                task_url("supplement-requests"),
+                &tobacco,
+                &json!({"items": [{"field": "no_such", "reason": "x"}]}),
+            )
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(unknown["errors"][0]["field"], "items[0].field");
+
+    // 补正（开始）: the clock pauses.
+    let paused = json_ok(
+        stack
+            .post_json(task_url("supplement-requests"), &tobacco, &list)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(paused["blzt"], 6);
+    assert_eq!(paused["sla_state"], "paused");
+    let tracked = task_in(&stack.get_json(&app_url, &alice).await, &task);
+    assert_eq!(tracked["blzt"], 6);
+    assert_eq!(tracked["remaining_working_days"], remaining);
+    // No decision and no second request while paused.
+    expect_problem(
+        stack
+            .post_json(
+                task_url("decision"),
+                &tobacco,
+                &json!({"decision": "approve", "permit_number": "YC350102000001"}),
+            )
+            .await,
+        409,
+        "illegal_transition",
+    )
+    .await;
+    expect_problem(
+        stack
+            .post_json(task_url("supplement-requests"), &tobacco, &list)
+            .await,
+        409,
+        "illegal_transition",
+    )
+    .await;
+    // Another enterprise's applicant: 404; an incomplete supplement names
+    // what is missing.
+    let supply = json!({
+        "form": {"business_scope": "日用百货零售；卷烟零售（依法须经批准的项目）"},
+        "materials": {material.clone(): "0193aa00-0000-7000-8000-00000000aaaa"}
+    });
+    expect_problem(
+        stack
+            .post_json(task_url("supplements"), &bob, &supply)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let partial = expect_problem(
+        stack
+            .post_json(
+                task_url("supplements"),
+                &alice,
+                &json!({"form": supply["form"].clone()}),
+            )
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        partial["errors"][0]["field"],
+        format!("materials.{material}").as_str()
+    );
+
+    // 补正（结束）→ back in review, the clock resumed where it stopped.
+    let resumed = json_ok(
+        stack
+            .post_json(task_url("supplements"), &alice, &supply)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(resumed["blzt"], 8);
+    assert_ne!(resumed["sla_state"], "paused");
+    assert_eq!(resumed["remaining_working_days"], remaining);
+    let app = stack.get_json(&app_url, &alice).await;
+    assert_eq!(
+        app["form"]["business_scope"],
+        "日用百货零售；卷烟零售（依法须经批准的项目）"
+    );
+    let codes: Vec<i64> = app["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["task_id"] == task.as_str())
+        .filter_map(|e| e["blzt"].as_i64())
+        .collect();
+    assert!(codes.ends_with(&[6, 7, 8]), "{codes:?}");
+    // Supplying twice is refused.
+    expect_problem(
+        stack
+            .post_json(task_url("supplements"), &alice, &supply)
+            .await,
+        409,
+        "illegal_transition",
+    )
+    .await;
+
+    // 特别程序: start (9, paused) and end (10, resumed).
+    let missing = expect_problem(
+        stack
+            .post_json(
+                task_url("special-procedure"),
+                &tobacco,
+                &json!({"action": "start"}),
+            )
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(missing["errors"][0]["field"], "kind");
+    expect_problem(
+        stack
+            .post_json(
+                task_url("special-procedure"),
+                &tobacco,
+                &json!({"action": "end"}),
+            )
+            .await,
+        409,
+        "illegal_transition",
+    )
+    .await;
+    let started = json_ok(
+        stack
+            .post_json(
+                task_url("special-procedure"),
+                &tobacco,
+                &json!({"action": "start", "kind": "expert_review", "reason": "选址需专家论证"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(started["blzt"], 9);
+    assert_eq!(started["sla_state"], "paused");
+    let ended = json_ok(
+        stack
+            .post_json(
+                task_url("special-procedure"),
+                &tobacco,
+                &json!({"action": "end"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(ended["blzt"], 10);
+    assert_eq!(ended["remaining_working_days"], remaining);
+
+    // Deciding afterwards works.
+    let approved = json_ok(
+        stack
+            .post_json(
+                task_url("decision"),
+                &tobacco,
+                &json!({"decision": "approve", "permit_number": "YC350102000001"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(approved["blzt"], 11);
+    stack.stop().await;
+}
+
 yizhan_kit::backend_tests!(
     hotel_licence_end_to_end,
     rejected_item_refuses_the_bundle,
     calendar_and_notice_inputs,
     handlers_read_referenced_materials_and_checks_are_events,
+    supplement_round_trip_and_special_procedure,
 );

@@ -185,28 +185,36 @@ async fn events_survive_a_restart_of_the_embedded_stack(backend: Backend) {
     .await;
     assert_eq!(r.status(), 201);
     let inbox_url = stack.url(Service::Notification, "/api/v1/inbox/messages");
-    let page: serde_json::Value =
-        eventually("the marker message", Duration::from_secs(60), || async {
-            let page: serde_json::Value = stack
+    // The three events have different keys, so different partitions: no
+    // order between them. Wait until all three arrived, then give any
+    // duplicate (from the two re-drives) time to show up.
+    let bodies = |page: serde_json::Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["body"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    eventually("all three messages", Duration::from_secs(60), || async {
+        let seen = bodies(
+            stack
                 .get_json(format!("{inbox_url}?limit=50"), &alice)
-                .await;
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|m| m["body"].as_str().unwrap().contains("marker.pdf"))
-                .then_some(page)
-        })
-        .await;
-    // The marker came after the re-driven events on the same consumer, so
-    // any duplicate would already be visible.
-    let bodies: Vec<&str> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["body"].as_str().unwrap())
-        .collect();
-    assert_eq!(bodies.len(), 3, "each event applied once: {bodies:?}");
+                .await,
+        );
+        ["before-restart.pdf", "after-restart.pdf", "marker.pdf"]
+            .iter()
+            .all(|name| seen.iter().any(|b| b.contains(name)))
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let seen = bodies(
+        stack
+            .get_json(format!("{inbox_url}?limit=50"), &alice)
+            .await,
+    );
+    assert_eq!(seen.len(), 3, "each event applied once: {seen:?}");
     stack.stop().await;
 }
 

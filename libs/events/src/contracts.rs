@@ -957,3 +957,109 @@ mod material_ids_tests {
         assert!(resubmitted.material_ids.is_empty());
     }
 }
+
+/// 补正（开始）: a reviewer asked the applicant for more, with the one-time
+/// list of what to supply; the task's clock is paused (BLZT 6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupplementRequested {
+    /// The task.
+    pub task_id: String,
+    /// Its application.
+    pub application_id: String,
+    /// 事项编码.
+    pub item_code: String,
+    /// The department.
+    pub department_code: String,
+    /// The applicant enterprise.
+    pub enterprise_uscc: String,
+    /// Everything to supply, at once.
+    pub items: Vec<IntakeDeficiency>,
+    /// 办理状态 code after the request (6).
+    pub blzt: u8,
+    /// The reviewer.
+    pub actor: LicensingActor,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for SupplementRequested {
+    const TYPE: &'static str = "cn.yizhan.licensing.supplement_requested.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}
+
+/// 补正（结束）: the applicant supplied what was asked; the task is back in
+/// review (BLZT 7, then 8) and its clock resumed where it stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupplementProvided {
+    /// The task.
+    pub task_id: String,
+    /// Its application.
+    pub application_id: String,
+    /// 事项编码.
+    pub item_code: String,
+    /// The department.
+    pub department_code: String,
+    /// The applicant enterprise.
+    pub enterprise_uscc: String,
+    /// Form fields supplied.
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// Material ids supplied (at the document service).
+    #[serde(default)]
+    pub material_ids: Vec<String>,
+    /// 办理状态 code after the supplement (8).
+    pub blzt: u8,
+    /// The applicant or agent.
+    pub actor: LicensingActor,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for SupplementProvided {
+    const TYPE: &'static str = "cn.yizhan.licensing.supplement_provided.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}
+
+/// 特别程序（开始 / 结束）: a reviewer started (BLZT 9, clock paused) or
+/// ended (BLZT 10, clock resumed) a hearing, testing or expert review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecialProcedureChanged {
+    /// The task.
+    pub task_id: String,
+    /// Its application.
+    pub application_id: String,
+    /// 事项编码.
+    pub item_code: String,
+    /// The department.
+    pub department_code: String,
+    /// The applicant enterprise.
+    pub enterprise_uscc: String,
+    /// `start` or `end`.
+    pub action: String,
+    /// `hearing`, `testing` or `expert_review` (with `start`).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Why (with `start`).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// 办理状态 code after the change (9 or 10).
+    pub blzt: u8,
+    /// The reviewer.
+    pub actor: LicensingActor,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for SpecialProcedureChanged {
+    const TYPE: &'static str = "cn.yizhan.licensing.special_procedure_changed.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}

@@ -591,23 +591,27 @@ pub struct IntakeRequest {
 
 const MAX_REASON: usize = 500;
 
-fn check_deficiencies(
+/// Checks a one-time list (`name` is its body field: `deficiencies` at
+/// intake, `items` for a supplement request) against the application's
+/// snapshot: non-empty, reasons given, fields and materials known.
+pub(crate) fn check_deficiencies(
     notice: &Notice,
     list: &[DeficiencyInput],
+    name: &str,
 ) -> Result<Vec<IntakeDeficiency>, Problem> {
     let mut errors = Vec::new();
     if list.is_empty() {
         errors.push(FieldError::new(
-            "deficiencies",
+            name,
             "required",
-            "不受理时须一次性列出全部需补齐的内容",
+            "须一次性列出全部需补齐的内容",
         ));
     }
     for (i, d) in list.iter().enumerate() {
         let reason = d.reason.trim();
         if reason.is_empty() || reason.chars().count() > MAX_REASON || has_control_chars(reason) {
             errors.push(FieldError::new(
-                format!("deficiencies[{i}].reason"),
+                format!("{name}[{i}].reason"),
                 "invalid_reason",
                 format!("请说明需补齐的原因（1 至 {MAX_REASON} 字）"),
             ));
@@ -616,7 +620,7 @@ fn check_deficiencies(
             && !notice.form.iter().any(|x| &x.key == f)
         {
             errors.push(FieldError::new(
-                format!("deficiencies[{i}].field"),
+                format!("{name}[{i}].field"),
                 "unknown_field",
                 format!("本申请的表单没有字段 {f}"),
             ));
@@ -625,7 +629,7 @@ fn check_deficiencies(
             && !notice.materials.iter().any(|x| &x.code == m)
         {
             errors.push(FieldError::new(
-                format!("deficiencies[{i}].material"),
+                format!("{name}[{i}].material"),
                 "unknown_material",
                 format!("本申请不需要材料 {m}"),
             ));
@@ -686,9 +690,11 @@ pub async fn intake(
             .into());
         }
         IntakeDecision::Accept => store::Intake::Accept,
-        IntakeDecision::Reject => {
-            store::Intake::Return(check_deficiencies(&app.notice()?, &body.deficiencies)?)
-        }
+        IntakeDecision::Reject => store::Intake::Return(check_deficiencies(
+            &app.notice()?,
+            &body.deficiencies,
+            "deficiencies",
+        )?),
     };
     let parts = store::intake(
         &state.db,

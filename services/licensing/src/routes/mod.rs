@@ -21,6 +21,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(applications::hand_out)
             .service(tasks::queue)
             .service(tasks::decide)
+            .service(tasks::request_supplement)
+            .service(tasks::supply)
+            .service(tasks::special_procedure)
             .service(calendar::working_days)
             .service(calendar::add),
     );

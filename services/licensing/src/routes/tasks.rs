@@ -2,11 +2,14 @@
 //! the reviewers' decisions.
 //!
 //! Who may call: department reviewers, for their own department's tasks
-//! only (the token's `dept`); another department's task answers 404.
+//! only (the token's `dept`); another department's task answers 404. The
+//! applicant (own enterprise) or an authorised agent supplies what a 补正
+//! request asked for; another enterprise's task answers 404.
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use yizhan_approval::calendar::china_local;
 use yizhan_approval::{Calendar, Deadline, SlaState, Status};
@@ -17,7 +20,8 @@ use yizhan_kit::{FieldError, Problem};
 use crate::AppState;
 use crate::domain::form::{has_control_chars, is_plausible_id};
 use crate::error::Error;
-use crate::store::{self, Actor, Decision, task};
+use crate::routes::applications::{DeficiencyInput, check_deficiencies};
+use crate::store::{self, Actor, Decision, TaskStep, task};
 
 /// One item task (事项实例).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -265,6 +269,291 @@ pub async fn decide(
         role: Role::DeptReviewer.as_str().into(),
     };
     let task = store::decide(&state.db, &id, &dept, decision, &actor).await?;
+    state.signal.wake();
+    Ok(HttpResponse::Ok().json(TaskView::new(&state.calendar, &task, Utc::now())))
+}
+
+/// A 补正 request: the one-time list of what the applicant must supply.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"items": [{"material": "floor_plan", "reason": "平面布局图未标注消防通道"}, {"field": "room_count", "reason": "客房数与平面图不符"}]}))]
+pub struct SupplementRequestBody {
+    /// Every field or material to supply, at once (non-empty).
+    pub items: Vec<DeficiencyInput>,
+}
+
+async fn own_task(
+    state: &AppState,
+    id: &str,
+    may_act: impl Fn(&task::Model) -> bool,
+) -> Result<(task::Model, crate::domain::notice::Notice), Error> {
+    let not_found = || Error::from(Problem::not_found("任务不存在"));
+    if !is_plausible_id(id) {
+        return Err(not_found());
+    }
+    let t = store::find_task(&state.db, id)
+        .await?
+        .filter(|t| may_act(t))
+        .ok_or_else(not_found)?;
+    let app = store::find_application(&state.db, &t.application_id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((t, app.notice()?))
+}
+
+/// Request a supplement (要求补正): the task goes to 补正（开始）(BLZT 6)
+/// with the one-time list of every field or material to supply, and its
+/// SLA clock pauses (the pause day counts, the resume day does not). Only
+/// from review (BLZT 8, 7, 10); otherwise 409 `illegal_transition`.
+///
+/// 调用方：部门审批人员，仅本部门的任务；其他部门的任务答复 404，其他角色 403。
+#[utoipa::path(
+    tag = "tasks",
+    params(("id" = String, Path, description = "任务编号")),
+    request_body = SupplementRequestBody,
+    responses(
+        (status = 200, description = "已要求补正，暂停计时", body = TaskView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非部门审批人员", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "任务不存在或不属于本部门", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "当前状态不能要求补正（illegal_transition）", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "补正清单有误", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/tasks/{id}/supplement-requests")]
+pub async fn request_supplement(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<SupplementRequestBody>,
+) -> Result<HttpResponse, Error> {
+    let dept = reviewer_dept(&principal)?;
+    let (_, notice) = own_task(&state, &id, |t| t.department_code == dept).await?;
+    let items = check_deficiencies(&notice, &body.items, "items")?;
+    let actor = Actor {
+        sub: principal.sub.clone(),
+        role: Role::DeptReviewer.as_str().into(),
+    };
+    let task = store::step_task(
+        &state.db,
+        &state.calendar,
+        &id,
+        |t| t.department_code == dept,
+        TaskStep::RequestSupplement { items },
+        &actor,
+    )
+    .await?;
+    state.signal.wake();
+    Ok(HttpResponse::Ok().json(TaskView::new(&state.calendar, &task, Utc::now())))
+}
+
+/// What the applicant supplies against the 补正 list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"form": {"room_count": 82}, "materials": {"floor_plan": "0193aa00-0000-7000-8000-000000000009"}}))]
+pub struct SupplyBody {
+    /// Form field key → corrected value (only fields on the list).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub form: Map<String, Value>,
+    /// Material code → material id at the document service (only
+    /// materials on the list).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub materials: Map<String, Value>,
+}
+
+const SUPPLIERS: [Role; 2] = [Role::Applicant, Role::Agent];
+
+/// Supply what a 补正 request asked for: every field and material on the
+/// list, nothing else, each checked against the application's snapshot.
+/// The values replace the application's; the task goes to 补正（结束）
+/// (BLZT 7) and straight back to review (8), its clock resumed where it
+/// stopped. Without an open request: 409 `illegal_transition`.
+///
+/// 调用方：申请人（本企业）、帮办代办员（已授权企业）；他人的任务答复 404，其他角色 403。
+#[utoipa::path(
+    tag = "tasks",
+    params(("id" = String, Path, description = "任务编号")),
+    request_body = SupplyBody,
+    responses(
+        (status = 200, description = "补正已提交，恢复计时", body = TaskView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非申请人或代办员", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "任务不存在或不属于本企业", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "未要求补正（illegal_transition）", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "补正内容与清单不符或校验未通过", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/tasks/{id}/supplements")]
+pub async fn supply(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<SupplyBody>,
+) -> Result<HttpResponse, Error> {
+    principal.require_any(&SUPPLIERS)?;
+    let mine = |t: &task::Model| principal.may_act_for(&t.enterprise_uscc);
+    if !is_plausible_id(&id) {
+        return Err(Problem::not_found("任务不存在").into());
+    }
+    let role = if principal.has_role(Role::Applicant) {
+        Role::Applicant
+    } else {
+        Role::Agent
+    };
+    let actor = Actor {
+        sub: principal.sub.clone(),
+        role: role.as_str().into(),
+    };
+    let task = store::step_task(
+        &state.db,
+        &state.calendar,
+        &id,
+        mine,
+        TaskStep::ProvideSupplement {
+            form: body.form.clone(),
+            materials: body.materials.clone(),
+        },
+        &actor,
+    )
+    .await?;
+    state.signal.wake();
+    Ok(HttpResponse::Ok().json(TaskView::new(&state.calendar, &task, Utc::now())))
+}
+
+/// Start or end.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SpecialAction {
+    /// 启动特别程序.
+    Start,
+    /// 结束特别程序.
+    End,
+}
+
+/// Kind of special procedure (行政许可法 Art. 45).
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SpecialKind {
+    /// 听证.
+    Hearing,
+    /// 检验检测.
+    Testing,
+    /// 专家评审.
+    ExpertReview,
+}
+
+impl SpecialKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Hearing => "hearing",
+            Self::Testing => "testing",
+            Self::ExpertReview => "expert_review",
+        }
+    }
+}
+
+/// Special procedure body.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"action": "start", "kind": "expert_review", "reason": "消防设计需专家论证"}))]
+pub struct SpecialProcedureBody {
+    /// `start` or `end`.
+    pub action: SpecialAction,
+    /// Required with `start`.
+    pub kind: Option<SpecialKind>,
+    /// Required with `start`.
+    pub reason: Option<String>,
+}
+
+/// Start (BLZT 9, clock paused) or end (BLZT 10, clock resumed where it
+/// stopped) a special procedure: hearing, testing or expert review. Only
+/// from review to start, only from 9 to end; otherwise 409
+/// `illegal_transition`.
+///
+/// 调用方：部门审批人员，仅本部门的任务；其他部门的任务答复 404，其他角色 403。
+#[utoipa::path(
+    tag = "tasks",
+    params(("id" = String, Path, description = "任务编号")),
+    request_body = SpecialProcedureBody,
+    responses(
+        (status = 200, description = "特别程序已启动或结束", body = TaskView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非部门审批人员", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "任务不存在或不属于本部门", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "当前状态不能启动或结束特别程序（illegal_transition）", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "缺少程序类型或理由", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/tasks/{id}/special-procedure")]
+pub async fn special_procedure(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<SpecialProcedureBody>,
+) -> Result<HttpResponse, Error> {
+    let dept = reviewer_dept(&principal)?;
+    if !is_plausible_id(&id) {
+        return Err(Problem::not_found("任务不存在").into());
+    }
+    let step = match body.action {
+        SpecialAction::Start => {
+            let mut errors = Vec::new();
+            if body.kind.is_none() {
+                errors.push(FieldError::new(
+                    "kind",
+                    "required",
+                    "启动特别程序须说明类型（hearing、testing 或 expert_review）",
+                ));
+            }
+            let reason = body.reason.as_deref().map(str::trim).unwrap_or_default();
+            if reason.is_empty()
+                || reason.chars().count() > MAX_REASONS
+                || has_control_chars(reason)
+            {
+                errors.push(FieldError::new(
+                    "reason",
+                    "invalid_reason",
+                    format!("启动特别程序须说明理由（1 至 {MAX_REASONS} 字）"),
+                ));
+            }
+            match body.kind {
+                Some(kind) if errors.is_empty() => TaskStep::StartSpecialProcedure {
+                    kind: kind.as_str().into(),
+                    reason: reason.to_owned(),
+                },
+                _ => return Err(Problem::validation(errors).into()),
+            }
+        }
+        SpecialAction::End => {
+            if body.kind.is_some() || body.reason.is_some() {
+                return Err(Problem::field(
+                    "kind",
+                    "not_allowed",
+                    "结束特别程序时不应附带类型或理由",
+                )
+                .into());
+            }
+            TaskStep::EndSpecialProcedure
+        }
+    };
+    let actor = Actor {
+        sub: principal.sub.clone(),
+        role: Role::DeptReviewer.as_str().into(),
+    };
+    let task = store::step_task(
+        &state.db,
+        &state.calendar,
+        &id,
+        |t| t.department_code == dept,
+        step,
+        &actor,
+    )
+    .await?;
     state.signal.wake();
     Ok(HttpResponse::Ok().json(TaskView::new(&state.calendar, &task, Utc::now())))
 }

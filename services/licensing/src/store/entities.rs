@@ -134,6 +134,10 @@ pub mod task {
         pub decided_at: Option<DateTimeUtc>,
         /// Created.
         pub created_at: DateTimeUtc,
+        /// The open 补正 list (JSON array of `IntakeDeficiency`) while the
+        /// supplement is awaited (BLZT 6); the last one afterwards.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub supplement_request: Option<String>,
     }
 
     /// No relations.

@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = yizhan_events::migration::backbone_migrations();
         all.push(Box::new(CreateLicensing));
+        all.push(Box::new(AddSupplementRequest));
         all
     }
 }
@@ -146,6 +147,29 @@ impl MigrationTrait for CreateLicensing {
                 )
                 .unique()
                 .to_owned(),
+            )
+            .await
+    }
+}
+
+/// The open one-time supplement list (补正) of a task.
+struct AddSupplementRequest;
+
+impl MigrationName for AddSupplementRequest {
+    fn name(&self) -> &str {
+        "m0101_task_supplement_request"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddSupplementRequest {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("tasks")
+                    .add_column(text_null("supplement_request"))
+                    .to_owned(),
             )
             .await
     }

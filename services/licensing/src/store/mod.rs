@@ -27,7 +27,8 @@ use yizhan_approval::{
 use yizhan_events::contracts::{
     ApplicationAccepted, ApplicationResubmitted, ApplicationReturned, ApplicationSubmitted,
     BundleApproved, BundleRefused, CertificateIssueRequested, CertificateItem, IntakeDeficiency,
-    LicenceHandedOut, LicenceIssued, LicensingActor, TaskCreated, TaskDecided,
+    LicenceHandedOut, LicenceIssued, LicensingActor, SpecialProcedureChanged, SupplementProvided,
+    SupplementRequested, TaskCreated, TaskDecided,
 };
 use yizhan_kit::Problem;
 use yizhan_kit::idempotency::{self, LookupError, StoredResponse};
@@ -510,6 +511,7 @@ async fn create_task(
         decided_by: Set(None),
         decided_at: Set(None),
         created_at: Set(now),
+        supplement_request: Set(None),
     }
     .insert(txn)
     .await?;
@@ -1042,6 +1044,11 @@ pub async fn find_application(
     application::Entity::find_by_id(id.to_owned()).one(db).await
 }
 
+/// One task row.
+pub async fn find_task(db: &impl ConnectionTrait, id: &str) -> Result<Option<task::Model>, DbErr> {
+    task::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
 /// Whether the application has a task in `dept`'s queue.
 pub async fn has_task_in(db: &impl ConnectionTrait, id: &str, dept: &str) -> Result<bool, DbErr> {
     Ok(task::Entity::find()
@@ -1114,4 +1121,359 @@ pub async fn queue(
         .limit(limit + 1)
         .all(db)
         .await
+}
+
+/// A pause or resumption of a task's review (补正, 特别程序).
+#[derive(Debug, Clone)]
+pub enum TaskStep {
+    /// 要求补正 with the one-time list (BLZT 6, clock paused).
+    RequestSupplement {
+        /// Everything to supply.
+        items: Vec<IntakeDeficiency>,
+    },
+    /// 补正材料提交 (BLZT 7 then 8, clock resumed). Every requested field
+    /// and material must be supplied; nothing else may be.
+    ProvideSupplement {
+        /// Form field key → value.
+        form: Map<String, Value>,
+        /// Material code → material id.
+        materials: Map<String, Value>,
+    },
+    /// 启动特别程序 (BLZT 9, clock paused).
+    StartSpecialProcedure {
+        /// `hearing`, `testing` or `expert_review`.
+        kind: String,
+        /// Why.
+        reason: String,
+    },
+    /// 结束特别程序 (BLZT 10, clock resumed).
+    EndSpecialProcedure,
+}
+
+fn special_kind_name(kind: &str) -> &'static str {
+    match kind {
+        "hearing" => "听证",
+        "testing" => "检验检测",
+        "expert_review" => "专家评审",
+        _ => "特别程序",
+    }
+}
+
+/// An application's form values and material ids after a supplement.
+type FormAndMaterials = (Map<String, Value>, Map<String, Value>);
+
+/// Checks a supplement against the open request: every requested field and
+/// material present, nothing else, values valid against the snapshot.
+fn check_supplement(
+    notice: &Notice,
+    app: &application::Model,
+    requested: &[IntakeDeficiency],
+    form: &Map<String, Value>,
+    materials: &Map<String, Value>,
+) -> Result<FormAndMaterials, Problem> {
+    let mut errors = Vec::new();
+    for d in requested {
+        if let Some(f) = &d.field
+            && !form.contains_key(f)
+        {
+            errors.push(yizhan_kit::FieldError::new(
+                format!("form.{f}"),
+                "required",
+                format!("补正清单要求补充此项：{}", d.reason),
+            ));
+        }
+        if let Some(m) = &d.material
+            && !materials.contains_key(m)
+        {
+            errors.push(yizhan_kit::FieldError::new(
+                format!("materials.{m}"),
+                "required",
+                format!("补正清单要求补交此材料：{}", d.reason),
+            ));
+        }
+    }
+    for k in form.keys() {
+        if !requested.iter().any(|d| d.field.as_deref() == Some(k)) {
+            errors.push(yizhan_kit::FieldError::new(
+                format!("form.{k}"),
+                "not_requested",
+                "补正清单未要求补充此项",
+            ));
+        }
+    }
+    for k in materials.keys() {
+        if !requested.iter().any(|d| d.material.as_deref() == Some(k)) {
+            errors.push(yizhan_kit::FieldError::new(
+                format!("materials.{k}"),
+                "not_requested",
+                "补正清单未要求补交此材料",
+            ));
+        }
+    }
+    let mut merged_form: Map<String, Value> = serde_json::from_str(&app.form).unwrap_or_default();
+    let mut merged_materials: Map<String, Value> =
+        serde_json::from_str(&app.materials).unwrap_or_default();
+    merged_form.extend(form.clone());
+    merged_materials.extend(materials.clone());
+    // Only problems with what was supplied now are the applicant's to fix
+    // here; the rest of the file was accepted as it is.
+    errors.extend(
+        crate::domain::form::validate(notice, &merged_form, &merged_materials)
+            .into_iter()
+            .filter(|e| {
+                form.keys().any(|k| e.field == format!("form.{k}"))
+                    || materials
+                        .keys()
+                        .any(|k| e.field == format!("materials.{k}"))
+            }),
+    );
+    if errors.is_empty() {
+        Ok((merged_form, merged_materials))
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
+/// Pauses or resumes a task's review per `step`, with the SLA clock paused
+/// or resumed where it stopped (approval engine), a timeline entry and an
+/// event, in one transaction. A task `may_act` refuses is `NotFound`, so
+/// its existence is not revealed; an illegal sequence is the engine's
+/// `TransitionError`.
+pub async fn step_task(
+    db: &DatabaseConnection,
+    calendar: &Calendar,
+    id: &str,
+    may_act: impl Fn(&task::Model) -> bool,
+    step: TaskStep,
+    actor: &Actor,
+) -> Result<task::Model, StoreError> {
+    let txn = yizhan_kit::db::begin_write(db).await?;
+    let found = task::Entity::find_by_id(id.to_owned())
+        .one(&txn)
+        .await?
+        .filter(|t| may_act(t))
+        .ok_or(StoreError::NotFound)?;
+    lock_application(&txn, &found.application_id).await?;
+    let current = task::Entity::find_by_id(id.to_owned())
+        .one(&txn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let from = current.status();
+    let commands: &[Command] = match &step {
+        TaskStep::RequestSupplement { .. } => &[Command::RequestSupplement],
+        TaskStep::ProvideSupplement { .. } => &[Command::ReceiveSupplement, Command::StartReview],
+        TaskStep::StartSpecialProcedure { .. } => &[Command::StartSpecialProcedure],
+        TaskStep::EndSpecialProcedure => &[Command::EndSpecialProcedure],
+    };
+    let mut statuses = Vec::new();
+    let mut status = from;
+    for &c in commands {
+        status = status.apply(c)?;
+        statuses.push(status);
+    }
+    let now = Utc::now();
+    let local = china_local(now);
+    let mut clock = current
+        .clock()
+        .ok_or_else(|| DbErr::Custom(format!("task {id}: unreadable clock")))?;
+    let at = clock
+        .events()
+        .last()
+        .map_or(local, |e| e.at.max(local))
+        .max(current.accepted_at);
+    let clocked = match commands[0].clock_effect() {
+        Some(yizhan_approval::ClockEffect::Pause(reason)) => clock.pause(at, reason),
+        Some(yizhan_approval::ClockEffect::Resume) => clock.resume(at),
+        _ => Ok(()),
+    };
+    clocked.map_err(|e| StoreError::State(Problem::conflict(e.code(), e.message())))?;
+    let due = clock.reading_at(calendar, local).committed.due;
+    let app = application::Entity::find_by_id(current.application_id.clone())
+        .one(&txn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let mut active = current.clone().into_active_model();
+    active.status = Set(status_name(status));
+    active.blzt = Set(i32::from(status.code()));
+    active.clock_events = Set(json(&clock.events()));
+    active.due_key = Set(due_key(due));
+    let item = current.item_name.clone();
+    let dept_name = current.department_name.clone();
+    match &step {
+        TaskStep::RequestSupplement { items } => {
+            active.supplement_request = Set(Some(json(items)));
+            let updated = active.update(&txn).await?;
+            add_timeline(
+                &txn,
+                &current.application_id,
+                Some(id),
+                "supplement_requested",
+                format!(
+                    "{item}：{dept_name}要求补正，一次性告知 {} 项，暂停计时",
+                    items.len()
+                ),
+                actor,
+                Some(status),
+                now,
+            )
+            .await?;
+            yizhan_events::outbox::enqueue(
+                &txn,
+                SOURCE,
+                &SupplementRequested {
+                    task_id: id.to_owned(),
+                    application_id: current.application_id.clone(),
+                    item_code: current.item_code.clone(),
+                    department_code: current.department_code.clone(),
+                    enterprise_uscc: current.enterprise_uscc.clone(),
+                    items: items.clone(),
+                    blzt: status.code(),
+                    actor: actor.event(),
+                    at: now,
+                },
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(updated)
+        }
+        TaskStep::ProvideSupplement { form, materials } => {
+            let requested: Vec<IntakeDeficiency> = current
+                .supplement_request
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or_default();
+            let (merged_form, merged_materials) =
+                check_supplement(&app.notice()?, &app, &requested, form, materials)
+                    .map_err(StoreError::State)?;
+            let updated = active.update(&txn).await?;
+            let mut app_active = app.clone().into_active_model();
+            app_active.form = Set(json(&merged_form));
+            app_active.materials = Set(json(&merged_materials));
+            app_active.updated_at = Set(now);
+            app_active.update(&txn).await?;
+            add_timeline(
+                &txn,
+                &current.application_id,
+                Some(id),
+                "supplement_provided",
+                format!("{item}：申请人已按补正清单提交，恢复计时"),
+                actor,
+                Some(statuses[0]),
+                now,
+            )
+            .await?;
+            add_timeline(
+                &txn,
+                &current.application_id,
+                Some(id),
+                "task_in_review",
+                format!("{item}：{dept_name}继续办理"),
+                &Actor {
+                    sub: "licensing".into(),
+                    role: "system".into(),
+                },
+                Some(status),
+                now,
+            )
+            .await?;
+            yizhan_events::outbox::enqueue(
+                &txn,
+                SOURCE,
+                &SupplementProvided {
+                    task_id: id.to_owned(),
+                    application_id: current.application_id.clone(),
+                    item_code: current.item_code.clone(),
+                    department_code: current.department_code.clone(),
+                    enterprise_uscc: current.enterprise_uscc.clone(),
+                    fields: form.keys().cloned().collect(),
+                    material_ids: material_ids(materials),
+                    blzt: status.code(),
+                    actor: actor.event(),
+                    at: now,
+                },
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(updated)
+        }
+        TaskStep::StartSpecialProcedure { kind, reason } => {
+            let updated = active.update(&txn).await?;
+            add_timeline(
+                &txn,
+                &current.application_id,
+                Some(id),
+                "special_procedure_started",
+                format!(
+                    "{item}：{dept_name}启动特别程序（{}：{reason}），暂停计时",
+                    special_kind_name(kind)
+                ),
+                actor,
+                Some(status),
+                now,
+            )
+            .await?;
+            special_event(
+                &txn,
+                &current,
+                "start",
+                Some(kind),
+                Some(reason),
+                status,
+                actor,
+                now,
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(updated)
+        }
+        TaskStep::EndSpecialProcedure => {
+            let updated = active.update(&txn).await?;
+            add_timeline(
+                &txn,
+                &current.application_id,
+                Some(id),
+                "special_procedure_ended",
+                format!("{item}：特别程序结束，恢复计时"),
+                actor,
+                Some(status),
+                now,
+            )
+            .await?;
+            special_event(&txn, &current, "end", None, None, status, actor, now).await?;
+            txn.commit().await?;
+            Ok(updated)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn special_event(
+    txn: &DatabaseTransaction,
+    task: &task::Model,
+    action: &str,
+    kind: Option<&String>,
+    reason: Option<&String>,
+    status: Status,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    yizhan_events::outbox::enqueue(
+        txn,
+        SOURCE,
+        &SpecialProcedureChanged {
+            task_id: task.id.clone(),
+            application_id: task.application_id.clone(),
+            item_code: task.item_code.clone(),
+            department_code: task.department_code.clone(),
+            enterprise_uscc: task.enterprise_uscc.clone(),
+            action: action.into(),
+            kind: kind.cloned(),
+            reason: reason.cloned(),
+            blzt: status.code(),
+            actor: actor.event(),
+            at: now,
+        },
+    )
+    .await?;
+    Ok(())
 }
