@@ -470,9 +470,7 @@ pub async fn intake(
             .await?;
         }
     }
-    let parts = load_parts(&txn, id).await?.ok_or(StoreError::NotFound)?;
-    txn.commit().await?;
-    Ok(parts)
+    commit_with_parts(txn, id).await
 }
 
 async fn create_task(
@@ -626,9 +624,7 @@ pub async fn resubmit(
         },
     )
     .await?;
-    let parts = load_parts(&txn, id).await?.ok_or(StoreError::NotFound)?;
-    txn.commit().await?;
-    Ok(parts)
+    commit_with_parts(txn, id).await
 }
 
 /// A reviewer's decision on a task.
@@ -999,9 +995,7 @@ pub async fn hand_out(
         },
     )
     .await?;
-    let parts = load_parts(&txn, id).await?.ok_or(StoreError::NotFound)?;
-    txn.commit().await?;
-    Ok(parts)
+    commit_with_parts(txn, id).await
 }
 
 async fn tasks_of(
@@ -1013,6 +1007,14 @@ async fn tasks_of(
         .order_by_asc(task::Column::Id)
         .all(db)
         .await
+}
+
+/// Commits `txn` and answers the application as it now stands, read inside
+/// the transaction so the answer is exactly what was committed.
+async fn commit_with_parts(txn: DatabaseTransaction, id: &str) -> Result<Parts, StoreError> {
+    let parts = load_parts(&txn, id).await?.ok_or(StoreError::NotFound)?;
+    txn.commit().await?;
+    Ok(parts)
 }
 
 /// An application with its tasks and timeline.
