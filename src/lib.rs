@@ -291,6 +291,17 @@ pub async fn ensure_topics(bootstrap: &str) -> anyhow::Result<()> {
     kafka.ensure_topics(&dead, 1).await
 }
 
+/// The address to reach a server bound to `host` from this machine: a
+/// wildcard bind is reached on loopback.
+fn reachable_host(host: &str) -> String {
+    match host {
+        "0.0.0.0" | "" => "127.0.0.1".into(),
+        "::" => "[::1]".into(),
+        h if h.contains(':') && !h.starts_with('[') => format!("[{h}]"),
+        h => h.into(),
+    }
+}
+
 /// A running set of services in this process.
 pub struct Stack {
     /// (service, bound port).
@@ -326,12 +337,25 @@ impl Stack {
         cancel: CancellationToken,
     ) -> anyhow::Result<Self> {
         let auth = authenticator(&settings.common)?;
+        let mut settings = settings.clone();
         let mut ports = Vec::new();
         let mut tasks = tokio::task::JoinSet::new();
-        for &service in services {
-            let built = build_service(service, settings, &broker, auth.clone())
+        // The document service first: services that check material
+        // references against it learn its address here when none is set.
+        let mut order = services.to_vec();
+        order.sort_by_key(|s| *s != Service::Document);
+        for service in order {
+            let built = build_service(service, &settings, &broker, auth.clone())
                 .await
                 .with_context(|| format!("starting {}", service.name()))?;
+            if service == Service::Document {
+                let url = format!(
+                    "http://{}:{}",
+                    reachable_host(&settings.common.http.host),
+                    built.port()
+                );
+                settings.services.licensing.document_url.get_or_insert(url);
+            }
             ports.push((service, built.port()));
             tasks.spawn(built.run(cancel.clone()));
         }

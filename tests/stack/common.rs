@@ -123,6 +123,17 @@ impl TestStack {
         self.launch(services).await;
     }
 
+    /// A connection of the test's own to `service`'s database, for driving
+    /// a background job at a chosen moment.
+    pub async fn connect(&self, service: Service) -> sea_orm::DatabaseConnection {
+        let (_, db) = self
+            .databases
+            .iter()
+            .find(|(s, _)| *s == service)
+            .expect("service database");
+        sea_orm::Database::connect(db.url.as_str()).await.unwrap()
+    }
+
     pub fn url(&self, service: Service, path: &str) -> String {
         let port = self
             .ports

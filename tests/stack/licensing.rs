@@ -16,7 +16,7 @@ use crate::common::*;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-fn reviewer(stack: &TestStack, dept: &str) -> String {
+pub fn reviewer(stack: &TestStack, dept: &str) -> String {
     stack.token(TokenRequest {
         sub: format!("reviewer-{dept}"),
         roles: vec![Role::DeptReviewer],
@@ -26,16 +26,17 @@ fn reviewer(stack: &TestStack, dept: &str) -> String {
     })
 }
 
-fn lic(stack: &TestStack, path: &str) -> String {
+pub fn lic(stack: &TestStack, path: &str) -> String {
     stack.url(Service::Licensing, path)
 }
 
-fn hotel_answers() -> Value {
+pub fn hotel_answers() -> Value {
     json!({"serves_food": true, "floor_area_m2": 1200, "hosts_performances": true})
 }
 
-/// A fake material id per material of the notice.
-fn materials_for(notice: &Value) -> Value {
+/// A made-up material id per material of the notice, for stacks without a
+/// document service (material references are then not checked).
+pub fn materials_for(notice: &Value) -> Value {
     let map: serde_json::Map<String, Value> = notice["materials"]
         .as_array()
         .unwrap()
@@ -51,7 +52,37 @@ fn materials_for(notice: &Value) -> Value {
     Value::Object(map)
 }
 
-async fn put_json(stack: &TestStack, url: &str, token: &str, body: &Value) -> reqwest::Response {
+/// Uploads one document for the caller's enterprise and names it for every
+/// material of the notice (the document service checks the references).
+pub async fn uploaded_materials(stack: &TestStack, token: &str, notice: &Value) -> Value {
+    let response = upload(
+        stack,
+        token,
+        "floor_plan",
+        "materials.pdf",
+        pdf_bytes(4096, &uuid::Uuid::now_v7().to_string()),
+        &[],
+    )
+    .await;
+    let id = json_ok(response, 201).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let map: serde_json::Map<String, Value> = notice["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["code"].as_str().unwrap().to_owned(), json!(id)))
+        .collect();
+    Value::Object(map)
+}
+
+pub async fn put_json(
+    stack: &TestStack,
+    url: &str,
+    token: &str,
+    body: &Value,
+) -> reqwest::Response {
     stack
         .client
         .put(url)
@@ -62,7 +93,7 @@ async fn put_json(stack: &TestStack, url: &str, token: &str, body: &Value) -> re
         .unwrap()
 }
 
-async fn json_ok(response: reqwest::Response, status: u16) -> Value {
+pub async fn json_ok(response: reqwest::Response, status: u16) -> Value {
     let got = response.status().as_u16();
     let body = response.text().await.unwrap();
     assert_eq!(got, status, "body: {body}");
@@ -137,7 +168,7 @@ async fn hotel_licence_end_to_end(backend: Backend) {
         "answers": hotel_answers(),
         "enterprise_uscc": "91350100M000100Y44",
         "form": form,
-        "materials": materials_for(&notice),
+        "materials": uploaded_materials(&stack, &alice, &notice).await,
     });
     let problem = expect_problem(
         stack
@@ -175,7 +206,7 @@ async fn hotel_licence_end_to_end(backend: Backend) {
         "answers": hotel_answers(),
         "enterprise_uscc": ENTERPRISE_A,
         "form": yizhan_licensing::seed::sample_hotel_form(),
-        "materials": materials_for(&notice),
+        "materials": uploaded_materials(&stack, &alice, &notice).await,
     });
     let submit = |key: &'static str| {
         stack
@@ -461,6 +492,50 @@ async fn hotel_licence_end_to_end(backend: Backend) {
             .iter()
             .all(|t| t["blzt"] == 11 && t["permit_number"].is_string())
     );
+
+    // Supervision statistics: the six items were decided on the day of
+    // acceptance, which is not counted, so none used a working day: all on
+    // time, each item's whole statutory limit saved.
+    let stats_url = lic(&stack, "/api/v1/statistics");
+    let admin = stack.staff("admin-1", Role::Admin);
+    let stats = stack.get_json(&stats_url, &admin).await;
+    let items = stats["items"].as_array().unwrap();
+    assert_eq!(items.len(), 6, "{stats}");
+    for i in items {
+        assert_eq!(i["decided"], 1, "{i}");
+        assert_eq!(i["approved"], 1, "{i}");
+        assert_eq!(i["avg_working_days"], 0.0, "{i}");
+        assert_eq!(i["p90_working_days"], 0.0, "{i}");
+        assert_eq!(i["on_time_rate"], 1.0, "{i}");
+    }
+    let fire = items
+        .iter()
+        .find(|i| i["item_code"] == "fire_safety_inspection")
+        .unwrap();
+    assert_eq!(fire["avg_days_saved"], 10.0, "statutory 10 days, none used");
+    assert_eq!(stats["departments"].as_array().unwrap().len(), 5);
+    assert_eq!(stats["bundles"]["decided"], 1);
+    assert_eq!(
+        stats["bundles"]["avg_days_saved"].as_f64(),
+        notice["statutory_total"].as_f64(),
+        "a bundle saves the items' statutory limits added up"
+    );
+    // A reviewer sees their own department only; an applicant nothing.
+    let police = stack
+        .get_json(&stats_url, &reviewer(&stack, "public_security"))
+        .await;
+    assert_eq!(police["items"].as_array().unwrap().len(), 1, "{police}");
+    assert_eq!(police["items"][0]["department_code"], "public_security");
+    assert!(police["bundles"].is_null());
+    expect_problem(stack.get(&stats_url, &alice).await, 403, "forbidden").await;
+    expect_problem(
+        stack
+            .get(format!("{stats_url}?from=2026-05-01&to=2026-04-01"), &admin)
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
 
     // The notification service told the applicant and each department.
     let inbox = stack.url(Service::Notification, "/api/v1/inbox/messages?limit=100");
@@ -853,7 +928,7 @@ async fn handlers_read_referenced_materials_and_checks_are_events(backend: Backe
         200,
     )
     .await;
-    let mut materials = materials_for(&notice);
+    let mut materials = uploaded_materials(&stack, &alice, &notice).await;
     materials["floor_plan"] = json!(referenced);
     let body = json!({
         "scenario": "hotel",

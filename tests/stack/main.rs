@@ -11,6 +11,7 @@ mod channels;
 mod documents;
 mod errors;
 mod licensing;
+mod licensing_more;
 mod shutdown;
 mod slice;
 mod storage;

@@ -22,7 +22,7 @@ pub mod task;
 
 pub use calendar::{Calendar, CalendarError, Coverage, DateOutOfRange, Reckoned, YearSchedule};
 pub use sla::{
-    Clock, ClockError, ClockEvent, ClockPhase, Deadline, Half, LimitReading, Limits, PauseReason,
-    Reading, SlaState, WarningShare, WorkingTime,
+    Alarms, Clock, ClockError, ClockEvent, ClockPhase, Deadline, Half, LimitReading, Limits,
+    PauseReason, Reading, SlaState, WarningShare, WorkingTime, parallel_pauses,
 };
 pub use task::{ClockEffect, Command, Status, TransitionError, apply};

@@ -644,6 +644,17 @@ pub struct ApplicationSubmitted {
     pub actor: LicensingActor,
     /// When.
     pub at: DateTime<Utc>,
+    /// `new`, `change` (变更), `renewal` (延续) or `cancellation` (注销).
+    #[serde(default = "new_kind")]
+    pub kind: String,
+    /// For a change, renewal or cancellation: the application whose licence
+    /// it concerns.
+    #[serde(default)]
+    pub predecessor_id: Option<String>,
+}
+
+fn new_kind() -> String {
+    "new".into()
 }
 
 impl Event for ApplicationSubmitted {
@@ -730,10 +741,24 @@ pub struct ApplicationAccepted {
     pub committed_half_days: i64,
     /// Last day of the committed limit.
     pub committed_due_date: chrono::NaiveDate,
+    /// 容缺受理: what is still owed and by when; `None` for a plain
+    /// acceptance.
+    #[serde(default)]
+    pub tolerance: Option<ToleranceTerms>,
     /// The window clerk.
     pub actor: LicensingActor,
     /// When.
     pub at: DateTime<Utc>,
+}
+
+/// 容缺受理 terms: the non-key materials accepted as missing and the day
+/// (inclusive) by which they must arrive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToleranceTerms {
+    /// What is owed (materials only).
+    pub missing: Vec<IntakeDeficiency>,
+    /// Last day to supply them.
+    pub due_date: chrono::NaiveDate,
 }
 
 impl Event for ApplicationAccepted {
@@ -1061,5 +1086,106 @@ impl Event for SpecialProcedureChanged {
     const TOPIC: &'static str = topics::LICENSING;
     fn subject(&self) -> String {
         self.application_id.clone()
+    }
+}
+
+/// 容缺材料已补交: the applicant supplied materials owed under 容缺受理.
+/// When `still_missing` is empty the tolerance is fulfilled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToleranceMaterialsProvided {
+    /// The application.
+    pub application_id: String,
+    /// The applicant enterprise.
+    pub enterprise_uscc: String,
+    /// Material code → id now supplied, as ids.
+    pub material_ids: Vec<String>,
+    /// What is still owed.
+    pub still_missing: Vec<IntakeDeficiency>,
+    /// Who supplied.
+    pub actor: LicensingActor,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for ToleranceMaterialsProvided {
+    const TYPE: &'static str = "cn.yizhan.licensing.tolerance_materials_provided.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}
+
+/// 已终止: an application accepted under 容缺受理 was stopped because the
+/// owed materials did not arrive by the due date. Its running tasks were
+/// withdrawn (BLZT 14) and approvals given with tolerance revoked (BLZT 15).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationTerminated {
+    /// The application.
+    pub application_id: String,
+    /// The applicant enterprise.
+    pub enterprise_uscc: String,
+    /// What was still owed.
+    pub missing: Vec<IntakeDeficiency>,
+    /// The due date that passed.
+    pub due_date: chrono::NaiveDate,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for ApplicationTerminated {
+    const TYPE: &'static str = "cn.yizhan.licensing.application_terminated.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}
+
+/// 已注销: a cancellation (注销) was accepted; the licence it names is
+/// cancelled (the document service is asked to set 04).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceCancelled {
+    /// The cancellation application.
+    pub application_id: String,
+    /// The application whose licence is cancelled.
+    pub predecessor_id: String,
+    /// The enterprise.
+    pub enterprise_uscc: String,
+    /// 电子证照标识 of the cancelled licence.
+    pub certificate_id: String,
+    /// The window clerk.
+    pub actor: LicensingActor,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for LicenceCancelled {
+    const TYPE: &'static str = "cn.yizhan.licensing.licence_cancelled.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        self.application_id.clone()
+    }
+}
+
+/// 事项目录已发布: an administrator published a new catalog version. New
+/// notices and applications use it; applications already made keep theirs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogPublished {
+    /// The new version.
+    pub version: i32,
+    /// Its scenarios.
+    pub scenario_codes: Vec<String>,
+    /// Its items.
+    pub item_codes: Vec<String>,
+    /// The administrator.
+    pub actor: LicensingActor,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for CatalogPublished {
+    const TYPE: &'static str = "cn.yizhan.licensing.catalog_published.v1";
+    const TOPIC: &'static str = topics::LICENSING;
+    fn subject(&self) -> String {
+        format!("catalog-{}", self.version)
     }
 }

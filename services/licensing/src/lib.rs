@@ -11,12 +11,15 @@
 pub mod domain;
 pub mod error;
 pub mod handlers;
+pub mod jobs;
+pub mod materials;
 pub mod routes;
 pub mod seed;
 pub mod store;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use actix_web::web;
 use sea_orm::DatabaseConnection;
@@ -47,6 +50,15 @@ pub struct Settings {
     /// Directory of `*.toml` holiday schedules that add to or replace the
     /// built-in years (see `libs/approval/calendars/README.md`).
     pub calendar_dir: Option<PathBuf>,
+    /// Base URL of the document service, for checking the materials an
+    /// application references (e.g. `http://document:8083`). The
+    /// all-in-one binary fills it in; unset, references are not checked.
+    pub document_url: Option<String>,
+    /// Timeout of one material check, milliseconds.
+    pub document_timeout_ms: u64,
+    /// Seconds between runs of the background jobs (deadline alarms,
+    /// 容缺 expiry, catalog refresh).
+    pub jobs_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -55,6 +67,9 @@ impl Default for Settings {
             port: 8081,
             database_url: None,
             calendar_dir: None,
+            document_url: None,
+            document_timeout_ms: 3000,
+            jobs_interval_secs: 30,
         }
     }
 }
@@ -70,8 +85,32 @@ pub struct AppState {
     pub signal: OutboxSignal,
     /// The working-day calendar every deadline is computed with.
     pub calendar: Calendar,
-    /// The current catalog version (new notices and applications use it).
-    pub catalog: Arc<Catalog>,
+    /// The current catalog version (new notices and applications use it);
+    /// replaced when an admin publishes a new one (see [`AppState::catalog`]).
+    pub current_catalog: RwLock<Arc<Catalog>>,
+    /// Checks material references against the document service.
+    pub materials: materials::MaterialCheck,
+}
+
+impl AppState {
+    /// The current catalog.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.current_catalog
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Makes `catalog` current if it is newer than the one held.
+    pub fn adopt_catalog(&self, catalog: Catalog) {
+        let mut held = self
+            .current_catalog
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if catalog.version > held.version {
+            *held = Arc::new(catalog);
+        }
+    }
 }
 
 /// The OpenAPI document (also written to `openapi/licensing.json`).
@@ -92,6 +131,8 @@ pub struct Application {
     db: DatabaseConnection,
     backbone: Backbone,
     consumer: ConsumerConfig,
+    state: web::Data<AppState>,
+    jobs_interval: Duration,
 }
 
 impl Application {
@@ -115,12 +156,22 @@ impl Application {
             let years = calendar.load_dir(dir)?;
             tracing::info!(?years, dir = %dir.display(), "holiday schedules loaded");
         }
+        if settings.document_url.is_none() {
+            tracing::warn!(
+                "licensing.document_url is not set: material references are not checked"
+            );
+        }
         let state = web::Data::new(AppState {
             db: db.clone(),
             signal: backbone.signal.clone(),
             calendar,
-            catalog,
+            current_catalog: RwLock::new(catalog),
+            materials: materials::MaterialCheck::new(
+                settings.document_url.clone(),
+                Duration::from_millis(settings.document_timeout_ms),
+            )?,
         });
+        let routes_state = state.clone();
         let readiness = Readiness::default()
             .with(DatabaseCheck(db.clone()))
             .with(backbone.readiness());
@@ -131,7 +182,7 @@ impl Application {
             readiness,
             auth,
             move |cfg| {
-                cfg.app_data(state.clone());
+                cfg.app_data(routes_state.clone());
                 routes::configure(cfg);
             },
         )?;
@@ -141,6 +192,8 @@ impl Application {
             db,
             backbone,
             consumer: ConsumerConfig::new(SERVICE, &[topics::DOCUMENT]),
+            state,
+            jobs_interval: Duration::from_secs(settings.jobs_interval_secs.max(1)),
         })
     }
 
@@ -154,8 +207,8 @@ impl Application {
         &self.db
     }
 
-    /// Serves HTTP, relays the outbox and consumes certificate answers
-    /// until `cancel`.
+    /// Serves HTTP, relays the outbox, consumes certificate answers and
+    /// runs the background jobs until `cancel`.
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
         let relay = self.backbone.relay(self.db.clone());
         let handlers = Arc::new(handlers::Handlers {
@@ -167,7 +220,12 @@ impl Application {
             self.consumer,
             handlers,
         )?;
-        let task: yizhan_events::runtime::ConsumerTask = Box::pin(consumer.run(cancel.clone()));
+        let jobs = jobs::run(self.state.clone(), self.jobs_interval, cancel.clone());
+        let consume = consumer.run(cancel.clone());
+        let task: yizhan_events::runtime::ConsumerTask = Box::pin(async move {
+            let (consumed, _) = tokio::join!(consume, jobs);
+            consumed
+        });
         yizhan_events::runtime::run(self.server, relay, Some(task), cancel).await
     }
 }

@@ -39,6 +39,12 @@ pub fn china_local(instant: DateTime<Utc>) -> NaiveDateTime {
     instant.with_timezone(&beijing).naive_local()
 }
 
+/// The instant of a China local time (UTC+8, no daylight saving): the
+/// inverse of [`china_local`].
+pub fn utc_of_china_local(local: NaiveDateTime) -> DateTime<Utc> {
+    (local - chrono::Duration::hours(8)).and_utc()
+}
+
 /// 数据依据 — whether an answer rests on published schedules only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

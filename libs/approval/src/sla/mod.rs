@@ -273,6 +273,11 @@ pub struct Deadline {
 }
 
 impl Deadline {
+    /// The half-day a moment (China local time) falls in.
+    pub fn containing(at: NaiveDateTime) -> Self {
+        Self::from_slot(Slot::containing(at))
+    }
+
     fn from_slot(slot: Slot) -> Self {
         Self {
             date: slot.date,
@@ -465,31 +470,12 @@ impl Clock {
             calendar,
             coverage: Coverage::Published,
         };
-        let mut at = at.max(self.accepted_at);
-        let mut phase = ClockPhase::Running;
-        // Finished counting spans, and the span still open (if running).
-        let mut closed: Vec<(Slot, Slot)> = Vec::new();
-        let mut open = Some(Slot::morning_after(self.accepted_at.date()));
-        for event in self.events.iter().take_while(|e| e.at <= at) {
-            match event.kind {
-                ClockEventKind::Pause { reason } => {
-                    if let Some(from) = open.take() {
-                        closed.push((from, Slot::containing(event.at).next()));
-                    }
-                    phase = ClockPhase::Paused(reason);
-                }
-                ClockEventKind::Resume => {
-                    open = Some(Slot::morning_after(event.at.date()));
-                    phase = ClockPhase::Running;
-                }
-                ClockEventKind::Stop => {
-                    at = event.at;
-                    phase = ClockPhase::Stopped;
-                    break;
-                }
-            }
-        }
-
+        let Spans {
+            at,
+            phase,
+            closed,
+            open,
+        } = self.spans(at);
         let end = Slot::containing(at).next();
         let mut used = 0;
         for &(from, to) in &closed {
@@ -528,6 +514,85 @@ impl Clock {
         }
     }
 
+    /// The counting spans up to `at`: finished ones, the one still open (if
+    /// running), the phase, and the effective moment (a stop caps it).
+    fn spans(&self, at: NaiveDateTime) -> Spans {
+        let mut at = at.max(self.accepted_at);
+        let mut phase = ClockPhase::Running;
+        let mut closed: Vec<(Slot, Slot)> = Vec::new();
+        let mut open = Some(Slot::morning_after(self.accepted_at.date()));
+        for event in self.events.iter().take_while(|e| e.at <= at) {
+            match event.kind {
+                ClockEventKind::Pause { reason } => {
+                    if let Some(from) = open.take() {
+                        closed.push((from, Slot::containing(event.at).next()));
+                    }
+                    phase = ClockPhase::Paused(reason);
+                }
+                ClockEventKind::Resume => {
+                    open = Some(Slot::morning_after(event.at.date()));
+                    phase = ClockPhase::Running;
+                }
+                ClockEventKind::Stop => {
+                    at = event.at;
+                    phase = ClockPhase::Stopped;
+                    break;
+                }
+            }
+        }
+        Spans {
+            at,
+            phase,
+            closed,
+            open,
+        }
+    }
+
+    /// When `limit` turns [`SlaState::Warning`] and [`SlaState::Overdue`],
+    /// projected from `at` as the due date is (no further pauses): each is
+    /// the first half-day in which that state holds, so a scheduler can
+    /// wake then instead of reading every clock all the time. `None` unless
+    /// the clock is running at `at`: a paused clock's alarms are unknown
+    /// until it resumes, a stopped one has none.
+    pub fn alarms(
+        &self,
+        calendar: &Calendar,
+        at: NaiveDateTime,
+        limit: WorkingTime,
+    ) -> Option<Alarms> {
+        let Spans {
+            phase,
+            closed,
+            open,
+            ..
+        } = self.spans(at);
+        let (ClockPhase::Running, Some(future)) = (phase, open) else {
+            return None;
+        };
+        let mut tally = Tally {
+            calendar,
+            coverage: Coverage::Published,
+        };
+        // `reached` holds from the half-day that makes `used` at least the
+        // share of the limit: the ceil(share × limit)-th counted half-day.
+        let share = i64::from(self.warning.permille());
+        let warning_at = (share * limit.half_days() + 999) / 1000;
+        Some(Alarms {
+            warning_from: self.due(
+                &mut tally,
+                &closed,
+                future,
+                WorkingTime::from_half_days(warning_at),
+            ),
+            overdue_from: self.due(
+                &mut tally,
+                &closed,
+                future,
+                WorkingTime::from_half_days(limit.half_days() + 1),
+            ),
+        })
+    }
+
     /// The last half-day `limit` allows: the `limit`-th counted half-day
     /// along the closed spans, then along the open-ended `future`.
     fn due(
@@ -562,6 +627,66 @@ fn phase_after<'a>(events: impl Iterator<Item = &'a ClockEvent>) -> ClockPhase {
         ClockEventKind::Resume => ClockPhase::Running,
         ClockEventKind::Stop => ClockPhase::Stopped,
     })
+}
+
+/// The counting spans of a clock up to a moment (see [`Clock::spans`]).
+struct Spans {
+    at: NaiveDateTime,
+    phase: ClockPhase,
+    closed: Vec<(Slot, Slot)>,
+    open: Option<Slot>,
+}
+
+/// 预警/超期时点 — the first half-days in which a running clock's limit is
+/// in warning and overdue (see [`Clock::alarms`]). A `Deadline` here names
+/// the half-day a state *begins*, not the last one allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Alarms {
+    /// First half-day in [`SlaState::Warning`] (or already past).
+    pub warning_from: Option<Deadline>,
+    /// First half-day in [`SlaState::Overdue`].
+    pub overdue_from: Option<Deadline>,
+}
+
+/// The pause and resume events of a bundle clock over parallel task clocks:
+/// the bundle pauses while at least one task waits (补正 or 特别程序) and
+/// resumes when none does, so time spent waiting for the applicant or for
+/// a hearing never counts against the bundle's promise either. A task
+/// stopped while paused (withdrawn during 补正) stops waiting. Stops are
+/// not copied: the bundle stops when its outcome is decided.
+pub fn parallel_pauses<'a>(tasks: impl IntoIterator<Item = &'a [ClockEvent]>) -> Vec<ClockEvent> {
+    // (moment, +1 pause / -1 resume, reason): pauses sort before resumes at
+    // the same moment, so a hand-over between two tasks is no gap.
+    let mut changes: Vec<(NaiveDateTime, i8, Option<PauseReason>)> = Vec::new();
+    for events in tasks {
+        let mut paused = false;
+        for e in events {
+            match e.kind {
+                ClockEventKind::Pause { reason } if !paused => {
+                    paused = true;
+                    changes.push((e.at, 1, Some(reason)));
+                }
+                ClockEventKind::Resume | ClockEventKind::Stop if paused => {
+                    paused = false;
+                    changes.push((e.at, -1, None));
+                }
+                _ => {}
+            }
+        }
+    }
+    changes.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut waiting = 0i32;
+    let mut out = Vec::new();
+    for (at, delta, reason) in changes {
+        let before = waiting;
+        waiting += i32::from(delta);
+        match (before, waiting, reason) {
+            (0, 1, Some(reason)) => out.push(ClockEvent::pause(at, reason)),
+            (1, 0, _) => out.push(ClockEvent::resume(at)),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A half working day: the morning or afternoon of a date. Ordered in time.

@@ -386,3 +386,83 @@ fn events_serialize_for_storage() {
     );
     assert_eq!(serde_json::from_value::<ClockEvent>(json).unwrap(), event);
 }
+
+#[test]
+fn alarms_name_the_half_days_readings_turn_warning_and_overdue() {
+    let cal = Calendar::builtin();
+    // Accepted Mon 2026-03-02, committed 5 days (10 halves from Tue 03-03):
+    // warning at 80 % = the 8th half = Fri 03-06 afternoon; overdue from
+    // the 11th half = Tue 03-10 morning.
+    let clock = Clock::start(t(2026, 3, 2, 10, 0), limits(20, days(5)));
+    let alarms = clock
+        .alarms(&cal, t(2026, 3, 2, 10, 0), days(5))
+        .expect("running");
+    let warn = Deadline {
+        date: d(2026, 3, 6),
+        half: Half::Afternoon,
+    };
+    let overdue = Deadline {
+        date: d(2026, 3, 10),
+        half: Half::Morning,
+    };
+    assert_eq!(alarms.warning_from, Some(warn));
+    assert_eq!(alarms.overdue_from, Some(overdue));
+    // The readings agree: just before each alarm the state is the earlier one.
+    let state = |at| clock.reading_at(&cal, at).committed.state;
+    assert_eq!(state(t(2026, 3, 6, 11, 59)), SlaState::OnTime);
+    assert_eq!(state(t(2026, 3, 6, 12, 0)), SlaState::Warning);
+    assert_eq!(state(t(2026, 3, 9, 23, 0)), SlaState::Warning);
+    assert_eq!(state(t(2026, 3, 10, 8, 0)), SlaState::Overdue);
+    assert_eq!(Deadline::containing(t(2026, 3, 6, 12, 0)), warn);
+
+    // A pause moves both alarms; while paused there are none.
+    let mut paused = clock.clone();
+    paused
+        .pause(t(2026, 3, 3, 9, 0), PauseReason::Supplement)
+        .unwrap();
+    assert_eq!(paused.alarms(&cal, t(2026, 3, 4, 9, 0), days(5)), None);
+    paused.resume(t(2026, 3, 6, 15, 0)).unwrap();
+    // Counted: 03-03 morning (1); resumes Mon 03-09: halves 2..=8 run to
+    // Thu 03-12 morning.
+    let after = paused.alarms(&cal, t(2026, 3, 6, 15, 0), days(5)).unwrap();
+    assert_eq!(
+        after.warning_from,
+        Some(Deadline {
+            date: d(2026, 3, 12),
+            half: Half::Morning
+        })
+    );
+    let mut stopped = clock.clone();
+    stopped.stop(t(2026, 3, 3, 9, 0)).unwrap();
+    assert_eq!(stopped.alarms(&cal, t(2026, 3, 4, 9, 0), days(5)), None);
+}
+
+#[test]
+fn bundle_pauses_while_any_parallel_task_waits() {
+    let a = [
+        ClockEvent::pause(t(2026, 3, 3, 9, 0), PauseReason::Supplement),
+        ClockEvent::resume(t(2026, 3, 5, 9, 0)),
+        ClockEvent::stop(t(2026, 3, 6, 9, 0)),
+    ];
+    let b = [
+        ClockEvent::pause(t(2026, 3, 4, 9, 0), PauseReason::SpecialProcedure),
+        ClockEvent::resume(t(2026, 3, 9, 9, 0)),
+    ];
+    // c pauses when b resumes: no gap; then is withdrawn while paused.
+    let c = [
+        ClockEvent::pause(t(2026, 3, 9, 9, 0), PauseReason::Supplement),
+        ClockEvent::stop(t(2026, 3, 10, 9, 0)),
+    ];
+    let none: [ClockEvent; 0] = [];
+    let merged = parallel_pauses([&a[..], &b[..], &c[..], &none[..]]);
+    assert_eq!(
+        merged,
+        vec![
+            ClockEvent::pause(t(2026, 3, 3, 9, 0), PauseReason::Supplement),
+            ClockEvent::resume(t(2026, 3, 10, 9, 0)),
+        ]
+    );
+    // The merged events make a valid clock.
+    Clock::from_events(t(2026, 3, 2, 10, 0), limits(20, days(5)), merged).unwrap();
+    assert!(parallel_pauses([&none[..]]).is_empty());
+}

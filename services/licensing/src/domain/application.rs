@@ -8,6 +8,21 @@
 //! change the outcome. The applicant files a new application once the
 //! rejected item's problem is fixed. (Withdrawing one item and proceeding
 //! with the rest is left for later.)
+//!
+//! **Rule on 容缺受理.** An application accepted with tolerance owes some
+//! non-key materials by a due date. Departments review meanwhile; an
+//! approval given while materials are owed is 办结（容缺通过）(BLZT 12).
+//! The bundle is approved, and the licence requested, only once nothing is
+//! owed. If the due date passes first, the application is stopped
+//! (`terminated`): running tasks are withdrawn (BLZT 14), approvals given
+//! with tolerance are revoked (BLZT 15), and no licence is issued.
+//!
+//! **Lifecycle.** A change (变更), renewal (延续) or cancellation (注销) is a
+//! new application against an issued licence (its `predecessor`). A change
+//! is reviewed by the items whose form fields it changes, a renewal by
+//! every item; when the new licence is issued the old one becomes 失效 (05).
+//! A cancellation has no review: accepting it at the window cancels the
+//! licence (注销, 04).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -31,11 +46,16 @@ pub enum ApplicationStatus {
     LicenceIssued,
     /// 已出件: handed out at the window.
     HandedOut,
+    /// 已终止: stopped because materials owed under 容缺受理 did not arrive
+    /// by the due date.
+    Terminated,
+    /// 已注销: a cancellation was accepted; the licence is cancelled.
+    Cancelled,
 }
 
 impl ApplicationStatus {
     /// Every status.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::Submitted,
         Self::Returned,
         Self::InReview,
@@ -43,6 +63,8 @@ impl ApplicationStatus {
         Self::Refused,
         Self::LicenceIssued,
         Self::HandedOut,
+        Self::Terminated,
+        Self::Cancelled,
     ];
 
     /// Wire name, as stored.
@@ -55,6 +77,8 @@ impl ApplicationStatus {
             Self::Refused => "refused",
             Self::LicenceIssued => "licence_issued",
             Self::HandedOut => "handed_out",
+            Self::Terminated => "terminated",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -68,6 +92,8 @@ impl ApplicationStatus {
             Self::Refused => "不予许可",
             Self::LicenceIssued => "已发证",
             Self::HandedOut => "已出件",
+            Self::Terminated => "已终止（容缺材料逾期未补）",
+            Self::Cancelled => "已注销",
         }
     }
 
@@ -84,6 +110,50 @@ impl ApplicationStatus {
             Self::Returned => Status::Returned,
             _ => Status::Accepted,
         }
+    }
+}
+
+/// 申请类型 — what an application asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationKind {
+    /// 新办: a first comprehensive licence.
+    New,
+    /// 变更: change what an issued licence says.
+    Change,
+    /// 延续: renew an issued licence for another term.
+    Renewal,
+    /// 注销: cancel an issued licence.
+    Cancellation,
+}
+
+impl ApplicationKind {
+    /// Every kind.
+    pub const ALL: [Self; 4] = [Self::New, Self::Change, Self::Renewal, Self::Cancellation];
+
+    /// Wire name, as stored.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Change => "change",
+            Self::Renewal => "renewal",
+            Self::Cancellation => "cancellation",
+        }
+    }
+
+    /// zh-CN name.
+    pub const fn zh_name(self) -> &'static str {
+        match self {
+            Self::New => "新办",
+            Self::Change => "变更",
+            Self::Renewal => "延续",
+            Self::Cancellation => "注销",
+        }
+    }
+
+    /// The kind for a stored name.
+    pub fn from_wire(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
     }
 }
 
@@ -144,5 +214,9 @@ mod tests {
         }
         assert_eq!(ApplicationStatus::Submitted.intake_status().code(), 1);
         assert_eq!(ApplicationStatus::Returned.intake_status().code(), 4);
+        for k in ApplicationKind::ALL {
+            assert_eq!(ApplicationKind::from_wire(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
     }
 }

@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yizhan_approval::WorkingTime;
+use yizhan_kit::FieldError;
 
 /// 事项目录 — one version of the whole catalog.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -247,33 +248,103 @@ impl Catalog {
     /// → item/question) and limit that the clock would refuse, as zh-CN
     /// sentences. A catalog is only stored when this is empty, so the rest
     /// of the code may look references up without a fallback path.
-    pub fn problems(&self) -> Vec<String> {
+    pub fn problems(&self) -> Vec<FieldError> {
         let mut out = Vec::new();
-        for item in &self.items {
+        let mut push = |field: String, code: &str, message: String| {
+            out.push(FieldError::new(field, code, message));
+        };
+        let dup = |codes: Vec<&str>| -> Vec<usize> {
+            (0..codes.len())
+                .filter(|&i| codes[..i].contains(&codes[i]))
+                .collect()
+        };
+        for i in dup(self.departments.iter().map(|d| d.code.as_str()).collect()) {
+            push(
+                format!("departments[{i}].code"),
+                "duplicate",
+                "部门编码重复".into(),
+            );
+        }
+        for i in dup(self.fields.iter().map(|f| f.key.as_str()).collect()) {
+            push(
+                format!("fields[{i}].key"),
+                "duplicate",
+                "字段编码重复".into(),
+            );
+        }
+        for i in dup(self.materials.iter().map(|m| m.code.as_str()).collect()) {
+            push(
+                format!("materials[{i}].code"),
+                "duplicate",
+                "材料编码重复".into(),
+            );
+        }
+        for i in dup(self.items.iter().map(|x| x.code.as_str()).collect()) {
+            push(
+                format!("items[{i}].code"),
+                "duplicate",
+                "事项编码重复".into(),
+            );
+        }
+        for i in dup(self.scenarios.iter().map(|x| x.code.as_str()).collect()) {
+            push(
+                format!("scenarios[{i}].code"),
+                "duplicate",
+                "情形编码重复".into(),
+            );
+        }
+        for (i, item) in self.items.iter().enumerate() {
             if self.department(&item.department).is_none() {
-                out.push(format!(
-                    "事项 {} 的部门 {} 不存在",
-                    item.code, item.department
-                ));
+                push(
+                    format!("items[{i}].department"),
+                    "unknown_department",
+                    format!("事项 {} 的部门 {} 不存在", item.code, item.department),
+                );
             }
             if yizhan_approval::Limits::new(item.statutory_limit, item.committed_limit).is_err() {
-                out.push(format!("事项 {} 的承诺时限超过法定时限", item.code));
+                push(
+                    format!("items[{i}].committed_limit"),
+                    "invalid_limits",
+                    format!(
+                        "事项 {} 的时限无效（不得为负，承诺时限不得超过法定时限）",
+                        item.code
+                    ),
+                );
             }
-            for f in &item.fields {
+            for (k, f) in item.fields.iter().enumerate() {
                 if self.field(&f.field).is_none() {
-                    out.push(format!("事项 {} 的字段 {} 不存在", item.code, f.field));
+                    push(
+                        format!("items[{i}].fields[{k}].field"),
+                        "unknown_field",
+                        format!("事项 {} 的字段 {} 不存在", item.code, f.field),
+                    );
                 }
             }
-            for m in &item.materials {
+            for (k, m) in item.materials.iter().enumerate() {
                 if self.material(&m.material).is_none() {
-                    out.push(format!("事项 {} 的材料 {} 不存在", item.code, m.material));
+                    push(
+                        format!("items[{i}].materials[{k}].material"),
+                        "unknown_material",
+                        format!("事项 {} 的材料 {} 不存在", item.code, m.material),
+                    );
                 }
             }
         }
-        for s in &self.scenarios {
-            for si in &s.items {
+        for (i, s) in self.scenarios.iter().enumerate() {
+            if s.items.is_empty() {
+                push(
+                    format!("scenarios[{i}].items"),
+                    "required",
+                    format!("情形 {} 至少须包含一个事项", s.code),
+                );
+            }
+            for (k, si) in s.items.iter().enumerate() {
                 if self.item(&si.item).is_none() {
-                    out.push(format!("情形 {} 的事项 {} 不存在", s.code, si.item));
+                    push(
+                        format!("scenarios[{i}].items[{k}].item"),
+                        "unknown_item",
+                        format!("情形 {} 的事项 {} 不存在", s.code, si.item),
+                    );
                 }
                 let question = match &si.condition {
                     Condition::Always => None,
@@ -284,7 +355,11 @@ impl Catalog {
                 if let Some(q) = question
                     && !s.questions.iter().any(|x| &x.key == q)
                 {
-                    out.push(format!("情形 {} 的问题 {} 不存在", s.code, q));
+                    push(
+                        format!("scenarios[{i}].items[{k}].condition.question"),
+                        "unknown_question",
+                        format!("情形 {} 的问题 {} 不存在", s.code, q),
+                    );
                 }
             }
         }

@@ -193,6 +193,63 @@ pub fn compute(
     })
 }
 
+impl Notice {
+    /// The notice cut down to the items in `codes` (a change application
+    /// reviewed by the items it concerns): their departments, materials and
+    /// fields only, totals recomputed. A material keeps its key flag (key
+    /// for any item of the scenario stays key), the stricter reading.
+    #[must_use]
+    pub fn restricted_to(&self, codes: &[String]) -> Self {
+        let keep = |items: &[String]| -> Vec<String> {
+            items
+                .iter()
+                .filter(|c| codes.contains(c))
+                .cloned()
+                .collect()
+        };
+        let items: Vec<NoticeItem> = self
+            .items
+            .iter()
+            .filter(|i| codes.contains(&i.code))
+            .cloned()
+            .collect();
+        Self {
+            departments: self
+                .departments
+                .iter()
+                .filter(|d| items.iter().any(|i| i.department_code == d.code))
+                .cloned()
+                .collect(),
+            materials: self
+                .materials
+                .iter()
+                .filter_map(|m| {
+                    let items = keep(&m.items);
+                    (!items.is_empty()).then(|| NoticeMaterial { items, ..m.clone() })
+                })
+                .collect(),
+            form: self
+                .form
+                .iter()
+                .filter_map(|f| {
+                    let items = keep(&f.items);
+                    (!items.is_empty()).then(|| MergedField { items, ..f.clone() })
+                })
+                .collect(),
+            statutory_total: items
+                .iter()
+                .fold(WorkingTime::ZERO, |sum, i| sum + i.statutory_limit),
+            committed_total: items
+                .iter()
+                .map(|i| i.committed_limit)
+                .max()
+                .unwrap_or(WorkingTime::ZERO),
+            items,
+            ..self.clone()
+        }
+    }
+}
+
 /// Checks every answer against the questionnaire: all questions answered,
 /// with the right type and range, and nothing else.
 fn check_answers(
@@ -347,8 +404,29 @@ mod tests {
     }
 
     #[test]
+    fn restricting_keeps_only_what_the_items_need() {
+        let n =
+            hotel(json!({"hosts_performances": true, "floor_area_m2": 1200, "serves_food": true}))
+                .unwrap();
+        let r = n.restricted_to(&["food_business_permit".into()]);
+        assert_eq!(r.items.len(), 1);
+        assert_eq!(r.departments.len(), 1);
+        assert_eq!(r.departments[0].code, r.items[0].department_code);
+        assert!(r.form.iter().all(|f| f.items == ["food_business_permit"]));
+        assert!(r.form.len() < n.form.len());
+        assert!(
+            r.materials
+                .iter()
+                .all(|m| m.items == ["food_business_permit"])
+        );
+        assert_eq!(r.committed_total, r.items[0].committed_limit);
+        assert_eq!(r.statutory_total, r.items[0].statutory_limit);
+        assert_eq!(r.answers, n.answers);
+    }
+
+    #[test]
     fn seeded_catalog_is_consistent() {
-        assert_eq!(seed::catalog().problems(), Vec::<String>::new());
+        assert_eq!(seed::catalog().problems(), Vec::<FieldError>::new());
         assert!(seed::catalog().scenarios.len() >= 6);
     }
 }

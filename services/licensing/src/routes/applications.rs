@@ -8,8 +8,8 @@
 //! An application the caller may not see answers 404, never data.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, post, put, web};
-use chrono::{DateTime, Utc};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -23,7 +23,7 @@ use yizhan_kit::{FieldError, Problem};
 use yizhan_types::Uscc;
 
 use crate::AppState;
-use crate::domain::application::ApplicationStatus;
+use crate::domain::application::{ApplicationKind, ApplicationStatus};
 use crate::domain::catalog::Catalog;
 use crate::domain::form::{self, has_control_chars, is_plausible_id};
 use crate::domain::notice::{self, Notice, NoticeItem};
@@ -98,6 +98,11 @@ pub struct ApplicationView {
     pub status: ApplicationStatus,
     /// zh-CN status.
     pub status_name: String,
+    /// New licence, or change / renewal / cancellation of one.
+    pub kind: ApplicationKind,
+    /// For a change, renewal or cancellation: the application whose
+    /// licence it concerns.
+    pub predecessor_id: Option<String>,
     /// Intake 办理状态: 1 已接件, 4 不受理, 3 已受理 (tasks carry their own).
     pub blzt: u8,
     /// 情形编码.
@@ -131,6 +136,11 @@ pub struct ApplicationView {
     /// The one-time notice of deficiencies, when returned.
     #[schema(value_type = Option<Vec<Object>>)]
     pub deficiencies: Option<Vec<IntakeDeficiency>>,
+    /// 容缺受理: materials still owed (empty when nothing is).
+    #[schema(value_type = Vec<Object>)]
+    pub tolerance_missing: Vec<IntakeDeficiency>,
+    /// 容缺受理: the last day to supply them, while any are owed.
+    pub tolerance_due_date: Option<NaiveDate>,
     /// 电子证照标识 once issued.
     pub certificate_id: Option<String>,
     /// Answers.
@@ -178,12 +188,16 @@ pub fn view(state: &AppState, parts: &Parts, now: DateTime<Utc>) -> Result<Appli
     let app = &parts.app;
     let notice = app.notice()?;
     let local = china_local(now);
-    let reading = app.clock().map(|c| c.reading_at(&state.calendar, local));
+    let reading = app
+        .clock(&parts.tasks)
+        .map(|c| c.reading_at(&state.calendar, local));
     let status = app.status();
     Ok(ApplicationView {
         id: app.id.clone(),
         status,
         status_name: status.zh_name().into(),
+        kind: app.kind(),
+        predecessor_id: app.predecessor_id.clone(),
         blzt: status.intake_status().code(),
         scenario_code: app.scenario_code.clone(),
         scenario_name: notice.scenario_name.clone(),
@@ -206,6 +220,8 @@ pub fn view(state: &AppState, parts: &Parts, now: DateTime<Utc>) -> Result<Appli
             .as_deref()
             .filter(|_| status == ApplicationStatus::Returned)
             .and_then(|d| serde_json::from_str(d).ok()),
+        tolerance_missing: app.owed(),
+        tolerance_due_date: app.tolerance_due,
         certificate_id: app.certificate_id.clone(),
         answers: notice.answers.clone(),
         form: parse_map(&app.form),
@@ -231,7 +247,7 @@ pub fn view(state: &AppState, parts: &Parts, now: DateTime<Utc>) -> Result<Appli
     })
 }
 
-fn actor(principal: &Principal, roles: &[Role]) -> Actor {
+pub(crate) fn actor(principal: &Principal, roles: &[Role]) -> Actor {
     let role = roles
         .iter()
         .find(|r| principal.has_role(**r))
@@ -287,7 +303,57 @@ fn check(catalog: &Catalog, body: &SubmitRequest) -> Result<Checked, Problem> {
     }
 }
 
-const SUBMITTERS: [Role; 2] = [Role::Applicant, Role::Agent];
+pub(crate) const SUBMITTERS: [Role; 2] = [Role::Applicant, Role::Agent];
+
+/// The caller's `Authorization` header, forwarded to the document service
+/// so material checks see what the caller may see.
+pub(crate) fn authorization(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Merges the field errors of two failed checks into one 422, so every
+/// problem is reported at once; any other failure (a 503 from the material
+/// check) stands on its own unless there are field errors to fix first.
+pub(crate) fn merge_checks<T>(
+    first: Result<T, Problem>,
+    second: Result<(), Problem>,
+) -> Result<T, Problem> {
+    let unprocessable = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY.as_u16();
+    match (first, second) {
+        (Ok(t), Ok(())) => Ok(t),
+        (Err(a), Err(b)) if a.status == unprocessable && b.status == unprocessable => {
+            let mut errors = a.errors;
+            errors.extend(b.errors);
+            Err(Problem::validation(errors))
+        }
+        (Err(a), Err(b)) if b.status == unprocessable => Err(a),
+        (Err(a), Err(_)) if a.status == unprocessable => Err(a),
+        (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+    }
+}
+
+/// `check` plus the material check against the document service, every
+/// problem reported together.
+async fn check_with_materials(
+    state: &AppState,
+    req: &HttpRequest,
+    catalog: &Catalog,
+    body: &SubmitRequest,
+) -> Result<Checked, Problem> {
+    let checked = check(catalog, body);
+    let materials = match Uscc::parse(&body.enterprise_uscc) {
+        Ok(u) => {
+            state
+                .materials
+                .verify(authorization(req), u.as_str(), &body.materials)
+                .await
+        }
+        Err(_) => Ok(()),
+    };
+    merge_checks(checked, materials)
+}
 
 /// Submit a combined application (一表申请). Every problem is reported at
 /// once, each naming its field (`enterprise_uscc`, `answers.<key>`,
@@ -304,6 +370,7 @@ const SUBMITTERS: [Role; 2] = [Role::Applicant, Role::Agent];
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "无权为该企业申请", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "校验未通过（一次性逐项列出）", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "材料服务暂不可用，未保存，请稍后重试", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -311,13 +378,21 @@ const SUBMITTERS: [Role; 2] = [Role::Applicant, Role::Agent];
 pub async fn submit(
     principal: Principal,
     key: IdempotencyKey,
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<SubmitRequest>,
 ) -> Result<HttpResponse, Error> {
     principal.require_any(&SUBMITTERS)?;
-    let checked = check(&state.catalog, &body)?;
+    let forbidden = || Problem::forbidden("只能为本企业或已授权代办的企业提交申请");
+    // Refused before anything is checked against the enterprise's archive.
+    if let Ok(u) = Uscc::parse(&body.enterprise_uscc)
+        && !principal.may_act_for(u.as_str())
+    {
+        return Err(forbidden().into());
+    }
+    let checked = check_with_materials(&state, &req, &state.catalog(), &body).await?;
     if !principal.may_act_for(&checked.uscc) {
-        return Err(Problem::forbidden("只能为本企业或已授权代办的企业提交申请").into());
+        return Err(forbidden().into());
     }
     let body_bytes = serde_json::to_vec(&*body).unwrap_or_default();
     let fingerprint = idempotency::fingerprint(&[&body_bytes]);
@@ -334,6 +409,8 @@ pub async fn submit(
         form: body.form.clone(),
         materials: body.materials.clone(),
         actor: actor(&principal, &SUBMITTERS),
+        kind: ApplicationKind::New,
+        predecessor_id: None,
     };
     let now = Utc::now();
     let respond = |parts: &Parts| view(&state, parts, now).ok();
@@ -352,7 +429,7 @@ pub async fn submit(
 }
 
 /// The id when it can be one; a 404 otherwise (no query for garbage).
-fn plausible(id: &str) -> Result<&str, Problem> {
+pub(crate) fn plausible(id: &str) -> Result<&str, Problem> {
     if is_plausible_id(id) {
         Ok(id)
     } else {
@@ -501,12 +578,14 @@ pub async fn list_applications(
         (status = 404, description = "不存在或无权查看", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "当前状态不能重新提交", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "校验未通过（一次性逐项列出）", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "材料服务暂不可用，未保存，请稍后重试", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 #[put("/applications/{id}")]
 pub async fn resubmit(
     principal: Principal,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Json<SubmitRequest>,
@@ -516,8 +595,9 @@ pub async fn resubmit(
         .await?
         .filter(|a| principal.may_act_for(&a.enterprise_uscc))
         .ok_or_else(|| Problem::not_found("申请不存在"))?;
-    let catalog = if app.catalog_version == state.catalog.version {
-        state.catalog.as_ref().clone()
+    let current = state.catalog();
+    let catalog = if app.catalog_version == current.version {
+        current.as_ref().clone()
     } else {
         crate::store::catalog::version(&state.db, app.catalog_version)
             .await?
@@ -543,7 +623,7 @@ pub async fn resubmit(
     if !fixed.is_empty() {
         return Err(Problem::validation(fixed).into());
     }
-    let checked = check(&catalog, &body)?;
+    let checked = check_with_materials(&state, &req, &catalog, &body).await?;
     let update = store::Resubmission {
         enterprise_name: checked.enterprise_name,
         notice: checked.notice,
@@ -556,11 +636,13 @@ pub async fn resubmit(
 }
 
 /// The window's decision.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IntakeDecision {
     /// 受理.
     Accept,
+    /// 容缺受理: accept with non-key materials owed by a due date.
+    AcceptWithTolerance,
     /// 不受理, with the one-time list of deficiencies.
     Reject,
 }
@@ -582,11 +664,75 @@ pub struct DeficiencyInput {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"decision": "reject", "deficiencies": [{"material": "floor_plan", "reason": "平面布局图未标注消防通道"}]}))]
 pub struct IntakeRequest {
-    /// `accept` or `reject`.
+    /// `accept`, `accept_with_tolerance` or `reject`.
     pub decision: IntakeDecision,
-    /// Required (non-empty) with `reject`: every deficiency at once.
+    /// Required (non-empty) with `reject`: every deficiency at once. With
+    /// `accept_with_tolerance`: the non-key materials owed (materials
+    /// only).
     #[serde(default)]
     pub deficiencies: Vec<DeficiencyInput>,
+    /// With `accept_with_tolerance`: the last day (China local date) to
+    /// supply the owed materials; after today, at most
+    /// `MAX_TOLERANCE_DAYS` days ahead.
+    #[serde(default)]
+    pub tolerance_due_date: Option<NaiveDate>,
+}
+
+/// The furthest a 容缺 due date may lie, in calendar days.
+pub const MAX_TOLERANCE_DAYS: i64 = 60;
+
+/// Checks a 容缺受理: the list names non-key materials only, and the due
+/// date lies after `today`, within `MAX_TOLERANCE_DAYS`.
+fn check_tolerance(
+    notice: &Notice,
+    list: &[IntakeDeficiency],
+    due: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<NaiveDate, Problem> {
+    let mut errors = Vec::new();
+    for (i, d) in list.iter().enumerate() {
+        if d.field.is_some() {
+            errors.push(FieldError::new(
+                format!("deficiencies[{i}].field"),
+                "not_allowed",
+                "容缺受理只能容缺材料，表单内容须填写完整",
+            ));
+        }
+        match d.material.as_deref() {
+            None => errors.push(FieldError::new(
+                format!("deficiencies[{i}].material"),
+                "required",
+                "请指明容缺的材料",
+            )),
+            Some(m) => {
+                if notice.materials.iter().any(|x| x.code == m && x.key) {
+                    errors.push(FieldError::new(
+                        format!("deficiencies[{i}].material"),
+                        "key_material",
+                        "关键材料不得容缺，缺少关键材料的申请不能受理",
+                    ));
+                }
+            }
+        }
+    }
+    let latest = today + chrono::Duration::days(MAX_TOLERANCE_DAYS);
+    match due {
+        None => errors.push(FieldError::new(
+            "tolerance_due_date",
+            "required",
+            "容缺受理须约定补交期限",
+        )),
+        Some(d) if d <= today || d > latest => errors.push(FieldError::new(
+            "tolerance_due_date",
+            "out_of_range",
+            format!("补交期限须在 {today} 之后、{latest} 之前（含）"),
+        )),
+        Some(_) => {}
+    }
+    match (due, errors.is_empty()) {
+        (Some(d), true) => Ok(d),
+        _ => Err(Problem::validation(errors)),
+    }
 }
 
 const MAX_REASON: usize = 500;
@@ -650,9 +796,13 @@ pub(crate) fn check_deficiencies(
 }
 
 /// Intake: accept (every item becomes a task in its department's queue at
-/// once, BLZT 3 then 8, clocks started; the acceptance day is not counted)
-/// or reject with the one-time list of every deficiency (BLZT 4; the
-/// applicant corrects and resubmits). 容缺受理 is not offered yet.
+/// once, BLZT 3 then 8, clocks started; the acceptance day is not counted);
+/// accept with tolerance (容缺受理: the same, with non-key materials owed by
+/// `tolerance_due_date`; approvals meanwhile are 容缺通过 (BLZT 12), the
+/// licence waits for the materials, and the application is stopped if the
+/// date passes first); or reject with the one-time list of every
+/// deficiency (BLZT 4; the applicant corrects and resubmits). Accepting a
+/// cancellation (注销) cancels the licence at once.
 ///
 /// 调用方：综合窗口人员；其他角色答复 403。
 #[utoipa::path(
@@ -680,16 +830,39 @@ pub async fn intake(
     let app = store::find_application(&state.db, plausible(&id)?)
         .await?
         .ok_or_else(|| Problem::not_found("申请不存在"))?;
+    if body.decision != IntakeDecision::AcceptWithTolerance && body.tolerance_due_date.is_some() {
+        return Err(Problem::field(
+            "tolerance_due_date",
+            "not_allowed",
+            "只有容缺受理需要约定补交期限",
+        )
+        .into());
+    }
     let decision = match body.decision {
         IntakeDecision::Accept if !body.deficiencies.is_empty() => {
             return Err(Problem::field(
                 "deficiencies",
                 "not_allowed",
-                "受理时不应附带补齐清单（容缺受理暂未开放）",
+                "受理时不应附带补齐清单；缺少非关键材料时请选择容缺受理",
             )
             .into());
         }
         IntakeDecision::Accept => store::Intake::Accept,
+        IntakeDecision::AcceptWithTolerance => {
+            let notice = app.notice()?;
+            if app.kind() == ApplicationKind::Cancellation {
+                return Err(Problem::field(
+                    "decision",
+                    "not_allowed",
+                    "注销申请无需审批，不适用容缺受理",
+                )
+                .into());
+            }
+            let missing = check_deficiencies(&notice, &body.deficiencies, "deficiencies")?;
+            let today = china_local(Utc::now()).date();
+            let due = check_tolerance(&notice, &missing, body.tolerance_due_date, today)?;
+            store::Intake::AcceptWithTolerance { missing, due }
+        }
         IntakeDecision::Reject => store::Intake::Return(check_deficiencies(
             &app.notice()?,
             &body.deficiencies,

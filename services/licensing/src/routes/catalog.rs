@@ -1,18 +1,18 @@
-//! `/api/v1/scenarios` and `/api/v1/notices`: the public catalog and the
-//! notice list (一单告知). Anyone may read them, without logging in: an
-//! entrepreneur looks before deciding to apply.
-//!
-//! Catalog management by admins is not here yet: the catalog is seeded
-//! (version 1) and read-only.
+//! `/api/v1/scenarios`, `/api/v1/notices` and `/api/v1/catalog`: the public
+//! catalog and the notice list (一单告知), which anyone may read without
+//! logging in (an entrepreneur looks before deciding to apply), and catalog
+//! management, which only administrators may do: publishing a new version.
+//! Applications keep the version they were made on.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
+use yizhan_auth::{Principal, Role};
 use yizhan_kit::Problem;
 
 use crate::AppState;
-use crate::domain::catalog::{Condition, Question};
+use crate::domain::catalog::{Catalog, Condition, Question};
 use crate::domain::notice::{self, Notice};
 use crate::error::Error;
 
@@ -88,7 +88,7 @@ pub struct ScenarioDetail {
 )]
 #[get("/scenarios")]
 pub async fn list_scenarios(state: web::Data<AppState>) -> HttpResponse {
-    let c = &state.catalog;
+    let c = state.catalog();
     HttpResponse::Ok().json(ScenarioList {
         catalog_version: c.version,
         items: c
@@ -122,7 +122,7 @@ pub async fn get_scenario(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
-    let c = &state.catalog;
+    let c = state.catalog();
     let s = c
         .scenario(&code)
         .ok_or_else(|| Problem::not_found(format!("情形 {code} 不存在")))?;
@@ -188,11 +188,11 @@ pub async fn compute_notice(
     state: web::Data<AppState>,
     body: web::Json<NoticeRequest>,
 ) -> Result<HttpResponse, Error> {
-    let c = &state.catalog;
+    let c = state.catalog();
     let scenario = c
         .scenario(&body.scenario)
         .ok_or_else(|| unknown_scenario(&body.scenario))?;
-    let notice = notice::compute(c, scenario, &body.answers).map_err(Problem::validation)?;
+    let notice = notice::compute(&c, scenario, &body.answers).map_err(Problem::validation)?;
     Ok(HttpResponse::Ok().json(notice))
 }
 
@@ -203,4 +203,56 @@ pub fn unknown_scenario(code: &str) -> Problem {
         "unknown_scenario",
         format!("情形 {code} 不存在，请从 GET /api/v1/scenarios 中选择"),
     )
+}
+
+/// The whole current catalog: departments, fields, materials, items and
+/// scenarios, with its version. An administrator edits this document and
+/// publishes it with `PUT /catalog` as the next version.
+///
+/// 调用方：任何人（无需登录）。
+#[utoipa::path(
+    tag = "catalog",
+    responses((status = 200, description = "当前事项目录", body = Catalog)),
+)]
+#[get("/catalog")]
+pub async fn get_catalog(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(state.catalog().as_ref())
+}
+
+/// Publish a new catalog version (事项目录管理). The body is the whole
+/// catalog, with `version` set to the current version + 1 (a stale version
+/// is a 409, so two administrators never overwrite each other). Every
+/// inconsistency is reported at once as a field error (`items[3].department`,
+/// `scenarios[0].items[2].item` …). New notices and applications use the
+/// new version at once (other replicas within a job interval); applications
+/// already made keep theirs.
+///
+/// 调用方：管理员；其他角色答复 403。
+#[utoipa::path(
+    tag = "catalog",
+    request_body = Catalog,
+    responses(
+        (status = 200, description = "已发布的新版本", body = Catalog),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非管理员", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "版本号不是当前版本 + 1（catalog_version_conflict）", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "目录内容不一致（逐项列出）", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/catalog")]
+pub async fn publish_catalog(
+    principal: Principal,
+    state: web::Data<AppState>,
+    body: web::Json<Catalog>,
+) -> Result<HttpResponse, Error> {
+    principal.require_any(&[Role::Admin])?;
+    let actor = crate::store::Actor {
+        sub: principal.sub.clone(),
+        role: Role::Admin.as_str().into(),
+    };
+    let published = crate::store::catalog::publish(&state.db, body.into_inner(), &actor).await?;
+    state.adopt_catalog(published.clone());
+    state.signal.wake();
+    Ok(HttpResponse::Ok().json(published))
 }

@@ -4,6 +4,8 @@
 pub mod applications;
 pub mod calendar;
 pub mod catalog;
+pub mod lifecycle;
+pub mod statistics;
 pub mod tasks;
 
 /// Registers every route under `/api/v1`.
@@ -13,12 +15,17 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(catalog::list_scenarios)
             .service(catalog::get_scenario)
             .service(catalog::compute_notice)
+            .service(catalog::get_catalog)
+            .service(catalog::publish_catalog)
             .service(applications::submit)
             .service(applications::list_applications)
             .service(applications::get_application)
             .service(applications::resubmit)
             .service(applications::intake)
             .service(applications::hand_out)
+            .service(lifecycle::provide_tolerance_materials)
+            .service(lifecycle::apply)
+            .service(statistics::statistics)
             .service(tasks::queue)
             .service(tasks::decide)
             .service(tasks::request_supplement)

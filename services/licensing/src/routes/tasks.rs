@@ -6,7 +6,7 @@
 //! applicant (own enterprise) or an authorised agent supplies what a 补正
 //! request asked for; another enterprise's task answers 404.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -20,7 +20,7 @@ use yizhan_kit::{FieldError, Problem};
 use crate::AppState;
 use crate::domain::form::{has_control_chars, is_plausible_id};
 use crate::error::Error;
-use crate::routes::applications::{DeficiencyInput, check_deficiencies};
+use crate::routes::applications::{DeficiencyInput, authorization, check_deficiencies};
 use crate::store::{self, Actor, Decision, TaskStep, task};
 
 /// One item task (事项实例).
@@ -268,7 +268,7 @@ pub async fn decide(
         sub: principal.sub.clone(),
         role: Role::DeptReviewer.as_str().into(),
     };
-    let task = store::decide(&state.db, &id, &dept, decision, &actor).await?;
+    let task = store::decide(&state.db, &state.calendar, &id, &dept, decision, &actor).await?;
     state.signal.wake();
     Ok(HttpResponse::Ok().json(TaskView::new(&state.calendar, &task, Utc::now())))
 }
@@ -384,12 +384,14 @@ const SUPPLIERS: [Role; 2] = [Role::Applicant, Role::Agent];
         (status = 404, description = "任务不存在或不属于本企业", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "未要求补正（illegal_transition）", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "补正内容与清单不符或校验未通过", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "材料服务暂不可用，未保存，请稍后重试", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 #[post("/tasks/{id}/supplements")]
 pub async fn supply(
     principal: Principal,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Json<SupplyBody>,
@@ -399,6 +401,14 @@ pub async fn supply(
     if !is_plausible_id(&id) {
         return Err(Problem::not_found("任务不存在").into());
     }
+    let found = store::find_task(&state.db, &id)
+        .await?
+        .filter(|t| mine(t))
+        .ok_or_else(|| Problem::not_found("任务不存在"))?;
+    state
+        .materials
+        .verify(authorization(&req), &found.enterprise_uscc, &body.materials)
+        .await?;
     let role = if principal.has_role(Role::Applicant) {
         Role::Applicant
     } else {

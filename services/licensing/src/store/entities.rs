@@ -75,6 +75,22 @@ pub mod application {
         pub created_at: DateTimeUtc,
         /// Last change.
         pub updated_at: DateTimeUtc,
+        /// `ApplicationKind` wire name: `new`, `change`, `renewal` or
+        /// `cancellation`.
+        pub kind: String,
+        /// For a change, renewal or cancellation: the application whose
+        /// licence it concerns.
+        pub predecessor_id: Option<String>,
+        /// 容缺受理: the non-key materials still missing (JSON array of
+        /// `IntakeDeficiency`); `None` or `[]` when nothing is owed.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub tolerance_missing: Option<String>,
+        /// 容缺受理: the day by which they must arrive (inclusive); cleared
+        /// when they do.
+        pub tolerance_due: Option<Date>,
+        /// Bundle working time used at the outcome, in half days
+        /// (statistics).
+        pub used_half_days: Option<i64>,
     }
 
     /// No relations.
@@ -138,6 +154,16 @@ pub mod task {
         /// supplement is awaited (BLZT 6); the last one afterwards.
         #[sea_orm(column_type = "Text", nullable)]
         pub supplement_request: Option<String>,
+        /// The half-day key (as `due_key`) from which the deadline
+        /// scheduler has something to announce; `None` when nothing is
+        /// pending (decided, paused, or both notices sent).
+        pub next_alarm_key: Option<String>,
+        /// When `DeadlineApproaching` was emitted.
+        pub warned_at: Option<DateTimeUtc>,
+        /// When `DeadlineOverdue` was emitted.
+        pub overdue_notified_at: Option<DateTimeUtc>,
+        /// Working time used at the decision, in half days (statistics).
+        pub used_half_days: Option<i64>,
     }
 
     /// No relations.

@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
         let mut all = yizhan_events::migration::backbone_migrations();
         all.push(Box::new(CreateLicensing));
         all.push(Box::new(AddSupplementRequest));
+        all.push(Box::new(AddLifecycleAndAlarms));
         all
     }
 }
@@ -171,6 +172,79 @@ impl MigrationTrait for AddSupplementRequest {
                     .add_column(text_null("supplement_request"))
                     .to_owned(),
             )
+            .await
+    }
+}
+
+/// 容缺受理, deadline alarms, decision durations for statistics, and the
+/// lifecycle (变更/延续/注销) link between applications.
+struct AddLifecycleAndAlarms;
+
+impl MigrationName for AddLifecycleAndAlarms {
+    fn name(&self) -> &str {
+        "m0102_lifecycle_tolerance_alarms"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddLifecycleAndAlarms {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // SQLite adds one column per ALTER TABLE.
+        let columns: [(&str, ColumnDef); 9] = [
+            ("applications", string("kind").default("new").to_owned()),
+            ("applications", string_null("predecessor_id")),
+            ("applications", text_null("tolerance_missing")),
+            ("applications", date_null("tolerance_due")),
+            ("tasks", string_null("next_alarm_key")),
+            ("tasks", timestamp_with_time_zone_null("warned_at")),
+            (
+                "tasks",
+                timestamp_with_time_zone_null("overdue_notified_at"),
+            ),
+            ("tasks", big_integer_null("used_half_days")),
+            ("applications", big_integer_null("used_half_days")),
+        ];
+        for (table, mut column) in columns {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Alias::new(table))
+                        .add_column(&mut column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        // The deadline scheduler wakes on `next_alarm_key <= now`; rows
+        // without an alarm (decided, paused) are NULL and never scanned.
+        manager
+            .create_index(index("tasks_alarm", "tasks", &["next_alarm_key", "id"]))
+            .await?;
+        // Statistics read decided tasks by decision time and concluded
+        // bundles by conclusion time.
+        manager
+            .create_index(index("tasks_decided", "tasks", &["decided_at"]))
+            .await?;
+        manager
+            .create_index(index(
+                "applications_concluded",
+                "applications",
+                &["concluded_at"],
+            ))
+            .await?;
+        // The tolerance expiry job reads open tolerances by due date.
+        manager
+            .create_index(index(
+                "applications_tolerance_due",
+                "applications",
+                &["tolerance_due"],
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "applications_predecessor",
+                "applications",
+                &["predecessor_id"],
+            ))
             .await
     }
 }

@@ -9,10 +9,14 @@
 //! order (see docs/ARCHITECTURE.md, outbox).
 
 pub mod catalog;
+pub mod deadlines;
 pub mod entities;
+pub mod lifecycle;
 pub mod migration;
+pub mod stats;
+pub mod tolerance;
 
-use chrono::{DateTime, Months, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
@@ -22,13 +26,13 @@ use serde_json::{Map, Value};
 use yizhan_approval::calendar::china_local;
 use yizhan_approval::{
     Calendar, Clock, ClockEvent, Command, Deadline, Half, Limits, Status, TransitionError,
-    WorkingTime,
+    WorkingTime, parallel_pauses,
 };
 use yizhan_events::contracts::{
     ApplicationAccepted, ApplicationResubmitted, ApplicationReturned, ApplicationSubmitted,
-    BundleApproved, BundleRefused, CertificateIssueRequested, CertificateItem, IntakeDeficiency,
-    LicenceHandedOut, LicenceIssued, LicensingActor, SpecialProcedureChanged, SupplementProvided,
-    SupplementRequested, TaskCreated, TaskDecided,
+    BundleApproved, BundleRefused, CertificateIssueRequested, IntakeDeficiency, LicenceHandedOut,
+    LicenceIssued, LicensingActor, SpecialProcedureChanged, SupplementProvided,
+    SupplementRequested, TaskCreated, TaskDecided, ToleranceTerms,
 };
 use yizhan_kit::Problem;
 use yizhan_kit::idempotency::{self, LookupError, StoredResponse};
@@ -36,7 +40,9 @@ use yizhan_kit::idempotency::{self, LookupError, StoredResponse};
 pub use entities::{application, task, timeline};
 pub use migration::Migrator;
 
-use crate::domain::application::{ApplicationStatus, BundleOutcome, bundle_outcome};
+use crate::domain::application::{
+    ApplicationKind, ApplicationStatus, BundleOutcome, bundle_outcome,
+};
 use crate::domain::notice::Notice;
 
 /// `ce_source` of licensing events.
@@ -55,6 +61,14 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The service itself (automatic steps).
+    pub fn system() -> Self {
+        Self {
+            sub: crate::SERVICE.into(),
+            role: "system".into(),
+        }
+    }
+
     fn event(&self) -> LicensingActor {
         LicensingActor {
             sub: self.sub.clone(),
@@ -106,19 +120,38 @@ impl application::Model {
             .map_err(|e| DbErr::Custom(format!("application {} notice: {e}", self.id)))
     }
 
-    /// The bundle's clock, once accepted.
-    pub fn clock(&self) -> Option<Clock> {
+    /// The stored kind (only `ApplicationKind` names are written).
+    pub fn kind(&self) -> ApplicationKind {
+        ApplicationKind::from_wire(&self.kind).unwrap_or(ApplicationKind::New)
+    }
+
+    /// 容缺受理: the materials still owed (empty when nothing is).
+    pub fn owed(&self) -> Vec<IntakeDeficiency> {
+        self.tolerance_missing
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default()
+    }
+
+    /// The bundle's clock, once accepted: paused while any of its `tasks`
+    /// waits (补正, 特别程序; see `parallel_pauses`), stopped at the outcome.
+    pub fn clock(&self, tasks: &[task::Model]) -> Option<Clock> {
         let accepted = self.accepted_at?;
         let limits = Limits::new(
             WorkingTime::from_half_days(self.statutory_half_days),
             WorkingTime::from_half_days(self.committed_half_days),
         )
         .ok()?;
-        let mut clock = Clock::start(accepted, limits);
+        let task_events: Vec<Vec<ClockEvent>> = tasks
+            .iter()
+            .map(|t| serde_json::from_str(&t.clock_events).unwrap_or_default())
+            .collect();
+        let mut events = parallel_pauses(task_events.iter().map(Vec::as_slice));
         if let Some(at) = self.concluded_at {
-            clock.stop(at).ok()?;
+            events.retain(|e| e.at <= at);
+            events.push(ClockEvent::stop(events.last().map_or(at, |e| e.at.max(at))));
         }
-        Some(clock)
+        Clock::from_events(accepted, limits, events).ok()
     }
 }
 
@@ -149,7 +182,7 @@ pub fn status_name(status: Status) -> String {
 }
 
 /// Sort key of a deadline: ISO date then `am` < `pm`.
-fn due_key(due: Option<Deadline>) -> String {
+pub(crate) fn due_key(due: Option<Deadline>) -> String {
     match due {
         Some(d) => format!(
             "{} {}",
@@ -193,6 +226,10 @@ pub struct NewApplication {
     pub materials: Map<String, Value>,
     /// Who submits.
     pub actor: Actor,
+    /// New licence, or change / renewal / cancellation of one.
+    pub kind: ApplicationKind,
+    /// The application whose licence a lifecycle application concerns.
+    pub predecessor_id: Option<String>,
 }
 
 /// The material ids an application references (its material code → id map's
@@ -223,12 +260,12 @@ fn bundle_limits(notice: &Notice) -> (i64, i64) {
     (statutory, notice.committed_total.half_days())
 }
 
-async fn lock_application(txn: &DatabaseTransaction, id: &str) -> Result<(), DbErr> {
+pub(crate) async fn lock_application(txn: &DatabaseTransaction, id: &str) -> Result<(), DbErr> {
     yizhan_kit::db::lock_key(txn, &format!("licensing-application:{id}")).await
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn add_timeline(
+pub(crate) async fn add_timeline(
     txn: &impl ConnectionTrait,
     application_id: &str,
     task_id: Option<&str>,
@@ -297,6 +334,9 @@ async fn submit_once<R: serde::Serialize>(
             return Ok(Recorded::Replayed(stored));
         }
     }
+    if let Some(pred) = &new.predecessor_id {
+        lifecycle::check_predecessor(&txn, pred, None).await?;
+    }
     let now = Utc::now();
     let id = uuid::Uuid::now_v7().to_string();
     let (statutory, committed) = bundle_limits(&new.notice);
@@ -319,6 +359,11 @@ async fn submit_once<R: serde::Serialize>(
         certificate_id: None,
         created_at: now,
         updated_at: now,
+        kind: new.kind.as_str().into(),
+        predecessor_id: new.predecessor_id.clone(),
+        tolerance_missing: None,
+        tolerance_due: None,
+        used_half_days: None,
     };
     application::Entity::insert(app.clone().into_active_model())
         .exec(&txn)
@@ -328,11 +373,19 @@ async fn submit_once<R: serde::Serialize>(
         &id,
         None,
         "submitted",
-        format!(
-            "提交一表申请（{}，共 {} 个事项），已接件",
-            new.notice.scenario_name,
-            new.notice.items.len()
-        ),
+        match new.kind {
+            ApplicationKind::New => format!(
+                "提交一表申请（{}，共 {} 个事项），已接件",
+                new.notice.scenario_name,
+                new.notice.items.len()
+            ),
+            ApplicationKind::Cancellation => "提交行业综合许可证注销申请，已接件".into(),
+            kind => format!(
+                "提交行业综合许可证{}申请（涉及 {} 个事项），已接件",
+                kind.zh_name(),
+                new.notice.items.len()
+            ),
+        },
         &new.actor,
         Some(Status::Received),
         now,
@@ -351,6 +404,8 @@ async fn submit_once<R: serde::Serialize>(
             material_ids: material_ids(&new.materials),
             actor: new.actor.event(),
             at: now,
+            kind: new.kind.as_str().into(),
+            predecessor_id: new.predecessor_id.clone(),
         },
     )
     .await?;
@@ -375,6 +430,13 @@ async fn submit_once<R: serde::Serialize>(
 pub enum Intake {
     /// 受理.
     Accept,
+    /// 容缺受理: accepted with these non-key materials owed by `due`.
+    AcceptWithTolerance {
+        /// What is owed.
+        missing: Vec<IntakeDeficiency>,
+        /// Last day to supply it (inclusive).
+        due: NaiveDate,
+    },
     /// 不受理, with the one-time list of deficiencies.
     Return(Vec<IntakeDeficiency>),
 }
@@ -430,28 +492,41 @@ pub async fn intake(
             )
             .await?;
         }
-        Intake::Accept => {
+        Intake::Accept | Intake::AcceptWithTolerance { .. } => {
             let to = from.apply(Command::Accept)?;
+            if app.kind() == ApplicationKind::Cancellation {
+                lifecycle::accept_cancellation(&txn, &app, active, to, actor, now, local).await?;
+                return commit_with_parts(txn, id).await;
+            }
             let notice = app.notice()?;
+            let tolerance = match decision {
+                Intake::AcceptWithTolerance { missing, due } => Some(ToleranceTerms {
+                    missing,
+                    due_date: due,
+                }),
+                _ => None,
+            };
             active.status = Set(ApplicationStatus::InReview.as_str().into());
             active.accepted_at = Set(Some(local));
+            if let Some(t) = &tolerance {
+                active.tolerance_missing = Set(Some(json(&t.missing)));
+                active.tolerance_due = Set(Some(t.due_date));
+            }
             let accepted = active.update(&txn).await?;
-            add_timeline(
-                &txn,
-                id,
-                None,
-                "accepted",
-                "综合窗口受理，各事项同步推送至审批部门".into(),
-                actor,
-                Some(to),
-                now,
-            )
-            .await?;
+            let title = match &tolerance {
+                None => "综合窗口受理，各事项同步推送至审批部门".into(),
+                Some(t) => format!(
+                    "综合窗口容缺受理：{} 项非关键材料须于 {} 前补交，各事项同步推送至审批部门",
+                    t.missing.len(),
+                    t.due_date
+                ),
+            };
+            add_timeline(&txn, id, None, "accepted", title, actor, Some(to), now).await?;
             for item in &notice.items {
                 create_task(&txn, calendar, &app, item, local, now, actor).await?;
             }
             let bundle_due = accepted
-                .clock()
+                .clock(&[])
                 .map(|c| c.reading_at(calendar, local).committed.due)
                 .and_then(|d| d.map(|d| d.date))
                 .unwrap_or(local.date());
@@ -463,6 +538,7 @@ pub async fn intake(
                     enterprise_uscc: app.enterprise_uscc.clone(),
                     committed_half_days: notice.committed_total.half_days(),
                     committed_due_date: bundle_due,
+                    tolerance,
                     actor: actor.event(),
                     at: now,
                 },
@@ -486,6 +562,7 @@ async fn create_task(
         .map_err(|e| DbErr::Custom(format!("item {} limits: {}", item.code, e.message())))?;
     let clock = Clock::start(local, limits);
     let due = clock.reading_at(calendar, local).committed.due;
+    let next_alarm_key = deadlines::next_alarm_key(&clock, calendar, local, false, false);
     let accepted = Status::Received.apply(Command::Accept)?;
     let status = accepted.apply(Command::StartReview)?;
     let id = uuid::Uuid::now_v7().to_string();
@@ -510,13 +587,14 @@ async fn create_task(
         decided_at: Set(None),
         created_at: Set(now),
         supplement_request: Set(None),
+        next_alarm_key: Set(next_alarm_key),
+        warned_at: Set(None),
+        overdue_notified_at: Set(None),
+        used_half_days: Set(None),
     }
     .insert(txn)
     .await?;
-    let system = Actor {
-        sub: "licensing".into(),
-        role: "system".into(),
-    };
+    let system = Actor::system();
     add_timeline(
         txn,
         &app.id,
@@ -649,6 +727,7 @@ pub enum Decision {
 /// revealed.
 pub async fn decide(
     db: &DatabaseConnection,
+    calendar: &Calendar,
     id: &str,
     dept: &str,
     decision: Decision,
@@ -666,7 +745,16 @@ pub async fn decide(
         .one(&txn)
         .await?
         .ok_or(StoreError::NotFound)?;
+    let owed = find_application(&txn, &current.application_id)
+        .await?
+        .is_some_and(|a| !a.owed().is_empty());
     let (command, permit_number, reasons) = match &decision {
+        // Materials still owed under 容缺受理: 办结（容缺通过）, BLZT 12.
+        Decision::Approve { permit_number } if owed => (
+            Command::ApproveWithTolerance,
+            Some(permit_number.clone()),
+            None,
+        ),
         Decision::Approve { permit_number } => {
             (Command::Approve, Some(permit_number.clone()), None)
         }
@@ -684,16 +772,26 @@ pub async fn decide(
         .map_or(local, |e| e.at.max(local))
         .max(current.accepted_at);
     events.push(ClockEvent::stop(at));
+    let used = current
+        .clock()
+        .and_then(|c| Clock::from_events(c.accepted_at(), c.limits(), events.clone()).ok())
+        .map(|c| c.reading_at(calendar, at).used.half_days());
     let mut active = current.clone().into_active_model();
     active.status = Set(status_name(to));
     active.blzt = Set(i32::from(to.code()));
     active.clock_events = Set(json(&events));
+    active.next_alarm_key = Set(None);
+    active.used_half_days = Set(used);
     active.permit_number = Set(permit_number.clone());
     active.reasons = Set(reasons.clone());
     active.decided_by = Set(Some(actor.sub.clone()));
     active.decided_at = Set(Some(now));
     let updated = active.update(&txn).await?;
     let title = match &decision {
+        Decision::Approve { permit_number } if owed => format!(
+            "{}：{}审批通过（容缺通过，待补交容缺材料），许可证号 {}",
+            current.item_name, current.department_name, permit_number
+        ),
         Decision::Approve { permit_number } => format!(
             "{}：{}审批通过，许可证号 {}",
             current.item_name, current.department_name, permit_number
@@ -703,10 +801,10 @@ pub async fn decide(
             current.item_name, current.department_name, reasons
         ),
     };
-    let action = if to == Status::Approved {
-        "task_approved"
-    } else {
+    let action = if to == Status::Rejected {
         "task_rejected"
+    } else {
+        "task_approved"
     };
     add_timeline(
         &txn,
@@ -728,10 +826,10 @@ pub async fn decide(
             item_code: current.item_code.clone(),
             department_code: current.department_code.clone(),
             enterprise_uscc: current.enterprise_uscc.clone(),
-            decision: if to == Status::Approved {
-                "approve"
-            } else {
+            decision: if to == Status::Rejected {
                 "reject"
+            } else {
+                "approve"
             }
             .into(),
             blzt: to.code(),
@@ -742,17 +840,17 @@ pub async fn decide(
         },
     )
     .await?;
-    conclude_bundle(&txn, &current.application_id, &current, reasons, now, local).await?;
+    conclude_bundle(&txn, calendar, &current.application_id, now, local).await?;
     txn.commit().await?;
     Ok(updated)
 }
 
-/// Applies the bundle rule after a decision on `decided`.
-async fn conclude_bundle(
+/// Applies the bundle rule (`domain::application`) after a decision or
+/// after owed 容缺 materials arrive: nothing while materials are owed.
+pub(crate) async fn conclude_bundle(
     txn: &DatabaseTransaction,
+    calendar: &Calendar,
     application_id: &str,
-    decided: &task::Model,
-    reasons: Option<String>,
     now: DateTime<Utc>,
     local: NaiveDateTime,
 ) -> Result<(), StoreError> {
@@ -767,27 +865,21 @@ async fn conclude_bundle(
     }
     let tasks = tasks_of(txn, application_id).await?;
     let statuses: Vec<Status> = tasks.iter().map(task::Model::status).collect();
-    let system = Actor {
-        sub: "licensing".into(),
-        role: "system".into(),
-    };
+    let system = Actor::system();
     let concluded_at = app.accepted_at.map_or(local, |a| a.max(local));
-    match bundle_outcome(&statuses) {
+    let outcome = match bundle_outcome(&statuses) {
+        BundleOutcome::Approved if !app.owed().is_empty() => BundleOutcome::Pending,
+        other => other,
+    };
+    match outcome {
         BundleOutcome::Pending => {}
         BundleOutcome::Approved => {
             let notice = app.notice()?;
-            let items: Vec<CertificateItem> = tasks
-                .iter()
-                .map(|t| CertificateItem {
-                    item_code: t.item_code.clone(),
-                    item_name: t.item_name.clone(),
-                    department: t.department_name.clone(),
-                    permit_number: t.permit_number.clone().unwrap_or_default(),
-                })
-                .collect();
+            let items = lifecycle::licence_items(txn, &app, &tasks).await?;
             let mut active = app.clone().into_active_model();
             active.status = Set(ApplicationStatus::Approved.as_str().into());
             active.concluded_at = Set(Some(concluded_at));
+            active.used_half_days = Set(bundle_used(calendar, &app, &tasks, concluded_at));
             active.updated_at = Set(now);
             active.update(txn).await?;
             add_timeline(
@@ -805,7 +897,8 @@ async fn conclude_bundle(
                 now,
             )
             .await?;
-            let valid_from = local.date();
+            let (valid_from, valid_until) =
+                lifecycle::licence_term(txn, &app, local.date()).await?;
             yizhan_events::outbox::enqueue(
                 txn,
                 SOURCE,
@@ -836,20 +929,23 @@ async fn conclude_bundle(
                     ),
                     items,
                     valid_from,
-                    // Bundled permits are granted for five years (食品经营许可
-                    // and 卫生许可 alike); the licence carries the same term.
-                    valid_until: valid_from
-                        .checked_add_months(Months::new(60))
-                        .and_then(|d| d.pred_opt()),
+                    valid_until,
                     requested_by_service: crate::SERVICE.into(),
                 },
             )
             .await?;
         }
         BundleOutcome::Refused => {
+            let rejected = tasks
+                .iter()
+                .find(|t| t.status() == Status::Rejected)
+                .ok_or_else(|| {
+                    DbErr::Custom(format!("{application_id}: refused without a rejection"))
+                })?;
             let mut active = app.clone().into_active_model();
             active.status = Set(ApplicationStatus::Refused.as_str().into());
             active.concluded_at = Set(Some(concluded_at));
+            active.used_half_days = Set(bundle_used(calendar, &app, &tasks, concluded_at));
             active.updated_at = Set(now);
             active.update(txn).await?;
             add_timeline(
@@ -857,7 +953,7 @@ async fn conclude_bundle(
                 application_id,
                 None,
                 "bundle_refused",
-                format!("{}未获批准，联办申请不予许可", decided.item_name),
+                format!("{}未获批准，联办申请不予许可", rejected.item_name),
                 &system,
                 None,
                 now,
@@ -869,8 +965,8 @@ async fn conclude_bundle(
                 &BundleRefused {
                     application_id: application_id.to_owned(),
                     enterprise_uscc: app.enterprise_uscc.clone(),
-                    item_code: decided.item_code.clone(),
-                    reasons: reasons.unwrap_or_default(),
+                    item_code: rejected.item_code.clone(),
+                    reasons: rejected.reasons.clone().unwrap_or_default(),
                     at: now,
                 },
             )
@@ -878,6 +974,20 @@ async fn conclude_bundle(
         }
     }
     Ok(())
+}
+
+/// The bundle's working time used when it concludes at `at`, in half days.
+fn bundle_used(
+    calendar: &Calendar,
+    app: &application::Model,
+    tasks: &[task::Model],
+    at: NaiveDateTime,
+) -> Option<i64> {
+    let mut concluded = app.clone();
+    concluded.concluded_at = Some(at);
+    concluded
+        .clock(tasks)
+        .map(|c| c.reading_at(calendar, at).used.half_days())
 }
 
 /// Records the issued licence for the application `request_id` names, in
@@ -940,6 +1050,7 @@ pub async fn record_licence(
         },
     )
     .await?;
+    lifecycle::supersede_predecessor(txn, &app, certificate_id, now).await?;
     Ok(true)
 }
 
@@ -1299,6 +1410,13 @@ pub async fn step_task(
     active.blzt = Set(i32::from(status.code()));
     active.clock_events = Set(json(&clock.events()));
     active.due_key = Set(due_key(due));
+    active.next_alarm_key = Set(deadlines::next_alarm_key(
+        &clock,
+        calendar,
+        local,
+        current.warned_at.is_some(),
+        current.overdue_notified_at.is_some(),
+    ));
     let item = current.item_name.clone();
     let dept_name = current.department_name.clone();
     match &step {
@@ -1370,10 +1488,7 @@ pub async fn step_task(
                 Some(id),
                 "task_in_review",
                 format!("{item}：{dept_name}继续办理"),
-                &Actor {
-                    sub: "licensing".into(),
-                    role: "system".into(),
-                },
+                &Actor::system(),
                 Some(status),
                 now,
             )

@@ -1,0 +1,149 @@
+//! Checks the material ids an application references against the document
+//! service (一企一档), over its REST API with a timeout.
+//!
+//! The caller's own bearer token is forwarded, so the document service
+//! answers exactly what that applicant or agent may see: a material of
+//! another enterprise is as unknown as one that does not exist. When the
+//! document service cannot answer in time the request fails with 503 (and
+//! nothing is recorded) rather than accepting references nobody checked.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use yizhan_kit::{FieldError, Problem};
+
+/// What the check needs of a material.
+#[derive(Debug, Deserialize)]
+struct MaterialInfo {
+    enterprise_uscc: String,
+    #[serde(default)]
+    expired: bool,
+}
+
+/// The document service client for material checks.
+#[derive(Debug, Clone)]
+pub struct MaterialCheck {
+    client: reqwest::Client,
+    base: Option<String>,
+}
+
+/// How one lookup ended.
+enum Lookup {
+    Found(MaterialInfo),
+    Unknown,
+    Unavailable(String),
+}
+
+impl MaterialCheck {
+    /// A checker against the document service at `base` (e.g.
+    /// `http://document:8083`); `None` turns checking off (a lone licensing
+    /// service in development).
+    pub fn new(base: Option<String>, timeout: Duration) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .build()?;
+        Ok(Self {
+            client,
+            base: base.map(|b| b.trim_end_matches('/').to_owned()),
+        })
+    }
+
+    /// Whether references are checked at all.
+    pub fn enabled(&self) -> bool {
+        self.base.is_some()
+    }
+
+    /// Checks every material of `materials` (code → id) at once: it exists,
+    /// the caller (by `authorization`, forwarded) may use it, it belongs to
+    /// `uscc` and has not expired. Every problem is a field error
+    /// `materials.<code>`; an unreachable document service is a 503.
+    /// Values that are not strings are left to form validation.
+    pub async fn verify(
+        &self,
+        authorization: Option<&str>,
+        uscc: &str,
+        materials: &Map<String, Value>,
+    ) -> Result<(), Problem> {
+        let Some(base) = &self.base else {
+            return Ok(());
+        };
+        // One lookup per distinct id, all at once.
+        let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (code, v) in materials {
+            if let Some(id) = v.as_str()
+                && crate::domain::form::is_plausible_id(id)
+            {
+                by_id.entry(id).or_default().push(code);
+            }
+        }
+        let lookups = futures_util::future::join_all(
+            by_id.keys().map(|id| self.lookup(base, authorization, id)),
+        )
+        .await;
+        let mut errors = Vec::new();
+        for ((_, codes), lookup) in by_id.iter().zip(lookups) {
+            let problem = match lookup {
+                Lookup::Found(m) if m.enterprise_uscc != uscc => {
+                    Some(("material_not_owned", "该材料不属于申请企业".to_owned()))
+                }
+                Lookup::Found(m) if m.expired => Some((
+                    "material_expired",
+                    "该材料已过有效期，请重新上传".to_owned(),
+                )),
+                Lookup::Found(_) => None,
+                Lookup::Unknown => Some((
+                    "unknown_material",
+                    "材料不存在或无权使用，请先上传到材料库".to_owned(),
+                )),
+                Lookup::Unavailable(why) => {
+                    tracing::warn!(error = %why, "material check failed");
+                    return Err(Problem::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "document_unavailable",
+                        "材料服务暂不可用",
+                    )
+                    .with_detail("暂时无法核对所引用的材料，申请未保存，请稍后重试"));
+                }
+            };
+            if let Some((code, message)) = problem {
+                for c in codes {
+                    errors.push(FieldError::new(
+                        format!("materials.{c}"),
+                        code,
+                        message.clone(),
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Problem::validation(errors))
+        }
+    }
+
+    async fn lookup(&self, base: &str, authorization: Option<&str>, id: &str) -> Lookup {
+        let mut request = self.client.get(format!("{base}/api/v1/materials/{id}"));
+        if let Some(a) = authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, a);
+        }
+        if let Some(tp) = yizhan_kit::telemetry::current_traceparent() {
+            request = request.header(yizhan_kit::telemetry::TRACEPARENT, tp);
+        }
+        match request.send().await {
+            Ok(r) if r.status().is_success() => match r.json::<MaterialInfo>().await {
+                Ok(m) => Lookup::Found(m),
+                Err(e) => Lookup::Unavailable(format!("material {id}: {e}")),
+            },
+            // 404 (absent or not the caller's); 401/403 would mean the
+            // token is not good for the caller's own materials either.
+            Ok(r) if r.status().is_client_error() => Lookup::Unknown,
+            Ok(r) => Lookup::Unavailable(format!("material {id}: HTTP {}", r.status())),
+            Err(e) => Lookup::Unavailable(format!("material {id}: {e}")),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! `/api/v1/statistics`: timeliness figures for supervision (营商云眼).
+//!
+//! Who may call: administrators and window clerks see every department and
+//! the bundles; a department reviewer sees only their own department.
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use yizhan_approval::calendar::china_local;
+use yizhan_auth::{Principal, Role};
+use yizhan_kit::{FieldError, Problem};
+
+use crate::AppState;
+use crate::error::Error;
+use crate::store::stats::{self, DepartmentStats, Figures, ItemStats};
+
+/// The longest period one request may cover, in days.
+pub const MAX_PERIOD_DAYS: i64 = 366;
+
+/// Period of decision, China local dates, both inclusive.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Period {
+    /// First day; default 29 days before `to`.
+    pub from: Option<NaiveDate>,
+    /// Last day; default today.
+    pub to: Option<NaiveDate>,
+}
+
+/// Timeliness figures of a period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Statistics {
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub to: NaiveDate,
+    /// Per item (tasks decided in the period): count, average and p90
+    /// working days, on-time rate against the committed limit, average
+    /// days saved against the statutory limit.
+    pub items: Vec<ItemStats>,
+    /// The same per department.
+    pub departments: Vec<DepartmentStats>,
+    /// Combined applications concluded in the period, their bundle clocks
+    /// against the committed total, and time saved against the items'
+    /// statutory limits added up (what one-after-another applications
+    /// could take). Absent for a department reviewer.
+    pub bundles: Option<Figures>,
+}
+
+/// Timeliness statistics (营商云眼): per item and department, how many
+/// were decided, average and 90th-percentile working days used (补正 and
+/// 特别程序 excluded, as the deadlines exclude them), on-time rate, and
+/// time saved against the statutory limits; per bundle, the same.
+///
+/// 调用方：管理员、综合窗口人员（全部）；部门审批人员（仅本部门）；其他角色答复 403。
+#[utoipa::path(
+    tag = "statistics",
+    params(Period),
+    responses(
+        (status = 200, description = "统计结果", body = Statistics),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "角色无权查看统计", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "统计区间有误", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/statistics")]
+pub async fn statistics(
+    principal: Principal,
+    state: web::Data<AppState>,
+    period: web::Query<Period>,
+) -> Result<HttpResponse, Error> {
+    principal.require_any(&[Role::Admin, Role::WindowClerk, Role::DeptReviewer])?;
+    let to = period.to.unwrap_or_else(|| china_local(Utc::now()).date());
+    let from = period.from.unwrap_or(to - chrono::Duration::days(29));
+    if from > to {
+        return Err(Problem::field("from", "out_of_range", "起始日期不得晚于结束日期").into());
+    }
+    if (to - from).num_days() >= MAX_PERIOD_DAYS {
+        return Err(Problem::validation(vec![FieldError::new(
+            "to",
+            "out_of_range",
+            format!("统计区间不得超过 {MAX_PERIOD_DAYS} 天"),
+        )])
+        .into());
+    }
+    let everyone = principal.has_role(Role::Admin) || principal.has_role(Role::WindowClerk);
+    let dept = if everyone {
+        None
+    } else {
+        Some(
+            principal
+                .dept
+                .clone()
+                .ok_or_else(|| Problem::forbidden("审批人员令牌缺少所属部门"))?,
+        )
+    };
+    let (items, departments) = stats::tasks(&state.db, from, to, dept.as_deref()).await?;
+    let bundles = if everyone {
+        Some(stats::bundles(&state.db, from, to).await?)
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(Statistics {
+        from,
+        to,
+        items,
+        departments,
+        bundles,
+    }))
+}
