@@ -10,8 +10,9 @@ use tokio::sync::Notify;
 use yizhan_events::Envelope;
 use yizhan_events::consumer::Dispatcher;
 use yizhan_events::contracts::{
-    ApplicationAccepted, ApplicationReturned, BundleRefused, DeadlineApproaching, DeadlineOverdue,
-    Event, InboxMessageDelivered, LicenceIssued, MaterialUploaded, TaskCreated, TaskDecided,
+    ApplicationAccepted, ApplicationReturned, ApplicationTerminated, BundleRefused,
+    DeadlineApproaching, DeadlineOverdue, Event, InboxMessageDelivered, LicenceCancelled,
+    LicenceIssued, MaterialUploaded, TaskCreated, TaskDecided,
 };
 use yizhan_events::outbox::OutboxSignal;
 
@@ -45,6 +46,8 @@ impl Dispatcher for Handlers {
             TaskDecided::TYPE => vec![crate::licensing::task_decided(event.decode()?)],
             BundleRefused::TYPE => vec![crate::licensing::bundle_refused(event.decode()?)],
             LicenceIssued::TYPE => vec![crate::licensing::licence_issued(event.decode()?)],
+            ApplicationTerminated::TYPE => vec![crate::licensing::terminated(event.decode()?)],
+            LicenceCancelled::TYPE => vec![crate::licensing::licence_cancelled(event.decode()?)],
             // Events without a template yet are recorded in the inbox table
             // (so never re-examined) and otherwise ignored.
             _ => return Ok(()),

@@ -3,8 +3,8 @@
 //! authorised all see them; new tasks go to the deciding department.
 
 use yizhan_events::contracts::{
-    ApplicationAccepted, ApplicationReturned, BundleRefused, LicenceIssued, TaskCreated,
-    TaskDecided,
+    ApplicationAccepted, ApplicationReturned, ApplicationTerminated, BundleRefused,
+    IntakeDeficiency, LicenceCancelled, LicenceIssued, TaskCreated, TaskDecided,
 };
 
 use crate::store::NewMessage;
@@ -25,24 +25,9 @@ fn to_enterprise(uscc: &str, title: &str, body: String, link: Option<String>) ->
     }
 }
 
-/// 申请已受理.
-pub fn accepted(e: ApplicationAccepted) -> NewMessage {
-    to_enterprise(
-        &e.enterprise_uscc,
-        "申请已受理",
-        format!(
-            "您的申请（编号 {}）已受理，各审批部门将并联办理，承诺办结日期为 {}。",
-            e.application_id, e.committed_due_date
-        ),
-        application_link(&e.application_id),
-    )
-}
-
-/// 申请需补齐：the one-time list of every deficiency (一次性告知).
-pub fn returned(e: ApplicationReturned) -> NewMessage {
-    let items: Vec<String> = e
-        .deficiencies
-        .iter()
+/// The materials of a list, numbered, one per line.
+fn numbered(list: &[IntakeDeficiency]) -> Vec<String> {
+    list.iter()
         .enumerate()
         .map(|(i, d)| {
             let what = d
@@ -52,7 +37,65 @@ pub fn returned(e: ApplicationReturned) -> NewMessage {
                 .unwrap_or("申请");
             format!("{}. {what}：{}", i + 1, d.reason)
         })
-        .collect();
+        .collect()
+}
+
+/// 申请已受理 (with the materials owed, when accepted with tolerance).
+pub fn accepted(e: ApplicationAccepted) -> NewMessage {
+    let mut body = format!(
+        "您的申请（编号 {}）已受理，各审批部门将并联办理，承诺办结日期为 {}。",
+        e.application_id, e.committed_due_date
+    );
+    if let Some(t) = &e.tolerance {
+        body.push_str(&format!(
+            "\n本申请为容缺受理，请于 {} 前补交以下材料，逾期未补交将终止办理：\n{}",
+            t.due_date,
+            numbered(&t.missing).join("\n")
+        ));
+    }
+    to_enterprise(
+        &e.enterprise_uscc,
+        if e.tolerance.is_some() {
+            "申请已容缺受理，请按期补交材料"
+        } else {
+            "申请已受理"
+        },
+        body,
+        application_link(&e.application_id),
+    )
+}
+
+/// 申请已终止: owed materials did not arrive in time.
+pub fn terminated(e: ApplicationTerminated) -> NewMessage {
+    to_enterprise(
+        &e.enterprise_uscc,
+        "申请已终止办理",
+        format!(
+            "您的申请（编号 {}）容缺受理的以下材料未在 {} 前补交，申请已终止办理：\n{}",
+            e.application_id,
+            e.due_date,
+            numbered(&e.missing).join("\n")
+        ),
+        application_link(&e.application_id),
+    )
+}
+
+/// 许可证已注销.
+pub fn licence_cancelled(e: LicenceCancelled) -> NewMessage {
+    to_enterprise(
+        &e.enterprise_uscc,
+        "行业综合许可证已注销",
+        format!(
+            "您的注销申请（编号 {}）已受理，行业综合许可证（标识 {}）已注销。",
+            e.application_id, e.certificate_id
+        ),
+        Some(format!("/api/v1/verify?id={}", e.certificate_id)),
+    )
+}
+
+/// 申请需补齐：the one-time list of every deficiency (一次性告知).
+pub fn returned(e: ApplicationReturned) -> NewMessage {
+    let items = numbered(&e.deficiencies);
     to_enterprise(
         &e.enterprise_uscc,
         "申请未予受理，请一次性补齐后重新提交",
@@ -144,7 +187,47 @@ pub fn licence_issued(e: LicenceIssued) -> NewMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use yizhan_events::contracts::{IntakeDeficiency, LicensingActor};
+    use yizhan_events::contracts::{LicensingActor, ToleranceTerms};
+
+    fn owed(code: &str) -> IntakeDeficiency {
+        IntakeDeficiency {
+            field: None,
+            material: Some(code.into()),
+            reason: "待补".into(),
+        }
+    }
+
+    #[test]
+    fn tolerance_acceptance_names_what_is_owed_and_by_when() {
+        let due = chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        let m = accepted(ApplicationAccepted {
+            application_id: "A1".into(),
+            enterprise_uscc: "91350100M000100Y43".into(),
+            committed_half_days: 11,
+            committed_due_date: due,
+            tolerance: Some(ToleranceTerms {
+                missing: vec![owed("surveillance_plan")],
+                due_date: due,
+            }),
+            actor: LicensingActor {
+                sub: "clerk-1".into(),
+                role: "window_clerk".into(),
+            },
+            at: chrono::Utc::now(),
+        });
+        assert_eq!(m.title, "申请已容缺受理，请按期补交材料");
+        assert!(m.body.contains("请于 2026-12-04 前补交"));
+        assert!(m.body.contains("1. surveillance_plan：待补"));
+        let t = terminated(ApplicationTerminated {
+            application_id: "A1".into(),
+            enterprise_uscc: "91350100M000100Y43".into(),
+            missing: vec![owed("surveillance_plan")],
+            due_date: due,
+            at: chrono::Utc::now(),
+        });
+        assert_eq!(t.title, "申请已终止办理");
+        assert!(t.body.contains("surveillance_plan"));
+    }
 
     #[test]
     fn returned_lists_every_deficiency_once() {
