@@ -235,18 +235,6 @@ async fn project_of(stack: &TestStack, token: &str, id: &str) -> Value {
     .await
 }
 
-/// Runs stages 1-3 of a land-granted project to completion.
-async fn through_construction_permit(stack: &TestStack, token: &str, project: &str) -> Value {
-    let mut last = Value::Null;
-    for stage in ["land_planning", "engineering_permit", "construction_permit"] {
-        let accepted = file_and_accept(stack, token, project, stage, false).await;
-        approve_all(stack, &accepted).await;
-        last = stage_of(stack, token, accepted["id"].as_str().unwrap()).await;
-        assert_eq!(last["status"], "completed", "{stage}: {last}");
-    }
-    last
-}
-
 /// The joint inspection of `stage` with every invited department passing,
 /// except `fail` with its points.
 async fn inspect(stack: &TestStack, stage_id: &str, fail: Option<(&str, &[&str])>) -> Value {
@@ -864,4 +852,726 @@ async fn scoping_refusals(backend: Backend) {
     stack.stop().await;
 }
 
-yizhan_kit::backend_tests!(small_low_risk_project_through_four_stages, scoping_refusals,);
+async fn intake(stack: &TestStack, stage_id: &str, body: &Value) -> reqwest::Response {
+    let clerk = stack.staff("clerk-1", Role::WindowClerk);
+    stack
+        .post_json(
+            con(stack, &format!("/api/v1/stages/{stage_id}/intake")),
+            &clerk,
+            body,
+        )
+        .await
+}
+
+/// Stage 1 of a small low-risk project filed without its two non-key
+/// materials and accepted with tolerance (容缺受理); answers the stage.
+async fn tolerance_stage(stack: &TestStack, token: &str, project: &str) -> Value {
+    let owed = ["legal_rep_id", "land_document"];
+    let (form, materials) = filled(stack, token, project, "land_planning", &owed).await;
+    let app = json_ok(
+        submit_stage(
+            stack,
+            token,
+            project,
+            &json!({"stage": "land_planning", "form": form, "materials": materials}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let id = app["id"].as_str().unwrap();
+    // Key materials can never be owed, nor ones already given; the period
+    // is bounded. Every problem at once.
+    let problem = expect_problem(
+        intake(
+            stack,
+            id,
+            &json!({"decision": "accept_with_tolerance", "owed_materials": ["filing_form", "site_plan", "legal_rep_id"], "tolerance_days": 99}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let codes: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"key_material") && codes.contains(&"out_of_range"),
+        "{codes:?}"
+    );
+    let accepted = json_ok(
+        intake(stack, id, &json!({"decision": "accept_with_tolerance", "owed_materials": owed, "tolerance_days": 3})).await,
+        200,
+    )
+    .await;
+    assert_eq!(accepted["status"], "in_review");
+    assert_eq!(accepted["owed_materials"].as_array().unwrap().len(), 2);
+    assert!(accepted["tolerance_due"].as_str().is_some());
+    accepted
+}
+
+async fn tolerance_supplied_in_time_and_expired(backend: Backend) {
+    let stack = TestStack::start(&[Service::Construction], backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let admin = stack.staff("admin-1", Role::Admin);
+
+    // In time: approvals while materials are owed are 12 (容缺通过); the
+    // stage completes only once they are supplied.
+    let project = register(&stack, &alice, &project_code(3), "small_low_risk", true).await;
+    let pid = project["id"].as_str().unwrap();
+    let stage = tolerance_stage(&stack, &alice, pid).await;
+    let sid = stage["id"].as_str().unwrap();
+    approve_all(&stack, &stage).await;
+    let waiting = stage_of(&stack, &alice, sid).await;
+    assert_eq!(
+        waiting["status"], "in_review",
+        "owed materials hold the stage"
+    );
+    assert!(
+        waiting["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["blzt"] == 12)
+    );
+    let supply = |body: Value| {
+        let stack = &stack;
+        let alice = &alice;
+        async move {
+            stack
+                .post_json(
+                    con(stack, &format!("/api/v1/stages/{sid}/owed-materials")),
+                    alice,
+                    &body,
+                )
+                .await
+        }
+    };
+    expect_problem(
+        supply(json!({"materials": {"site_plan": "0193aa00-0000-7000-8000-0000000000aa"}})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let partial = json_ok(
+        supply(json!({"materials": {"legal_rep_id": "0193aa00-0000-7000-8000-0000000000ab"}}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(partial["status"], "in_review");
+    let done = json_ok(
+        supply(json!({"materials": {"land_document": "0193aa00-0000-7000-8000-0000000000ac"}}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert!(done["owed_materials"].as_array().unwrap().is_empty());
+    // Nothing left to expire for it.
+    let far = (chrono::Utc::now().date_naive() + chrono::Days::new(60)).to_string();
+    let report = json_ok(
+        stack
+            .post_json(
+                con(&stack, "/api/v1/jobs/daily"),
+                &admin,
+                &json!({"today": far}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(report["tolerance_expired"], 0);
+
+    // Expired: one item approved meanwhile (12), one still open; the daily
+    // job run for a day after the due date stops the stage: the approval is
+    // revoked (15), the open item ends 13.
+    let project = register(&stack, &alice, &project_code(4), "small_low_risk", true).await;
+    let pid = project["id"].as_str().unwrap();
+    let stage = tolerance_stage(&stack, &alice, pid).await;
+    let sid = stage["id"].as_str().unwrap();
+    let first = &stage["tasks"].as_array().unwrap()[0];
+    json_ok(
+        stack
+            .post_json(
+                con(
+                    &stack,
+                    &format!("/api/v1/tasks/{}/decision", first["id"].as_str().unwrap()),
+                ),
+                &reviewer(&stack, first["department_code"].as_str().unwrap()),
+                &json!({"decision": "approve", "permit_number": "BA-1"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    // The due date itself is still in time.
+    let due = stage["tolerance_due"].as_str().unwrap();
+    let report = json_ok(
+        stack
+            .post_json(
+                con(&stack, "/api/v1/jobs/daily"),
+                &admin,
+                &json!({"today": due}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(report["tolerance_expired"], 0);
+    let report = json_ok(
+        stack
+            .post_json(
+                con(&stack, "/api/v1/jobs/daily"),
+                &admin,
+                &json!({"today": far}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(report["tolerance_expired"], 1);
+    let stopped = stage_of(&stack, &alice, sid).await;
+    assert_eq!(stopped["status"], "stopped");
+    assert!(stopped["stop_reason"].as_str().unwrap().contains("逾期"));
+    let codes: Vec<u64> = stopped["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["blzt"].as_u64().unwrap())
+        .collect();
+    assert_eq!(codes, vec![15, 13]);
+    // Supplying after the stop is refused; the stage can be filed again.
+    expect_problem(
+        supply_to(
+            &stack,
+            &alice,
+            sid,
+            json!({"materials": {"legal_rep_id": "0193aa00-0000-7000-8000-0000000000ad"}}),
+        )
+        .await,
+        409,
+        "nothing_owed",
+    )
+    .await;
+    let project = project_of(&stack, &alice, pid).await;
+    assert_eq!(project["next_stage"], "land_planning");
+    stack.stop().await;
+}
+
+async fn supply_to(stack: &TestStack, token: &str, sid: &str, body: Value) -> reqwest::Response {
+    stack
+        .post_json(
+            con(stack, &format!("/api/v1/stages/{sid}/owed-materials")),
+            token,
+            &body,
+        )
+        .await
+}
+
+async fn commitment_approval_later_revoked(backend: Backend) {
+    let stack = TestStack::start(&[Service::Construction], backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let project = register(&stack, &alice, &project_code(5), "social_investment", true).await;
+    let pid = project["id"].as_str().unwrap();
+    // The EIA report is not needed under commitment.
+    let (form, materials) = filled(&stack, &alice, pid, "land_planning", &["eia_report"]).await;
+    let problem = expect_problem(
+        submit_stage(
+            &stack,
+            &alice,
+            pid,
+            &json!({"stage": "land_planning", "form": form, "materials": materials, "commitments": ["eia_approval", "land_pre_review"]}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"commitments[1]") && fields.contains(&"commitment_statement"),
+        "{fields:?}"
+    );
+    assert!(!fields.contains(&"materials.eia_report"), "{fields:?}");
+    let app = json_ok(
+        submit_stage(
+            &stack,
+            &alice,
+            pid,
+            &json!({"stage": "land_planning", "form": form, "materials": materials, "commitments": ["eia_approval"], "commitment_statement": "本单位承诺项目符合环境影响评价审批条件，如有不实自愿承担撤销许可的后果。"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let accepted = json_ok(
+        intake(
+            &stack,
+            app["id"].as_str().unwrap(),
+            &json!({"decision": "accept"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let eia = accepted["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["item_code"] == "eia_approval")
+        .unwrap()
+        .clone();
+    // Approved at once on the commitment, with a verification deadline.
+    assert_eq!(eia["blzt"], 12);
+    assert_eq!(eia["commitment"], true);
+    assert!(eia["verification_due"].as_str().is_some());
+    let ecology = reviewer(&stack, "ecology");
+    let pending = json_ok(
+        stack
+            .get(
+                con(&stack, "/api/v1/tasks?status=approved_with_tolerance"),
+                &ecology,
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert!(
+        pending["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == eia["id"])
+    );
+    // Another department cannot verify it; an item without commitment has
+    // nothing to verify.
+    let eia_id = eia["id"].as_str().unwrap();
+    expect_problem(
+        stack
+            .post_json(
+                con(&stack, &format!("/api/v1/tasks/{eia_id}/verification")),
+                &reviewer(&stack, "water"),
+                &json!({"passed": false, "findings": "x"}),
+            )
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let filing = accepted["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["item_code"] == "project_filing")
+        .unwrap();
+    expect_problem(
+        stack
+            .post_json(
+                con(
+                    &stack,
+                    &format!(
+                        "/api/v1/tasks/{}/verification",
+                        filing["id"].as_str().unwrap()
+                    ),
+                ),
+                &reviewer(&stack, "development_reform"),
+                &json!({"passed": true, "findings": "x"}),
+            )
+            .await,
+        409,
+        "no_verification_pending",
+    )
+    .await;
+    // The check finds the commitment untrue: revoked (15), the stage stops,
+    // the project is told on its timeline.
+    let revoked = json_ok(
+        stack
+            .post_json(
+                con(&stack, &format!("/api/v1/tasks/{eia_id}/verification")),
+                &ecology,
+                &json!({"passed": false, "findings": "现场核查发现项目位于饮用水水源保护区，承诺不实"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(revoked["blzt"], 15);
+    assert_eq!(revoked["verification"], "failed");
+    let stage = stage_of(&stack, &alice, accepted["id"].as_str().unwrap()).await;
+    assert_eq!(stage["status"], "stopped");
+    let project = project_of(&stack, &alice, pid).await;
+    let timeline = project["timeline"].as_array().unwrap();
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e["action"] == "task_revoked" && e["blzt"] == 15)
+    );
+    assert!(timeline.iter().any(|e| e["action"] == "stage_stopped"));
+    // Revoked is final.
+    expect_problem(
+        stack
+            .post_json(
+                con(&stack, &format!("/api/v1/tasks/{eia_id}/verification")),
+                &ecology,
+                &json!({"passed": true, "findings": "x"}),
+            )
+            .await,
+        409,
+        "no_verification_pending",
+    )
+    .await;
+    stack.stop().await;
+}
+
+async fn pre_review_finalised_on_land_grant(backend: Backend) {
+    let stack = TestStack::start(&[Service::Construction, Service::Document], backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let project = register(&stack, &alice, &project_code(6), "small_low_risk", false).await;
+    let pid = project["id"].as_str().unwrap();
+    let land = file_and_accept(&stack, &alice, pid, "land_planning", false).await;
+    approve_all(&stack, &land).await;
+    // Later stages need the land grant, unless filed for pre-review.
+    let (form, materials) = filled(&stack, &alice, pid, "engineering_permit", &[]).await;
+    expect_problem(
+        submit_stage(
+            &stack,
+            &alice,
+            pid,
+            &json!({"stage": "engineering_permit", "form": form, "materials": materials}),
+        )
+        .await,
+        409,
+        "land_not_granted",
+    )
+    .await;
+    let mut stages = Vec::new();
+    for stage in ["engineering_permit", "construction_permit"] {
+        let accepted = file_and_accept(&stack, &alice, pid, stage, true).await;
+        assert_eq!(accepted["pre_review"], true);
+        approve_all(&stack, &accepted).await;
+        let held = stage_of(&stack, &alice, accepted["id"].as_str().unwrap()).await;
+        assert_eq!(held["status"], "in_review");
+        for t in held["tasks"].as_array().unwrap() {
+            assert_eq!(t["pre_approved"], true, "{t}");
+            assert_eq!(t["blzt"], 8, "pre-approval is not final");
+        }
+        stages.push(held);
+    }
+    // Pre-approved twice is refused.
+    let t = &stages[0]["tasks"][0];
+    expect_problem(
+        stack
+            .post_json(
+                con(
+                    &stack,
+                    &format!("/api/v1/tasks/{}/decision", t["id"].as_str().unwrap()),
+                ),
+                &reviewer(&stack, t["department_code"].as_str().unwrap()),
+                &json!({"decision": "approve", "permit_number": "again"}),
+            )
+            .await,
+        409,
+        "already_pre_approved",
+    )
+    .await;
+    // The land grant arrives from the natural-resources system: everything
+    // pre-approved is final at once, both stages complete, and the permit
+    // is requested the same day.
+    let nr = partner(&stack, &["construction:land_grant"]);
+    let after = json_ok(
+        stack
+            .post_json(
+                con(&stack, &format!("/api/v1/projects/{pid}/land-grant")),
+                &nr,
+                &json!({"contract_number": "闽侯出让〔2026〕18号", "granted_on": "2026-11-23"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(after["land_granted"], true);
+    for s in after["stages"].as_array().unwrap() {
+        assert_eq!(s["status"], "completed", "{}", s["stage"]);
+        assert!(
+            s["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["blzt"] == 11 && t["pre_approved"] == false)
+        );
+    }
+    expect_problem(
+        stack
+            .post_json(
+                con(&stack, &format!("/api/v1/projects/{pid}/land-grant")),
+                &nr,
+                &json!({"contract_number": "X", "granted_on": "2026-11-23"}),
+            )
+            .await,
+        409,
+        "land_already_granted",
+    )
+    .await;
+    let permit_stage = stages[1]["id"].as_str().unwrap().to_owned();
+    let certificate = eventually("permit after land grant", WAIT, || {
+        let stack = &stack;
+        let alice = &alice;
+        let permit_stage = &permit_stage;
+        async move {
+            stage_of(stack, alice, permit_stage).await["certificate_id"]
+                .as_str()
+                .map(str::to_owned)
+        }
+    })
+    .await;
+    assert!(certificate.starts_with("1.2.156.3005.2."));
+    stack.stop().await;
+}
+
+async fn joint_inspection_failure_rectification_and_pass(backend: Backend) {
+    let stack = TestStack::start(&[Service::Construction], backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let clerk = stack.staff("clerk-1", Role::WindowClerk);
+    let project = register(&stack, &alice, &project_code(7), "small_low_risk", true).await;
+    let pid = project["id"].as_str().unwrap();
+
+    // 征求意见 on the way: housing asks the fire department about a drawing.
+    let stage3_started = {
+        for stage in ["land_planning", "engineering_permit"] {
+            let accepted = file_and_accept(&stack, &alice, pid, stage, false).await;
+            approve_all(&stack, &accepted).await;
+        }
+        file_and_accept(&stack, &alice, pid, "construction_permit", false).await
+    };
+    let drawing = stage3_started["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["item_code"] == "drawing_review")
+        .unwrap()
+        .clone();
+    let drawing_id = drawing["id"].as_str().unwrap();
+    let housing = reviewer(&stack, "housing");
+    let fire = reviewer(&stack, "fire_review");
+    expect_problem(
+        stack
+            .post_json(
+                con(&stack, &format!("/api/v1/tasks/{drawing_id}/consultations")),
+                &housing,
+                &json!({"department": "nowhere", "question": "", "due_days": 0}),
+            )
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let asked = json_ok(
+        stack
+            .post_json(
+                con(&stack, &format!("/api/v1/tasks/{drawing_id}/consultations")),
+                &housing,
+                &json!({"department": "fire_review", "question": "请就疏散楼梯设置提出意见", "due_days": 3}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let inbox = json_ok(
+        stack.get(con(&stack, "/api/v1/consultations"), &fire).await,
+        200,
+    )
+    .await;
+    assert!(
+        inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == asked["id"])
+    );
+    expect_problem(
+        stack
+            .post_json(
+                con(
+                    &stack,
+                    &format!(
+                        "/api/v1/consultations/{}/reply",
+                        asked["id"].as_str().unwrap()
+                    ),
+                ),
+                &housing,
+                &json!({"opinion": "x"}),
+            )
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    json_ok(
+        stack
+            .post_json(
+                con(
+                    &stack,
+                    &format!(
+                        "/api/v1/consultations/{}/reply",
+                        asked["id"].as_str().unwrap()
+                    ),
+                ),
+                &fire,
+                &json!({"opinion": "同意，疏散楼梯设置符合规范"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let record = json_ok(
+        stack
+            .get(
+                con(&stack, &format!("/api/v1/tasks/{drawing_id}")),
+                &housing,
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        record["consultations"][0]["opinion"],
+        "同意，疏散楼梯设置符合规范"
+    );
+    approve_all(&stack, &stage3_started).await;
+
+    // 联合验收: fire fails with two points; one rectification list.
+    let completion = file_and_accept(&stack, &alice, pid, "completion", false).await;
+    let cid = completion["id"].as_str().unwrap();
+    let points: &[&str] = &["二层疏散指示标志缺失", "消火栓箱未设置操作说明"];
+    let first = inspect(&stack, cid, Some(("fire_review", points))).await;
+    assert_eq!(first["status"], "failed");
+    assert_eq!(first["rectification"].as_array().unwrap().len(), 2);
+    let stage = stage_of(&stack, &alice, cid).await;
+    assert_eq!(stage["status"], "in_review");
+    let fire_task = stage["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["department_code"] == "fire_review")
+        .unwrap();
+    assert_eq!(fire_task["blzt"], 8);
+    // No re-inspection before the rectification is reported.
+    let slot = json!({"slot": "2027-11-02T09:30:00+08:00", "location": "项目现场"});
+    expect_problem(
+        stack
+            .post_json(
+                con(&stack, &format!("/api/v1/stages/{cid}/inspections")),
+                &clerk,
+                &slot,
+            )
+            .await,
+        409,
+        "inspection_open",
+    )
+    .await;
+    let first_id = first["id"].as_str().unwrap();
+    expect_problem(
+        stack
+            .post_json(
+                con(
+                    &stack,
+                    &format!("/api/v1/inspections/{first_id}/rectification"),
+                ),
+                &stack.applicant("bob", ENTERPRISE_B),
+                &json!({"statement": "x"}),
+            )
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    json_ok(
+        stack
+            .post_json(
+                con(
+                    &stack,
+                    &format!("/api/v1/inspections/{first_id}/rectification"),
+                ),
+                &alice,
+                &json!({"statement": "已补设疏散指示标志并完善消火栓箱标识"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    // The re-inspection invites only the department that has not passed.
+    let second = inspect(&stack, cid, None).await;
+    assert_eq!(second["round"], 2);
+    assert_eq!(second["departments"], json!(["fire_review"]));
+    assert_eq!(second["status"], "passed");
+    let project = project_of(&stack, &alice, pid).await;
+    assert_eq!(project["status"], "completed");
+    let timeline = project["timeline"].as_array().unwrap();
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e["action"] == "rectification_reported")
+    );
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e["action"] == "consultation_answered")
+    );
+
+    // Statistics by department and stage count what happened.
+    let admin = stack.staff("admin-1", Role::Admin);
+    let by_dept = json_ok(
+        stack
+            .get(con(&stack, "/api/v1/statistics?by=department"), &admin)
+            .await,
+        200,
+    )
+    .await;
+    let fire_row = by_dept
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "fire_review")
+        .unwrap();
+    assert_eq!(fire_row["name"], "建设工程消防审验中心");
+    assert_eq!(
+        fire_row["approved"], 2,
+        "fire design review and fire acceptance"
+    );
+    let by_stage = json_ok(
+        stack
+            .get(con(&stack, "/api/v1/statistics?by=stage"), &clerk)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(by_stage.as_array().unwrap().len(), 4);
+    expect_problem(
+        stack
+            .get(con(&stack, "/api/v1/statistics?by=planet"), &admin)
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    stack.stop().await;
+}
+
+yizhan_kit::backend_tests!(
+    small_low_risk_project_through_four_stages,
+    scoping_refusals,
+    tolerance_supplied_in_time_and_expired,
+    commitment_approval_later_revoked,
+    pre_review_finalised_on_land_grant,
+    joint_inspection_failure_rectification_and_pass,
+);
