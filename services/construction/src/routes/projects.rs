@@ -368,8 +368,10 @@ pub async fn land_grant(
     id: web::Path<String>,
     body: web::Json<LandGrantRequest>,
 ) -> Result<HttpResponse, Error> {
-    let staff = principal.has_role(Role::WindowClerk) || principal.has_role(Role::Admin);
-    if !staff && !(principal.has_role(Role::Partner) && principal.has_scope(SCOPE_LAND)) {
+    let allowed = principal.has_role(Role::WindowClerk)
+        || principal.has_role(Role::Admin)
+        || (principal.has_role(Role::Partner) && principal.has_scope(SCOPE_LAND));
+    if !allowed {
         return Err(Problem::forbidden(
             "仅综合窗口人员、管理员或持 construction:land_grant 权限的合作系统可登记土地出让",
         )
