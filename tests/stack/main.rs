@@ -8,6 +8,7 @@ mod common;
 mod auth;
 mod certificates;
 mod channels;
+mod construction;
 mod documents;
 mod errors;
 mod licensing;

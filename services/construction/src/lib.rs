@@ -1,20 +1,78 @@
-//! 工程建设项目审批 (construction): projects, four stages, parallel items and joint acceptance.
+//! 工程建设项目审批 (construction): projects, four stages, parallel items,
+//! 容缺受理, 告知承诺制, 拿地即开工, 联合验收 and the whole-process budget.
 //!
-//! Standing service: database with the backbone tables, outbox relay, health,
-//! auth and OpenAPI. The domain (catalog, applications, tasks, SLA clocks)
-//! arrives with its own issue.
+//! Publishes every state change of a project on `yizhan.construction.v1`
+//! (and, as `ByConstruction(CertificateIssueRequested)`, the construction
+//! permit request the document service answers); consumes
+//! `CertificateIssued` from `yizhan.document.v1`. Layers: `domain` (catalog,
+//! stage form, stage and inspection rules, budget clock; no I/O), `store`
+//! (sea-orm), `routes` (HTTP + OpenAPI), `handlers` (consumed events),
+//! `jobs` (the daily 容缺 expiry and budget scan), `seed` (the catalog an
+//! empty database starts with).
 
+pub mod domain;
+pub mod error;
+pub mod handlers;
+pub mod jobs;
+pub mod routes;
+pub mod seed;
+pub mod store;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
 use sea_orm::DatabaseConnection;
-use sea_orm_migration::prelude::*;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
+use yizhan_approval::Calendar;
 use yizhan_auth::Authenticator;
+use yizhan_events::consumer::{ConsumerConfig, EventConsumer};
+use yizhan_events::contracts::topics;
+use yizhan_events::outbox::OutboxSignal;
 use yizhan_events::runtime::Backbone;
 use yizhan_kit::health::{DatabaseCheck, Readiness};
 use yizhan_kit::settings::CommonSettings;
 
+use crate::domain::catalog::{Catalog, Category};
+
 /// Service name: consumer group, database name, log field.
 pub const SERVICE: &str = "construction";
+
+/// Whole-process budgets per category, in working days
+/// (`[construction.budgets]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Budgets {
+    /// 政府投资项目.
+    pub government_investment: u16,
+    /// 社会投资项目.
+    pub social_investment: u16,
+    /// 社会投资小型低风险项目.
+    pub small_low_risk: u16,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Self {
+            government_investment: 60,
+            social_investment: 50,
+            small_low_risk: 24,
+        }
+    }
+}
+
+impl Budgets {
+    /// The budget of `category`.
+    pub fn of(&self, category: Category) -> u16 {
+        match category {
+            Category::GovernmentInvestment => self.government_investment,
+            Category::SocialInvestment => self.social_investment,
+            Category::SmallLowRisk => self.small_low_risk,
+        }
+    }
+}
 
 /// Settings (`[construction]`, `YIZHAN_CONSTRUCTION__*`).
 #[derive(Debug, Clone, Deserialize)]
@@ -24,6 +82,18 @@ pub struct Settings {
     pub port: u16,
     /// Database URL; defaults to `sqlite://<data_dir>/construction.db`.
     pub database_url: Option<String>,
+    /// Directory of `*.toml` holiday schedules that add to or replace the
+    /// built-in years.
+    pub calendar_dir: Option<PathBuf>,
+    /// Whole-process budgets per category.
+    pub budgets: Budgets,
+    /// Working days a department has to verify a 告知承诺 approval.
+    pub commitment_verification_days: u32,
+    /// Longest 容缺 period the window may grant, in working days.
+    pub tolerance_max_days: u32,
+    /// Seconds between runs of the daily jobs (容缺 expiry, budget scan);
+    /// 0 disables the background loop (the admin endpoint still runs them).
+    pub job_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -31,18 +101,30 @@ impl Default for Settings {
         Self {
             port: 8082,
             database_url: None,
+            calendar_dir: None,
+            budgets: Budgets::default(),
+            commitment_verification_days: 20,
+            tolerance_max_days: 20,
+            job_interval_secs: 3600,
         }
     }
 }
 
 /// Migrations of this service.
-pub struct Migrator;
+pub use store::Migrator;
 
-#[async_trait::async_trait]
-impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        yizhan_events::migration::backbone_migrations()
-    }
+/// Shared handler state.
+pub struct AppState {
+    /// Database pool.
+    pub db: DatabaseConnection,
+    /// Wakes the outbox relay after commits.
+    pub signal: OutboxSignal,
+    /// The working-day calendar.
+    pub calendar: Calendar,
+    /// The current catalog version.
+    pub catalog: Arc<Catalog>,
+    /// The service settings (budgets, periods).
+    pub settings: Settings,
 }
 
 /// The OpenAPI document (also written to `openapi/construction.json`).
@@ -50,9 +132,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     yizhan_events::runtime::openapi_of(
         yizhan_kit::openapi::base(
             "construction",
-            "工程建设项目四阶段并联审批。所有错误均为 RFC 9457 problem+json。",
+            "工程建设项目审批：项目登记、四阶段一表申请、并联审批、容缺受理、告知承诺制、拿地即开工、联合验收、征求意见、全流程时限与统计。所有错误均为 RFC 9457 problem+json。",
         ),
-        |_| {},
+        routes::configure,
     )
 }
 
@@ -62,10 +144,13 @@ pub struct Application {
     server: actix_web::dev::Server,
     db: DatabaseConnection,
     backbone: Backbone,
+    consumer: ConsumerConfig,
+    state: web::Data<AppState>,
 }
 
 impl Application {
-    /// Connects, migrates, binds (port 0 = any free port) and builds the server.
+    /// Connects, migrates, seeds the catalog if empty, binds (port 0 = any
+    /// free port) and builds the server.
     pub async fn build(
         common: &CommonSettings,
         settings: &Settings,
@@ -77,22 +162,41 @@ impl Application {
             .clone()
             .unwrap_or_else(|| common.default_database_url(SERVICE));
         let db = yizhan_kit::db::connect_and_migrate::<Migrator>(&url).await?;
+        let catalog = Arc::new(store::catalog::publish_seed(&db, &seed::catalog()).await?);
+        let mut calendar = Calendar::builtin();
+        if let Some(dir) = &settings.calendar_dir {
+            let years = calendar.load_dir(dir)?;
+            tracing::info!(?years, dir = %dir.display(), "holiday schedules loaded");
+        }
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            signal: backbone.signal.clone(),
+            calendar,
+            catalog,
+            settings: settings.clone(),
+        });
         let readiness = Readiness::default()
             .with(DatabaseCheck(db.clone()))
             .with(backbone.readiness());
+        let routes_state = state.clone();
         let (port, server) = yizhan_events::runtime::http_server(
             common,
             settings.port,
             openapi(),
             readiness,
             auth,
-            |_| {},
+            move |cfg| {
+                cfg.app_data(routes_state.clone());
+                routes::configure(cfg);
+            },
         )?;
         Ok(Self {
             port,
             server,
             db,
             backbone,
+            consumer: ConsumerConfig::new(SERVICE, &[topics::DOCUMENT]),
+            state,
         })
     }
 
@@ -106,9 +210,37 @@ impl Application {
         &self.db
     }
 
-    /// Serves HTTP and relays the outbox until `cancel`.
+    /// Serves HTTP, relays the outbox, consumes certificate answers and runs
+    /// the daily jobs until `cancel`.
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
         let relay = self.backbone.relay(self.db.clone());
-        yizhan_events::runtime::run(self.server, relay, None, cancel).await
+        let handlers = Arc::new(handlers::Handlers {
+            signal: self.backbone.signal.clone(),
+        });
+        let consumer = EventConsumer::new(
+            self.db.clone(),
+            self.backbone.kafka.clone(),
+            self.consumer,
+            handlers,
+        )?;
+        let interval = self.state.settings.job_interval_secs;
+        let state = self.state.clone();
+        let job_cancel = cancel.clone();
+        let consumer_cancel = cancel.clone();
+        let task: yizhan_events::runtime::ConsumerTask = Box::pin(async move {
+            let jobs = (interval > 0).then(|| {
+                tokio::spawn(jobs::run_periodically(
+                    state,
+                    Duration::from_secs(interval),
+                    job_cancel,
+                ))
+            });
+            let result = consumer.run(consumer_cancel).await;
+            if let Some(j) = jobs {
+                j.abort();
+            }
+            result
+        });
+        yizhan_events::runtime::run(self.server, relay, Some(task), cancel).await
     }
 }

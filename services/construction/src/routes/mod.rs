@@ -1,0 +1,42 @@
+//! HTTP routes of the construction service. Every handler's doc comment
+//! ends with a "调用方：…" paragraph saying who may call it.
+
+pub mod admin;
+pub mod catalog;
+pub mod inspections;
+pub mod projects;
+pub mod stages;
+pub mod tasks;
+pub mod views;
+
+/// Registers every route under `/api/v1`.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    cfg.service(
+        utoipa_actix_web::scope::scope("/api/v1")
+            .service(catalog::current)
+            .service(catalog::version)
+            .service(catalog::categories)
+            .service(projects::register)
+            .service(projects::list)
+            .service(projects::get_project)
+            .service(projects::stage_form_of)
+            .service(projects::land_grant)
+            .service(stages::submit)
+            .service(stages::get_stage)
+            .service(stages::intake)
+            .service(stages::supply_owed)
+            .service(inspections::schedule)
+            .service(inspections::get_inspection)
+            .service(inspections::record_result)
+            .service(inspections::rectify)
+            .service(tasks::queue)
+            .service(tasks::get_task)
+            .service(tasks::decide)
+            .service(tasks::verify)
+            .service(tasks::consult)
+            .service(tasks::consultations)
+            .service(tasks::reply)
+            .service(admin::statistics)
+            .service(admin::run_daily),
+    );
+}
