@@ -866,7 +866,40 @@ async fn licence_change_renewal_and_cancellation(backend: Backend) {
     assert_eq!(gone["status"]["code"], "04", "{gone}");
 }
 
+/// A department's queue pages by cursor in urgency order, each task once.
+async fn queue_pages_by_cursor(backend: Backend) {
+    let stack = TestStack::start(&[Service::Licensing], backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let n = notice(&stack, "convenience_store", &store_answers()).await;
+    let mut want = Vec::new();
+    for _ in 0..5 {
+        let app = submit_store(&stack, &alice, materials_for(&n)).await;
+        let accepted = accept(&stack, &app_url(&stack, &app)).await;
+        for t in accepted["tasks"].as_array().unwrap() {
+            if t["department_code"] == "tobacco" {
+                want.push(t["id"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    let tobacco = reviewer(&stack, "tobacco");
+    let mut seen: Vec<String> = Vec::new();
+    let mut url = lic(&stack, "/api/v1/tasks?limit=2");
+    loop {
+        let page = stack.get_json(&url, &tobacco).await;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|t| t["id"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(c) => url = lic(&stack, &format!("/api/v1/tasks?limit=2&cursor={c}")),
+            None => break,
+        }
+    }
+    // Same day, same limit: urgency ties break by id, which is creation order.
+    assert_eq!(seen, want);
+}
+
 yizhan_kit::backend_tests!(
+    queue_pages_by_cursor,
     tolerance_fulfilled_in_time,
     tolerance_expires,
     deadline_alarms_once_each,

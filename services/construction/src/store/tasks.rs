@@ -4,9 +4,8 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use yizhan_approval::{Calendar, Clock, ClockEvent, Command, Limits, Status, WorkingTime};
 use yizhan_events::contracts::{
@@ -233,15 +232,14 @@ pub async fn queue(
         .filter(task::Column::DepartmentCode.eq(dept))
         .filter(task::Column::Status.eq(status_name(status)));
     if let Some((key, id)) = after {
-        q = q.filter(
-            Condition::any()
-                .add(task::Column::DueKey.gt(key.clone()))
-                .add(
-                    Condition::all()
-                        .add(task::Column::DueKey.eq(key))
-                        .add(task::Column::Id.gt(id)),
-                ),
-        );
+        // One row comparison, so PostgreSQL seeks the index to the cursor
+        // (docs/BENCHMARKS.md, the queue at depth).
+        q = q.filter(yizhan_kit::pagination::after_pair(
+            task::Column::DueKey,
+            task::Column::Id,
+            key,
+            id,
+        ));
     }
     q.order_by_asc(task::Column::DueKey)
         .order_by_asc(task::Column::Id)

@@ -18,9 +18,8 @@ pub mod tolerance;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::{Map, Value};
 use yizhan_approval::calendar::china_local;
@@ -1219,15 +1218,14 @@ pub async fn queue(
         .filter(task::Column::DepartmentCode.eq(dept))
         .filter(task::Column::Status.eq(status_name(status)));
     if let Some((key, id)) = after {
-        q = q.filter(
-            Condition::any()
-                .add(task::Column::DueKey.gt(key.clone()))
-                .add(
-                    Condition::all()
-                        .add(task::Column::DueKey.eq(key))
-                        .add(task::Column::Id.gt(id)),
-                ),
-        );
+        // One row comparison, so PostgreSQL seeks the index to the cursor
+        // (docs/BENCHMARKS.md, the queue at depth).
+        q = q.filter(yizhan_kit::pagination::after_pair(
+            task::Column::DueKey,
+            task::Column::Id,
+            key,
+            id,
+        ));
     }
     q.order_by_asc(task::Column::DueKey)
         .order_by_asc(task::Column::Id)
