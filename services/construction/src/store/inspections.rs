@@ -14,8 +14,8 @@ use yizhan_events::contracts::{
 };
 
 use super::{
-    Actor, SOURCE, Step, StoreError, add_timeline, conflict, inspection, json, lock_project,
-    parse_list, task,
+    Actor, SOURCE, Step, StoreError, add_timeline, conflict, inspection, json, parse_list,
+    read_locked, task,
 };
 use crate::domain::catalog::Stage;
 use crate::domain::inspection::{
@@ -61,13 +61,7 @@ pub async fn schedule(
     actor: &Actor,
 ) -> Result<inspection::Model, StoreError> {
     let txn = yizhan_kit::db::begin_write(db).await?;
-    let found = super::stages::find(&txn, stage_id)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    lock_project(&txn, &found.project_id).await?;
-    let app = super::stages::find(&txn, stage_id)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let app = read_locked(&txn, async || super::stages::find(&txn, stage_id).await).await?;
     if app.stage() != Stage::Completion || app.status() != StageStatus::InReview {
         return Err(conflict(
             "inspection_not_possible",
@@ -196,12 +190,12 @@ pub async fn record(
     actor: &Actor,
 ) -> Result<inspection::Model, StoreError> {
     let txn = yizhan_kit::db::begin_write(db).await?;
-    let found = find(&txn, id)
-        .await?
-        .filter(|i| i.departments().iter().any(|d| d == dept))
-        .ok_or(StoreError::NotFound)?;
-    lock_project(&txn, &found.project_id).await?;
-    let current = find(&txn, id).await?.ok_or(StoreError::NotFound)?;
+    let invited = async || {
+        Ok(find(&txn, id)
+            .await?
+            .filter(|i| i.departments().iter().any(|d| d == dept)))
+    };
+    let current = read_locked(&txn, invited).await?;
     if current.status() != InspectionStatus::Scheduled {
         return Err(conflict(
             "inspection_concluded",
@@ -362,9 +356,7 @@ pub async fn rectify(
     actor: &Actor,
 ) -> Result<inspection::Model, StoreError> {
     let txn = yizhan_kit::db::begin_write(db).await?;
-    let found = find(&txn, id).await?.ok_or(StoreError::NotFound)?;
-    lock_project(&txn, &found.project_id).await?;
-    let current = find(&txn, id).await?.ok_or(StoreError::NotFound)?;
+    let current = read_locked(&txn, async || find(&txn, id).await).await?;
     if current.status() != InspectionStatus::Failed {
         return Err(conflict(
             "nothing_to_rectify",

@@ -172,6 +172,41 @@ async fn lock_project(txn: &DatabaseTransaction, id: &str) -> Result<(), DbErr> 
     yizhan_kit::db::lock_key(txn, &format!("construction-project:{id}")).await
 }
 
+/// A row that belongs to one project (whose lock guards it).
+pub(crate) trait OfProject {
+    /// The project's id.
+    fn project_id(&self) -> &str;
+}
+
+macro_rules! of_project {
+    ($($m:ty),*) => {$(
+        impl OfProject for $m {
+            fn project_id(&self) -> &str {
+                &self.project_id
+            }
+        }
+    )*};
+}
+
+of_project!(
+    stage_application::Model,
+    task::Model,
+    inspection::Model,
+    consultation::Model
+);
+
+/// Reads a row with `read` (`None`: not found, or not the caller's), takes
+/// its project's lock and reads it again, so whatever committed before the
+/// lock is seen.
+pub(crate) async fn read_locked<M: OfProject>(
+    txn: &DatabaseTransaction,
+    read: impl AsyncFn() -> Result<Option<M>, DbErr>,
+) -> Result<M, StoreError> {
+    let found = read().await?.ok_or(StoreError::NotFound)?;
+    lock_project(txn, found.project_id()).await?;
+    read().await?.ok_or(StoreError::NotFound)
+}
+
 /// One timeline step, as the store writes it.
 pub(crate) struct Step<'a> {
     pub project_id: &'a str,

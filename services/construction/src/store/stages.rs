@@ -20,7 +20,7 @@ use yizhan_events::contracts::{
 use super::projects::{self, ProjectParts, live_stage, local_now};
 use super::{
     Actor, Idempotent, Recorded, SOURCE, Step, StoreError, add_timeline, conflict, inspection,
-    json, lock_project, parse_list, remember, replay, stage_application, task,
+    json, lock_project, parse_list, read_locked, remember, replay, stage_application, task,
 };
 use crate::domain::catalog::{Catalog, Stage};
 use crate::domain::project::{ProjectStatus, StageOutcome, StageStatus, stage_outcome};
@@ -286,9 +286,7 @@ pub async fn intake(
     actor: &Actor,
 ) -> Result<StageParts, StoreError> {
     let txn = yizhan_kit::db::begin_write(db).await?;
-    let found = find(&txn, id).await?.ok_or(StoreError::NotFound)?;
-    lock_project(&txn, &found.project_id).await?;
-    let app = find(&txn, id).await?.ok_or(StoreError::NotFound)?;
+    let app = read_locked(&txn, async || find(&txn, id).await).await?;
     let from = app.status().intake_status();
     let now = Utc::now();
     let local = local_now(now);
@@ -423,9 +421,7 @@ pub async fn supply_owed(
     actor: &Actor,
 ) -> Result<StageParts, StoreError> {
     let txn = yizhan_kit::db::begin_write(db).await?;
-    let found = find(&txn, id).await?.ok_or(StoreError::NotFound)?;
-    lock_project(&txn, &found.project_id).await?;
-    let app = find(&txn, id).await?.ok_or(StoreError::NotFound)?;
+    let app = read_locked(&txn, async || find(&txn, id).await).await?;
     let owed = parse_list(&app.owed_materials);
     if app.status() != StageStatus::InReview || owed.is_empty() {
         return Err(conflict(

@@ -15,7 +15,7 @@ use yizhan_events::contracts::{
 use super::projects::local_now;
 use super::{
     Actor, SOURCE, Step, StoreError, add_timeline, conflict, consultation, due_key, json,
-    lock_project, parse_list, stage_application, status_name, task,
+    parse_list, read_locked, stage_application, status_name, task,
 };
 use crate::domain::catalog::Item;
 use crate::domain::project::StageStatus;
@@ -270,12 +270,10 @@ async fn locked_task(
     id: &str,
     dept: &str,
 ) -> Result<task::Model, StoreError> {
-    let found = find(txn, id)
-        .await?
-        .filter(|t| t.department_code == dept)
-        .ok_or(StoreError::NotFound)?;
-    lock_project(txn, &found.project_id).await?;
-    find(txn, id).await?.ok_or(StoreError::NotFound)
+    read_locked(txn, async || {
+        Ok(find(txn, id).await?.filter(|t| t.department_code == dept))
+    })
+    .await
 }
 
 async fn stage_of(
@@ -565,16 +563,13 @@ pub async fn answer(
     actor: &Actor,
 ) -> Result<consultation::Model, StoreError> {
     let txn = yizhan_kit::db::begin_write(db).await?;
-    let found = consultation::Entity::find_by_id(id.to_owned())
-        .one(&txn)
-        .await?
-        .filter(|c| c.to_department == dept)
-        .ok_or(StoreError::NotFound)?;
-    lock_project(&txn, &found.project_id).await?;
-    let c = consultation::Entity::find_by_id(id.to_owned())
-        .one(&txn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let addressed = async || {
+        Ok(consultation::Entity::find_by_id(id.to_owned())
+            .one(&txn)
+            .await?
+            .filter(|c| c.to_department == dept))
+    };
+    let c = read_locked(&txn, addressed).await?;
     if c.opinion.is_some() {
         return Err(conflict("already_answered", "该征求意见已答复"));
     }
