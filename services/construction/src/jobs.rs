@@ -1,6 +1,7 @@
 //! The daily jobs: stop 容缺 stages whose materials are overdue, and send
-//! the whole-process budget alerts. Both take the day as a parameter, so an
-//! operator (or a test) can run them for any day through the admin route.
+//! the whole-process budget alerts. Both take the day as a parameter: the
+//! admin route runs them for today (or a missed earlier day), tests for any
+//! day through the store.
 
 use std::time::Duration;
 

@@ -136,8 +136,8 @@ pub async fn statistics(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"today": "2026-12-31"}))]
 pub struct DailyRequest {
-    /// The day to run for (default: today, China time). A later day lets an
-    /// operator catch up, and tests see what a future day does.
+    /// The day to run for (default: today, China time); never later than
+    /// today, which would stop stages before their due date.
     #[serde(default)]
     pub today: Option<NaiveDate>,
 }
@@ -155,6 +155,7 @@ pub struct DailyRequest {
         (status = 200, description = "执行结果", body = JobReport),
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "非管理员", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "日期晚于今天", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -165,7 +166,16 @@ pub async fn run_daily(
     body: web::Json<DailyRequest>,
 ) -> Result<HttpResponse, Error> {
     principal.require_any(&[Role::Admin])?;
-    let today = body.today.unwrap_or_else(|| china_local(Utc::now()).date());
+    let actual = china_local(Utc::now()).date();
+    let today = body.today.unwrap_or(actual);
+    if today > actual {
+        return Err(Problem::field(
+            "today",
+            "out_of_range",
+            format!("不得晚于今天（{actual}）：提前运行会在补交期限届满前终止申请"),
+        )
+        .into());
+    }
     let report = crate::jobs::run_daily(&state, today).await?;
     Ok(HttpResponse::Ok().json(report))
 }
