@@ -93,6 +93,26 @@ impl<T: ToSchema> Page<T> {
     }
 }
 
+/// The keyset condition "after the cursor" for a list ordered by two
+/// columns: `(first, second) > (a, b)` as one row comparison. PostgreSQL
+/// turns a row comparison into an index range; the equivalent
+/// `first > a OR (first = a AND second > b)` it only filters, so a page
+/// deep in a long list would cost as much as reading everything before it.
+/// SQLite (3.15+) understands row values too.
+pub fn after_pair<C: sea_orm::ColumnTrait>(
+    first: C,
+    second: C,
+    a: impl Into<sea_orm::Value>,
+    b: impl Into<sea_orm::Value>,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    Expr::tuple([
+        Expr::col(first.as_column_ref()),
+        Expr::col(second.as_column_ref()),
+    ])
+    .gt(Expr::tuple([Expr::val(a), Expr::val(b)]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,24 +163,4 @@ mod tests {
         let last: Page<i64> = Page::from_rows(vec![1i64, 2], 2, |r| *r, |r| r);
         assert!(last.next_cursor.is_none());
     }
-}
-
-/// The keyset condition "after the cursor" for a list ordered by two
-/// columns: `(first, second) > (a, b)` as one row comparison. PostgreSQL
-/// turns a row comparison into an index range; the equivalent
-/// `first > a OR (first = a AND second > b)` it only filters, so a page
-/// deep in a long list would cost as much as reading everything before it.
-/// SQLite (3.15+) understands row values too.
-pub fn after_pair<C: sea_orm::ColumnTrait>(
-    first: C,
-    second: C,
-    a: impl Into<sea_orm::Value>,
-    b: impl Into<sea_orm::Value>,
-) -> sea_orm::sea_query::SimpleExpr {
-    use sea_orm::sea_query::{Expr, ExprTrait};
-    Expr::tuple([
-        Expr::col(first.as_column_ref()),
-        Expr::col(second.as_column_ref()),
-    ])
-    .gt(Expr::tuple([Expr::val(a), Expr::val(b)]))
 }

@@ -31,8 +31,8 @@ use chrono::{Days, NaiveDate, NaiveTime, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, TransactionTrait,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryTrait,
+    Statement, TransactionTrait,
 };
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
@@ -452,24 +452,7 @@ async fn fill_tasks(db: &DatabaseConnection, rows: usize) {
 
 /// The store's queue query (`store::queue`), for EXPLAIN.
 fn queue_statement(backend: DbBackend, dept: &str, after: Option<(String, String)>) -> Statement {
-    let mut q = task::Entity::find()
-        .filter(task::Column::DepartmentCode.eq(dept))
-        .filter(task::Column::Status.eq(status_name(Status::InReview)));
-    if let Some((key, id)) = after {
-        q = q.filter(
-            sea_orm::Condition::any()
-                .add(task::Column::DueKey.gt(key.clone()))
-                .add(
-                    sea_orm::Condition::all()
-                        .add(task::Column::DueKey.eq(key))
-                        .add(task::Column::Id.gt(id)),
-                ),
-        );
-    }
-    q.order_by_asc(task::Column::DueKey)
-        .order_by_asc(task::Column::Id)
-        .limit(21)
-        .build(backend)
+    yizhan_licensing::store::queue_select(dept, Status::InReview, after, 21).build(backend)
 }
 
 /// The queue position (`due_key`, `id`) of the `offset`-th in-review task

@@ -1214,6 +1214,17 @@ pub async fn queue(
     after: Option<(String, String)>,
     limit: u64,
 ) -> Result<Vec<task::Model>, DbErr> {
+    queue_select(dept, status, after, limit + 1).all(db).await
+}
+
+/// The query behind [`queue`] (`limit` rows), for callers that want to see
+/// its plan (the benchmark prints it).
+pub fn queue_select(
+    dept: &str,
+    status: Status,
+    after: Option<(String, String)>,
+    limit: u64,
+) -> sea_orm::Select<task::Entity> {
     let mut q = task::Entity::find()
         .filter(task::Column::DepartmentCode.eq(dept))
         .filter(task::Column::Status.eq(status_name(status)));
@@ -1229,9 +1240,7 @@ pub async fn queue(
     }
     q.order_by_asc(task::Column::DueKey)
         .order_by_asc(task::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await
+        .limit(limit)
 }
 
 /// A pause or resumption of a task's review (补正, 特别程序).
