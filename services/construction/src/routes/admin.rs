@@ -38,6 +38,7 @@ pub enum By {
 #[into_params(parameter_in = Query)]
 pub struct StatisticsQuery {
     /// `category`, `stage`, `item` or `department`.
+    #[param(inline)]
     pub by: By,
 }
 
