@@ -303,3 +303,33 @@ pub async fn upload(
         .await
         .unwrap()
 }
+
+/// The status must be `status`; answers the JSON body.
+pub async fn json_ok(response: reqwest::Response, status: u16) -> serde_json::Value {
+    let got = response.status().as_u16();
+    let body = response.text().await.unwrap();
+    assert_eq!(got, status, "body: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// A token of department `dept`'s reviewer (`reviewer-<dept>`).
+pub fn reviewer(stack: &TestStack, dept: &str) -> String {
+    stack.token(yizhan_auth::TokenRequest {
+        sub: format!("reviewer-{dept}"),
+        roles: vec![yizhan_auth::Role::DeptReviewer],
+        dept: Some(dept.into()),
+        ttl_secs: 600,
+        ..Default::default()
+    })
+}
+
+/// A token of an agent (帮办代办员) authorised by `enterprises`.
+pub fn agent(stack: &TestStack, sub: &str, enterprises: &[&str]) -> String {
+    stack.token(yizhan_auth::TokenRequest {
+        sub: sub.into(),
+        roles: vec![yizhan_auth::Role::Agent],
+        enterprises: enterprises.iter().map(|e| (*e).to_owned()).collect(),
+        ttl_secs: 600,
+        ..Default::default()
+    })
+}

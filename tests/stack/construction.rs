@@ -20,26 +20,6 @@ fn con(stack: &TestStack, path: &str) -> String {
     stack.url(Service::Construction, path)
 }
 
-fn reviewer(stack: &TestStack, dept: &str) -> String {
-    stack.token(TokenRequest {
-        sub: format!("reviewer-{dept}"),
-        roles: vec![Role::DeptReviewer],
-        dept: Some(dept.into()),
-        ttl_secs: 600,
-        ..Default::default()
-    })
-}
-
-fn agent(stack: &TestStack, sub: &str, enterprises: &[&str]) -> String {
-    stack.token(TokenRequest {
-        sub: sub.into(),
-        roles: vec![Role::Agent],
-        enterprises: enterprises.iter().map(|e| (*e).to_owned()).collect(),
-        ttl_secs: 600,
-        ..Default::default()
-    })
-}
-
 fn partner(stack: &TestStack, scopes: &[&str]) -> String {
     stack.token(TokenRequest {
         sub: "partner-nr".into(),
@@ -48,13 +28,6 @@ fn partner(stack: &TestStack, scopes: &[&str]) -> String {
         ttl_secs: 600,
         ..Default::default()
     })
-}
-
-async fn json_ok(response: reqwest::Response, status: u16) -> Value {
-    let got = response.status().as_u16();
-    let body = response.text().await.unwrap();
-    assert_eq!(got, status, "body: {body}");
-    serde_json::from_str(&body).unwrap()
 }
 
 /// A fresh valid project code per call (serial from a counter).

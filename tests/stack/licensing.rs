@@ -9,22 +9,12 @@ use std::time::Duration;
 use rand::seq::SliceRandom;
 use serde_json::{Value, json};
 use yizhan::Service;
-use yizhan_auth::{Role, TokenRequest};
+use yizhan_auth::Role;
 use yizhan_kit::testing::Backend;
 
 use crate::common::*;
 
 const WAIT: Duration = Duration::from_secs(60);
-
-pub fn reviewer(stack: &TestStack, dept: &str) -> String {
-    stack.token(TokenRequest {
-        sub: format!("reviewer-{dept}"),
-        roles: vec![Role::DeptReviewer],
-        dept: Some(dept.into()),
-        ttl_secs: 600,
-        ..Default::default()
-    })
-}
 
 pub fn lic(stack: &TestStack, path: &str) -> String {
     stack.url(Service::Licensing, path)
@@ -91,13 +81,6 @@ pub async fn put_json(
         .send()
         .await
         .unwrap()
-}
-
-pub async fn json_ok(response: reqwest::Response, status: u16) -> Value {
-    let got = response.status().as_u16();
-    let body = response.text().await.unwrap();
-    assert_eq!(got, status, "body: {body}");
-    serde_json::from_str(&body).unwrap()
 }
 
 async fn hotel_licence_end_to_end(backend: Backend) {
@@ -588,13 +571,7 @@ async fn hotel_licence_end_to_end(backend: Backend) {
 
 async fn rejected_item_refuses_the_bundle(backend: Backend) {
     let stack = TestStack::start(&[Service::Licensing], backend).await;
-    let agent = stack.token(TokenRequest {
-        sub: "agent-1".into(),
-        roles: vec![Role::Agent],
-        enterprises: vec![ENTERPRISE_B.into()],
-        ttl_secs: 600,
-        ..Default::default()
-    });
+    let agent = agent(&stack, "agent-1", &[ENTERPRISE_B]);
     let clerk = stack.staff("clerk-1", Role::WindowClerk);
     let answers = json!({"sells_food": false, "sells_tobacco": true, "outdoor_sign": false});
     let notice = json_ok(

@@ -13,7 +13,7 @@ use yizhan_auth::Role;
 use yizhan_kit::testing::Backend;
 
 use crate::common::*;
-use crate::licensing::{hotel_answers, json_ok, lic, materials_for, reviewer, uploaded_materials};
+use crate::licensing::{hotel_answers, lic, materials_for, uploaded_materials};
 
 const WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
