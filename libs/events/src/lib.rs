@@ -13,6 +13,7 @@ pub mod contracts;
 pub mod envelope;
 pub mod kafka;
 pub mod migration;
+pub mod one_time;
 pub mod outbox;
 pub mod probe;
 pub mod runtime;

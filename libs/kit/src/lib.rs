@@ -16,5 +16,6 @@ pub mod shutdown;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod text;
 
 pub use problem::{FieldError, Problem};

@@ -75,7 +75,7 @@ impl MaterialCheck {
         let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (code, v) in materials {
             if let Some(id) = v.as_str()
-                && crate::domain::form::is_plausible_id(id)
+                && yizhan_kit::text::is_plausible_id(id)
             {
                 by_id.entry(id).or_default().push(code);
             }

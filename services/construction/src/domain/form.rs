@@ -160,22 +160,11 @@ pub fn stage_form(catalog: &Catalog, stage: Stage, category: Category) -> StageF
 /// Longest material id accepted (the document service's ids are UUIDs).
 const MAX_MATERIAL_ID: usize = 64;
 
-/// Whether `s` holds control characters (never valid in text we keep;
-/// PostgreSQL refuses NUL outright).
-pub fn has_control_chars(s: &str) -> bool {
-    s.chars().any(char::is_control)
-}
-
-/// Whether `id` could be one of our ids (UUIDs): saves a query for garbage.
-pub fn is_plausible_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-}
-
 /// Whether `value` is a material id as the document service hands out.
 pub fn is_material_id(value: &Value) -> bool {
     value
         .as_str()
-        .is_some_and(|id| id.len() <= MAX_MATERIAL_ID && is_plausible_id(id))
+        .is_some_and(|id| id.len() <= MAX_MATERIAL_ID && yizhan_kit::text::is_plausible_id(id))
 }
 
 /// Checks a submission against `form`. Materials of the `committed` items
@@ -251,7 +240,7 @@ fn check_value(label: &str, kind: &FieldKind, value: &Value) -> Option<(&'static
         FieldKind::Text { max_len } => match value.as_str() {
             None => Some(("invalid_type", format!("{label}须为文字"))),
             Some(s) if s.trim().is_empty() => Some(("required", format!("请填写{label}"))),
-            Some(s) if has_control_chars(s) => {
+            Some(s) if yizhan_kit::text::has_control_chars(s) => {
                 Some(("invalid_character", format!("{label}含有不可见的控制字符")))
             }
             Some(s) if s.chars().count() > *max_len => {

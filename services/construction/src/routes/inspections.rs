@@ -18,10 +18,10 @@ use super::stages::readable_stage;
 use super::views::{
     InspectionView, State, actor, inspection_view, plausible, readable_project, reviewer_dept,
 };
-use crate::domain::form::has_control_chars;
 use crate::error::Error;
 use crate::store::inspections::ResultInput;
 use crate::store::{self};
+use yizhan_kit::text::has_control_chars;
 
 /// 联合验收排期.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

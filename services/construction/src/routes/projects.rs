@@ -23,10 +23,11 @@ use super::views::{
     project_view, readable_project,
 };
 use crate::domain::catalog::{Category, Stage};
-use crate::domain::form::{StageForm, has_control_chars, stage_form};
+use crate::domain::form::{StageForm, stage_form};
 use crate::error::Error;
 use crate::store::projects::{LandGrant, ListScope, NewProject};
 use crate::store::{self, Idempotent, Recorded};
+use yizhan_kit::text::has_control_chars;
 
 /// Project scale (建设规模).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -22,10 +22,12 @@ use yizhan_kit::{FieldError, Problem};
 
 use super::views::{StageView, State, actor, plausible, readable_project, stage_view};
 use crate::domain::catalog::{Catalog, Stage};
-use crate::domain::form::{StageForm, has_control_chars, is_material_id, stage_form, validate};
+use crate::domain::form::{StageForm, is_material_id, stage_form, validate};
 use crate::error::Error;
 use crate::store::stages::{Intake, NewStage, StageParts};
 use crate::store::{self, Idempotent, Recorded, stage_application};
+use yizhan_events::one_time::{self, DeficiencyInput};
+use yizhan_kit::text::has_control_chars;
 
 /// One stage's merged application.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -257,18 +259,6 @@ pub enum IntakeDecision {
     Reject,
 }
 
-/// One deficiency.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeficiencyInput {
-    /// Form field key.
-    pub field: Option<String>,
-    /// Material code.
-    pub material: Option<String>,
-    /// What to fix.
-    pub reason: String,
-}
-
 /// 综合受理.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -288,59 +278,18 @@ pub struct IntakeRequest {
     pub tolerance_days: Option<u32>,
 }
 
-const MAX_REASON: usize = 500;
-
+/// The one-time list against the stage's form
+/// (`yizhan_events::one_time::check_list`).
 fn check_deficiencies(
     form: &StageForm,
     list: &[DeficiencyInput],
 ) -> Result<Vec<IntakeDeficiency>, Problem> {
-    let mut errors = Vec::new();
-    if list.is_empty() {
-        errors.push(FieldError::new(
-            "deficiencies",
-            "required",
-            "须一次性列出全部需补齐的内容",
-        ));
-    }
-    for (i, d) in list.iter().enumerate() {
-        let reason = d.reason.trim();
-        if reason.is_empty() || reason.chars().count() > MAX_REASON || has_control_chars(reason) {
-            errors.push(FieldError::new(
-                format!("deficiencies[{i}].reason"),
-                "invalid_reason",
-                format!("请说明需补齐的原因（1 至 {MAX_REASON} 字）"),
-            ));
-        }
-        if let Some(f) = &d.field
-            && !form.fields.iter().any(|x| &x.key == f)
-        {
-            errors.push(FieldError::new(
-                format!("deficiencies[{i}].field"),
-                "unknown_field",
-                format!("本阶段表单没有字段 {f}"),
-            ));
-        }
-        if let Some(m) = &d.material
-            && !form.materials.iter().any(|x| &x.code == m)
-        {
-            errors.push(FieldError::new(
-                format!("deficiencies[{i}].material"),
-                "unknown_material",
-                format!("本阶段不需要材料 {m}"),
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Problem::validation(errors));
-    }
-    Ok(list
-        .iter()
-        .map(|d| IntakeDeficiency {
-            field: d.field.clone(),
-            material: d.material.clone(),
-            reason: d.reason.trim().to_owned(),
-        })
-        .collect())
+    one_time::check_list(
+        list,
+        "deficiencies",
+        |f| form.fields.iter().any(|x| x.key == f),
+        |m| form.materials.iter().any(|x| x.code == m),
+    )
 }
 
 /// 容缺: only non-key materials the application lacks may be owed.

@@ -19,10 +19,10 @@ use super::views::{
     ConsultationView, State, TaskView, actor, consultation_view, plausible, reviewer_dept,
     task_view,
 };
-use crate::domain::form::has_control_chars;
 use crate::error::Error;
 use crate::store::tasks::{Consult, Decision};
 use crate::store::{self};
+use yizhan_kit::text::has_control_chars;
 
 /// Filter of the queue.
 #[derive(Debug, Deserialize, IntoParams)]

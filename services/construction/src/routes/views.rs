@@ -15,13 +15,13 @@ use yizhan_kit::Problem;
 
 use crate::AppState;
 use crate::domain::catalog::{Category, Stage};
-use crate::domain::form::is_plausible_id;
 use crate::domain::inspection::{DepartmentResult, InspectionStatus, RectificationItem};
 use crate::domain::project::{ProjectStatus, StageStatus};
 use crate::error::Error;
 use crate::store::projects::ProjectParts;
 use crate::store::stages::StageParts;
 use crate::store::{self, Actor, consultation, inspection, parse_list, project, task, timeline};
+use yizhan_kit::text::is_plausible_id;
 
 /// Partner scope that reads every project.
 pub const SCOPE_READ: &str = "construction:read";

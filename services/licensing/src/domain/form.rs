@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 use yizhan_kit::FieldError;
+use yizhan_kit::text::has_control_chars;
 use yizhan_types::{IdCardNo, Uscc};
 
 use super::catalog::FieldKind;
@@ -149,19 +150,6 @@ fn check_value(label: &str, kind: &FieldKind, value: &Value) -> Option<(&'static
     }
 }
 
-/// Whether `s` holds control characters other than line breaks and tabs:
-/// they never belong in a form, and PostgreSQL refuses NUL outright.
-pub fn has_control_chars(s: &str) -> bool {
-    s.chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-}
-
-/// Whether `s` can be an id of this service (UUIDs): anything else is
-/// answered 404 without a query.
-pub fn is_plausible_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
 fn is_phone(s: &str) -> bool {
     let mobile = s.len() == 11 && s.starts_with('1') && s.bytes().all(|b| b.is_ascii_digit());
     let landline = s.split_once('-').is_some_and(|(area, number)| {
@@ -243,6 +231,7 @@ mod tests {
 
     #[test]
     fn control_characters_and_ids() {
+        use yizhan_kit::text::is_plausible_id;
         assert!(has_control_chars("a\u{0}b"));
         assert!(!has_control_chars("第一行\n第二行"));
         assert!(is_plausible_id("0193aa00-0000-7000-8000-000000000001"));

@@ -17,6 +17,7 @@ use yizhan_approval::calendar::china_local;
 use yizhan_approval::{Deadline, SlaState};
 use yizhan_auth::{Principal, Role};
 use yizhan_events::contracts::IntakeDeficiency;
+use yizhan_events::one_time::{self, DeficiencyInput};
 use yizhan_kit::idempotency::{self, IdempotencyKey};
 use yizhan_kit::pagination::{Page, PageQuery};
 use yizhan_kit::{FieldError, Problem};
@@ -25,12 +26,13 @@ use yizhan_types::Uscc;
 use crate::AppState;
 use crate::domain::application::{ApplicationKind, ApplicationStatus};
 use crate::domain::catalog::Catalog;
-use crate::domain::form::{self, has_control_chars, is_plausible_id};
+use crate::domain::form;
 use crate::domain::notice::{self, Notice, NoticeItem};
 use crate::error::Error;
 use crate::routes::catalog::unknown_scenario;
 use crate::routes::tasks::TaskView;
 use crate::store::{self, Actor, Idempotent, ListScope, Parts, Recorded, application};
+use yizhan_kit::text::is_plausible_id;
 
 /// A combined application (一表申请).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -647,18 +649,6 @@ pub enum IntakeDecision {
     Reject,
 }
 
-/// One deficiency: a field or a material (or neither), and why.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeficiencyInput {
-    /// Form field key.
-    pub field: Option<String>,
-    /// Material code.
-    pub material: Option<String>,
-    /// What to fix.
-    pub reason: String,
-}
-
 /// Intake (前台综合受理).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -735,64 +725,20 @@ fn check_tolerance(
     }
 }
 
-const MAX_REASON: usize = 500;
-
 /// Checks a one-time list (`name` is its body field: `deficiencies` at
 /// intake, `items` for a supplement request) against the application's
-/// snapshot: non-empty, reasons given, fields and materials known.
+/// snapshot (`yizhan_events::one_time::check_list`).
 pub(crate) fn check_deficiencies(
     notice: &Notice,
     list: &[DeficiencyInput],
     name: &str,
 ) -> Result<Vec<IntakeDeficiency>, Problem> {
-    let mut errors = Vec::new();
-    if list.is_empty() {
-        errors.push(FieldError::new(
-            name,
-            "required",
-            "须一次性列出全部需补齐的内容",
-        ));
-    }
-    for (i, d) in list.iter().enumerate() {
-        let reason = d.reason.trim();
-        if reason.is_empty() || reason.chars().count() > MAX_REASON || has_control_chars(reason) {
-            errors.push(FieldError::new(
-                format!("{name}[{i}].reason"),
-                "invalid_reason",
-                format!("请说明需补齐的原因（1 至 {MAX_REASON} 字）"),
-            ));
-        }
-        if let Some(f) = &d.field
-            && !notice.form.iter().any(|x| &x.key == f)
-        {
-            errors.push(FieldError::new(
-                format!("{name}[{i}].field"),
-                "unknown_field",
-                format!("本申请的表单没有字段 {f}"),
-            ));
-        }
-        if let Some(m) = &d.material
-            && !notice.materials.iter().any(|x| &x.code == m)
-        {
-            errors.push(FieldError::new(
-                format!("{name}[{i}].material"),
-                "unknown_material",
-                format!("本申请不需要材料 {m}"),
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(list
-            .iter()
-            .map(|d| IntakeDeficiency {
-                field: d.field.clone(),
-                material: d.material.clone(),
-                reason: d.reason.trim().to_owned(),
-            })
-            .collect())
-    } else {
-        Err(Problem::validation(errors))
-    }
+    one_time::check_list(
+        list,
+        name,
+        |f| notice.form.iter().any(|x| x.key == f),
+        |m| notice.materials.iter().any(|x| x.code == m),
+    )
 }
 
 /// Intake: accept (every item becomes a task in its department's queue at

@@ -101,7 +101,7 @@ pub async fn provide_tolerance_materials(
 fn material_shape(materials: &Map<String, Value>) -> Result<(), Problem> {
     let errors: Vec<FieldError> = materials
         .iter()
-        .filter(|(_, v)| !v.as_str().is_some_and(form::is_plausible_id))
+        .filter(|(_, v)| !v.as_str().is_some_and(yizhan_kit::text::is_plausible_id))
         .map(|(k, _)| {
             FieldError::new(
                 format!("materials.{k}"),

@@ -15,13 +15,14 @@ use yizhan_approval::calendar::china_local;
 use yizhan_approval::{Calendar, Deadline, SlaState, Status};
 use yizhan_auth::{Principal, Role};
 use yizhan_kit::pagination::{Page, PageQuery};
+use yizhan_kit::text::{has_control_chars, is_plausible_id};
 use yizhan_kit::{FieldError, Problem};
 
 use crate::AppState;
-use crate::domain::form::{has_control_chars, is_plausible_id};
 use crate::error::Error;
-use crate::routes::applications::{DeficiencyInput, authorization, check_deficiencies};
+use crate::routes::applications::{authorization, check_deficiencies};
 use crate::store::{self, Actor, Decision, TaskStep, task};
+use yizhan_events::one_time::DeficiencyInput;
 
 /// One item task (事项实例).
 #[derive(Debug, Clone, Serialize, ToSchema)]
