@@ -581,6 +581,43 @@ async fn material_references_are_checked(backend: Backend) {
     submit_store(&stack, &alice, good).await;
 }
 
+/// A document service that cannot answer: the submission is refused with
+/// a 503 and nothing is recorded, rather than kept with unchecked
+/// references.
+async fn unreachable_document_service_refuses_with_503(backend: Backend) {
+    let stack = TestStack::start_tuned(&[Service::Licensing], backend, |s| {
+        // Nothing listens on port 9 (discard) here: the connection is refused.
+        s.services.licensing.document_url = Some("http://127.0.0.1:9".into());
+        s.services.licensing.document_timeout_ms = 500;
+    })
+    .await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let n = notice(&stack, "convenience_store", &store_answers()).await;
+    let problem = expect_problem(
+        stack
+            .post_json(
+                lic(&stack, "/api/v1/applications"),
+                &alice,
+                &json!({
+                    "scenario": "convenience_store",
+                    "answers": store_answers(),
+                    "enterprise_uscc": ENTERPRISE_A,
+                    "form": store_form(),
+                    "materials": materials_for(&n),
+                }),
+            )
+            .await,
+        503,
+        "document_unavailable",
+    )
+    .await;
+    assert!(problem["detail"].as_str().unwrap().contains("未保存"));
+    let mine = stack
+        .get_json(lic(&stack, "/api/v1/applications"), &alice)
+        .await;
+    assert!(mine["items"].as_array().unwrap().is_empty(), "{mine}");
+}
+
 /// Administrators publish catalog versions; applications keep theirs.
 async fn admin_publishes_catalog(backend: Backend) {
     let stack = TestStack::start(&[Service::Licensing], backend).await;
@@ -900,6 +937,7 @@ async fn queue_pages_by_cursor(backend: Backend) {
 
 yizhan_kit::backend_tests!(
     queue_pages_by_cursor,
+    unreachable_document_service_refuses_with_503,
     tolerance_fulfilled_in_time,
     tolerance_expires,
     deadline_alarms_once_each,
