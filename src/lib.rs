@@ -28,15 +28,19 @@ pub enum Service {
     Document,
     /// 消息通知.
     Notification,
+    /// 办事门户: the web pages and the merged queues.
+    Portal,
 }
 
 impl Service {
-    /// All services, in start order (producers before consumers).
-    pub const ALL: [Service; 4] = [
+    /// All services, in start order (producers before consumers, the
+    /// portal, which calls the others, last).
+    pub const ALL: [Service; 5] = [
         Service::Document,
         Service::Licensing,
         Service::Construction,
         Service::Notification,
+        Service::Portal,
     ];
 
     /// Lower-case name.
@@ -46,7 +50,14 @@ impl Service {
             Self::Construction => "construction",
             Self::Document => "document",
             Self::Notification => "notification",
+            Self::Portal => "portal",
         }
+    }
+
+    /// Whether the service keeps data and events of its own (the portal
+    /// only calls the others).
+    pub fn has_database(self) -> bool {
+        self != Self::Portal
     }
 
     /// Chinese name for the start-up banner.
@@ -56,6 +67,7 @@ impl Service {
             Self::Construction => "工程建设项目审批",
             Self::Document => "材料与电子证照",
             Self::Notification => "消息通知",
+            Self::Portal => "办事门户",
         }
     }
 
@@ -66,6 +78,7 @@ impl Service {
             Self::Construction => yizhan_construction::openapi(),
             Self::Document => yizhan_document::openapi(),
             Self::Notification => yizhan_notification::openapi(),
+            Self::Portal => yizhan_portal::openapi(),
         }
     }
 }
@@ -82,6 +95,8 @@ pub struct ServiceSettings {
     pub document: yizhan_document::Settings,
     /// `[notification]`.
     pub notification: yizhan_notification::Settings,
+    /// `[portal]`.
+    pub portal: yizhan_portal::Settings,
 }
 
 impl ServiceSettings {
@@ -92,6 +107,7 @@ impl ServiceSettings {
             Service::Construction => self.construction.port,
             Service::Document => self.document.port,
             Service::Notification => self.notification.port,
+            Service::Portal => self.portal.port,
         }
     }
 }
@@ -137,6 +153,19 @@ pub fn hs256_secret(common: &CommonSettings) -> anyhow::Result<Vec<u8>> {
             &common.data_dir,
         ))?),
     }
+}
+
+/// The signer of the portal's demo-user login: only in `hs256` mode (a
+/// deployment on a real IdP has no secret to sign with, and must not).
+pub fn dev_signer(common: &CommonSettings) -> anyhow::Result<Option<yizhan_portal::DevSigner>> {
+    if common.auth.mode != "hs256" {
+        return Ok(None);
+    }
+    Ok(Some(yizhan_portal::DevSigner {
+        secret: hs256_secret(common)?,
+        issuer: common.auth.issuer.clone(),
+        audience: common.auth.audience.clone(),
+    }))
 }
 
 /// The authenticator the settings describe.
@@ -196,6 +225,8 @@ pub enum Built {
     Document(yizhan_document::Application),
     /// 消息通知.
     Notification(yizhan_notification::Application),
+    /// 办事门户.
+    Portal(yizhan_portal::Application),
 }
 
 impl Built {
@@ -206,15 +237,17 @@ impl Built {
             Self::Construction(a) => a.port(),
             Self::Document(a) => a.port(),
             Self::Notification(a) => a.port(),
+            Self::Portal(a) => a.port(),
         }
     }
 
-    fn db(&self) -> &sea_orm::DatabaseConnection {
+    fn db(&self) -> Option<&sea_orm::DatabaseConnection> {
         match self {
-            Self::Licensing(a) => a.db(),
-            Self::Construction(a) => a.db(),
-            Self::Document(a) => a.db(),
-            Self::Notification(a) => a.db(),
+            Self::Licensing(a) => Some(a.db()),
+            Self::Construction(a) => Some(a.db()),
+            Self::Document(a) => Some(a.db()),
+            Self::Notification(a) => Some(a.db()),
+            Self::Portal(_) => None,
         }
     }
 
@@ -225,6 +258,7 @@ impl Built {
             Self::Construction(a) => a.run(cancel).await,
             Self::Document(a) => a.run(cancel).await,
             Self::Notification(a) => a.run(cancel).await,
+            Self::Portal(a) => a.run(cancel).await,
         }
     }
 }
@@ -237,6 +271,14 @@ pub async fn build_service(
     broker: &Broker,
     auth: Authenticator,
 ) -> anyhow::Result<Built> {
+    if service == Service::Portal {
+        return Ok(Built::Portal(yizhan_portal::Application::build(
+            &settings.common,
+            &settings.services.portal,
+            auth,
+            dev_signer(&settings.common)?,
+        )?));
+    }
     let relay = RelayConfig {
         poll_interval: Duration::from_millis(settings.common.outbox.poll_interval_ms),
         batch_size: settings.common.outbox.batch_size,
@@ -262,9 +304,12 @@ pub async fn build_service(
             yizhan_notification::Application::build(common, &s.notification, backbone, auth)
                 .await?,
         ),
+        Service::Portal => unreachable!("the portal is built above"),
     };
-    if broker.is_embedded() {
-        let redriven = yizhan_events::outbox::redrive_retained(built.db()).await?;
+    if broker.is_embedded()
+        && let Some(db) = built.db()
+    {
+        let redriven = yizhan_events::outbox::redrive_retained(db).await?;
         if redriven > 0 {
             tracing::info!(
                 service = service.name(),
@@ -285,6 +330,7 @@ pub async fn ensure_topics(bootstrap: &str) -> anyhow::Result<()> {
     kafka.ensure_topics(&topics::ALL, 6).await?;
     let dead: Vec<String> = Service::ALL
         .iter()
+        .filter(|s| s.has_database())
         .map(|s| topics::dead_letter(s.name()))
         .collect();
     let dead: Vec<&str> = dead.iter().map(String::as_str).collect();
@@ -342,19 +388,42 @@ impl Stack {
         let mut tasks = tokio::task::JoinSet::new();
         // The document service first: services that check material
         // references against it learn its address here when none is set.
+        // The portal last: it learns every other service's address.
         let mut order = services.to_vec();
-        order.sort_by_key(|s| *s != Service::Document);
+        order.sort_by_key(|s| match s {
+            Service::Document => 0,
+            Service::Portal => 2,
+            _ => 1,
+        });
         for service in order {
             let built = build_service(service, &settings, &broker, auth.clone())
                 .await
                 .with_context(|| format!("starting {}", service.name()))?;
-            if service == Service::Document {
-                let url = format!(
-                    "http://{}:{}",
-                    reachable_host(&settings.common.http.host),
-                    built.port()
-                );
-                settings.services.licensing.document_url.get_or_insert(url);
+            let url = format!(
+                "http://{}:{}",
+                reachable_host(&settings.common.http.host),
+                built.port()
+            );
+            let portal = &mut settings.services.portal;
+            match service {
+                Service::Document => {
+                    settings
+                        .services
+                        .licensing
+                        .document_url
+                        .get_or_insert(url.clone());
+                    portal.document_url.get_or_insert(url);
+                }
+                Service::Licensing => {
+                    portal.licensing_url.get_or_insert(url);
+                }
+                Service::Construction => {
+                    portal.construction_url.get_or_insert(url);
+                }
+                Service::Notification => {
+                    portal.notification_url.get_or_insert(url);
+                }
+                Service::Portal => {}
             }
             ports.push((service, built.port()));
             tasks.spawn(built.run(cancel.clone()));

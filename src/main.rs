@@ -272,6 +272,18 @@ fn print_banner(settings: &StackSettings, stack: &Stack) {
             service.title()
         );
     }
+    if let Some(port) = stack.port(Service::Portal) {
+        println!();
+        println!("办事门户（申请人、综合窗口、部门审批的网页）：http://{host}:{port}/");
+        if yizhan::dev_signer(&settings.common)
+            .ok()
+            .flatten()
+            .is_some()
+            && settings.services.portal.dev_login
+        {
+            println!("  开发环境可在 http://{host}:{port}/login 直接选择演示账号登录");
+        }
+    }
     println!();
     println!("签发开发令牌（示例）：");
     println!(

@@ -60,6 +60,7 @@ impl TestStack {
         s.construction.port = 0;
         s.document.port = 0;
         s.notification.port = 0;
+        s.portal.port = 0;
         s.document.max_upload_bytes = TEST_UPLOAD_CAP;
         // Webhook receivers in tests listen on 127.0.0.1; retries in milliseconds.
         s.notification.allow_private_webhook_targets = true;
@@ -90,7 +91,7 @@ impl TestStack {
     /// Starts `services` (with a new embedded broker), giving each service
     /// the database it had before or a fresh one.
     async fn launch(&mut self, services: &[Service]) {
-        for service in services {
+        for service in services.iter().filter(|s| s.has_database()) {
             if !self.databases.iter().any(|(s, _)| s == service) {
                 let db = self.backend.fresh_database(service.name()).await;
                 let url = Some(db.url.clone());
@@ -100,6 +101,7 @@ impl TestStack {
                     Service::Construction => s.construction.database_url = url,
                     Service::Document => s.document.database_url = url,
                     Service::Notification => s.notification.database_url = url,
+                    Service::Portal => unreachable!("the portal has no database"),
                 }
                 self.databases.push((*service, db));
             }

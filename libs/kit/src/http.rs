@@ -52,14 +52,18 @@ pub async fn request_context(
     {
         tracing::error!(parent: &span, error = %error, debug = ?error, "request failed");
     }
-    let mut response =
-        if (status.is_client_error() || status.is_server_error()) && !is_problem(&response) {
-            let problem = problem_for_status(status);
-            let (req, _) = response.into_parts();
-            ServiceResponse::new(req, problem.error_response()).map_into_right_body()
-        } else {
-            response.map_into_left_body()
-        };
+    // An HTML error page (the portal's) is an answer for a person, made on
+    // purpose; everything else becomes problem+json.
+    let mut response = if (status.is_client_error() || status.is_server_error())
+        && !has_content_type(&response, PROBLEM_JSON)
+        && !has_content_type(&response, "text/html")
+    {
+        let problem = problem_for_status(status);
+        let (req, _) = response.into_parts();
+        ServiceResponse::new(req, problem.error_response()).map_into_right_body()
+    } else {
+        response.map_into_left_body()
+    };
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(HeaderName::from_static(REQUEST_ID), value);
@@ -74,12 +78,12 @@ pub async fn request_context(
     Ok(response)
 }
 
-fn is_problem<B>(response: &ServiceResponse<B>) -> bool {
+fn has_content_type<B>(response: &ServiceResponse<B>, content_type: &str) -> bool {
     response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_JSON))
+        .is_some_and(|v| v.starts_with(content_type))
 }
 
 /// The problem for an error status actix produced without a body of ours.

@@ -112,6 +112,13 @@ pub const MATERIAL_TYPES: &[MaterialType] = &[
         name: "经营场所照片",
         accepts: &[FileKind::Png, FileKind::Jpeg],
     },
+    // Catalog materials this list has no type of its own for (the portal
+    // files them here rather than refusing the upload).
+    MaterialType {
+        code: "other",
+        name: "其他申请材料",
+        accepts: DOCS_AND_IMAGES,
+    },
 ];
 
 /// Looks a material type up by code.

@@ -1,0 +1,493 @@
+//! Signing in: demo users in development, OIDC authorization-code login
+//! (with PKCE) against the configured provider in production.
+//!
+//! Either way the result is a token the services check themselves; the
+//! portal verifies it with the same authenticator before it sets the
+//! session cookie, so a provider token the services would refuse never
+//! becomes a session.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use yizhan_auth::{Role, TokenRequest};
+use yizhan_kit::settings::CommonSettings;
+
+use crate::pages::{PageError, local_path, render};
+use crate::queues::urlencode;
+use crate::session::MaybeViewer;
+use crate::upstream::Upstream;
+use crate::{AppState, DevSigner};
+
+/// The enterprise the demo applicant and agent act for.
+pub const DEMO_ENTERPRISE: &str = "91350100M000100Y43";
+/// Its name.
+pub const DEMO_ENTERPRISE_NAME: &str = "福州一站酒店有限公司";
+/// Lifetime of a demo session (s).
+const DEMO_TTL_SECS: i64 = 8 * 3600;
+/// Cookie carrying the OIDC state, PKCE verifier and return path.
+const OIDC_COOKIE: &str = "yizhan_oidc";
+
+/// `[portal.oidc]`: the provider of production sign-in.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct OidcSettings {
+    /// The portal's client id at the provider; OIDC is off while unset.
+    pub client_id: Option<String>,
+    /// Client secret (confidential clients); public clients rely on PKCE.
+    pub client_secret: Option<String>,
+    /// The provider's authorization endpoint.
+    pub authorization_endpoint: Option<String>,
+    /// The provider's token endpoint.
+    pub token_endpoint: Option<String>,
+    /// Where the provider sends people back; defaults to
+    /// `<http.public_base_url>/auth/callback`.
+    pub redirect_url: Option<String>,
+    /// Requested scopes.
+    pub scopes: Option<String>,
+    /// Provider's name on the sign-in button.
+    pub display_name: Option<String>,
+}
+
+/// A configured OIDC provider.
+pub struct Oidc {
+    client_id: String,
+    client_secret: Option<String>,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    redirect_url: String,
+    scopes: String,
+    /// Shown on the sign-in page.
+    pub display_name: String,
+    client: reqwest::Client,
+}
+
+impl Oidc {
+    /// The provider the settings describe; `None` while `client_id` is
+    /// unset. A half-configured provider is a start-up error, not a login
+    /// page that fails later.
+    pub fn from_settings(
+        settings: &OidcSettings,
+        common: &CommonSettings,
+    ) -> anyhow::Result<Option<Self>> {
+        let Some(client_id) = settings.client_id.clone() else {
+            return Ok(None);
+        };
+        let need = |value: &Option<String>, key: &str| {
+            value.clone().ok_or_else(|| {
+                anyhow::anyhow!("portal.oidc.client_id is set, so portal.oidc.{key} is needed too")
+            })
+        };
+        let redirect_url = match &settings.redirect_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "{}/auth/callback",
+                common
+                    .http
+                    .public_base_url
+                    .as_deref()
+                    .ok_or_else(|| anyhow::anyhow!(
+                        "portal.oidc needs redirect_url or http.public_base_url"
+                    ))?
+                    .trim_end_matches('/')
+            ),
+        };
+        Ok(Some(Self {
+            client_id,
+            client_secret: settings.client_secret.clone(),
+            authorization_endpoint: need(
+                &settings.authorization_endpoint,
+                "authorization_endpoint",
+            )?,
+            token_endpoint: need(&settings.token_endpoint, "token_endpoint")?,
+            redirect_url,
+            scopes: settings
+                .scopes
+                .clone()
+                .unwrap_or_else(|| "openid profile".into()),
+            display_name: settings
+                .display_name
+                .clone()
+                .unwrap_or_else(|| "统一身份认证".into()),
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+        }))
+    }
+}
+
+/// One demo user of the dev login.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DemoUser {
+    /// Form value.
+    pub key: String,
+    /// Shown name.
+    pub name: String,
+    /// Role, in Chinese.
+    pub role: String,
+    /// What they do.
+    pub note: String,
+}
+
+fn token_request(key: &str, departments: &[(String, String)]) -> Option<TokenRequest> {
+    let base = |sub: &str, name: &str, role: Role| TokenRequest {
+        sub: sub.into(),
+        name: Some(name.into()),
+        roles: vec![role],
+        ttl_secs: DEMO_TTL_SECS,
+        ..Default::default()
+    };
+    match key {
+        "applicant" => Some(TokenRequest {
+            uscc: Some(DEMO_ENTERPRISE.into()),
+            ..base("demo-applicant", "林申请", Role::Applicant)
+        }),
+        "agent" => Some(TokenRequest {
+            enterprises: vec![DEMO_ENTERPRISE.into()],
+            ..base("demo-agent", "陈帮办", Role::Agent)
+        }),
+        "clerk" => Some(base("demo-clerk", "周受理", Role::WindowClerk)),
+        "admin" => Some(base("demo-admin", "吴管理", Role::Admin)),
+        other => {
+            let dept = other.strip_prefix("reviewer:")?;
+            let (code, name) = departments.iter().find(|(c, _)| c == dept)?;
+            Some(TokenRequest {
+                dept: Some(code.clone()),
+                ..base(
+                    &format!("demo-reviewer-{code}"),
+                    &format!("{name}审批员"),
+                    Role::DeptReviewer,
+                )
+            })
+        }
+    }
+}
+
+/// Every department of both catalogs (code, name), read over REST; a
+/// service that does not answer just contributes none.
+async fn departments(state: &AppState) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for service in [Upstream::Licensing, Upstream::Construction] {
+        if let Ok(catalog) = state.upstream.get(service, "/api/v1/catalog", None).await {
+            for d in catalog["departments"].as_array().into_iter().flatten() {
+                if let (Some(code), Some(name)) = (d["code"].as_str(), d["name"].as_str())
+                    && !out.iter().any(|(c, _)| c == code)
+                {
+                    out.push((code.to_owned(), name.to_owned()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn demo_users(departments: &[(String, String)]) -> Vec<DemoUser> {
+    let mut users = vec![
+        DemoUser {
+            key: "applicant".into(),
+            name: format!("林申请（{DEMO_ENTERPRISE_NAME}）"),
+            role: Role::Applicant.zh_name().into(),
+            note: "填报一业一证申请、登记工程项目".into(),
+        },
+        DemoUser {
+            key: "agent".into(),
+            name: "陈帮办".into(),
+            role: Role::Agent.zh_name().into(),
+            note: format!("受{DEMO_ENTERPRISE_NAME}委托代办"),
+        },
+        DemoUser {
+            key: "clerk".into(),
+            name: "周受理".into(),
+            role: Role::WindowClerk.zh_name().into(),
+            note: "综合窗口受理、出件".into(),
+        },
+    ];
+    users.extend(departments.iter().map(|(code, name)| DemoUser {
+        key: format!("reviewer:{code}"),
+        name: format!("{name}审批员"),
+        role: Role::DeptReviewer.zh_name().into(),
+        note: format!("{name}审批队列"),
+    }));
+    users.push(DemoUser {
+        key: "admin".into(),
+        name: "吴管理".into(),
+        role: Role::Admin.zh_name().into(),
+        note: "事项目录与统计".into(),
+    });
+    users
+}
+
+/// `?next=` of the sign-in page.
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// The sign-in page: the provider button, and the demo users in development.
+#[get("/login")]
+pub async fn login_page(
+    state: web::Data<AppState>,
+    viewer: MaybeViewer,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
+    let next = local_path(query.next.as_deref());
+    let users = if state.dev.is_some() {
+        demo_users(&departments(&state).await)
+    } else {
+        Vec::new()
+    };
+    render(
+        &state,
+        viewer.0.as_ref(),
+        "login.html",
+        json!({
+            "title": "登录",
+            "next": next,
+            "dev": state.dev.is_some(),
+            "users": users,
+            "oidc": state.oidc.as_ref().map(|o| o.display_name.clone()),
+        }),
+    )
+}
+
+/// The demo-user form.
+#[derive(Debug, Deserialize)]
+pub struct DevLoginForm {
+    user: String,
+    next: Option<String>,
+}
+
+/// Signs in as a demo user (development only: 404 otherwise).
+#[post("/login/dev")]
+pub async fn dev_login(
+    state: web::Data<AppState>,
+    form: web::Form<DevLoginForm>,
+) -> Result<HttpResponse, PageError> {
+    let Some(signer) = state.dev.as_ref() else {
+        return Err(PageError::NotFound("演示账号登录仅在开发环境开放".into()));
+    };
+    let departments = departments(&state).await;
+    let request = token_request(&form.user, &departments)
+        .ok_or_else(|| PageError::BadRequest("请选择一个演示账号".into()))?;
+    let token = mint(signer, &request);
+    Ok(signed_in(
+        &state,
+        &token,
+        DEMO_TTL_SECS,
+        &local_path(form.next.as_deref()),
+    ))
+}
+
+fn mint(signer: &DevSigner, request: &TokenRequest) -> String {
+    yizhan_auth::mint_hs256(&signer.secret, &signer.issuer, &signer.audience, request)
+}
+
+fn signed_in(state: &AppState, token: &str, ttl: i64, next: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .cookie(state.sessions.sign_in(token, ttl))
+        .insert_header((header::LOCATION, next.to_owned()))
+        .finish()
+}
+
+/// The logout form (CSRF-protected like every other change).
+#[derive(Debug, Deserialize)]
+pub struct LogoutForm {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+/// Signs out.
+#[post("/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    viewer: MaybeViewer,
+    form: web::Form<LogoutForm>,
+) -> Result<HttpResponse, PageError> {
+    if let Some(viewer) = &viewer.0 {
+        viewer.check_csrf(form.csrf.as_deref())?;
+    }
+    let mut removal = state.sessions.sign_out();
+    removal.set_path("/");
+    Ok(HttpResponse::SeeOther()
+        .cookie(removal)
+        .insert_header((header::LOCATION, "/"))
+        .finish())
+}
+
+fn random_b64(len: usize) -> String {
+    let bytes: Vec<u8> = (0..len).map(|_| rand::random::<u8>()).collect();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Starts the authorization-code flow: state and PKCE verifier go into a
+/// short-lived cookie, the browser to the provider.
+#[get("/login/oidc")]
+pub async fn oidc_start(
+    state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
+    let oidc = state
+        .oidc
+        .as_ref()
+        .ok_or_else(|| PageError::NotFound("未配置统一身份认证（OIDC）".into()))?;
+    let csrf_state = random_b64(24);
+    let verifier = random_b64(32);
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let next = local_path(query.next.as_deref());
+    let cookie_value = URL_SAFE_NO_PAD.encode(
+        serde_json::to_vec(&json!({"state": csrf_state, "verifier": verifier, "next": next}))
+            .unwrap_or_default(),
+    );
+    let separator = if oidc.authorization_endpoint.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let location = format!(
+        "{}{separator}response_type=code&client_id={}&redirect_uri={}&scope={}&state={}&code_challenge={}&code_challenge_method=S256",
+        oidc.authorization_endpoint,
+        urlencode(&oidc.client_id),
+        urlencode(&oidc.redirect_url),
+        urlencode(&oidc.scopes),
+        urlencode(&csrf_state),
+        urlencode(&challenge),
+    );
+    Ok(HttpResponse::SeeOther()
+        .cookie(state.sessions.transient(OIDC_COOKIE, cookie_value))
+        .insert_header((header::LOCATION, location))
+        .finish())
+}
+
+/// The provider's answer.
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// The provider sends the browser back here with a code; it is exchanged
+/// for tokens (with the PKCE verifier), the access token is checked like
+/// every service checks it, and becomes the session.
+#[get("/auth/callback")]
+pub async fn oidc_callback(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<CallbackQuery>,
+) -> Result<HttpResponse, PageError> {
+    let oidc = state
+        .oidc
+        .as_ref()
+        .ok_or_else(|| PageError::NotFound("未配置统一身份认证（OIDC）".into()))?;
+    if let Some(error) = &query.error {
+        return Err(PageError::BadRequest(format!(
+            "身份认证未完成：{}",
+            query.error_description.as_deref().unwrap_or(error)
+        )));
+    }
+    let saved: Value = req
+        .cookie(OIDC_COOKIE)
+        .and_then(|c| URL_SAFE_NO_PAD.decode(c.value()).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| PageError::BadRequest("登录会话已过期，请重新登录".into()))?;
+    if query.state.is_none() || saved["state"].as_str() != query.state.as_deref() {
+        return Err(PageError::BadRequest(
+            "登录请求与回调不匹配（state），请重新登录".into(),
+        ));
+    }
+    let code = query
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| PageError::BadRequest("回调缺少授权码（code）".into()))?;
+    let mut body = vec![
+        ("grant_type", "authorization_code".to_owned()),
+        ("code", code.to_owned()),
+        ("redirect_uri", oidc.redirect_url.clone()),
+        ("client_id", oidc.client_id.clone()),
+        (
+            "code_verifier",
+            saved["verifier"].as_str().unwrap_or_default().to_owned(),
+        ),
+    ];
+    if let Some(secret) = &oidc.client_secret {
+        body.push(("client_secret", secret.clone()));
+    }
+    let body = body
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let unavailable = |detail: String| PageError::Unavailable(detail);
+    let response = oidc
+        .client
+        .post(&oidc.token_endpoint)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| unavailable(format!("身份认证服务无法连接：{e}")))?;
+    if !response.status().is_success() {
+        return Err(PageError::BadRequest(format!(
+            "身份认证服务拒绝了授权码（HTTP {}），请重新登录",
+            response.status().as_u16()
+        )));
+    }
+    let tokens: Value = response
+        .json()
+        .await
+        .map_err(|_| unavailable("身份认证服务的答复无法读取".into()))?;
+    let access = tokens["access_token"]
+        .as_str()
+        .ok_or_else(|| unavailable("身份认证服务未返回 access_token".into()))?;
+    let principal = state
+        .auth
+        .authenticate(access)
+        .await
+        .map_err(|e| PageError::Forbidden(format!("身份认证服务签发的令牌未通过校验：{e}")))?;
+    tracing::info!(sub = %principal.sub, "signed in through OIDC");
+    let ttl = tokens["expires_in"].as_i64().unwrap_or(3600);
+    let next = saved["next"].as_str().unwrap_or("/").to_owned();
+    let mut done = state.sessions.transient(OIDC_COOKIE, String::new());
+    done.make_removal();
+    Ok(HttpResponse::SeeOther()
+        .cookie(state.sessions.sign_in(access, ttl))
+        .cookie(done)
+        .insert_header((header::LOCATION, local_path(Some(&next))))
+        .finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_users_cover_every_role_and_department() {
+        let departments = vec![
+            ("market_regulation".to_owned(), "市场监督管理局".to_owned()),
+            ("housing".to_owned(), "住房和城乡建设局".to_owned()),
+        ];
+        let users = demo_users(&departments);
+        for key in ["applicant", "agent", "clerk", "admin", "reviewer:housing"] {
+            let user = users.iter().find(|u| u.key == key).expect(key);
+            let request = token_request(&user.key, &departments).expect(key);
+            assert_eq!(request.ttl_secs, DEMO_TTL_SECS);
+        }
+        let reviewer = token_request("reviewer:housing", &departments).unwrap();
+        assert_eq!(reviewer.roles, vec![Role::DeptReviewer]);
+        assert_eq!(reviewer.dept.as_deref(), Some("housing"));
+        let applicant = token_request("applicant", &departments).unwrap();
+        assert_eq!(applicant.uscc.as_deref(), Some(DEMO_ENTERPRISE));
+        // No department, no reviewer; nothing else signs anyone in.
+        assert!(token_request("reviewer:nowhere", &departments).is_none());
+        assert!(token_request("root", &departments).is_none());
+    }
+}

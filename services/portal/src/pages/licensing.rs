@@ -1,0 +1,640 @@
+//! 一业一证 pages for applicants and agents: pick a scenario, answer the
+//! questionnaire, read the one-time notice, fill the merged form with
+//! materials (upload or pick from the enterprise archive), submit, follow
+//! the application, answer 补正 requests, get the licence.
+//!
+//! Who may see them: the scenario, questionnaire and notice pages are
+//! public (like the API they call); everything else needs an applicant or
+//! agent session, and the licensing service limits them to their own
+//! enterprises' applications.
+
+use std::collections::BTreeMap;
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use futures_util::TryStreamExt;
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+use yizhan_auth::Role;
+
+use super::{
+    Flash, PageError, code_path, field_errors, prefixed, render, render_status, see_other,
+    typed_map, value,
+};
+use crate::AppState;
+use crate::session::{MaybeViewer, Viewer};
+use crate::upstream::{Upload, Upstream, UpstreamError};
+
+/// Applicants and agents file applications.
+pub const FILERS: [Role; 2] = [Role::Applicant, Role::Agent];
+/// Largest file one form may carry (the document service has its own cap).
+const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+/// Document-service material type for catalog materials it has no own
+/// type for.
+const GENERIC_MATERIAL_TYPE: &str = "other";
+
+/// Page: the industry scenarios.
+#[get("/licensing")]
+pub async fn scenarios(
+    state: web::Data<AppState>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, PageError> {
+    let list = state
+        .upstream
+        .get(Upstream::Licensing, "/api/v1/scenarios", None)
+        .await?;
+    render(
+        &state,
+        viewer.0.as_ref(),
+        "lic_scenarios.html",
+        json!({"title": "一业一证 · 选择行业", "scenarios": list["items"]}),
+    )
+}
+
+fn scenario_path(code: &str) -> Result<String, PageError> {
+    Ok(format!(
+        "/api/v1/scenarios/{}",
+        code_path(code, "行业情形")?
+    ))
+}
+
+/// Page: a scenario's questionnaire.
+#[get("/licensing/scenarios/{code}")]
+pub async fn questionnaire(
+    state: web::Data<AppState>,
+    viewer: MaybeViewer,
+    code: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let scenario = state
+        .upstream
+        .get(Upstream::Licensing, &scenario_path(&code)?, None)
+        .await?;
+    render(
+        &state,
+        viewer.0.as_ref(),
+        "lic_questionnaire.html",
+        json!({
+            "title": format!("{} · 情形问答", scenario["name"].as_str().unwrap_or_default()),
+            "scenario": scenario,
+            "answers": {},
+            "errors": {},
+            "general": [],
+        }),
+    )
+}
+
+/// The scenario and typed answers of a questionnaire query (`scenario=`,
+/// `q.<key>=`).
+async fn answers_of(
+    state: &AppState,
+    query: &[(String, String)],
+) -> Result<(Value, Map<String, Value>, BTreeMap<String, String>), PageError> {
+    let code = value(query, "scenario").unwrap_or_default();
+    let scenario = state
+        .upstream
+        .get(Upstream::Licensing, &scenario_path(code)?, None)
+        .await?;
+    let raw = prefixed(query, "q.");
+    let answers = typed_map(&scenario["questions"], &raw);
+    Ok((scenario, answers, raw))
+}
+
+/// The notice for a scenario and answers; a 422 comes back as the field
+/// errors of the questionnaire (`q.<key>`).
+async fn notice_of(
+    state: &AppState,
+    scenario: &Value,
+    answers: &Map<String, Value>,
+) -> Result<Value, UpstreamError> {
+    state
+        .upstream
+        .send(
+            Upstream::Licensing,
+            Method::POST,
+            "/api/v1/notices",
+            None,
+            &json!({"scenario": scenario["code"], "answers": answers}),
+        )
+        .await
+}
+
+/// Service field names as the page's input names.
+fn page_field(field: &str) -> String {
+    if let Some(key) = field.strip_prefix("answers.") {
+        format!("q.{key}")
+    } else if let Some(code) = field.strip_prefix("materials.") {
+        format!("m.{code}")
+    } else {
+        field.to_owned()
+    }
+}
+
+fn page_errors(error: &UpstreamError) -> (BTreeMap<String, String>, Vec<String>) {
+    let (by_field, general) = field_errors(error);
+    (
+        by_field
+            .into_iter()
+            .map(|(k, v)| (page_field(&k), v))
+            .collect(),
+        general,
+    )
+}
+
+/// The query string carrying a scenario and its answers on to the next page.
+fn carry(scenario: &Value, raw: &BTreeMap<String, String>) -> String {
+    let mut parts = vec![format!(
+        "scenario={}",
+        crate::queues::urlencode(scenario["code"].as_str().unwrap_or_default())
+    )];
+    parts.extend(raw.iter().map(|(k, v)| {
+        format!(
+            "q.{}={}",
+            crate::queues::urlencode(k),
+            crate::queues::urlencode(v)
+        )
+    }));
+    parts.join("&")
+}
+
+/// Page: 一单告知 — the items, departments, materials and time limits for
+/// these answers. Printable.
+#[get("/licensing/notice")]
+pub async fn notice_page(
+    state: web::Data<AppState>,
+    viewer: MaybeViewer,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let (scenario, answers, raw) = answers_of(&state, &query).await?;
+    match notice_of(&state, &scenario, &answers).await {
+        Ok(notice) => render(
+            &state,
+            viewer.0.as_ref(),
+            "lic_notice.html",
+            json!({
+                "title": format!("{} · 一次性告知", scenario["name"].as_str().unwrap_or_default()),
+                "scenario": scenario,
+                "notice": notice,
+                "carry": carry(&scenario, &raw),
+            }),
+        ),
+        Err(e @ UpstreamError::Refused { status: 422, .. }) => {
+            let (errors, general) = page_errors(&e);
+            render_status(
+                viewer.0.as_ref(),
+                "lic_questionnaire.html",
+                json!({
+                    "title": format!("{} · 情形问答", scenario["name"].as_str().unwrap_or_default()),
+                    "scenario": scenario,
+                    "answers": raw,
+                    "errors": errors,
+                    "general": general,
+                }),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The enterprise archive's current materials (for "pick from archive");
+/// empty when the document service does not answer — uploading still works.
+async fn archive(state: &AppState, viewer: &Viewer, uscc: &str) -> Value {
+    state
+        .upstream
+        .get(
+            Upstream::Document,
+            &format!(
+                "/api/v1/enterprises/{}/materials",
+                crate::queues::urlencode(uscc)
+            ),
+            Some(&viewer.token),
+        )
+        .await
+        .map(|a| a["current"].clone())
+        .unwrap_or_else(|_| json!([]))
+}
+
+/// What the merged form page shows.
+struct FormPage<'a> {
+    scenario: &'a Value,
+    notice: &'a Value,
+    raw_answers: &'a BTreeMap<String, String>,
+    values: BTreeMap<String, String>,
+    picked: BTreeMap<String, String>,
+    errors: BTreeMap<String, String>,
+    general: Vec<String>,
+    idempotency_key: String,
+}
+
+async fn form_page(
+    state: &AppState,
+    viewer: &Viewer,
+    page: FormPage<'_>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let uscc = viewer.enterprise().unwrap_or_default();
+    let archive = archive(state, viewer, &uscc).await;
+    render_status(
+        Some(viewer),
+        "lic_form.html",
+        json!({
+            "title": format!("{} · 一表申请", page.scenario["name"].as_str().unwrap_or_default()),
+            "scenario": page.scenario,
+            "notice": page.notice,
+            "answers": page.raw_answers,
+            "enterprise_uscc": uscc,
+            "enterprises": if viewer.principal.has_role(Role::Agent) { viewer.principal.enterprises.clone() } else { vec![uscc.clone()] },
+            "values": page.values,
+            "picked": page.picked,
+            "archive": archive,
+            "errors": page.errors,
+            "general": page.general,
+            "idempotency_key": page.idempotency_key,
+        }),
+        status,
+    )
+}
+
+fn fresh_key() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// Page: the merged form (一表申请) for a scenario and answers.
+#[get("/licensing/apply")]
+pub async fn apply_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&FILERS)?;
+    let (scenario, answers, raw) = answers_of(&state, &query).await?;
+    let notice = notice_of(&state, &scenario, &answers).await?;
+    form_page(
+        &state,
+        &viewer,
+        FormPage {
+            scenario: &scenario,
+            notice: &notice,
+            raw_answers: &raw,
+            values: BTreeMap::new(),
+            picked: BTreeMap::new(),
+            errors: BTreeMap::new(),
+            general: Vec::new(),
+            idempotency_key: fresh_key(),
+        },
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A posted multipart form: text fields and files.
+pub struct Posted {
+    /// Text fields in order.
+    pub fields: Vec<(String, String)>,
+    /// Files by field name: (file name, bytes); empty file inputs left out.
+    pub files: Vec<(String, String, bytes::Bytes)>,
+}
+
+/// Reads a multipart form, refusing a file over `MAX_FILE_BYTES` with a
+/// message naming the field.
+pub async fn read_multipart(mut form: Multipart) -> Result<Posted, PageError> {
+    let mut posted = Posted {
+        fields: Vec::new(),
+        files: Vec::new(),
+    };
+    let unreadable = |e: actix_multipart::MultipartError| {
+        PageError::BadRequest(format!("表单内容无法读取：{e}"))
+    };
+    while let Some(mut field) = form.try_next().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let filename = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_owned);
+        let mut bytes = bytes::BytesMut::new();
+        while let Some(chunk) = field.try_next().await.map_err(unreadable)? {
+            if bytes.len() + chunk.len() > MAX_FILE_BYTES {
+                return Err(PageError::Refused(
+                    413,
+                    format!("“{name}”的文件超过 20 MB，请压缩后重新上传"),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match filename {
+            Some(filename) if !bytes.is_empty() => {
+                posted.files.push((name, filename, bytes.freeze()))
+            }
+            Some(_) => {}
+            None => posted
+                .fields
+                .push((name, String::from_utf8_lossy(&bytes).into_owned())),
+        }
+    }
+    Ok(posted)
+}
+
+/// Uploads every attached file of `m.<code>` for `enterprise`; answers the
+/// material ids by code, or the upload errors by page field.
+pub async fn upload_materials(
+    state: &AppState,
+    viewer: &Viewer,
+    enterprise: &str,
+    files: &[(String, String, bytes::Bytes)],
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let mut ids = BTreeMap::new();
+    let mut errors = BTreeMap::new();
+    for (name, filename, bytes) in files {
+        let Some(code) = name.strip_prefix("file.") else {
+            continue;
+        };
+        let mut upload = Upload {
+            material_type: code.to_owned(),
+            filename: filename.clone(),
+            bytes: bytes.clone(),
+        };
+        let mut result = state
+            .upstream
+            .upload(&viewer.token, enterprise, &upload)
+            .await;
+        // Catalog materials the archive has no type of its own for are
+        // filed under the generic type rather than refused.
+        let unknown_type =
+            |e: &UpstreamError| e.field_errors().iter().any(|(f, _)| f == "material_type");
+        if let Err(e) = &result
+            && unknown_type(e)
+        {
+            upload.material_type = GENERIC_MATERIAL_TYPE.into();
+            result = state
+                .upstream
+                .upload(&viewer.token, enterprise, &upload)
+                .await;
+        }
+        match result {
+            Ok(material) => {
+                ids.insert(
+                    code.to_owned(),
+                    material["id"].as_str().unwrap_or_default().to_owned(),
+                );
+            }
+            Err(e) => {
+                let message = e
+                    .field_errors()
+                    .into_iter()
+                    .map(|(_, m)| m)
+                    .next()
+                    .unwrap_or_else(|| e.message());
+                errors.insert(format!("m.{code}"), format!("{filename}：{message}"));
+            }
+        }
+    }
+    (ids, errors)
+}
+
+/// Submits the merged form: uploads attached files to the archive, then
+/// files the application. Errors come back next to their fields; files
+/// already uploaded stay picked, so nothing is uploaded twice.
+#[post("/licensing/apply")]
+pub async fn apply_submit(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    form: Multipart,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&FILERS)?;
+    let posted = read_multipart(form).await?;
+    viewer.check_csrf(value(&posted.fields, "_csrf"))?;
+    let (scenario, answers, raw_answers) = answers_of(&state, &posted.fields).await?;
+    let notice = notice_of(&state, &scenario, &answers).await?;
+    let enterprise = value(&posted.fields, "enterprise_uscc")
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let values = prefixed(&posted.fields, "form.");
+    let mut picked = prefixed(&posted.fields, "m.");
+    let (uploaded, mut errors) =
+        upload_materials(&state, &viewer, &enterprise, &posted.files).await;
+    picked.extend(uploaded);
+    let idempotency_key = value(&posted.fields, "idempotency_key")
+        .filter(|k| !k.is_empty() && k.len() <= 64)
+        .map(str::to_owned)
+        .unwrap_or_else(fresh_key);
+    let page = |values, picked, errors, general, key| FormPage {
+        scenario: &scenario,
+        notice: &notice,
+        raw_answers: &raw_answers,
+        values,
+        picked,
+        errors,
+        general,
+        idempotency_key: key,
+    };
+    if !errors.is_empty() {
+        return form_page(
+            &state,
+            &viewer,
+            page(values, picked, errors, Vec::new(), idempotency_key),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let body = json!({
+        "scenario": scenario["code"],
+        "answers": answers,
+        "enterprise_uscc": enterprise,
+        "form": typed_map(&notice["form"], &values),
+        "materials": picked,
+    });
+    let submitted = state
+        .upstream
+        .send_idempotent(
+            Upstream::Licensing,
+            "/api/v1/applications",
+            &viewer.token,
+            &idempotency_key,
+            &body,
+        )
+        .await;
+    match submitted {
+        Ok(app) => Ok(see_other(
+            &format!(
+                "/licensing/applications/{}",
+                app["id"].as_str().unwrap_or_default()
+            ),
+            "申请已提交（已接件），请等待综合窗口受理",
+        )),
+        Err(e @ UpstreamError::Refused { status: 422, .. }) => {
+            let (more, general) = page_errors(&e);
+            errors.extend(more);
+            // The key was spent on a refused request: a corrected form is a
+            // new request.
+            form_page(
+                &state,
+                &viewer,
+                page(values, picked, errors, general, fresh_key()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Page: the viewer's applications.
+#[get("/licensing/applications")]
+pub async fn applications(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    flash: web::Query<Flash>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&FILERS)?;
+    let list = state
+        .upstream
+        .get(
+            Upstream::Licensing,
+            "/api/v1/applications?limit=50",
+            Some(&viewer.token),
+        )
+        .await?;
+    render(
+        &state,
+        Some(&viewer),
+        "lic_applications.html",
+        json!({"title": "我的申请", "applications": list["items"], "flash": flash.text()}),
+    )
+}
+
+/// A plausible id or a 404 page.
+pub fn id_path(id: &str, what: &str) -> Result<String, PageError> {
+    if yizhan_kit::text::is_plausible_id(id) {
+        Ok(crate::queues::urlencode(id))
+    } else {
+        Err(PageError::NotFound(format!("{what}不存在")))
+    }
+}
+
+/// The application with the licence's verification status when issued.
+pub async fn application_with_licence(
+    state: &AppState,
+    token: &str,
+    id: &str,
+) -> Result<(Value, Value), PageError> {
+    let app = state
+        .upstream
+        .get(
+            Upstream::Licensing,
+            &format!("/api/v1/applications/{}", id_path(id, "申请")?),
+            Some(token),
+        )
+        .await?;
+    let licence = match app["certificate_id"].as_str() {
+        Some(cert) => state
+            .upstream
+            .get(
+                Upstream::Document,
+                &format!("/api/v1/verify?id={}", crate::queues::urlencode(cert)),
+                None,
+            )
+            .await
+            .unwrap_or(Value::Null),
+        None => Value::Null,
+    };
+    Ok((app, licence))
+}
+
+/// Page: one application — status, tasks with their time limits, the
+/// timeline, 补正 requests to answer, and the licence once issued.
+#[get("/licensing/applications/{id}")]
+pub async fn application_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    flash: web::Query<Flash>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&FILERS)?;
+    let (app, licence) = application_with_licence(&state, &viewer.token, &id).await?;
+    render(
+        &state,
+        Some(&viewer),
+        "lic_application.html",
+        json!({
+            "title": format!("申请 {}", app["scenario_name"].as_str().unwrap_or_default()),
+            "app": app,
+            "licence": licence,
+            "flash": flash.text(),
+            "errors": {},
+        }),
+    )
+}
+
+/// Answers a 补正 request: the fields and materials it lists.
+#[post("/licensing/tasks/{id}/supplements")]
+pub async fn supply(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: Multipart,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&FILERS)?;
+    let posted = read_multipart(form).await?;
+    viewer.check_csrf(value(&posted.fields, "_csrf"))?;
+    let application_id = value(&posted.fields, "application_id").unwrap_or_default();
+    let back = format!(
+        "/licensing/applications/{}",
+        id_path(application_id, "申请")?
+    );
+    let (app, _) = application_with_licence(&state, &viewer.token, application_id).await?;
+    let enterprise = app["enterprise_uscc"].as_str().unwrap_or_default();
+    let (mut materials, upload_errors) =
+        upload_materials(&state, &viewer, enterprise, &posted.files).await;
+    materials.extend(prefixed(&posted.fields, "m."));
+    if let Some((_, message)) = upload_errors.into_iter().next() {
+        return Err(PageError::Refused(422, message));
+    }
+    let values = prefixed(&posted.fields, "form.");
+    // Typed by the merged form's field definitions (the notice of the
+    // application's own scenario and answers).
+    let answers = app["answers"].as_object().cloned().unwrap_or_default();
+    let defs = notice_of(&state, &json!({"code": app["scenario_code"]}), &answers)
+        .await
+        .map(|n| n["form"].clone())
+        .unwrap_or(Value::Null);
+    let form_values = typed_map(&defs, &values);
+    state
+        .upstream
+        .send(
+            Upstream::Licensing,
+            Method::POST,
+            &format!("/api/v1/tasks/{}/supplements", id_path(&id, "任务")?),
+            Some(&viewer.token),
+            &json!({"form": form_values, "materials": materials}),
+        )
+        .await
+        .map_err(|e| match &e {
+            UpstreamError::Refused { status: 422, .. } => {
+                let (by_field, general) = field_errors(&e);
+                PageError::Refused(
+                    422,
+                    general
+                        .into_iter()
+                        .chain(by_field.into_values())
+                        .collect::<Vec<_>>()
+                        .join("；"),
+                )
+            }
+            _ => e.into(),
+        })?;
+    Ok(see_other(&back, "补正材料已提交，审批恢复计时"))
+}
+
+/// Mounts the 一业一证 applicant pages.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(scenarios)
+        .service(questionnaire)
+        .service(notice_page)
+        .service(apply_form)
+        .service(apply_submit)
+        .service(applications)
+        .service(application_page)
+        .service(supply);
+}

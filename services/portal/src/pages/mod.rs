@@ -1,0 +1,512 @@
+//! The server-rendered pages: templates, the page error type, and the
+//! helpers every page module shares.
+//!
+//! Pages never hold business rules. They call the services' REST APIs with
+//! the viewer's token and show what comes back; a 422 from a service is
+//! shown next to the fields it names, in the service's own Chinese words.
+
+pub mod construction;
+pub mod licensing;
+pub mod review;
+pub mod window;
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpResponse, ResponseError, get, web};
+use minijinja::Environment;
+use serde_json::{Map, Value, json};
+use yizhan_auth::Role;
+
+use crate::AppState;
+use crate::session::{MaybeViewer, Viewer};
+use crate::upstream::{Upstream, UpstreamError};
+
+/// The page templates, compiled into the binary.
+pub struct Templates;
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        [$(($name, include_str!(concat!("../../templates/", $name)))),*]
+    };
+}
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    for (name, source) in templates![
+        "base.html",
+        "home.html",
+        "login.html",
+        "error.html",
+        "macros.html",
+        "lic_scenarios.html",
+        "lic_questionnaire.html",
+        "lic_notice.html",
+        "lic_form.html",
+        "lic_applications.html",
+        "lic_application.html",
+        "con_projects.html",
+        "con_project_new.html",
+        "con_project.html",
+        "con_stage_form.html",
+        "queue.html",
+        "window_licensing.html",
+        "window_stage.html",
+        "review_task.html",
+    ] {
+        // The templates are part of the binary and checked by the tests;
+        // a broken one is a build defect, so fail loudly at first use.
+        env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("template {name}: {e:#}"));
+    }
+    env.add_filter("days", |v: minijinja::Value| -> String {
+        days(f64::try_from(v).ok())
+    });
+    env.add_filter("sla_class", |v: Option<String>| -> String {
+        sla_class(v.as_deref()).to_owned()
+    });
+    env.add_filter("sla_name", |v: Option<String>| -> String {
+        sla_name(v.as_deref()).to_owned()
+    });
+    env.add_filter("local_time", |v: String| -> String { local_time(&v) });
+    env
+});
+
+impl Templates {
+    /// Loads every template (so a broken one stops start-up, not a page).
+    pub fn new() -> anyhow::Result<Self> {
+        LazyLock::force(&ENV);
+        Ok(Self)
+    }
+}
+
+/// Working days for people: `5`, `2.5`, `-1` (two decimals at most).
+fn days(v: Option<f64>) -> String {
+    match v {
+        Some(d) if d.fract() == 0.0 => format!("{d:.0}"),
+        Some(d) => format!("{d:.1}"),
+        None => "—".into(),
+    }
+}
+
+/// CSS class of an SLA state (colour plus a word, never colour alone).
+fn sla_class(state: Option<&str>) -> &'static str {
+    match state {
+        Some("on_time") => "sla-ok",
+        Some("warning") => "sla-warn",
+        Some("overdue") => "sla-over",
+        Some("paused") | Some("stopped") => "sla-paused",
+        _ => "sla-none",
+    }
+}
+
+fn sla_name(state: Option<&str>) -> &'static str {
+    match state {
+        Some("on_time") => "正常",
+        Some("warning") => "临期预警",
+        Some("overdue") => "已超期",
+        Some("paused") => "暂停计时",
+        Some("stopped") => "已停止计时",
+        _ => "未计时",
+    }
+}
+
+/// An RFC 3339 instant as China local time, `2026-11-23 10:15`.
+fn local_time(v: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(v)
+        .map(|t| {
+            t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| v.to_owned())
+}
+
+/// What went wrong with a page request, shown as a page.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in: go to the sign-in page, then back to this path.
+    SignIn(String),
+    /// Signed in, but not allowed.
+    Forbidden(String),
+    /// Nothing there (or not the viewer's to see).
+    NotFound(String),
+    /// A request the page cannot use.
+    BadRequest(String),
+    /// A service did not answer.
+    Unavailable(String),
+    /// A service refused (4xx other than 422 on a form).
+    Refused(u16, String),
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::SignIn(next) => write!(f, "请先登录（{next}）"),
+            Self::Forbidden(m)
+            | Self::NotFound(m)
+            | Self::BadRequest(m)
+            | Self::Unavailable(m)
+            | Self::Refused(_, m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<UpstreamError> for PageError {
+    fn from(e: UpstreamError) -> Self {
+        match &e {
+            UpstreamError::Unavailable { detail, .. } => {
+                Self::Unavailable(format!("{detail}，请稍后重试；已填写的内容未提交"))
+            }
+            UpstreamError::Refused { status: 401, .. } => Self::SignIn("/".into()),
+            UpstreamError::Refused { status: 403, .. } => Self::Forbidden(e.message()),
+            UpstreamError::Refused { status: 404, .. } => Self::NotFound(e.message()),
+            UpstreamError::Refused { status, .. } => Self::Refused(*status, e.message()),
+        }
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::SignIn(_) => StatusCode::SEE_OTHER,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Refused(status, _) => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST)
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::SignIn(next) = self {
+            return HttpResponse::SeeOther()
+                .insert_header((
+                    header::LOCATION,
+                    format!("/login?next={}", crate::queues::urlencode(next)),
+                ))
+                .finish();
+        }
+        let title = match self {
+            Self::Forbidden(_) => "无权访问",
+            Self::NotFound(_) => "未找到",
+            Self::Unavailable(_) => "服务暂不可用",
+            _ => "无法办理",
+        };
+        let body = ENV
+            .get_template("error.html")
+            .and_then(|t| {
+                t.render(json!({"title": title, "message": self.to_string(), "status": self.status_code().as_u16()}))
+            })
+            .unwrap_or_else(|_| title.to_owned());
+        HttpResponse::build(self.status_code())
+            .content_type(ContentType::html())
+            .body(body)
+    }
+}
+
+/// An unreadable form body as a page, not a problem+json.
+pub fn form_error(
+    err: actix_web::error::UrlencodedError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    PageError::BadRequest(format!("表单内容无法读取：{err}")).into()
+}
+
+/// Whether `code` can be a catalog code (scenario, stage, department):
+/// ASCII letters, digits, `_` and `-`, at most 64.
+pub(crate) fn is_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 64
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// A catalog code as a path segment, or a 404 page.
+pub fn code_path(code: &str, what: &str) -> Result<String, PageError> {
+    if is_code(code) {
+        Ok(code.to_owned())
+    } else {
+        Err(PageError::NotFound(format!("{what}不存在")))
+    }
+}
+
+/// `next` when it is a path on this site; `/` otherwise (no open redirect).
+pub fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        _ => "/".into(),
+    }
+}
+
+/// The viewer as templates see it.
+fn me(viewer: &Viewer) -> Value {
+    let p = &viewer.principal;
+    json!({
+        "sub": p.sub,
+        "name": p.name.clone().unwrap_or_else(|| p.sub.clone()),
+        "role_names": p.roles.iter().map(|r| r.zh_name()).collect::<Vec<_>>().join("、"),
+        "applicant": p.has_role(Role::Applicant) || p.has_role(Role::Agent),
+        "clerk": p.has_role(Role::WindowClerk) || p.has_role(Role::Admin),
+        "reviewer": p.has_role(Role::DeptReviewer),
+        "dept": p.dept,
+        "enterprise": viewer.enterprise(),
+    })
+}
+
+/// Renders `template` with `context` plus the viewer and CSRF token.
+pub fn render(
+    _state: &AppState,
+    viewer: Option<&Viewer>,
+    template: &str,
+    context: Value,
+) -> Result<HttpResponse, PageError> {
+    render_status(viewer, template, context, StatusCode::OK)
+}
+
+/// As [`render`], with a status (422 for a form shown again with errors).
+pub fn render_status(
+    viewer: Option<&Viewer>,
+    template: &str,
+    mut context: Value,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    if let (Some(map), Some(viewer)) = (context.as_object_mut(), viewer) {
+        map.insert("me".into(), me(viewer));
+        map.insert("csrf".into(), json!(viewer.csrf));
+    }
+    let html = ENV
+        .get_template(template)
+        .and_then(|t| t.render(&context))
+        .map_err(|e| {
+            tracing::error!(template, error = %format!("{e:#}"), "template failed");
+            PageError::Unavailable("页面生成失败，请稍后重试".into())
+        })?;
+    Ok(HttpResponse::build(status)
+        .content_type(ContentType::html())
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html))
+}
+
+/// A redirect after a successful form post (post/redirect/get), with a
+/// message for the next page.
+pub fn see_other(location: &str, message: &str) -> HttpResponse {
+    let separator = if location.contains('?') { '&' } else { '?' };
+    HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!(
+                "{location}{separator}msg={}",
+                crate::queues::urlencode(message)
+            ),
+        ))
+        .finish()
+}
+
+/// The flash message of a redirect (`?msg=`), shown once; at most 200
+/// characters, escaped like everything else.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Flash {
+    msg: Option<String>,
+}
+
+impl Flash {
+    /// The message.
+    pub fn text(&self) -> Option<String> {
+        self.msg.as_ref().map(|m| m.chars().take(200).collect())
+    }
+}
+
+/// Field errors of a refusal keyed by field (`form.room_count` …), plus
+/// the lines that name no field.
+pub fn field_errors(error: &UpstreamError) -> (BTreeMap<String, String>, Vec<String>) {
+    let mut by_field = BTreeMap::new();
+    let mut general = Vec::new();
+    for (field, message) in error.field_errors() {
+        if field.is_empty() {
+            general.push(message);
+        } else {
+            by_field.entry(field).or_insert(message);
+        }
+    }
+    if by_field.is_empty() && general.is_empty() {
+        general.push(error.message());
+    }
+    (by_field, general)
+}
+
+/// A form value typed by its field definition (`type`: integer, number,
+/// boolean, …). Text that does not parse is sent as text, so the service
+/// names the field and says what is wrong instead of the page guessing.
+pub fn typed_value(kind: &str, raw: &str) -> Value {
+    let raw = raw.trim();
+    match kind {
+        "integer" => raw
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| json!(raw)),
+        "number" => raw
+            .parse::<f64>()
+            .ok()
+            .and_then(|n| serde_json::Number::from_f64(n).map(Value::Number))
+            .unwrap_or_else(|| json!(raw)),
+        "boolean" => match raw {
+            "true" => json!(true),
+            "false" => json!(false),
+            other => json!(other),
+        },
+        _ => json!(raw),
+    }
+}
+
+/// Form fields of one prefix (`form.`, `q.`), prefix removed, empty values
+/// left out (a missing required value is the service's to name).
+pub fn prefixed(fields: &[(String, String)], prefix: &str) -> BTreeMap<String, String> {
+    fields
+        .iter()
+        .filter_map(|(k, v)| {
+            let key = k.strip_prefix(prefix)?;
+            (!v.trim().is_empty()).then(|| (key.to_owned(), v.clone()))
+        })
+        .collect()
+}
+
+/// The first value of `name`.
+pub fn value<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Typed values for `defs` (a list of `{key, type}`) from raw strings.
+pub fn typed_map(defs: &Value, raw: &BTreeMap<String, String>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for def in defs.as_array().into_iter().flatten() {
+        let (Some(key), kind) = (def["key"].as_str(), def["type"].as_str().unwrap_or("text"))
+        else {
+            continue;
+        };
+        if let Some(raw) = raw.get(key) {
+            out.insert(key.to_owned(), typed_value(kind, raw));
+        }
+    }
+    out
+}
+
+/// Page: home, by role.
+#[get("/")]
+pub async fn home(
+    state: web::Data<AppState>,
+    viewer: MaybeViewer,
+    flash: web::Query<Flash>,
+) -> Result<HttpResponse, PageError> {
+    render(
+        &state,
+        viewer.0.as_ref(),
+        "home.html",
+        json!({"title": "首页", "flash": flash.text()}),
+    )
+}
+
+const CSS: &str = include_str!("../../static/portal.css");
+
+/// The stylesheet (compiled in; no build step, no download).
+#[get("/static/portal.css")]
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(CSS)
+}
+
+/// Passes a certificate file through (print page, QR code): the viewer's
+/// token goes along, so only those the document service lets see it do.
+#[get("/certificates/{id}/{file}")]
+pub async fn certificate_file(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (id, file) = path.into_inner();
+    if !yizhan_kit::text::is_plausible_id(&id) {
+        return Err(PageError::NotFound("证照不存在".into()));
+    }
+    let suffix = match file.as_str() {
+        "print" => "print",
+        "qr.png" => "qr.png",
+        "qr.svg" => "qr.svg",
+        _ => return Err(PageError::NotFound("没有这种证照文件".into())),
+    };
+    let (content_type, bytes) = state
+        .upstream
+        .fetch(
+            Upstream::Document,
+            &format!("/api/v1/certificates/{id}/{suffix}"),
+            Some(&viewer.token),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().content_type(content_type).body(bytes))
+}
+
+/// Mounts every page.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    cfg.map(|c| {
+        c.service(home)
+            .service(stylesheet)
+            .service(certificate_file)
+            .service(crate::login::login_page)
+            .service(crate::login::dev_login)
+            .service(crate::login::logout)
+            .service(crate::login::oidc_start)
+            .service(crate::login::oidc_callback)
+            .configure(licensing::configure)
+            .configure(construction::configure)
+            .configure(window::configure)
+            .configure(review::configure)
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_typed_or_left_for_the_service_to_name() {
+        assert_eq!(typed_value("integer", " 80 "), json!(80));
+        assert_eq!(typed_value("integer", "很多"), json!("很多"));
+        assert_eq!(typed_value("number", "1200.5"), json!(1200.5));
+        assert_eq!(typed_value("boolean", "true"), json!(true));
+        assert_eq!(typed_value("text", " 张三 "), json!("张三"));
+    }
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(
+            local_path(Some("/review?type=licensing")),
+            "/review?type=licensing"
+        );
+        assert_eq!(local_path(Some("//evil.example/")), "/");
+        assert_eq!(local_path(Some("https://evil.example/")), "/");
+        assert_eq!(local_path(Some("/\\evil.example")), "/");
+        assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn every_template_renders_without_a_viewer() {
+        for name in ["home.html", "login.html", "error.html"] {
+            let html = ENV
+                .get_template(name)
+                .unwrap()
+                .render(json!({"title": "t", "message": "<b>m</b>", "users": [], "next": "/"}))
+                .unwrap();
+            assert!(html.contains("<html lang=\"zh-CN\">"), "{name}");
+            assert!(!html.contains("<b>m</b>"), "{name} escapes");
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! 部门审批 pages: the department's merged task queue with SLA colours, and
+//! one task with the decision (approve with permit number, reject with
+//! reasons) and, for 一业一证, a 补正 request.
+//!
+//! Who may see them: department reviewers; the services limit them to
+//! their own department's tasks (another department's task is a 404).
+
+use actix_web::{HttpResponse, get, post, web};
+use reqwest::Method;
+use serde_json::{Value, json};
+use yizhan_auth::Role;
+
+use super::licensing::id_path;
+use super::window::{QueuePageQuery, queue_page, refusal_line};
+use super::{Flash, PageError, render, see_other, value};
+use crate::AppState;
+use crate::queues::Queue;
+use crate::session::Viewer;
+use crate::upstream::Upstream;
+
+const REVIEWERS: [Role; 1] = [Role::DeptReviewer];
+
+/// Page: the department's merged queue.
+#[get("/review")]
+pub async fn task_queue(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    query: web::Query<QueuePageQuery>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&REVIEWERS)?;
+    queue_page(
+        &state,
+        &viewer,
+        Queue::Tasks,
+        &query,
+        "部门审批 · 审批队列",
+        "/review",
+    )
+    .await
+}
+
+/// `?application=` of a licensing task page.
+#[derive(Debug, serde::Deserialize)]
+pub struct TaskQuery {
+    application: Option<String>,
+    msg: Option<String>,
+}
+
+/// Page: one 一业一证 task, read through its application (the reviewer may
+/// see applications their department has a task in).
+#[get("/review/licensing/tasks/{id}")]
+pub async fn licensing_task(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    query: web::Query<TaskQuery>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&REVIEWERS)?;
+    let application = query.application.as_deref().unwrap_or_default();
+    let app = state
+        .upstream
+        .get(
+            Upstream::Licensing,
+            &format!("/api/v1/applications/{}", id_path(application, "申请")?),
+            Some(&viewer.token),
+        )
+        .await?;
+    let task = app["tasks"]
+        .as_array()
+        .and_then(|tasks| {
+            tasks
+                .iter()
+                .find(|t| t["id"].as_str() == Some(id.as_str()))
+                .cloned()
+        })
+        .filter(|t| t["department_code"].as_str() == viewer.principal.dept.as_deref())
+        .ok_or_else(|| PageError::NotFound("任务不存在或不属于本部门".into()))?;
+    let answers = app["answers"].as_object().cloned().unwrap_or_default();
+    let notice = state
+        .upstream
+        .send(
+            Upstream::Licensing,
+            Method::POST,
+            "/api/v1/notices",
+            None,
+            &json!({"scenario": app["scenario_code"], "answers": answers}),
+        )
+        .await
+        .unwrap_or(Value::Null);
+    // The fields and materials this task's item uses, for the reviewer to
+    // read and to name in a 补正 request.
+    let item = task["item_code"].clone();
+    let uses = |list: &Value| -> Vec<Value> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| {
+                f["items"]
+                    .as_array()
+                    .is_some_and(|items| items.contains(&item))
+            })
+            .cloned()
+            .collect()
+    };
+    render(
+        &state,
+        Some(&viewer),
+        "review_task.html",
+        json!({
+            "title": format!("审批 · {}", task["item_name"].as_str().unwrap_or_default()),
+            "source": "licensing",
+            "task": task,
+            "app": app,
+            "fields": uses(&notice["form"]),
+            "materials": uses(&notice["materials"]),
+            "values": app["form"],
+            "attached": app["materials"],
+            "flash": query.msg.as_ref().map(|m| m.chars().take(200).collect::<String>()),
+        }),
+    )
+}
+
+/// Page: one construction task with its stage and project.
+#[get("/review/construction/tasks/{id}")]
+pub async fn construction_task(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    flash: web::Query<Flash>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&REVIEWERS)?;
+    let task = state
+        .upstream
+        .get(
+            Upstream::Construction,
+            &format!("/api/v1/tasks/{}", id_path(&id, "任务")?),
+            Some(&viewer.token),
+        )
+        .await?;
+    render(
+        &state,
+        Some(&viewer),
+        "review_task.html",
+        json!({
+            "title": format!("审批 · {}", task["item_name"].as_str().unwrap_or_default()),
+            "source": "construction",
+            "task": task,
+            "flash": flash.text(),
+        }),
+    )
+}
+
+/// The decision of the task form (`decision` = approve or reject).
+fn decision_body(form: &[(String, String)]) -> Result<Value, PageError> {
+    match value(form, "decision") {
+        Some("approve") => Ok(json!({
+            "decision": "approve",
+            "permit_number": value(form, "permit_number").unwrap_or_default(),
+        })),
+        Some("reject") => Ok(json!({
+            "decision": "reject",
+            "reasons": value(form, "reasons").unwrap_or_default(),
+        })),
+        _ => Err(PageError::BadRequest("请选择准予许可或不予许可".into())),
+    }
+}
+
+/// Decides a task of either service.
+#[post("/review/{source}/tasks/{id}/decision")]
+pub async fn decide(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<(String, String)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&REVIEWERS)?;
+    viewer.check_csrf(value(&form, "_csrf"))?;
+    let (source, id) = path.into_inner();
+    let service = match source.as_str() {
+        "licensing" => Upstream::Licensing,
+        "construction" => Upstream::Construction,
+        _ => return Err(PageError::NotFound("没有这种业务".into())),
+    };
+    let body = decision_body(&form)?;
+    state
+        .upstream
+        .send(
+            service,
+            Method::POST,
+            &format!("/api/v1/tasks/{}/decision", id_path(&id, "任务")?),
+            Some(&viewer.token),
+            &body,
+        )
+        .await
+        .map_err(refusal_line)?;
+    let message = if body["decision"] == "approve" {
+        "已准予许可"
+    } else {
+        "已作出不予许可决定"
+    };
+    Ok(see_other("/review", message))
+}
+
+/// Requests a 补正 on a 一业一证 task: every field and material given a
+/// reason, as one list.
+#[post("/review/licensing/tasks/{id}/supplement-request")]
+pub async fn request_supplement(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&REVIEWERS)?;
+    viewer.check_csrf(value(&form, "_csrf"))?;
+    let items: Vec<Value> = form
+        .iter()
+        .filter(|(_, reason)| !reason.trim().is_empty())
+        .filter_map(|(name, reason)| {
+            if let Some(key) = name.strip_prefix("s.form.") {
+                Some(json!({"field": key, "reason": reason.trim()}))
+            } else {
+                name.strip_prefix("s.m.")
+                    .map(|code| json!({"material": code, "reason": reason.trim()}))
+            }
+        })
+        .collect();
+    state
+        .upstream
+        .send(
+            Upstream::Licensing,
+            Method::POST,
+            &format!(
+                "/api/v1/tasks/{}/supplement-requests",
+                id_path(&id, "任务")?
+            ),
+            Some(&viewer.token),
+            &json!({"items": items}),
+        )
+        .await
+        .map_err(refusal_line)?;
+    Ok(see_other("/review", "已一次性告知申请人补正，计时暂停"))
+}
+
+/// Mounts the reviewer pages.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(task_queue)
+        .service(licensing_task)
+        .service(construction_task)
+        .service(request_supplement)
+        .service(decide);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_decision_needs_its_kind() {
+        let form = |d: &str| vec![("decision".to_owned(), d.to_owned())];
+        assert_eq!(
+            decision_body(&form("approve")).unwrap()["decision"],
+            "approve"
+        );
+        assert_eq!(
+            decision_body(&form("reject")).unwrap()["decision"],
+            "reject"
+        );
+        assert!(decision_body(&form("maybe")).is_err());
+    }
+}

@@ -1,0 +1,448 @@
+//! 综合窗口 pages: the merged intake queue, intake of one application
+//! (accept, accept with tolerance, or reject with the one-time deficiency
+//! list) for either service, and the merged hand-out queue.
+//!
+//! Who may see them: window clerks and administrators (the services
+//! themselves refuse intake and hand-out to anyone but clerks).
+
+use actix_web::{HttpResponse, get, post, web};
+use reqwest::Method;
+use serde_json::{Value, json};
+use yizhan_auth::Role;
+use yizhan_kit::pagination::PageQuery;
+
+use super::licensing::{application_with_licence, id_path};
+use super::{Flash, PageError, render, see_other, value};
+use crate::AppState;
+use crate::queues::{Queue, QueueQuery, merged_page, refusal_problem};
+use crate::session::Viewer;
+use crate::upstream::{Upstream, UpstreamError};
+
+const WINDOW: [Role; 2] = [Role::WindowClerk, Role::Admin];
+
+/// The query of a queue page: the API's filters plus the cursor.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct QueuePageQuery {
+    #[serde(rename = "type")]
+    source: Option<String>,
+    status: Option<String>,
+    sla: Option<String>,
+    cursor: Option<String>,
+    msg: Option<String>,
+}
+
+impl QueuePageQuery {
+    /// The API query; a bad filter value is shown as a page error.
+    fn api(&self) -> Result<(QueueQuery, PageQuery), PageError> {
+        let parse = |name: &str, raw: &Option<String>| -> Result<Option<Value>, PageError> {
+            match raw.as_deref().filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) if v.chars().all(|c| c.is_ascii_lowercase() || c == '_') => {
+                    Ok(Some(json!(v)))
+                }
+                Some(_) => Err(PageError::BadRequest(format!("筛选条件 {name} 无效"))),
+            }
+        };
+        let bad = |name: &str| PageError::BadRequest(format!("筛选条件 {name} 无效"));
+        let query = QueueQuery {
+            source: parse("type", &self.source)?
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|_| bad("type"))?,
+            status: parse("status", &self.status)?
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|_| bad("status"))?,
+            sla: parse("sla", &self.sla)?
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|_| bad("sla"))?,
+            dept: None,
+        };
+        Ok((
+            query,
+            PageQuery {
+                cursor: self.cursor.clone().filter(|c| !c.is_empty()),
+                limit: Some(50),
+            },
+        ))
+    }
+}
+
+/// Renders a merged queue page.
+pub async fn queue_page(
+    state: &AppState,
+    viewer: &Viewer,
+    queue: Queue,
+    query: &QueuePageQuery,
+    title: &str,
+    base: &str,
+) -> Result<HttpResponse, PageError> {
+    let (api, page) = query.api()?;
+    let merged = merged_page(state, &viewer.principal, &viewer.token, queue, &api, &page)
+        .await
+        .map_err(|p| match p.status {
+            403 => PageError::Forbidden(p.detail.unwrap_or_default()),
+            503 => PageError::Unavailable(p.detail.unwrap_or_default()),
+            s => PageError::Refused(s, p.detail.unwrap_or(p.title)),
+        })?;
+    let kind = match queue {
+        Queue::Intake => "intake",
+        Queue::Tasks => "tasks",
+        Queue::HandOut => "hand_out",
+    };
+    render(
+        state,
+        Some(viewer),
+        "queue.html",
+        json!({
+            "title": title,
+            "kind": kind,
+            "base": base,
+            "page": merged,
+            "filter": {"type": query.source, "status": query.status, "sla": query.sla},
+            "flash": query.msg.as_ref().map(|m| m.chars().take(200).collect::<String>()),
+        }),
+    )
+}
+
+/// Page: the merged intake queue.
+#[get("/window/intake")]
+pub async fn intake_queue(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    query: web::Query<QueuePageQuery>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&WINDOW)?;
+    queue_page(
+        &state,
+        &viewer,
+        Queue::Intake,
+        &query,
+        "综合窗口 · 受理队列",
+        "/window/intake",
+    )
+    .await
+}
+
+/// Page: the merged hand-out queue.
+#[get("/window/hand-out")]
+pub async fn hand_out_queue(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    query: web::Query<QueuePageQuery>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&WINDOW)?;
+    queue_page(
+        &state,
+        &viewer,
+        Queue::HandOut,
+        &query,
+        "综合窗口 · 出件队列",
+        "/window/hand-out",
+    )
+    .await
+}
+
+/// Page: one 一业一证 application at the window, with the intake form.
+#[get("/window/licensing/{id}")]
+pub async fn licensing_application(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    flash: web::Query<Flash>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&WINDOW)?;
+    let (app, licence) = application_with_licence(&state, &viewer.token, &id).await?;
+    let answers = app["answers"].as_object().cloned().unwrap_or_default();
+    let notice = state
+        .upstream
+        .send(
+            Upstream::Licensing,
+            Method::POST,
+            "/api/v1/notices",
+            None,
+            &json!({"scenario": app["scenario_code"], "answers": answers}),
+        )
+        .await
+        .unwrap_or(Value::Null);
+    render(
+        &state,
+        Some(&viewer),
+        "window_licensing.html",
+        json!({
+            "title": format!("受理 · {}", app["enterprise_name"].as_str().unwrap_or_default()),
+            "app": app,
+            "licence": licence,
+            "notice": notice,
+            "flash": flash.text(),
+            "tomorrow_plus": (chrono::Utc::now() + chrono::Duration::days(10)).date_naive().to_string(),
+        }),
+    )
+}
+
+/// The deficiency list of an intake form: every `d.form.<key>` and
+/// `d.m.<code>` with a reason given.
+fn deficiencies(fields: &[(String, String)]) -> Vec<Value> {
+    fields
+        .iter()
+        .filter(|(_, reason)| !reason.trim().is_empty())
+        .filter_map(|(name, reason)| {
+            if let Some(key) = name.strip_prefix("d.form.") {
+                Some(json!({"field": key, "reason": reason.trim()}))
+            } else {
+                name.strip_prefix("d.m.")
+                    .map(|code| json!({"material": code, "reason": reason.trim()}))
+            }
+        })
+        .collect()
+}
+
+/// A service's refusal of a window action as one line on the page.
+pub(crate) fn refusal_line(error: UpstreamError) -> PageError {
+    match &error {
+        UpstreamError::Refused { status, .. } if *status == 409 || *status == 422 => {
+            let problem = refusal_problem(&error);
+            let mut lines: Vec<String> = problem.errors.iter().map(|e| e.message.clone()).collect();
+            if lines.is_empty() {
+                lines.push(problem.detail.unwrap_or(problem.title));
+            }
+            PageError::Refused(*status, lines.join("；"))
+        }
+        _ => error.into(),
+    }
+}
+
+/// Intake of a 一业一证 application (`decision` = accept,
+/// accept_with_tolerance or reject).
+#[post("/window/licensing/{id}/intake")]
+pub async fn licensing_intake(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&WINDOW)?;
+    viewer.check_csrf(value(&form, "_csrf"))?;
+    let decision = value(&form, "decision").unwrap_or_default();
+    let mut body = json!({"decision": decision});
+    match decision {
+        "accept" => {}
+        "reject" => body["deficiencies"] = json!(deficiencies(&form)),
+        "accept_with_tolerance" => {
+            body["deficiencies"] = json!(deficiencies(&form));
+            body["tolerance_due_date"] = json!(value(&form, "tolerance_due_date"));
+        }
+        _ => {
+            return Err(PageError::BadRequest(
+                "请选择受理、容缺受理或不予受理".into(),
+            ));
+        }
+    }
+    let path = id_path(&id, "申请")?;
+    state
+        .upstream
+        .send(
+            Upstream::Licensing,
+            Method::POST,
+            &format!("/api/v1/applications/{path}/intake"),
+            Some(&viewer.token),
+            &body,
+        )
+        .await
+        .map_err(refusal_line)?;
+    let message = match decision {
+        "accept" => "已受理，事项已分送各部门并联审批",
+        "accept_with_tolerance" => "已容缺受理，事项已分送各部门；已告知申请人待补交材料",
+        _ => "已不予受理，一次性告知单已送达申请人",
+    };
+    Ok(see_other("/window/intake", message))
+}
+
+/// Hand-out of an issued licence.
+#[post("/window/licensing/{id}/hand-out")]
+pub async fn licensing_hand_out(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&WINDOW)?;
+    viewer.check_csrf(value(&form, "_csrf"))?;
+    let path = id_path(&id, "申请")?;
+    state
+        .upstream
+        .send(
+            Upstream::Licensing,
+            Method::POST,
+            &format!("/api/v1/applications/{path}/hand-out"),
+            Some(&viewer.token),
+            &json!({}),
+        )
+        .await
+        .map_err(refusal_line)?;
+    Ok(see_other("/window/hand-out", "已出件，办件完结"))
+}
+
+/// Page: one construction stage application at the window.
+#[get("/window/construction/{id}")]
+pub async fn stage_application(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    flash: web::Query<Flash>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&WINDOW)?;
+    let path = id_path(&id, "阶段申请")?;
+    let stage = state
+        .upstream
+        .get(
+            Upstream::Construction,
+            &format!("/api/v1/stages/{path}"),
+            Some(&viewer.token),
+        )
+        .await?;
+    let project = state
+        .upstream
+        .get(
+            Upstream::Construction,
+            &format!(
+                "/api/v1/projects/{}",
+                id_path(stage["project_id"].as_str().unwrap_or_default(), "项目")?
+            ),
+            Some(&viewer.token),
+        )
+        .await?;
+    let form = state
+        .upstream
+        .get(
+            Upstream::Construction,
+            &format!(
+                "/api/v1/projects/{}/stages/{}/form",
+                id_path(stage["project_id"].as_str().unwrap_or_default(), "项目")?,
+                super::code_path(stage["stage"].as_str().unwrap_or_default(), "阶段")?
+            ),
+            Some(&viewer.token),
+        )
+        .await
+        .unwrap_or(Value::Null);
+    render(
+        &state,
+        Some(&viewer),
+        "window_stage.html",
+        json!({
+            "title": format!("受理 · {}", project["name"].as_str().unwrap_or_default()),
+            "stage": stage,
+            "project": project,
+            "form": form,
+            "flash": flash.text(),
+        }),
+    )
+}
+
+/// Intake of a construction stage application.
+#[post("/window/construction/{id}/intake")]
+pub async fn stage_intake(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&WINDOW)?;
+    viewer.check_csrf(value(&form, "_csrf"))?;
+    let decision = value(&form, "decision").unwrap_or_default();
+    let mut body = json!({"decision": decision});
+    match decision {
+        "accept" => {}
+        "reject" => body["deficiencies"] = json!(deficiencies(&form)),
+        "accept_with_tolerance" => {
+            let owed: Vec<&str> = form
+                .iter()
+                .filter(|(k, _)| k == "owed")
+                .map(|(_, v)| v.as_str())
+                .collect();
+            body["owed_materials"] = json!(owed);
+            body["tolerance_days"] = value(&form, "tolerance_days")
+                .and_then(|d| d.trim().parse::<u32>().ok())
+                .map(Value::from)
+                .unwrap_or_else(|| json!(value(&form, "tolerance_days")));
+        }
+        _ => {
+            return Err(PageError::BadRequest(
+                "请选择受理、容缺受理或不予受理".into(),
+            ));
+        }
+    }
+    let path = id_path(&id, "阶段申请")?;
+    state
+        .upstream
+        .send(
+            Upstream::Construction,
+            Method::POST,
+            &format!("/api/v1/stages/{path}/intake"),
+            Some(&viewer.token),
+            &body,
+        )
+        .await
+        .map_err(refusal_line)?;
+    Ok(see_other("/window/intake", "阶段申请已处理"))
+}
+
+/// Hand-out of a stage's certificate.
+#[post("/window/construction/{id}/hand-out")]
+pub async fn stage_hand_out(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&WINDOW)?;
+    viewer.check_csrf(value(&form, "_csrf"))?;
+    let path = id_path(&id, "阶段申请")?;
+    state
+        .upstream
+        .send(
+            Upstream::Construction,
+            Method::POST,
+            &format!("/api/v1/stages/{path}/hand-out"),
+            Some(&viewer.token),
+            &json!({}),
+        )
+        .await
+        .map_err(refusal_line)?;
+    Ok(see_other("/window/hand-out", "已出件"))
+}
+
+/// Mounts the window pages.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(intake_queue)
+        .service(hand_out_queue)
+        .service(licensing_application)
+        .service(licensing_intake)
+        .service(licensing_hand_out)
+        .service(stage_application)
+        .service(stage_intake)
+        .service(stage_hand_out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deficiencies_are_the_fields_and_materials_given_a_reason() {
+        let form = vec![
+            ("_csrf".to_owned(), "x".to_owned()),
+            ("d.form.room_count".to_owned(), " 与平面图不符 ".to_owned()),
+            ("d.form.bed_count".to_owned(), "  ".to_owned()),
+            ("d.m.floor_plan".to_owned(), "未标注消防通道".to_owned()),
+        ];
+        assert_eq!(
+            deficiencies(&form),
+            vec![
+                json!({"field": "room_count", "reason": "与平面图不符"}),
+                json!({"material": "floor_plan", "reason": "未标注消防通道"}),
+            ]
+        );
+    }
+}
