@@ -125,6 +125,12 @@ impl TestStack {
         self.launch(services).await;
     }
 
+    /// The settings the next `restart` uses (e.g. to point the portal at a
+    /// stopped service).
+    pub fn settings_mut(&mut self) -> &mut StackSettings {
+        &mut self.settings
+    }
+
     /// A connection of the test's own to `service`'s database, for driving
     /// a background job at a chosen moment.
     pub async fn connect(&self, service: Service) -> sea_orm::DatabaseConnection {

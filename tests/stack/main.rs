@@ -6,6 +6,7 @@
 mod common;
 
 mod auth;
+mod browser;
 mod certificates;
 mod channels;
 mod construction;
@@ -13,6 +14,8 @@ mod documents;
 mod errors;
 mod licensing;
 mod licensing_more;
+mod portal;
+mod portal_e2e;
 mod shutdown;
 mod slice;
 mod storage;

@@ -29,7 +29,7 @@ use yizhan_kit::settings::CommonSettings;
 pub const SERVICE: &str = "portal";
 
 /// The portal's settings (`[portal]`, `YIZHAN_PORTAL__*`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// HTTP port.
@@ -51,6 +51,9 @@ pub struct Settings {
     pub dev_login: bool,
     /// Mark the session cookie `Secure` (serve the portal over HTTPS).
     pub secure_cookies: bool,
+    /// Base64 key of the CSRF tokens; every replica must share it. When
+    /// unset one is generated into `<data_dir>/portal-csrf-key`.
+    pub csrf_key: Option<String>,
     /// OIDC authorization-code login; off while `client_id` is unset.
     pub oidc: login::OidcSettings,
 }
@@ -66,8 +69,26 @@ impl Default for Settings {
             upstream_timeout_ms: 3_000,
             dev_login: true,
             secure_cookies: false,
+            csrf_key: None,
             oidc: login::OidcSettings::default(),
         }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("port", &self.port)
+            .field("licensing_url", &self.licensing_url)
+            .field("construction_url", &self.construction_url)
+            .field("document_url", &self.document_url)
+            .field("notification_url", &self.notification_url)
+            .field("upstream_timeout_ms", &self.upstream_timeout_ms)
+            .field("dev_login", &self.dev_login)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("csrf_key", &self.csrf_key.as_ref().map(|_| "<redacted>"))
+            .field("oidc", &self.oidc)
+            .finish()
     }
 }
 
@@ -144,7 +165,7 @@ impl Application {
             pages: pages::Templates::new()?,
             dev: dev.filter(|_| settings.dev_login),
             oidc,
-            sessions: session::Sessions::new(common, settings.secure_cookies)?,
+            sessions: session::Sessions::new(common, settings)?,
         });
         let (port, server) = yizhan_events::runtime::http_server(
             common,

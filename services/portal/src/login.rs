@@ -32,7 +32,7 @@ const DEMO_TTL_SECS: i64 = 8 * 3600;
 const OIDC_COOKIE: &str = "yizhan_oidc";
 
 /// `[portal.oidc]`: the provider of production sign-in.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct OidcSettings {
     /// The portal's client id at the provider; OIDC is off while unset.
@@ -50,6 +50,23 @@ pub struct OidcSettings {
     pub scopes: Option<String>,
     /// Provider's name on the sign-in button.
     pub display_name: Option<String>,
+}
+
+impl std::fmt::Debug for OidcSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcSettings")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("authorization_endpoint", &self.authorization_endpoint)
+            .field("token_endpoint", &self.token_endpoint)
+            .field("redirect_url", &self.redirect_url)
+            .field("scopes", &self.scopes)
+            .field("display_name", &self.display_name)
+            .finish()
+    }
 }
 
 /// A configured OIDC provider.

@@ -12,6 +12,7 @@ use std::pin::Pin;
 
 use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::{FromRequest, HttpRequest, web};
+use base64::Engine;
 use sha2::{Digest, Sha256};
 use yizhan_auth::{Principal, Role};
 use yizhan_kit::settings::CommonSettings;
@@ -29,11 +30,25 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// The CSRF key is generated once under `data_dir` (so every replica
-    /// sharing the directory, and a restarted portal, agree on it).
-    pub fn new(common: &CommonSettings, secure: bool) -> anyhow::Result<Self> {
-        let key = yizhan_auth::load_or_create_dev_secret(&common.data_dir.join("portal-csrf-key"))?;
-        Ok(Self { key, secure })
+    /// The CSRF key is configured (`portal.csrf_key`, shared by replicas)
+    /// or generated once under `data_dir` (so a restarted portal agrees).
+    pub fn new(common: &CommonSettings, settings: &crate::Settings) -> anyhow::Result<Self> {
+        let key = match &settings.csrf_key {
+            Some(b64) => base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|_| anyhow::anyhow!("portal.csrf_key is not base64"))?,
+            None => {
+                yizhan_auth::load_or_create_dev_secret(&common.data_dir.join("portal-csrf-key"))?
+            }
+        };
+        anyhow::ensure!(
+            key.len() >= 16,
+            "portal.csrf_key must hold at least 16 bytes"
+        );
+        Ok(Self {
+            key,
+            secure: settings.secure_cookies,
+        })
     }
 
     /// The CSRF token of the session holding `token`.
