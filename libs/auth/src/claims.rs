@@ -152,16 +152,20 @@ impl Principal {
     /// their token's `dept` only: `requested` may repeat it, naming another
     /// is a 403 (a query parameter must not widen a token). A partner with
     /// `queues:read` has no department of its own, so it must name one
-    /// (`requested`, the `dept` query parameter; missing is a 422 naming
-    /// `dept`). Anyone else gets a 403.
+    /// (`requested`, the `dept` query parameter; missing, or unknown to
+    /// `known`, is a 422 naming `dept`: a typo must say so rather than look
+    /// like an empty queue). Anyone else gets a 403.
     // See `require_any` for why `Problem` is not boxed.
     #[allow(clippy::result_large_err)]
-    pub fn queue_department(&self, requested: Option<&str>) -> Result<String, Problem> {
+    pub fn queue_department(
+        &self,
+        requested: Option<&str>,
+        known: impl Fn(&str) -> bool,
+    ) -> Result<String, Problem> {
         if self.has_role(Role::DeptReviewer) {
-            let own = self
-                .dept
-                .clone()
-                .ok_or_else(|| Problem::forbidden("令牌未载明所属部门（dept），无法确定审批队列"))?;
+            let own = self.dept.clone().ok_or_else(|| {
+                Problem::forbidden("令牌未载明所属部门（dept），无法确定审批队列")
+            })?;
             return match requested {
                 Some(other) if other != own => {
                     Err(Problem::forbidden("部门审批人员只能查看本部门的审批队列"))
@@ -176,7 +180,12 @@ impl Principal {
             )));
         }
         match requested.map(str::trim).filter(|d| !d.is_empty()) {
-            Some(dept) => Ok(dept.to_owned()),
+            Some(dept) if known(dept) => Ok(dept.to_owned()),
+            Some(_) => Err(Problem::field(
+                "dept",
+                "unknown_department",
+                "部门编码不存在，请使用目录中的部门编码",
+            )),
             None => Err(Problem::field(
                 "dept",
                 "required",
@@ -304,28 +313,55 @@ mod tests {
 
     #[test]
     fn queue_department_for_reviewers_and_partners() {
+        let known = |d: &str| d == "tax" || d == "fire";
         let mut reviewer = principal(&[Role::DeptReviewer]);
         reviewer.dept = Some("fire".into());
-        assert_eq!(reviewer.queue_department(None).unwrap(), "fire");
-        assert_eq!(reviewer.queue_department(Some("fire")).unwrap(), "fire");
-        assert_eq!(reviewer.queue_department(Some("tax")).unwrap_err().status, 403);
+        assert_eq!(reviewer.queue_department(None, known).unwrap(), "fire");
+        assert_eq!(
+            reviewer.queue_department(Some("fire"), known).unwrap(),
+            "fire"
+        );
+        assert_eq!(
+            reviewer
+                .queue_department(Some("tax"), known)
+                .unwrap_err()
+                .status,
+            403
+        );
         reviewer.dept = None;
-        assert_eq!(reviewer.queue_department(None).unwrap_err().status, 403);
+        assert_eq!(
+            reviewer.queue_department(None, known).unwrap_err().status,
+            403
+        );
 
         let partner = principal(&[Role::Partner]);
-        assert_eq!(partner.queue_department(Some("tax")).unwrap(), "tax");
-        let missing = partner.queue_department(None).unwrap_err();
+        assert_eq!(partner.queue_department(Some("tax"), known).unwrap(), "tax");
+        let missing = partner.queue_department(None, known).unwrap_err();
         assert_eq!(missing.status, 422);
         assert_eq!(missing.errors[0].field, "dept");
-        assert_eq!(partner.queue_department(Some(" ")).unwrap_err().status, 422);
+        assert_eq!(
+            partner
+                .queue_department(Some(" "), known)
+                .unwrap_err()
+                .status,
+            422
+        );
+        let typo = partner.queue_department(Some("taxx"), known).unwrap_err();
+        assert_eq!((typo.status, typo.errors[0].field.as_str()), (422, "dept"));
         let mut unscoped = principal(&[Role::Partner]);
         unscoped.scopes.clear();
         assert!(!unscoped.reads_queues());
-        assert_eq!(unscoped.queue_department(Some("tax")).unwrap_err().status, 403);
+        assert_eq!(
+            unscoped
+                .queue_department(Some("tax"), known)
+                .unwrap_err()
+                .status,
+            403
+        );
 
         assert_eq!(
             principal(&[Role::WindowClerk])
-                .queue_department(Some("tax"))
+                .queue_department(Some("tax"), known)
                 .unwrap_err()
                 .status,
             403
