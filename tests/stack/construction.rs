@@ -16,11 +16,11 @@ use crate::common::*;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-fn con(stack: &TestStack, path: &str) -> String {
+pub(crate) fn con(stack: &TestStack, path: &str) -> String {
     stack.url(Service::Construction, path)
 }
 
-fn partner(stack: &TestStack, scopes: &[&str]) -> String {
+pub(crate) fn partner(stack: &TestStack, scopes: &[&str]) -> String {
     stack.token(TokenRequest {
         sub: "partner-nr".into(),
         roles: vec![Role::Partner],
@@ -31,11 +31,11 @@ fn partner(stack: &TestStack, scopes: &[&str]) -> String {
 }
 
 /// A fresh valid project code per call (serial from a counter).
-fn project_code(n: u32) -> String {
+pub(crate) fn project_code(n: u32) -> String {
     format!("2026-350121-54-01-{:06}", 100 + n)
 }
 
-async fn register(
+pub(crate) async fn register(
     stack: &TestStack,
     token: &str,
     code: &str,
@@ -66,7 +66,7 @@ async fn register(
 
 /// The stage's merged form filled from the sample, and a fake material id
 /// for every material except `skip`.
-async fn filled(
+pub(crate) async fn filled(
     stack: &TestStack,
     token: &str,
     project: &str,
@@ -112,7 +112,7 @@ async fn filled(
     (Value::Object(values), Value::Object(materials))
 }
 
-async fn submit_stage(
+pub(crate) async fn submit_stage(
     stack: &TestStack,
     token: &str,
     project: &str,
@@ -128,7 +128,7 @@ async fn submit_stage(
 }
 
 /// Files `stage` with everything present and has the window accept it.
-async fn file_and_accept(
+pub(crate) async fn file_and_accept(
     stack: &TestStack,
     token: &str,
     project: &str,
@@ -166,7 +166,7 @@ async fn file_and_accept(
 }
 
 /// Every department approves its (non-joint) open tasks of the stage.
-async fn approve_all(stack: &TestStack, stage: &Value) {
+pub(crate) async fn approve_all(stack: &TestStack, stage: &Value) {
     for t in stage["tasks"].as_array().unwrap() {
         if t["joint_inspection"] == true || t["status"] != "in_review" || t["pre_approved"] == true
         {
@@ -188,7 +188,7 @@ async fn approve_all(stack: &TestStack, stage: &Value) {
     }
 }
 
-async fn stage_of(stack: &TestStack, token: &str, id: &str) -> Value {
+pub(crate) async fn stage_of(stack: &TestStack, token: &str, id: &str) -> Value {
     json_ok(
         stack
             .get(con(stack, &format!("/api/v1/stages/{id}")), token)
@@ -198,7 +198,7 @@ async fn stage_of(stack: &TestStack, token: &str, id: &str) -> Value {
     .await
 }
 
-async fn project_of(stack: &TestStack, token: &str, id: &str) -> Value {
+pub(crate) async fn project_of(stack: &TestStack, token: &str, id: &str) -> Value {
     json_ok(
         stack
             .get(con(stack, &format!("/api/v1/projects/{id}")), token)

@@ -17,3 +17,4 @@ mod shutdown;
 mod slice;
 mod storage;
 mod webhooks;
+mod window;
