@@ -20,7 +20,7 @@ pub(crate) fn con(stack: &TestStack, path: &str) -> String {
     stack.url(Service::Construction, path)
 }
 
-fn partner(stack: &TestStack, scopes: &[&str]) -> String {
+pub(crate) fn partner(stack: &TestStack, scopes: &[&str]) -> String {
     stack.token(TokenRequest {
         sub: "partner-nr".into(),
         roles: vec![Role::Partner],
@@ -198,7 +198,7 @@ pub(crate) async fn stage_of(stack: &TestStack, token: &str, id: &str) -> Value 
     .await
 }
 
-async fn project_of(stack: &TestStack, token: &str, id: &str) -> Value {
+pub(crate) async fn project_of(stack: &TestStack, token: &str, id: &str) -> Value {
     json_ok(
         stack
             .get(con(stack, &format!("/api/v1/projects/{id}")), token)

@@ -1009,10 +1009,13 @@ async fn handlers_read_referenced_materials_and_checks_are_events(backend: Backe
     stack.stop().await;
 }
 
-/// A convenience store application of enterprise A, accepted: the app URL
-/// and its tobacco task id.
-async fn accepted_store(stack: &TestStack, applicant: &str) -> (String, String, Value) {
-    let clerk = stack.staff("clerk-1", Role::WindowClerk);
+/// A convenience store application of enterprise `uscc`, submitted (已接件):
+/// the application and its notice.
+pub(crate) async fn submitted_store(
+    stack: &TestStack,
+    applicant: &str,
+    uscc: &str,
+) -> (Value, Value) {
     let answers = json!({"sells_food": false, "sells_tobacco": true, "outdoor_sign": false});
     let notice = json_ok(
         stack
@@ -1028,7 +1031,7 @@ async fn accepted_store(stack: &TestStack, applicant: &str) -> (String, String, 
     let body = json!({
         "scenario": "convenience_store",
         "answers": answers,
-        "enterprise_uscc": ENTERPRISE_A,
+        "enterprise_uscc": uscc,
         "form": {
             "enterprise_name": "一站便利店有限公司",
             "legal_rep_name": "钱七",
@@ -1047,6 +1050,14 @@ async fn accepted_store(stack: &TestStack, applicant: &str) -> (String, String, 
         201,
     )
     .await;
+    (app, notice)
+}
+
+/// A convenience store application of enterprise A, accepted: the app URL
+/// and its tobacco task id.
+async fn accepted_store(stack: &TestStack, applicant: &str) -> (String, String, Value) {
+    let clerk = stack.staff("clerk-1", Role::WindowClerk);
+    let (app, notice) = submitted_store(stack, applicant, ENTERPRISE_A).await;
     let app_url = lic(
         stack,
         &format!("/api/v1/applications/{}", app["id"].as_str().unwrap()),

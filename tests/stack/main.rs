@@ -20,3 +20,4 @@ mod shutdown;
 mod slice;
 mod storage;
 mod webhooks;
+mod window;

@@ -75,6 +75,10 @@ pub struct Claims {
     pub scopes: Vec<String>,
 }
 
+/// Partner scope that reads the window and department queues (the
+/// portal's merged queues fan out to the list endpoints with it).
+pub const SCOPE_QUEUES_READ: &str = "queues:read";
+
 /// The authenticated caller, as handlers see it.
 ///
 /// Take it as a handler argument (it is an actix-web extractor) and the
@@ -136,6 +140,58 @@ impl Principal {
     /// Whether a partner holds the scope (exact match, e.g. `webhooks:write`).
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// Whether the caller is a partner holding `queues:read` (read-only
+    /// access to the window and department queues).
+    pub fn reads_queues(&self) -> bool {
+        self.has_role(Role::Partner) && self.has_scope(SCOPE_QUEUES_READ)
+    }
+
+    /// The department whose review queue the caller reads. A reviewer reads
+    /// their token's `dept` only: `requested` may repeat it, naming another
+    /// is a 403 (a query parameter must not widen a token). A partner with
+    /// `queues:read` has no department of its own, so it must name one
+    /// (`requested`, the `dept` query parameter; missing, or unknown to
+    /// `known`, is a 422 naming `dept`: a typo must say so rather than look
+    /// like an empty queue). Anyone else gets a 403.
+    // See `require_any` for why `Problem` is not boxed.
+    #[allow(clippy::result_large_err)]
+    pub fn queue_department(
+        &self,
+        requested: Option<&str>,
+        known: impl Fn(&str) -> bool,
+    ) -> Result<String, Problem> {
+        if self.has_role(Role::DeptReviewer) {
+            let own = self.dept.clone().ok_or_else(|| {
+                Problem::forbidden("令牌未载明所属部门（dept），无法确定审批队列")
+            })?;
+            return match requested {
+                Some(other) if other != own => {
+                    Err(Problem::forbidden("部门审批人员只能查看本部门的审批队列"))
+                }
+                _ => Ok(own),
+            };
+        }
+        self.require_any(&[Role::DeptReviewer, Role::Partner])?;
+        if !self.has_scope(SCOPE_QUEUES_READ) {
+            return Err(Problem::forbidden(format!(
+                "合作系统须具备 {SCOPE_QUEUES_READ} 权限才能查看审批队列"
+            )));
+        }
+        match requested.map(str::trim).filter(|d| !d.is_empty()) {
+            Some(dept) if known(dept) => Ok(dept.to_owned()),
+            Some(_) => Err(Problem::field(
+                "dept",
+                "unknown_department",
+                "部门编码不存在，请使用目录中的部门编码",
+            )),
+            None => Err(Problem::field(
+                "dept",
+                "required",
+                "合作系统查看审批队列须以 dept 参数指明部门",
+            )),
+        }
     }
 }
 
@@ -253,6 +309,63 @@ mod tests {
         assert!(p.has_scope("queues:read"));
         assert!(!p.has_scope("queues:write"));
         assert!(!p.has_scope("queues"));
+    }
+
+    #[test]
+    fn queue_department_for_reviewers_and_partners() {
+        let known = |d: &str| d == "tax" || d == "fire";
+        let mut reviewer = principal(&[Role::DeptReviewer]);
+        reviewer.dept = Some("fire".into());
+        assert_eq!(reviewer.queue_department(None, known).unwrap(), "fire");
+        assert_eq!(
+            reviewer.queue_department(Some("fire"), known).unwrap(),
+            "fire"
+        );
+        assert_eq!(
+            reviewer
+                .queue_department(Some("tax"), known)
+                .unwrap_err()
+                .status,
+            403
+        );
+        reviewer.dept = None;
+        assert_eq!(
+            reviewer.queue_department(None, known).unwrap_err().status,
+            403
+        );
+
+        let partner = principal(&[Role::Partner]);
+        assert_eq!(partner.queue_department(Some("tax"), known).unwrap(), "tax");
+        let missing = partner.queue_department(None, known).unwrap_err();
+        assert_eq!(missing.status, 422);
+        assert_eq!(missing.errors[0].field, "dept");
+        assert_eq!(
+            partner
+                .queue_department(Some(" "), known)
+                .unwrap_err()
+                .status,
+            422
+        );
+        let typo = partner.queue_department(Some("taxx"), known).unwrap_err();
+        assert_eq!((typo.status, typo.errors[0].field.as_str()), (422, "dept"));
+        let mut unscoped = principal(&[Role::Partner]);
+        unscoped.scopes.clear();
+        assert!(!unscoped.reads_queues());
+        assert_eq!(
+            unscoped
+                .queue_department(Some("tax"), known)
+                .unwrap_err()
+                .status,
+            403
+        );
+
+        assert_eq!(
+            principal(&[Role::WindowClerk])
+                .queue_department(Some("tax"), known)
+                .unwrap_err()
+                .status,
+            403
+        );
     }
 
     #[test]

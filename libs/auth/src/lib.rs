@@ -46,7 +46,7 @@ mod role;
 pub mod routes;
 
 pub use authenticator::Authenticator;
-pub use claims::{Audience, Claims, Principal, TokenRequest, mint_hs256};
+pub use claims::{Audience, Claims, Principal, SCOPE_QUEUES_READ, TokenRequest, mint_hs256};
 pub use config::{AuthConfig, AuthMode, DEFAULT_LEEWAY_SECS};
 pub use dev_secret::{DEV_SECRET_LEN, load_or_create_dev_secret};
 pub use error::AuthError;

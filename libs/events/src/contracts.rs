@@ -1718,5 +1718,33 @@ impl Event for ProjectBudgetAlerted {
     }
 }
 
+/// 统一窗口出件: the window handed a completed stage's result (its issued
+/// certificate, e.g. the 建筑工程施工许可证) to the builder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageResultHandedOut {
+    /// The project.
+    pub project_id: String,
+    /// The stage application.
+    pub stage_application_id: String,
+    /// Stage.
+    pub stage: String,
+    /// Builder.
+    pub builder_uscc: String,
+    /// 电子证照标识 handed out.
+    pub certificate_id: String,
+    /// The window clerk.
+    pub actor: ConstructionActor,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Event for StageResultHandedOut {
+    const TYPE: &'static str = "cn.yizhan.construction.stage_result_handed_out.v1";
+    const TOPIC: &'static str = topics::CONSTRUCTION;
+    fn subject(&self) -> String {
+        self.project_id.clone()
+    }
+}
+
 // --- 一站式工程建设项目审批 (construction service) — END ------------------
 // ===========================================================================

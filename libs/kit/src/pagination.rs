@@ -74,21 +74,39 @@ impl<T: ToSchema> Page<T> {
     /// Builds a page from up to `limit + 1` fetched rows: the extra row only
     /// tells that another page exists.
     pub fn from_rows<R, P: Serialize>(
-        mut rows: Vec<R>,
+        rows: Vec<R>,
         limit: u64,
         position: impl Fn(&R) -> P,
         map: impl Fn(R) -> T,
     ) -> Self {
+        Self::from_rows_with_cursors(rows, limit, position, |row, _| map(row))
+    }
+
+    /// Like [`Page::from_rows`], and `map` also gets each row's own cursor:
+    /// the position right after it, exactly the `next_cursor` a page ending
+    /// at that row would have. Items carry it so that a caller merging
+    /// several lists (the portal's merged queues) can continue each list
+    /// from the last item it actually used, not from the end of the page.
+    pub fn from_rows_with_cursors<R, P: Serialize>(
+        mut rows: Vec<R>,
+        limit: u64,
+        position: impl Fn(&R) -> P,
+        map: impl Fn(R, String) -> T,
+    ) -> Self {
         let more = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|r| encode_cursor(&position(r)))
-        } else {
-            None
-        };
+        let mut last = None;
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                let cursor = encode_cursor(&position(&row));
+                last = Some(cursor.clone());
+                map(row, cursor)
+            })
+            .collect();
         Self {
-            items: rows.into_iter().map(map).collect(),
-            next_cursor,
+            items,
+            next_cursor: if more { last } else { None },
         }
     }
 }
@@ -161,6 +179,29 @@ mod tests {
         assert_eq!(p.items, vec![1, 2]);
         assert_eq!(p.next_cursor, Some(encode_cursor(&2)));
         let last: Page<i64> = Page::from_rows(vec![1i64, 2], 2, |r| *r, |r| r);
+        assert!(last.next_cursor.is_none());
+    }
+
+    #[test]
+    fn each_item_cursor_is_the_next_cursor_of_a_page_ending_there() {
+        let p: Page<String> =
+            Page::from_rows_with_cursors(vec![1i64, 2, 3, 4], 3, |r| (*r, "k"), |_, c| c);
+        assert_eq!(
+            p.items,
+            vec![
+                encode_cursor(&(1, "k")),
+                encode_cursor(&(2, "k")),
+                encode_cursor(&(3, "k")),
+            ]
+        );
+        assert_eq!(p.next_cursor.as_deref(), Some(p.items[2].as_str()));
+        for k in 1..=3u64 {
+            let shorter: Page<String> =
+                Page::from_rows_with_cursors(vec![1i64, 2, 3, 4], k, |r| (*r, "k"), |_, c| c);
+            assert_eq!(shorter.next_cursor.as_ref(), Some(&p.items[k as usize - 1]));
+        }
+        let last: Page<String> = Page::from_rows_with_cursors(vec![1i64], 3, |r| *r, |_, c| c);
+        assert_eq!(last.items, vec![encode_cursor(&1)]);
         assert!(last.next_cursor.is_none());
     }
 }

@@ -3,8 +3,9 @@
 //! or return with the one-time list) and 容缺 materials.
 //!
 //! Who may call: builders and authorised agents submit and supply;
-//! window clerks take intake; readers as for the project. A stage the
-//! caller may not see answers 404.
+//! window clerks take intake and hand-out and (with admins and partners
+//! holding `queues:read`) list stages across projects; readers as for the
+//! project. A stage the caller may not see answers 404.
 
 use std::collections::BTreeSet;
 
@@ -13,18 +14,22 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use yizhan_approval::calendar::china_local;
-use yizhan_auth::{Principal, Role};
+use yizhan_auth::{Principal, Role, SCOPE_QUEUES_READ};
 use yizhan_events::contracts::IntakeDeficiency;
 use yizhan_kit::idempotency::{self, IdempotencyKey};
+use yizhan_kit::pagination::{Page, PageQuery};
 use yizhan_kit::{FieldError, Problem};
 
-use super::views::{StageView, State, actor, plausible, readable_project, stage_view};
+use super::views::{
+    StageSummary, StageView, State, actor, plausible, readable_project, stage_summary, stage_view,
+};
 use crate::domain::catalog::{Catalog, Stage};
 use crate::domain::form::{StageForm, is_material_id, stage_form, validate};
+use crate::domain::project::StageStatus;
 use crate::error::Error;
-use crate::store::stages::{Intake, NewStage, StageParts};
+use crate::store::stages::{Intake, ListFilter, NewStage, StageParts};
 use crate::store::{self, Idempotent, Recorded, stage_application};
 use yizhan_events::one_time::{self, DeficiencyInput};
 use yizhan_kit::text::has_control_chars;
@@ -244,6 +249,159 @@ pub async fn get_stage(
     let parts = store::stages::load(&state.db, &id)
         .await?
         .ok_or_else(|| Problem::not_found("阶段申请不存在"))?;
+    Ok(HttpResponse::Ok().json(stage_view(&state, &parts, Utc::now())))
+}
+
+/// Filter of the window's stage list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StageListQuery {
+    /// Only stage applications in this status (`submitted`, `returned`,
+    /// `in_review`, `completed`, `stopped`).
+    // Strings checked by hand, so a bad value is a 422 naming its
+    // parameter (serde's unknown-variant error does not name it).
+    #[param(value_type = Option<StageStatus>, inline)]
+    pub status: Option<String>,
+    /// `hand_out`: only completed stages whose certificate is issued and
+    /// not yet handed out (the window's hand-out queue).
+    #[param(value_type = Option<Awaiting>, inline)]
+    pub awaiting: Option<String>,
+}
+
+/// What the window still has to do with a stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Awaiting {
+    /// 统一窗口出件 of the issued certificate.
+    HandOut,
+}
+
+fn list_filter(query: &StageListQuery) -> Result<ListFilter, Problem> {
+    let mut errors = Vec::new();
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s) => match StageStatus::from_wire(s) {
+            Some(status) => Some(status),
+            None => {
+                errors.push(FieldError::new(
+                    "status",
+                    "invalid_status",
+                    "status 须为 submitted、returned、in_review、completed 或 stopped",
+                ));
+                None
+            }
+        },
+    };
+    let awaiting_hand_out = match query.awaiting.as_deref() {
+        None => false,
+        Some("hand_out") => true,
+        Some(_) => {
+            errors.push(FieldError::new(
+                "awaiting",
+                "invalid_awaiting",
+                "awaiting 只能为 hand_out",
+            ));
+            false
+        }
+    };
+    if errors.is_empty() {
+        Ok(ListFilter {
+            status,
+            awaiting_hand_out,
+        })
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
+/// The window's list of stage applications across projects, oldest first
+/// (submission order), cursor-paginated: `?status=submitted` is the intake
+/// queue, `?awaiting=hand_out` the hand-out queue (completed, certificate
+/// issued, not yet handed out). Every item carries its own `cursor`, so a
+/// merged queue can continue after any item.
+///
+/// 调用方：综合窗口人员、管理员、合作系统（queues:read 权限，只读）；其他角色答复 403。
+#[utoipa::path(
+    tag = "stages",
+    params(PageQuery, StageListQuery),
+    responses(
+        (status = 200, description = "阶段申请列表", body = Page<StageSummary>),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非综合窗口人员、管理员或 queues:read 合作系统", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "查询参数错误（status、awaiting、cursor 或 limit）", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/stages")]
+pub async fn list_stages(
+    principal: Principal,
+    state: State,
+    page: web::Query<PageQuery>,
+    query: web::Query<StageListQuery>,
+) -> Result<HttpResponse, Error> {
+    if !principal.reads_queues() {
+        principal
+            .require_any(&[Role::WindowClerk, Role::Admin])
+            .map_err(|p| {
+                if principal.has_role(Role::Partner) {
+                    Problem::forbidden(format!(
+                        "合作系统须具备 {SCOPE_QUEUES_READ} 权限才能查看阶段申请列表"
+                    ))
+                } else {
+                    p
+                }
+            })?;
+    }
+    let filter = list_filter(&query)?;
+    let limit = page.limit()?;
+    let after = page.position::<String>()?;
+    let rows = store::stages::list(&state.db, filter, after.as_deref(), limit).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows_with_cursors(
+        rows,
+        limit,
+        |(s, _)| s.id.clone(),
+        |(s, p), cursor| stage_summary(s, p, Some(cursor)),
+    )))
+}
+
+/// Hand-out at the window (统一窗口出件) of a completed stage's result:
+/// its issued certificate (e.g. the 建筑工程施工许可证) is delivered to the
+/// builder. Recorded with who and when, on the project's timeline and as
+/// `StageResultHandedOut`. A stage that is not completed, whose
+/// certificate is not issued yet, or that was handed out already answers
+/// 409 `illegal_transition`.
+///
+/// 调用方：综合窗口人员；其他角色答复 403。
+#[utoipa::path(
+    tag = "stages",
+    params(("id" = String, Path, description = "阶段申请编号")),
+    responses(
+        (status = 200, description = "已出件", body = StageView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非综合窗口人员", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "阶段申请不存在", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "未办结、证照尚未签发或已出件（illegal_transition）", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/stages/{id}/hand-out")]
+pub async fn hand_out(
+    principal: Principal,
+    state: State,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    principal.require_any(&[Role::WindowClerk])?;
+    let parts = store::stages::hand_out(
+        &state.db,
+        plausible(&id, "阶段申请")?,
+        &actor(&principal, &[Role::WindowClerk]),
+    )
+    .await
+    .map_err(|e| match e {
+        store::StoreError::NotFound => Problem::not_found("阶段申请不存在").into(),
+        other => Error::from(other),
+    })?;
+    state.signal.wake();
     Ok(HttpResponse::Ok().json(stage_view(&state, &parts, Utc::now())))
 }
 

@@ -33,20 +33,26 @@ pub struct QueueFilter {
     /// verification, `approved`, `rejected`, `revoked` …).
     #[param(value_type = Option<String>)]
     pub status: Option<Status>,
+    /// Department code. Partners (`queues:read`) must name the department
+    /// whose queue they read; reviewers read their token's department and
+    /// may leave it out (naming another is a 403).
+    pub dept: Option<String>,
 }
 
-/// The caller's department queue, most urgent first (earliest committed
-/// deadline; ties by task id), cursor-paginated and served by an index.
+/// A department queue, most urgent first (earliest committed deadline;
+/// ties by task id), cursor-paginated and served by an index. Every item
+/// carries its own `cursor`, so a merged queue can continue after any
+/// item.
 ///
-/// 调用方：部门审批人员，仅本部门（令牌 dept）；其他角色答复 403。
+/// 调用方：部门审批人员，仅本部门（令牌 dept；dept 参数可省略，指定其他部门答复 403）；合作系统（queues:read 权限，只读，须以 dept 参数指明部门，缺少答复 422）；其他角色答复 403。
 #[utoipa::path(
     tag = "tasks",
     params(PageQuery, QueueFilter),
     responses(
-        (status = 200, description = "本部门审批队列", body = Page<TaskView>),
+        (status = 200, description = "部门审批队列", body = Page<TaskView>),
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "非部门审批人员或未载明部门", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "查询参数错误", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非部门审批人员或 queues:read 合作系统、未载明部门，或查看其他部门", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "查询参数错误（合作系统缺少或写错 dept）", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -57,17 +63,22 @@ pub async fn queue(
     page: web::Query<PageQuery>,
     filter: web::Query<QueueFilter>,
 ) -> Result<HttpResponse, Error> {
-    let dept = reviewer_dept(&principal)?;
+    let dept = principal.queue_department(filter.dept.as_deref(), |d| {
+        state.catalog.department(d).is_some()
+    })?;
     let limit = page.limit()?;
     let after = page.position::<(String, String)>()?;
     let status = filter.status.unwrap_or(Status::InReview);
     let rows = store::tasks::queue(&state.db, &dept, status, after, limit).await?;
     let now = Utc::now();
-    Ok(HttpResponse::Ok().json(Page::from_rows(
+    Ok(HttpResponse::Ok().json(Page::from_rows_with_cursors(
         rows,
         limit,
         |t| (t.due_key.clone(), t.id.clone()),
-        |t| task_view(&state.calendar, &t, &[], now),
+        |t, cursor| TaskView {
+            cursor: Some(cursor),
+            ..task_view(&state.calendar, &t, &[], now)
+        },
     )))
 }
 

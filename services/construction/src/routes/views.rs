@@ -236,6 +236,11 @@ pub struct TaskView {
     pub decided_at: Option<DateTime<Utc>>,
     /// 征求意见 about this task (on the detail view).
     pub consultations: Vec<ConsultationView>,
+    /// Opaque position right after this item: pass it as `cursor` to
+    /// continue the list from the next item (merged queues use it). Only on
+    /// list pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
 }
 
 /// The view of `t`, its clock read at `now`.
@@ -279,6 +284,7 @@ pub fn task_view(
             .filter(|c| c.task_id == t.id)
             .map(consultation_view)
             .collect(),
+        cursor: None,
     }
 }
 
@@ -370,6 +376,10 @@ pub struct StageView {
     pub stop_reason: Option<String>,
     /// 电子证照标识 once issued (e.g. the construction permit).
     pub certificate_id: Option<String>,
+    /// 统一窗口出件: when the window handed the result out.
+    pub handed_out_at: Option<DateTime<Utc>>,
+    /// The clerk who handed it out (`sub`).
+    pub handed_out_by: Option<String>,
     /// Who submitted (`sub`).
     pub submitted_by: String,
     /// Their role (`agent` for 帮办代办).
@@ -420,6 +430,8 @@ fn stage_view_of(
         tolerance_due: s.tolerance_due,
         stop_reason: s.stop_reason.clone(),
         certificate_id: s.certificate_id.clone(),
+        handed_out_at: s.handed_out_at,
+        handed_out_by: s.handed_out_by.clone(),
         submitted_by: s.submitted_by.clone(),
         submitted_role: s.submitted_role.clone(),
         used_working_days: used,
@@ -447,6 +459,77 @@ pub fn stage_view(state: &AppState, parts: &StageParts, now: DateTime<Utc>) -> S
         &[],
         now,
     )
+}
+
+/// A stage application in the window's list, with its project.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageSummary {
+    /// Stage application id.
+    pub id: String,
+    /// The project.
+    pub project_id: String,
+    /// 投资项目代码.
+    pub project_code: String,
+    /// Project name.
+    pub project_name: String,
+    /// Builder USCC.
+    pub builder_uscc: String,
+    /// Builder name.
+    pub builder_name: String,
+    /// Stage.
+    pub stage: Stage,
+    /// zh-CN stage name.
+    pub stage_name: String,
+    /// Status.
+    pub status: StageStatus,
+    /// zh-CN status.
+    pub status_name: String,
+    /// Intake 办理状态: 1, 4, or 3 once accepted.
+    pub blzt: u8,
+    /// 拿地即开工 pre-review.
+    pub pre_review: bool,
+    /// 电子证照标识 once issued.
+    pub certificate_id: Option<String>,
+    /// 统一窗口出件: when the window handed the result out.
+    pub handed_out_at: Option<DateTime<Utc>>,
+    /// Submitted.
+    pub created_at: DateTime<Utc>,
+    /// Opaque position right after this item: pass it as `cursor` to
+    /// continue the list from the next item (merged queues use it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// The list view of a stage application and its project (absent only if
+/// the project row vanished, which the store never does).
+pub fn stage_summary(
+    s: store::stage_application::Model,
+    p: Option<project::Model>,
+    cursor: Option<String>,
+) -> StageSummary {
+    let status = s.status();
+    let stage = s.stage();
+    let (project_code, project_name, builder_name) = p
+        .map(|p| (p.project_code, p.name, p.builder_name))
+        .unwrap_or_default();
+    StageSummary {
+        id: s.id,
+        project_id: s.project_id,
+        project_code,
+        project_name,
+        builder_uscc: s.builder_uscc,
+        builder_name,
+        stage,
+        stage_name: stage.zh_name().into(),
+        status,
+        status_name: status.zh_name().into(),
+        blzt: status.intake_status().code(),
+        pre_review: s.pre_review,
+        certificate_id: s.certificate_id,
+        handed_out_at: s.handed_out_at,
+        created_at: s.created_at,
+        cursor,
+    }
 }
 
 /// 全流程时限: the category's budget against the working days used.

@@ -141,6 +141,10 @@ pub mod stage_application {
         pub created_at: DateTimeUtc,
         /// Last change.
         pub updated_at: DateTimeUtc,
+        /// 统一窗口出件: when the window handed the result out.
+        pub handed_out_at: Option<DateTimeUtc>,
+        /// The clerk who handed it out (`sub`).
+        pub handed_out_by: Option<String>,
     }
 
     /// No relations.

@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = yizhan_events::migration::backbone_migrations();
         all.push(Box::new(CreateConstruction));
+        all.push(Box::new(AddStageHandOut));
         all
     }
 }
@@ -238,5 +239,46 @@ impl MigrationTrait for CreateConstruction {
             manager.create_index(i).await?;
         }
         Ok(())
+    }
+}
+
+/// 统一窗口出件 of a stage's result, and the window's list of stage
+/// applications by status.
+struct AddStageHandOut;
+
+impl MigrationName for AddStageHandOut {
+    fn name(&self) -> &str {
+        "m0201_stage_hand_out"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddStageHandOut {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // SQLite adds one column per ALTER TABLE.
+        let columns = [
+            timestamp_with_time_zone_null("handed_out_at"),
+            string_null("handed_out_by"),
+        ];
+        for mut column in columns {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Alias::new("stage_applications"))
+                        .add_column(&mut column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        // GET /stages?status=…: equality on status, then the id order and
+        // the cursor, all from the index.
+        manager
+            .create_index(index_on(
+                "stages_status_id",
+                "stage_applications",
+                &["status", "id"],
+                false,
+            ))
+            .await
     }
 }

@@ -14,13 +14,15 @@ use yizhan_approval::{Calendar, Command, Status};
 use yizhan_events::contracts::{
     ByConstruction, CertificateIssueRequested, CertificateItem, ConstructionCertificateRecorded,
     IntakeDeficiency, StageApplicationAccepted, StageApplicationReturned,
-    StageApplicationSubmitted, StageCompleted, StageStopped, ToleranceMaterialsSupplied,
+    StageApplicationSubmitted, StageCompleted, StageResultHandedOut, StageStopped,
+    ToleranceMaterialsSupplied,
 };
 
 use super::projects::{self, ProjectParts, live_stage, local_now};
 use super::{
     Actor, Idempotent, Recorded, SOURCE, Step, StoreError, add_timeline, conflict, inspection,
-    json, lock_project, parse_list, read_locked, remember, replay, stage_application, task,
+    json, lock_project, parse_list, project, read_locked, remember, replay, stage_application,
+    task,
 };
 use crate::domain::catalog::{Catalog, Stage};
 use crate::domain::project::{ProjectStatus, StageOutcome, StageStatus, stage_outcome};
@@ -89,6 +91,130 @@ pub async fn load(db: &impl ConnectionTrait, id: &str) -> Result<Option<StagePar
         tasks,
         inspections,
     }))
+}
+
+/// Which stage applications the window's list shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListFilter {
+    /// Only this status.
+    pub status: Option<StageStatus>,
+    /// Only completed stages whose certificate is issued and not yet
+    /// handed out (统一窗口出件 still to do).
+    pub awaiting_hand_out: bool,
+}
+
+/// Stage applications across projects, oldest first (id ascending: ids
+/// are UUIDv7, so this is submission order), after the cursor id, each
+/// with its project. `limit` rows plus one, as `Page::from_rows` wants.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: ListFilter,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<(stage_application::Model, Option<project::Model>)>, DbErr> {
+    let mut q = stage_application::Entity::find();
+    if let Some(status) = filter.status {
+        q = q.filter(stage_application::Column::Status.eq(status.as_str()));
+    }
+    if filter.awaiting_hand_out {
+        // `stages_status_id` serves the status; the rest is checked per row.
+        q = q
+            .filter(stage_application::Column::Status.eq(StageStatus::Completed.as_str()))
+            .filter(stage_application::Column::CertificateId.is_not_null())
+            .filter(stage_application::Column::HandedOutAt.is_null());
+    }
+    if let Some(id) = after {
+        q = q.filter(stage_application::Column::Id.gt(id));
+    }
+    let stages = q
+        .order_by_asc(stage_application::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let ids: BTreeSet<String> = stages.iter().map(|s| s.project_id.clone()).collect();
+    let projects: std::collections::HashMap<String, project::Model> = project::Entity::find()
+        .filter(project::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    Ok(stages
+        .into_iter()
+        .map(|s| {
+            let p = projects.get(&s.project_id).cloned();
+            (s, p)
+        })
+        .collect())
+}
+
+/// 统一窗口出件: records that the window handed out a completed stage's
+/// issued certificate, with a timeline entry and `StageResultHandedOut`
+/// in the same transaction. Anything but a completed stage with its
+/// certificate issued and not yet handed out is a 409
+/// `illegal_transition`.
+pub async fn hand_out(
+    db: &DatabaseConnection,
+    id: &str,
+    actor: &Actor,
+) -> Result<StageParts, StoreError> {
+    let txn = yizhan_kit::db::begin_write(db).await?;
+    let app = read_locked(&txn, async || find(&txn, id).await).await?;
+    let status = app.status();
+    let refuse = |why: String| conflict("illegal_transition", why);
+    if status != StageStatus::Completed {
+        return Err(refuse(format!(
+            "阶段申请当前状态为「{}」，只有已办结的阶段可以出件",
+            status.zh_name()
+        )));
+    }
+    let Some(certificate_id) = app.certificate_id.clone() else {
+        return Err(refuse("该阶段的电子证照尚未签发，暂不能出件".into()));
+    };
+    if let Some(at) = app.handed_out_at {
+        return Err(refuse(format!(
+            "该阶段审批结果已于 {} 出件，不能重复出件",
+            local_now(at).format("%Y-%m-%d %H:%M")
+        )));
+    }
+    let now = Utc::now();
+    let mut a = app.clone().into_active_model();
+    a.handed_out_at = Set(Some(now));
+    a.handed_out_by = Set(Some(actor.sub.clone()));
+    a.updated_at = Set(now);
+    a.update(&txn).await?;
+    add_timeline(
+        &txn,
+        Step {
+            project_id: &app.project_id,
+            stage_application_id: Some(id),
+            task_id: None,
+            action: "stage_handed_out",
+            title: format!(
+                "综合窗口统一出件，「{}」阶段审批结果（电子证照标识 {certificate_id}）已交付",
+                app.stage().zh_name()
+            ),
+            blzt: None,
+        },
+        actor,
+        now,
+    )
+    .await?;
+    yizhan_events::outbox::enqueue(
+        &txn,
+        SOURCE,
+        &StageResultHandedOut {
+            project_id: app.project_id.clone(),
+            stage_application_id: id.to_owned(),
+            stage: app.stage.clone(),
+            builder_uscc: app.builder_uscc.clone(),
+            certificate_id,
+            actor: actor.event(),
+            at: now,
+        },
+    )
+    .await?;
+    commit_stage(txn, id).await
 }
 
 async fn commit_stage(txn: DatabaseTransaction, id: &str) -> Result<StageParts, StoreError> {
@@ -190,6 +316,8 @@ pub async fn submit<R: serde::Serialize>(
         certificate_id: None,
         created_at: now,
         updated_at: now,
+        handed_out_at: None,
+        handed_out_by: None,
     }
     .into_active_model()
     .insert(&txn)

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use yizhan_approval::calendar::china_local;
 use yizhan_approval::{Deadline, SlaState};
-use yizhan_auth::{Principal, Role};
+use yizhan_auth::{Principal, Role, SCOPE_QUEUES_READ};
 use yizhan_events::contracts::IntakeDeficiency;
 use yizhan_events::one_time::{self, DeficiencyInput};
 use yizhan_kit::idempotency::{self, IdempotencyKey};
@@ -179,6 +179,10 @@ pub struct ApplicationSummary {
     pub enterprise_name: String,
     /// Submitted.
     pub created_at: DateTime<Utc>,
+    /// Opaque position right after this item: pass it as `cursor` to
+    /// continue the list from the next item (merged queues use it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
 }
 
 fn parse_map(text: &str) -> Map<String, Value> {
@@ -501,20 +505,59 @@ pub async fn get_application(
 pub struct ListFilter {
     /// Only applications in this status.
     pub status: Option<ApplicationStatus>,
+    /// `newest_first` (default) or `oldest_first` (submission order: the
+    /// window's intake and hand-out queues). A cursor continues in the
+    /// order it was made with, so keep `order` the same across pages.
+    // A string, checked by hand: serde's unknown-variant error does not
+    // name the parameter, and the answer must say `order`.
+    #[param(value_type = Option<ListOrder>, inline)]
+    pub order: Option<String>,
 }
 
-/// Applications newest first: an applicant's own enterprise's, an agent's
-/// authorising enterprises', or (clerks, admins) everyone's.
+/// Order of the application list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListOrder {
+    /// Newest submission first.
+    #[default]
+    NewestFirst,
+    /// Oldest submission first (ids are UUIDv7, so id order is submission order).
+    OldestFirst,
+}
+
+impl ListOrder {
+    /// The `order` query parameter; unknown values are a 422 naming it.
+    pub fn parse(value: Option<&str>) -> Result<Self, Problem> {
+        match value {
+            None => Ok(Self::NewestFirst),
+            Some("newest_first") => Ok(Self::NewestFirst),
+            Some("oldest_first") => Ok(Self::OldestFirst),
+            Some(_) => Err(Problem::field(
+                "order",
+                "invalid_order",
+                "order 须为 newest_first 或 oldest_first",
+            )),
+        }
+    }
+}
+
+/// Applications, newest first by default or oldest first with
+/// `order=oldest_first`: an applicant's own enterprise's, an agent's
+/// authorising enterprises', or (clerks, admins, partners) everyone's.
+/// Every item carries its own `cursor`, so a merged queue can continue
+/// after any item. The window's intake queue is
+/// `?status=submitted&order=oldest_first`, its hand-out queue
+/// `?status=licence_issued&order=oldest_first`.
 ///
-/// 调用方：申请人、帮办代办员（仅本企业/授权企业）、综合窗口人员、管理员；其他角色答复 403。
+/// 调用方：申请人、帮办代办员（仅本企业/授权企业）、综合窗口人员、管理员、合作系统（queues:read 权限，只读，全部企业）；其他角色答复 403。
 #[utoipa::path(
     tag = "applications",
     params(PageQuery, ListFilter),
     responses(
         (status = 200, description = "申请列表", body = Page<ApplicationSummary>),
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "角色无权查看申请列表", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "查询参数错误", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "角色无权查看申请列表，或合作系统缺少 queues:read 权限", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "查询参数错误（如 order 不是 newest_first 或 oldest_first）", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -525,10 +568,26 @@ pub async fn list_applications(
     page: web::Query<PageQuery>,
     filter: web::Query<ListFilter>,
 ) -> Result<HttpResponse, Error> {
-    principal.require_any(&[Role::Applicant, Role::Agent, Role::WindowClerk, Role::Admin])?;
+    principal.require_any(&[
+        Role::Applicant,
+        Role::Agent,
+        Role::WindowClerk,
+        Role::Admin,
+        Role::Partner,
+    ])?;
+    let everyone = principal.has_role(Role::WindowClerk)
+        || principal.has_role(Role::Admin)
+        || principal.reads_queues();
+    if !everyone && !principal.has_role(Role::Applicant) && !principal.has_role(Role::Agent) {
+        return Err(Problem::forbidden(format!(
+            "合作系统须具备 {SCOPE_QUEUES_READ} 权限才能查看申请列表"
+        ))
+        .into());
+    }
+    let order = ListOrder::parse(filter.order.as_deref())?;
     let limit = page.limit()?;
-    let before = page.position::<String>()?;
-    let scope = if principal.has_role(Role::WindowClerk) || principal.has_role(Role::Admin) {
+    let after = page.position::<String>()?;
+    let scope = if everyone {
         ListScope::All
     } else {
         let mut own: Vec<String> = Vec::new();
@@ -542,13 +601,20 @@ pub async fn list_applications(
         }
         ListScope::Enterprises(own)
     };
-    let rows = store::list_applications(&state.db, &scope, filter.status, before.as_deref(), limit)
-        .await?;
-    let page = Page::from_rows(
+    let rows = store::list_applications(
+        &state.db,
+        &scope,
+        filter.status,
+        order == ListOrder::OldestFirst,
+        after.as_deref(),
+        limit,
+    )
+    .await?;
+    let page = Page::from_rows_with_cursors(
         rows,
         limit,
         |a| a.id.clone(),
-        |a| {
+        |a, cursor| {
             let status = a.status();
             ApplicationSummary {
                 id: a.id,
@@ -558,6 +624,7 @@ pub async fn list_applications(
                 enterprise_uscc: a.enterprise_uscc,
                 enterprise_name: a.enterprise_name,
                 created_at: a.created_at,
+                cursor: Some(cursor),
             }
         },
     );

@@ -67,6 +67,11 @@ pub struct TaskView {
     pub decided_by: Option<String>,
     /// Decision time.
     pub decided_at: Option<DateTime<Utc>>,
+    /// Opaque position right after this item: pass it as `cursor` to
+    /// continue the list from the next item (merged queues use it). Only on
+    /// list pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
 }
 
 impl TaskView {
@@ -94,6 +99,7 @@ impl TaskView {
             reasons: t.reasons.clone(),
             decided_by: t.decided_by.clone(),
             decided_at: t.decided_at,
+            cursor: None,
         }
     }
 }
@@ -106,6 +112,10 @@ pub struct QueueFilter {
     /// `approved`, `rejected`, `supplement_requested` …).
     #[param(value_type = Option<String>)]
     pub status: Option<Status>,
+    /// Department code. Partners (`queues:read`) must name the department
+    /// whose queue they read; reviewers read their token's department and
+    /// may leave it out (naming another is a 403).
+    pub dept: Option<String>,
 }
 
 fn reviewer_dept(principal: &Principal) -> Result<String, Problem> {
@@ -116,18 +126,19 @@ fn reviewer_dept(principal: &Principal) -> Result<String, Problem> {
         .ok_or_else(|| Problem::forbidden("令牌未载明所属部门（dept），无法确定审批队列"))
 }
 
-/// The caller's department queue, most urgent first (least committed
-/// working time left; ties by task id), cursor-paginated.
+/// A department queue, most urgent first (least committed working time
+/// left; ties by task id), cursor-paginated. Every item carries its own
+/// `cursor`, so a merged queue can continue after any item.
 ///
-/// 调用方：部门审批人员，仅本部门（令牌 dept）；其他角色答复 403。
+/// 调用方：部门审批人员，仅本部门（令牌 dept；dept 参数可省略，指定其他部门答复 403）；合作系统（queues:read 权限，只读，须以 dept 参数指明部门，缺少答复 422）；其他角色答复 403。
 #[utoipa::path(
     tag = "tasks",
     params(PageQuery, QueueFilter),
     responses(
-        (status = 200, description = "本部门审批队列", body = Page<TaskView>),
+        (status = 200, description = "部门审批队列", body = Page<TaskView>),
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "非部门审批人员或未载明部门", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "查询参数错误", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非部门审批人员或 queues:read 合作系统、未载明部门，或查看其他部门", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "查询参数错误（合作系统缺少或写错 dept）", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -138,17 +149,22 @@ pub async fn queue(
     page: web::Query<PageQuery>,
     filter: web::Query<QueueFilter>,
 ) -> Result<HttpResponse, Error> {
-    let dept = reviewer_dept(&principal)?;
+    let catalog = state.catalog();
+    let dept =
+        principal.queue_department(filter.dept.as_deref(), |d| catalog.department(d).is_some())?;
     let limit = page.limit()?;
     let after = page.position::<(String, String)>()?;
     let status = filter.status.unwrap_or(Status::InReview);
     let rows = store::queue(&state.db, &dept, status, after, limit).await?;
     let now = Utc::now();
-    let page = Page::from_rows(
+    let page = Page::from_rows_with_cursors(
         rows,
         limit,
         |t| (t.due_key.clone(), t.id.clone()),
-        |t| TaskView::new(&state.calendar, &t, now),
+        |t, cursor| TaskView {
+            cursor: Some(cursor),
+            ..TaskView::new(&state.calendar, &t, now)
+        },
     );
     Ok(HttpResponse::Ok().json(page))
 }

@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(CreateLicensing));
         all.push(Box::new(AddSupplementRequest));
         all.push(Box::new(AddLifecycleAndAlarms));
+        all.push(Box::new(AddApplicationsStatusIndex));
         all
     }
 }
@@ -244,6 +245,30 @@ impl MigrationTrait for AddLifecycleAndAlarms {
                 "applications_predecessor",
                 "applications",
                 &["predecessor_id"],
+            ))
+            .await
+    }
+}
+
+/// The window's queues list applications by status in id order (intake:
+/// `submitted`, hand-out: `licence_issued`, oldest first), across every
+/// enterprise; without this index each page would scan all applications.
+struct AddApplicationsStatusIndex;
+
+impl MigrationName for AddApplicationsStatusIndex {
+    fn name(&self) -> &str {
+        "m0103_applications_status_index"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddApplicationsStatusIndex {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_index(index(
+                "applications_status_id",
+                "applications",
+                &["status", "id"],
             ))
             .await
     }

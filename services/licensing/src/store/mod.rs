@@ -1180,12 +1180,14 @@ pub enum ListScope {
     Enterprises(Vec<String>),
 }
 
-/// Applications newest first, after the cursor id.
+/// Applications after the cursor id: newest first, or oldest first
+/// (`oldest_first`; ids are UUIDv7, so id order is submission order).
 pub async fn list_applications(
     db: &impl ConnectionTrait,
     scope: &ListScope,
     status: Option<ApplicationStatus>,
-    before: Option<&str>,
+    oldest_first: bool,
+    after: Option<&str>,
     limit: u64,
 ) -> Result<Vec<application::Model>, DbErr> {
     let mut q = application::Entity::find();
@@ -1195,13 +1197,17 @@ pub async fn list_applications(
     if let Some(s) = status {
         q = q.filter(application::Column::Status.eq(s.as_str()));
     }
-    if let Some(id) = before {
-        q = q.filter(application::Column::Id.lt(id));
-    }
-    q.order_by_desc(application::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await
+    q = match (oldest_first, after) {
+        (true, Some(id)) => q.filter(application::Column::Id.gt(id)),
+        (false, Some(id)) => q.filter(application::Column::Id.lt(id)),
+        (_, None) => q,
+    };
+    let q = if oldest_first {
+        q.order_by_asc(application::Column::Id)
+    } else {
+        q.order_by_desc(application::Column::Id)
+    };
+    q.limit(limit + 1).all(db).await
 }
 
 /// A department's queue in urgency order (earliest committed deadline
