@@ -179,6 +179,15 @@ impl Browser {
         self.try_find(css).await.is_some()
     }
 
+    /// Waits up to 10 s until nothing matches `css`.
+    pub async fn wait_gone(&self, css: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.has(css).await {
+            assert!(Instant::now() < deadline, "{css} is still there");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Clicks the element matching `css` (scrolled into view first).
     pub async fn click(&self, css: &str) {
         let id = self.find(css).await;

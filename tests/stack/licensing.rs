@@ -1175,6 +1175,16 @@ async fn supplement_round_trip_and_special_procedure(backend: Backend) {
     let tracked = task_in(&stack.get_json(&app_url, &alice).await, &task);
     assert_eq!(tracked["blzt"], 6);
     assert_eq!(tracked["remaining_working_days"], remaining);
+    // The applicant sees the one-time list to answer.
+    assert_eq!(
+        tracked["supplement_request"].as_array().map(Vec::len),
+        list["items"].as_array().map(Vec::len),
+        "{tracked}"
+    );
+    assert_eq!(
+        tracked["supplement_request"][0]["reason"],
+        list["items"][0]["reason"]
+    );
     // No decision and no second request while paused.
     expect_problem(
         stack

@@ -27,36 +27,50 @@ fn partner(stack: &TestStack, scopes: &[&str]) -> String {
     })
 }
 
-/// A convenience store with an outdoor sign: business licence
-/// (market_supervision) and outdoor sign permit (urban_management,
-/// committed 6 working days). Submitted, not yet accepted.
-async fn submit_store(stack: &TestStack, applicant: &str) -> Value {
-    let answers = json!({"sells_food": false, "sells_tobacco": false, "outdoor_sign": true});
+/// Submits (not accepts) a licensing application of enterprise A for
+/// `scenario`, its form filled from the hotel sample plus the fields the
+/// hotel does not have. The urban-management items: a convenience store's
+/// outdoor sign permit (committed 3 working days), a restaurant's drainage
+/// permit (5).
+async fn submit_licensing(
+    stack: &TestStack,
+    applicant: &str,
+    scenario: &str,
+    answers: Value,
+) -> Value {
     let notice = json_ok(
         stack
             .client
             .post(lic(stack, "/api/v1/notices"))
-            .json(&json!({"scenario": "convenience_store", "answers": answers}))
+            .json(&json!({"scenario": scenario, "answers": answers}))
             .send()
             .await
             .unwrap(),
         200,
     )
     .await;
+    let sample = yizhan_licensing::seed::sample_hotel_form();
+    let extra = json!({"sign_size_m2": 6.5, "drainage_volume_m3_day": 12});
+    let form: serde_json::Map<String, Value> = notice["form"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let key = f["key"].as_str().unwrap();
+            let value = if sample[key].is_null() {
+                extra[key].clone()
+            } else {
+                sample[key].clone()
+            };
+            assert!(!value.is_null(), "no sample value for {key}");
+            (key.to_owned(), value)
+        })
+        .collect();
     let body = json!({
-        "scenario": "convenience_store",
+        "scenario": scenario,
         "answers": answers,
         "enterprise_uscc": ENTERPRISE_A,
-        "form": {
-            "enterprise_name": "一站便利店有限公司",
-            "legal_rep_name": "钱七",
-            "legal_rep_id_no": "11010519491231002X",
-            "contact_phone": "0591-87654321",
-            "business_address": "福州市台江区八一七中路 2 号",
-            "registered_capital_wan": 50,
-            "business_scope": "日用百货零售",
-            "sign_size_m2": 6.5,
-        },
+        "form": form,
         "materials": uploaded_materials(stack, applicant, &notice).await,
     });
     json_ok(
@@ -66,6 +80,14 @@ async fn submit_store(stack: &TestStack, applicant: &str) -> Value {
         201,
     )
     .await
+}
+
+fn store() -> Value {
+    json!({"sells_food": false, "sells_tobacco": false, "outdoor_sign": true})
+}
+
+fn restaurant() -> Value {
+    json!({"floor_area_m2": 100, "outdoor_sign": false})
 }
 
 async fn accept_licensing(stack: &TestStack, id: &str) {
@@ -148,9 +170,9 @@ async fn merged_queues_order_across_services(backend: Backend) {
     // Intake: licensing, construction, licensing — in submission order.
     let project = register(&stack, &alice, &project_code(1), "small_low_risk", true).await;
     let pid = project["id"].as_str().unwrap().to_owned();
-    let store_1 = submit_store(&stack, &alice).await;
+    let store_1 = submit_licensing(&stack, &alice, "convenience_store", store()).await;
     let stage = submit_stage(&stack, &alice, &pid, "land_planning").await;
-    let store_2 = submit_store(&stack, &alice).await;
+    let store_2 = submit_licensing(&stack, &alice, "restaurant", restaurant()).await;
     let want_intake = vec![
         (
             "licensing".to_owned(),
@@ -191,10 +213,11 @@ async fn merged_queues_order_across_services(backend: Backend) {
     .await;
     assert_eq!(only, vec![want_intake[1].clone()]);
 
-    // Tasks: the urban-management reviewer's queue holds the construction
-    // road-occupation task (3 working days) and the two stores' outdoor
-    // sign permits (6 working days), most urgent first although the
-    // construction task was accepted last.
+    // Tasks: the urban-management reviewer's queue holds the store's
+    // outdoor sign permit and the construction road-occupation task (both
+    // due in 3 working days; a tie goes to licensing), then the
+    // restaurant's drainage permit (5) — the construction task between the
+    // two licensing ones, though it was accepted last.
     let clerk_con = stack.staff("clerk-1", Role::WindowClerk);
     json_ok(
         stack
@@ -226,9 +249,13 @@ async fn merged_queues_order_across_services(backend: Backend) {
         .to_owned();
     let urban = reviewer(&stack, "urban_management");
     let tasks = read_all(&stack, &urban, "/api/v1/queues/tasks", 1).await;
-    assert_eq!(tasks.len(), 3, "{tasks:?}");
-    assert_eq!(tasks[0], ("construction".to_owned(), road.clone()));
-    assert!(tasks[1..].iter().all(|(s, _)| s == "licensing"));
+    let sources: Vec<&str> = tasks.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(
+        sources,
+        ["licensing", "construction", "licensing"],
+        "{tasks:?}"
+    );
+    assert_eq!(tasks[1].1, road);
     let full = page(&stack, &urban, "/api/v1/queues/tasks").await;
     let remaining: Vec<f64> = full["items"]
         .as_array()
@@ -240,11 +267,19 @@ async fn merged_queues_order_across_services(backend: Backend) {
         remaining.windows(2).all(|w| w[0] <= w[1]),
         "least time left first: {remaining:?}"
     );
-    assert_eq!(full["items"][0]["sla_state"], "on_time");
-    assert_eq!(full["items"][0]["department_code"], "urban_management");
+    assert_eq!(full["items"][1]["sla_state"], "on_time");
+    assert_eq!(full["items"][1]["department_code"], "urban_management");
     assert_eq!(
-        full["items"][0]["page"],
+        full["items"][1]["page"],
         format!("/review/construction/tasks/{road}")
+    );
+    assert!(
+        full["items"][0]["page"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("?application={}", want_intake[0].1)),
+        "a licensing task page names its application: {}",
+        full["items"][0]
     );
     // Filters: one service; an SLA state nothing is in; a status.
     assert_eq!(

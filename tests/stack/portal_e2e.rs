@@ -23,6 +23,9 @@ async fn sign_in(browser: &Browser, stack: &TestStack, user: &str) {
     browser.goto(&stack.url(Service::Portal, "/")).await;
     if browser.has("form.who button").await {
         browser.click("form.who button").await;
+        // The click starts the navigation; wait for it to land before
+        // going anywhere else.
+        browser.wait_gone("[data-testid=who]").await;
     }
     browser.goto(&stack.url(Service::Portal, "/login")).await;
     browser.click(&format!("input[data-user=\"{user}\"]")).await;
@@ -206,13 +209,18 @@ async fn hotel_licence_in_the_browser(backend: Backend) {
     let certificate = browser.text("[data-testid=certificate-id]").await;
     assert!(!certificate.is_empty());
     assert_eq!(browser.text("[data-testid=licence-status]").await, "有效");
-    assert_eq!(
-        browser
+    let mut loaded = false;
+    for _ in 0..50 {
+        loaded = browser
             .script("const i = document.querySelector('#licence img'); return i.complete && i.naturalWidth > 0;")
-            .await,
-        true,
-        "the QR code loads"
-    );
+            .await
+            == true;
+        if loaded {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(loaded, "the QR code loads");
     browser.screenshot("licence-issued").await;
     browser.click("#download-licence").await;
     browser

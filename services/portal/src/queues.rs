@@ -18,8 +18,8 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use yizhan_approval::{Deadline, SlaState, Status};
 use yizhan_auth::{Principal, Role};
-use yizhan_kit::Problem;
 use yizhan_kit::pagination::{PageQuery, encode_cursor};
+use yizhan_kit::{FieldError, Problem};
 
 use crate::AppState;
 use crate::upstream::{Upstream, UpstreamError, Upstreams};
@@ -63,25 +63,97 @@ impl Source {
     }
 }
 
-/// Query of a merged queue.
+/// Query of a merged queue. Values are read as text and checked here, so
+/// a bad one is reported on its own field.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// Only one service's items: `licensing` or `construction`.
     #[serde(rename = "type")]
-    #[param(rename = "type", value_type = Option<String>)]
-    pub source: Option<Source>,
+    #[param(rename = "type")]
+    pub source: Option<String>,
     /// Tasks only: task status (`in_review` by default; `approved`,
     /// `rejected`, `supplement_requested` …).
-    #[param(value_type = Option<String>)]
-    pub status: Option<Status>,
+    pub status: Option<String>,
     /// Tasks only: committed-limit state `on_time`, `warning`, `overdue`,
     /// `paused` or `stopped`.
-    #[param(value_type = Option<String>)]
-    pub sla: Option<SlaState>,
+    pub sla: Option<String>,
     /// Tasks, partners only: the department whose queue to read
     /// (reviewers always read their own, from the token).
     pub dept: Option<String>,
+}
+
+/// The checked filters of a [`QueueQuery`].
+#[derive(Debug, Default)]
+struct Filters {
+    source: Option<Source>,
+    status: Option<Status>,
+    sla: Option<SlaState>,
+    dept: Option<String>,
+}
+
+impl QueueQuery {
+    /// Every bad value at once, each on its field.
+    #[allow(clippy::result_large_err)]
+    fn filters(&self, queue: Queue) -> Result<Filters, Problem> {
+        fn parse<T: serde::de::DeserializeOwned>(
+            raw: &Option<String>,
+            field: &str,
+            expected: &str,
+            errors: &mut Vec<FieldError>,
+        ) -> Option<T> {
+            let raw = raw.as_deref().filter(|v| !v.is_empty())?;
+            match serde_json::from_value(Value::String(raw.to_owned())) {
+                Ok(value) => Some(value),
+                Err(_) => {
+                    errors.push(FieldError::new(
+                        field,
+                        "invalid_value",
+                        format!("{field} 须为 {expected}"),
+                    ));
+                    None
+                }
+            }
+        }
+        let mut errors = Vec::new();
+        let filters = Filters {
+            source: parse(
+                &self.source,
+                "type",
+                "licensing 或 construction",
+                &mut errors,
+            ),
+            status: parse(
+                &self.status,
+                "status",
+                "任务状态（如 in_review、approved）",
+                &mut errors,
+            ),
+            sla: parse(
+                &self.sla,
+                "sla",
+                "on_time、warning、overdue、paused 或 stopped",
+                &mut errors,
+            ),
+            dept: self.dept.clone().filter(|d| !d.trim().is_empty()),
+        };
+        if queue != Queue::Tasks {
+            for (field, given) in [("status", &self.status), ("sla", &self.sla)] {
+                if given.as_deref().is_some_and(|v| !v.is_empty()) {
+                    errors.push(FieldError::new(
+                        field,
+                        "not_applicable",
+                        "受理队列与出件队列不按办理状态或时限状态筛选",
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(filters)
+        } else {
+            Err(Problem::validation(errors))
+        }
+    }
 }
 
 /// One item of a merged queue, the same shape from either service.
@@ -209,7 +281,7 @@ fn urgency(queue: Queue, entry: &QueueEntry) -> Urgency {
 fn authorise(
     queue: Queue,
     principal: &Principal,
-    query: &QueueQuery,
+    query: &Filters,
 ) -> Result<Option<String>, Problem> {
     let partner = principal.has_role(Role::Partner) && principal.has_scope(QUEUES_READ);
     match queue {
@@ -254,7 +326,7 @@ fn authorise(
 fn source_path(
     queue: Queue,
     source: Source,
-    query: &QueueQuery,
+    query: &Filters,
     dept: Option<&str>,
     position: Option<&str>,
     limit: u64,
@@ -410,7 +482,7 @@ async fn scan(
     token: &str,
     queue: Queue,
     source: Source,
-    query: &QueueQuery,
+    query: &Filters,
     dept: Option<&str>,
     from: Option<String>,
     limit: u64,
@@ -505,20 +577,9 @@ pub async fn merged_page(
     query: &QueueQuery,
     page: &PageQuery,
 ) -> Result<MergedPage, Problem> {
+    let query = &query.filters(queue)?;
     let dept = authorise(queue, principal, query)?;
     let limit = page.limit()?;
-    if queue != Queue::Tasks && (query.status.is_some() || query.sla.is_some()) {
-        let field = if query.status.is_some() {
-            "status"
-        } else {
-            "sla"
-        };
-        return Err(Problem::field(
-            field,
-            "not_applicable",
-            "受理队列与出件队列不按办理状态或时限状态筛选",
-        ));
-    }
     let positions = page.position::<Positions>()?.unwrap_or_default();
     let sources: Vec<Source> = Source::ALL
         .into_iter()
@@ -825,6 +886,37 @@ mod tests {
     }
 
     #[test]
+    fn every_bad_filter_is_named_at_once() {
+        let query = QueueQuery {
+            source: Some("everything".into()),
+            sla: Some("late".into()),
+            status: Some("in_review".into()),
+            dept: None,
+        };
+        let problem = query.filters(Queue::Tasks).unwrap_err();
+        let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["type", "sla"]);
+        let intake = QueueQuery {
+            sla: Some("overdue".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            intake.filters(Queue::Intake).unwrap_err().errors[0].field,
+            "sla"
+        );
+        assert_eq!(
+            QueueQuery {
+                source: Some("construction".into()),
+                ..Default::default()
+            }
+            .filters(Queue::Intake)
+            .unwrap()
+            .source,
+            Some(Source::Construction)
+        );
+    }
+
+    #[test]
     fn a_partner_needs_the_scope_and_a_department() {
         let partner = |scopes: &[&str]| Principal {
             sub: "p".into(),
@@ -835,7 +927,7 @@ mod tests {
             dept: None,
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
         };
-        let none = QueueQuery::default();
+        let none = Filters::default();
         assert_eq!(
             authorise(Queue::Intake, &partner(&[]), &none)
                 .unwrap_err()
@@ -845,7 +937,7 @@ mod tests {
         assert!(authorise(Queue::Intake, &partner(&[QUEUES_READ]), &none).is_ok());
         let err = authorise(Queue::Tasks, &partner(&[QUEUES_READ]), &none).unwrap_err();
         assert_eq!(err.errors[0].field, "dept");
-        let with_dept = QueueQuery {
+        let with_dept = Filters {
             dept: Some("market_regulation".into()),
             ..Default::default()
         };

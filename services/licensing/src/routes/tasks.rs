@@ -22,6 +22,7 @@ use crate::AppState;
 use crate::error::Error;
 use crate::routes::applications::{authorization, check_deficiencies};
 use crate::store::{self, Actor, Decision, TaskStep, task};
+use yizhan_events::contracts::IntakeDeficiency;
 use yizhan_events::one_time::DeficiencyInput;
 
 /// One item task (事项实例).
@@ -67,6 +68,11 @@ pub struct TaskView {
     pub decided_by: Option<String>,
     /// Decision time.
     pub decided_at: Option<DateTime<Utc>>,
+    /// While a 补正 is open (status `supplement_requested`): every field
+    /// and material to supply, with the reviewer's reason (the one-time
+    /// list the applicant answers).
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub supplement_request: Option<Vec<IntakeDeficiency>>,
     /// Opaque position right after this item: pass it as `cursor` to
     /// continue the list from the next item (merged queues use it). Only on
     /// list pages.
@@ -99,6 +105,13 @@ impl TaskView {
             reasons: t.reasons.clone(),
             decided_by: t.decided_by.clone(),
             decided_at: t.decided_at,
+            supplement_request: (status == Status::SupplementRequested)
+                .then(|| {
+                    t.supplement_request
+                        .as_deref()
+                        .and_then(|json| serde_json::from_str(json).ok())
+                })
+                .flatten(),
             cursor: None,
         }
     }

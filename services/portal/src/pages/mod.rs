@@ -434,7 +434,14 @@ pub async fn certificate_file(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, file) = path.into_inner();
-    if !yizhan_kit::text::is_plausible_id(&id) {
+    // 电子证照标识: `1.2.156.3005.2.<type>.<issuer>.<serial>.<version>.<check>`,
+    // the check character possibly `*`.
+    let plausible = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '*' | '-'));
+    if !plausible {
         return Err(PageError::NotFound("证照不存在".into()));
     }
     let suffix = match file.as_str() {

@@ -32,40 +32,21 @@ pub struct QueuePageQuery {
 }
 
 impl QueuePageQuery {
-    /// The API query; a bad filter value is shown as a page error.
-    fn api(&self) -> Result<(QueueQuery, PageQuery), PageError> {
-        let parse = |name: &str, raw: &Option<String>| -> Result<Option<Value>, PageError> {
-            match raw.as_deref().filter(|v| !v.is_empty()) {
-                None => Ok(None),
-                Some(v) if v.chars().all(|c| c.is_ascii_lowercase() || c == '_') => {
-                    Ok(Some(json!(v)))
-                }
-                Some(_) => Err(PageError::BadRequest(format!("筛选条件 {name} 无效"))),
-            }
-        };
-        let bad = |name: &str| PageError::BadRequest(format!("筛选条件 {name} 无效"));
-        let query = QueueQuery {
-            source: parse("type", &self.source)?
-                .map(serde_json::from_value)
-                .transpose()
-                .map_err(|_| bad("type"))?,
-            status: parse("status", &self.status)?
-                .map(serde_json::from_value)
-                .transpose()
-                .map_err(|_| bad("status"))?,
-            sla: parse("sla", &self.sla)?
-                .map(serde_json::from_value)
-                .transpose()
-                .map_err(|_| bad("sla"))?,
-            dept: None,
-        };
-        Ok((
-            query,
+    /// The API query (an empty select means no filter).
+    fn api(&self) -> (QueueQuery, PageQuery) {
+        let given = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+        (
+            QueueQuery {
+                source: given(&self.source),
+                status: given(&self.status),
+                sla: given(&self.sla),
+                dept: None,
+            },
             PageQuery {
-                cursor: self.cursor.clone().filter(|c| !c.is_empty()),
+                cursor: given(&self.cursor),
                 limit: Some(50),
             },
-        ))
+        )
     }
 }
 
@@ -78,13 +59,20 @@ pub async fn queue_page(
     title: &str,
     base: &str,
 ) -> Result<HttpResponse, PageError> {
-    let (api, page) = query.api()?;
+    let (api, page) = query.api();
     let merged = merged_page(state, &viewer.principal, &viewer.token, queue, &api, &page)
         .await
         .map_err(|p| match p.status {
             403 => PageError::Forbidden(p.detail.unwrap_or_default()),
             503 => PageError::Unavailable(p.detail.unwrap_or_default()),
-            s => PageError::Refused(s, p.detail.unwrap_or(p.title)),
+            s => PageError::Refused(
+                s,
+                p.errors
+                    .first()
+                    .map(|e| e.message.clone())
+                    .or(p.detail)
+                    .unwrap_or(p.title),
+            ),
         })?;
     let kind = match queue {
         Queue::Intake => "intake",
