@@ -16,6 +16,7 @@ mod licensing;
 mod licensing_more;
 mod portal;
 mod portal_e2e;
+mod portal_pages;
 mod shutdown;
 mod slice;
 mod storage;
