@@ -439,8 +439,188 @@ async fn oidc_authorization_code_login(backend: Backend) {
     stack.stop().await;
 }
 
+async fn supplement_round_trip_through_the_pages(backend: Backend) {
+    let stack = TestStack::start(&[Service::Licensing, Service::Portal], backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let clerk = stack.staff("clerk-1", Role::WindowClerk);
+    let answers =
+        serde_json::json!({"sells_food": false, "sells_tobacco": false, "outdoor_sign": false});
+    let notice = json_ok(
+        stack
+            .client
+            .post(stack.url(Service::Licensing, "/api/v1/notices"))
+            .json(&serde_json::json!({"scenario": "convenience_store", "answers": answers}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let app = json_ok(
+        stack
+            .post_json(
+                stack.url(Service::Licensing, "/api/v1/applications"),
+                &alice,
+                &serde_json::json!({
+                    "scenario": "convenience_store",
+                    "answers": answers,
+                    "enterprise_uscc": ENTERPRISE_A,
+                    "form": {
+                        "enterprise_name": "一站便利店有限公司",
+                        "legal_rep_name": "钱七",
+                        "legal_rep_id_no": "11010519491231002X",
+                        "contact_phone": "0591-87654321",
+                        "business_address": "福州市台江区八一七中路 2 号",
+                        "registered_capital_wan": 50,
+                        "business_scope": "日用百货",
+                    },
+                    "materials": crate::licensing::materials_for(&notice),
+                }),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let app_id = app["id"].as_str().unwrap().to_owned();
+    let accepted = json_ok(
+        stack
+            .post_json(
+                stack.url(
+                    Service::Licensing,
+                    &format!("/api/v1/applications/{app_id}/intake"),
+                ),
+                &clerk,
+                &serde_json::json!({"decision": "accept"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let task = accepted["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["department_code"] == "market_supervision")
+        .unwrap()
+        .clone();
+    let task_id = task["id"].as_str().unwrap().to_owned();
+    let market = reviewer(&stack, "market_supervision");
+
+    // The reviewer reads the task with its fields and asks for a 补正.
+    let task_page = page(
+        &stack,
+        Some(&market),
+        &format!("/review/licensing/tasks/{task_id}?application={app_id}"),
+    )
+    .await;
+    assert_eq!(task_page.status(), 200);
+    let html = task_page.text().await.unwrap();
+    assert!(
+        html.contains("要求补正") && html.contains("日用百货"),
+        "the reviewer sees the form values"
+    );
+    // Another department's reviewer does not get the task.
+    let other = page(
+        &stack,
+        Some(&reviewer(&stack, "tobacco")),
+        &format!("/review/licensing/tasks/{task_id}?application={app_id}"),
+    )
+    .await;
+    assert_eq!(other.status(), 404);
+    let asked = client()
+        .post(stack.url(
+            Service::Portal,
+            &format!("/review/licensing/tasks/{task_id}/supplement-request"),
+        ))
+        .header(COOKIE, session(&market))
+        .form(&[
+            ("_csrf", csrf(&stack, &market).await),
+            (
+                "s.form.business_scope",
+                "经营范围须与营业执照一致".to_owned(),
+            ),
+            ("s.form.enterprise_name", "  ".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 303);
+    let url = stack.url(
+        Service::Licensing,
+        &format!("/api/v1/applications/{app_id}"),
+    );
+    let paused = stack.get_json(&url, &alice).await;
+    let paused_task = paused["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == task_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(paused_task["blzt"], 6);
+    assert_eq!(
+        paused_task["supplement_request"].as_array().unwrap().len(),
+        1,
+        "blank reasons are not on the list: {paused_task}"
+    );
+
+    // The applicant sees the one-time list on the application page and
+    // answers it there.
+    let app_page = page(
+        &stack,
+        Some(&alice),
+        &format!("/licensing/applications/{app_id}"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        app_page.contains(
+            &format!("action=\"/licensing/tasks/{task_id}/supplements\"").replace('/', "&#x2f;")
+        ) || app_page.contains(&format!("/licensing/tasks/{task_id}/supplements"))
+    );
+    assert!(app_page.contains("经营范围须与营业执照一致"));
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf(&stack, &alice).await)
+        .text("application_id", app_id.clone())
+        .text("form.business_scope", "日用百货零售；预包装食品销售");
+    let supplied = client()
+        .post(stack.url(
+            Service::Portal,
+            &format!("/licensing/tasks/{task_id}/supplements"),
+        ))
+        .header(COOKIE, session(&alice))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(supplied.status(), 303);
+    assert!(
+        supplied.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with(&format!("/licensing/applications/{app_id}?msg="))
+    );
+    let resumed = stack.get_json(&url, &alice).await;
+    let resumed_task = resumed["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == task_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(resumed_task["blzt"], 8, "back in review: {resumed_task}");
+    assert_eq!(
+        resumed["form"]["business_scope"],
+        "日用百货零售；预包装食品销售"
+    );
+    stack.stop().await;
+}
+
 yizhan_kit::backend_tests!(
     pages_refuse_who_may_not_use_them,
+    supplement_round_trip_through_the_pages,
     demo_login,
     oidc_authorization_code_login,
 );
