@@ -575,11 +575,9 @@ async fn supplement_round_trip_through_the_pages(backend: Backend) {
     .text()
     .await
     .unwrap();
-    assert!(
-        app_page.contains(
-            &format!("action=\"/licensing/tasks/{task_id}/supplements\"").replace('/', "&#x2f;")
-        ) || app_page.contains(&format!("/licensing/tasks/{task_id}/supplements"))
-    );
+    assert!(app_page.contains(&format!(
+        "action=\"/licensing/tasks/{task_id}/supplements\""
+    )));
     assert!(app_page.contains("经营范围须与营业执照一致"));
     let form = reqwest::multipart::Form::new()
         .text("_csrf", csrf(&stack, &alice).await)
