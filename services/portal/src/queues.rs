@@ -475,18 +475,30 @@ fn entry(queue: Queue, source: Source, item: &Value) -> Option<QueueEntry> {
     Some(entry)
 }
 
+/// What a merged page asks every source for.
+struct Ask<'a> {
+    queue: Queue,
+    filters: &'a Filters,
+    /// A partner's department (reviewers' come from their token).
+    dept: Option<&'a str>,
+    limit: u64,
+}
+
 /// Reads one source for one merged page: up to `limit` items passing the
 /// filters, paging the source at most `MAX_SCAN_ROUNDS` times.
 async fn scan(
     upstreams: &Upstreams,
     token: &str,
-    queue: Queue,
+    ask: &Ask<'_>,
     source: Source,
-    query: &Filters,
-    dept: Option<&str>,
     from: Option<String>,
-    limit: u64,
 ) -> Result<Scan, UpstreamError> {
+    let Ask {
+        queue,
+        filters: query,
+        dept,
+        limit,
+    } = *ask;
     let mut out = Scan {
         source,
         items: Vec::new(),
@@ -585,16 +597,19 @@ pub async fn merged_page(
         .into_iter()
         .filter(|s| query.source.is_none_or(|only| only == *s))
         .collect();
+    let ask = Ask {
+        queue,
+        filters: query,
+        dept: dept.as_deref(),
+        limit,
+    };
     let scans = futures_util::future::join_all(sources.iter().map(|source| {
         scan(
             &state.upstream,
             token,
-            queue,
+            &ask,
             *source,
-            query,
-            dept.as_deref(),
             positions.get(*source).cloned(),
-            limit,
         )
     }))
     .await;
