@@ -14,13 +14,12 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use futures_util::TryStreamExt;
-use reqwest::Method;
 use serde_json::{Map, Value, json};
 use yizhan_auth::Role;
 
 use super::{
-    Flash, PageError, code_path, field_errors, prefixed, render, render_status, see_other,
-    typed_map, value,
+    Flash, PageError, act, code_path, field_errors, notice_of, prefixed, render, render_status,
+    see_other, typed_map, value,
 };
 use crate::AppState;
 use crate::session::{MaybeViewer, Viewer};
@@ -100,25 +99,6 @@ async fn answers_of(
     Ok((scenario, answers, raw))
 }
 
-/// The notice for a scenario and answers; a 422 comes back as the field
-/// errors of the questionnaire (`q.<key>`).
-async fn notice_of(
-    state: &AppState,
-    scenario: &Value,
-    answers: &Map<String, Value>,
-) -> Result<Value, UpstreamError> {
-    state
-        .upstream
-        .send(
-            Upstream::Licensing,
-            Method::POST,
-            "/api/v1/notices",
-            None,
-            &json!({"scenario": scenario["code"], "answers": answers}),
-        )
-        .await
-}
-
 /// Service field names as the page's input names.
 fn page_field(field: &str) -> String {
     if let Some(key) = field.strip_prefix("answers.") {
@@ -166,7 +146,7 @@ pub async fn notice_page(
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     let (scenario, answers, raw) = answers_of(&state, &query).await?;
-    match notice_of(&state, &scenario, &answers).await {
+    match notice_of(&state, &scenario["code"], &answers).await {
         Ok(notice) => render(
             &state,
             viewer.0.as_ref(),
@@ -269,7 +249,7 @@ pub async fn apply_form(
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&FILERS)?;
     let (scenario, answers, raw) = answers_of(&state, &query).await?;
-    let notice = notice_of(&state, &scenario, &answers).await?;
+    let notice = notice_of(&state, &scenario["code"], &answers).await?;
     form_page(
         &state,
         &viewer,
@@ -405,7 +385,7 @@ pub async fn apply_submit(
     let posted = read_multipart(form).await?;
     viewer.check_csrf(value(&posted.fields, "_csrf"))?;
     let (scenario, answers, raw_answers) = answers_of(&state, &posted.fields).await?;
-    let notice = notice_of(&state, &scenario, &answers).await?;
+    let notice = notice_of(&state, &scenario["code"], &answers).await?;
     let enterprise = value(&posted.fields, "enterprise_uscc")
         .unwrap_or_default()
         .trim()
@@ -595,35 +575,19 @@ pub async fn supply(
     // Typed by the merged form's field definitions (the notice of the
     // application's own scenario and answers).
     let answers = app["answers"].as_object().cloned().unwrap_or_default();
-    let defs = notice_of(&state, &json!({"code": app["scenario_code"]}), &answers)
+    let defs = notice_of(&state, &app["scenario_code"], &answers)
         .await
         .map(|n| n["form"].clone())
         .unwrap_or(Value::Null);
     let form_values = typed_map(&defs, &values);
-    state
-        .upstream
-        .send(
-            Upstream::Licensing,
-            Method::POST,
-            &format!("/api/v1/tasks/{}/supplements", id_path(&id, "任务")?),
-            Some(&viewer.token),
-            &json!({"form": form_values, "materials": materials}),
-        )
-        .await
-        .map_err(|e| match &e {
-            UpstreamError::Refused { status: 422, .. } => {
-                let (by_field, general) = field_errors(&e);
-                PageError::Refused(
-                    422,
-                    general
-                        .into_iter()
-                        .chain(by_field.into_values())
-                        .collect::<Vec<_>>()
-                        .join("；"),
-                )
-            }
-            _ => e.into(),
-        })?;
+    act(
+        &state,
+        &viewer,
+        Upstream::Licensing,
+        &format!("/api/v1/tasks/{}/supplements", id_path(&id, "任务")?),
+        &json!({"form": form_values, "materials": materials}),
+    )
+    .await?;
     Ok(see_other(&back, "补正材料已提交，审批恢复计时"))
 }
 

@@ -399,6 +399,79 @@ pub fn typed_map(defs: &Value, raw: &BTreeMap<String, String>) -> Map<String, Va
     out
 }
 
+/// A service's refusal of an action as one line on a page (every field
+/// message, or the detail); other failures as they are.
+pub(crate) fn refusal_line(error: UpstreamError) -> PageError {
+    match &error {
+        UpstreamError::Refused { status, .. } if *status == 409 || *status == 422 => {
+            let problem = crate::queues::refusal_problem(&error);
+            let mut lines: Vec<String> = problem.errors.iter().map(|e| e.message.clone()).collect();
+            if lines.is_empty() {
+                lines.push(problem.detail.unwrap_or(problem.title));
+            }
+            PageError::Refused(*status, lines.join("；"))
+        }
+        _ => error.into(),
+    }
+}
+
+/// POSTs an action (`body`) to `path` at `service` as the viewer.
+pub(crate) async fn act(
+    state: &AppState,
+    viewer: &Viewer,
+    service: Upstream,
+    path: &str,
+    body: &Value,
+) -> Result<Value, PageError> {
+    state
+        .upstream
+        .send(
+            service,
+            reqwest::Method::POST,
+            path,
+            Some(&viewer.token),
+            body,
+        )
+        .await
+        .map_err(refusal_line)
+}
+
+/// A one-time list (deficiencies, 补正 items) from a form: every
+/// `<prefix>form.<key>` and `<prefix>m.<code>` given a reason.
+pub(crate) fn reason_list(fields: &[(String, String)], prefix: &str) -> Vec<Value> {
+    fields
+        .iter()
+        .filter(|(_, reason)| !reason.trim().is_empty())
+        .filter_map(|(name, reason)| {
+            let name = name.strip_prefix(prefix)?;
+            if let Some(key) = name.strip_prefix("form.") {
+                Some(json!({"field": key, "reason": reason.trim()}))
+            } else {
+                name.strip_prefix("m.")
+                    .map(|code| json!({"material": code, "reason": reason.trim()}))
+            }
+        })
+        .collect()
+}
+
+/// The 一单告知 notice of a scenario and answers (public, no token).
+pub(crate) async fn notice_of(
+    state: &AppState,
+    scenario: &Value,
+    answers: &Map<String, Value>,
+) -> Result<Value, UpstreamError> {
+    state
+        .upstream
+        .send(
+            Upstream::Licensing,
+            reqwest::Method::POST,
+            "/api/v1/notices",
+            None,
+            &json!({"scenario": scenario, "answers": answers}),
+        )
+        .await
+}
+
 /// Page: home, by role.
 #[get("/")]
 pub async fn home(
@@ -490,6 +563,25 @@ mod tests {
         assert_eq!(typed_value("number", "1200.5"), json!(1200.5));
         assert_eq!(typed_value("boolean", "true"), json!(true));
         assert_eq!(typed_value("text", " 张三 "), json!("张三"));
+    }
+
+    #[test]
+    fn one_time_lists_are_the_fields_and_materials_given_a_reason() {
+        let form = vec![
+            ("_csrf".to_owned(), "x".to_owned()),
+            ("d.form.room_count".to_owned(), " 与平面图不符 ".to_owned()),
+            ("d.form.bed_count".to_owned(), "  ".to_owned()),
+            ("d.m.floor_plan".to_owned(), "未标注消防通道".to_owned()),
+            ("s.form.business_scope".to_owned(), "另一张清单".to_owned()),
+        ];
+        assert_eq!(
+            reason_list(&form, "d."),
+            vec![
+                json!({"field": "room_count", "reason": "与平面图不符"}),
+                json!({"material": "floor_plan", "reason": "未标注消防通道"}),
+            ]
+        );
+        assert_eq!(reason_list(&form, "s.").len(), 1);
     }
 
     #[test]

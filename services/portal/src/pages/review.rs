@@ -6,13 +6,12 @@
 //! their own department's tasks (another department's task is a 404).
 
 use actix_web::{HttpResponse, get, post, web};
-use reqwest::Method;
 use serde_json::{Value, json};
 use yizhan_auth::Role;
 
 use super::licensing::id_path;
-use super::window::{QueuePageQuery, queue_page, refusal_line};
-use super::{Flash, PageError, render, see_other, value};
+use super::window::{QueuePageQuery, queue_page};
+use super::{Flash, PageError, act, notice_of, reason_list, render, see_other, value};
 use crate::AppState;
 use crate::queues::Queue;
 use crate::session::Viewer;
@@ -76,15 +75,7 @@ pub async fn licensing_task(
         .filter(|t| t["department_code"].as_str() == viewer.principal.dept.as_deref())
         .ok_or_else(|| PageError::NotFound("任务不存在或不属于本部门".into()))?;
     let answers = app["answers"].as_object().cloned().unwrap_or_default();
-    let notice = state
-        .upstream
-        .send(
-            Upstream::Licensing,
-            Method::POST,
-            "/api/v1/notices",
-            None,
-            &json!({"scenario": app["scenario_code"], "answers": answers}),
-        )
+    let notice = notice_of(&state, &app["scenario_code"], &answers)
         .await
         .unwrap_or(Value::Null);
     // The fields and materials this task's item uses, for the reviewer to
@@ -182,17 +173,14 @@ pub async fn decide(
         _ => return Err(PageError::NotFound("没有这种业务".into())),
     };
     let body = decision_body(&form)?;
-    state
-        .upstream
-        .send(
-            service,
-            Method::POST,
-            &format!("/api/v1/tasks/{}/decision", id_path(&id, "任务")?),
-            Some(&viewer.token),
-            &body,
-        )
-        .await
-        .map_err(refusal_line)?;
+    act(
+        &state,
+        &viewer,
+        service,
+        &format!("/api/v1/tasks/{}/decision", id_path(&id, "任务")?),
+        &body,
+    )
+    .await?;
     let message = if body["decision"] == "approve" {
         "已准予许可"
     } else {
@@ -212,32 +200,18 @@ pub async fn request_supplement(
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&REVIEWERS)?;
     viewer.check_csrf(value(&form, "_csrf"))?;
-    let items: Vec<Value> = form
-        .iter()
-        .filter(|(_, reason)| !reason.trim().is_empty())
-        .filter_map(|(name, reason)| {
-            if let Some(key) = name.strip_prefix("s.form.") {
-                Some(json!({"field": key, "reason": reason.trim()}))
-            } else {
-                name.strip_prefix("s.m.")
-                    .map(|code| json!({"material": code, "reason": reason.trim()}))
-            }
-        })
-        .collect();
-    state
-        .upstream
-        .send(
-            Upstream::Licensing,
-            Method::POST,
-            &format!(
-                "/api/v1/tasks/{}/supplement-requests",
-                id_path(&id, "任务")?
-            ),
-            Some(&viewer.token),
-            &json!({"items": items}),
-        )
-        .await
-        .map_err(refusal_line)?;
+    let items = reason_list(&form, "s.");
+    act(
+        &state,
+        &viewer,
+        Upstream::Licensing,
+        &format!(
+            "/api/v1/tasks/{}/supplement-requests",
+            id_path(&id, "任务")?
+        ),
+        &json!({"items": items}),
+    )
+    .await?;
     Ok(see_other("/review", "已一次性告知申请人补正，计时暂停"))
 }
 

@@ -6,17 +6,16 @@
 //! themselves refuse intake and hand-out to anyone but clerks).
 
 use actix_web::{HttpResponse, get, post, web};
-use reqwest::Method;
 use serde_json::{Value, json};
 use yizhan_auth::Role;
 use yizhan_kit::pagination::PageQuery;
 
 use super::licensing::{application_with_licence, id_path};
-use super::{Flash, PageError, render, see_other, value};
+use super::{Flash, PageError, act, notice_of, reason_list, render, see_other, value};
 use crate::AppState;
-use crate::queues::{Queue, QueueQuery, merged_page, refusal_problem};
+use crate::queues::{Queue, QueueQuery, merged_page};
 use crate::session::Viewer;
-use crate::upstream::{Upstream, UpstreamError};
+use crate::upstream::Upstream;
 
 const WINDOW: [Role; 2] = [Role::WindowClerk, Role::Admin];
 
@@ -143,15 +142,7 @@ pub async fn licensing_application(
     viewer.require(&WINDOW)?;
     let (app, licence) = application_with_licence(&state, &viewer.token, &id).await?;
     let answers = app["answers"].as_object().cloned().unwrap_or_default();
-    let notice = state
-        .upstream
-        .send(
-            Upstream::Licensing,
-            Method::POST,
-            "/api/v1/notices",
-            None,
-            &json!({"scenario": app["scenario_code"], "answers": answers}),
-        )
+    let notice = notice_of(&state, &app["scenario_code"], &answers)
         .await
         .unwrap_or(Value::Null);
     render(
@@ -169,38 +160,6 @@ pub async fn licensing_application(
     )
 }
 
-/// The deficiency list of an intake form: every `d.form.<key>` and
-/// `d.m.<code>` with a reason given.
-fn deficiencies(fields: &[(String, String)]) -> Vec<Value> {
-    fields
-        .iter()
-        .filter(|(_, reason)| !reason.trim().is_empty())
-        .filter_map(|(name, reason)| {
-            if let Some(key) = name.strip_prefix("d.form.") {
-                Some(json!({"field": key, "reason": reason.trim()}))
-            } else {
-                name.strip_prefix("d.m.")
-                    .map(|code| json!({"material": code, "reason": reason.trim()}))
-            }
-        })
-        .collect()
-}
-
-/// A service's refusal of a window action as one line on the page.
-pub(crate) fn refusal_line(error: UpstreamError) -> PageError {
-    match &error {
-        UpstreamError::Refused { status, .. } if *status == 409 || *status == 422 => {
-            let problem = refusal_problem(&error);
-            let mut lines: Vec<String> = problem.errors.iter().map(|e| e.message.clone()).collect();
-            if lines.is_empty() {
-                lines.push(problem.detail.unwrap_or(problem.title));
-            }
-            PageError::Refused(*status, lines.join("；"))
-        }
-        _ => error.into(),
-    }
-}
-
 /// Intake of a 一业一证 application (`decision` = accept,
 /// accept_with_tolerance or reject).
 #[post("/window/licensing/{id}/intake")]
@@ -216,9 +175,9 @@ pub async fn licensing_intake(
     let mut body = json!({"decision": decision});
     match decision {
         "accept" => {}
-        "reject" => body["deficiencies"] = json!(deficiencies(&form)),
+        "reject" => body["deficiencies"] = json!(reason_list(&form, "d.")),
         "accept_with_tolerance" => {
-            body["deficiencies"] = json!(deficiencies(&form));
+            body["deficiencies"] = json!(reason_list(&form, "d."));
             body["tolerance_due_date"] = json!(value(&form, "tolerance_due_date"));
         }
         _ => {
@@ -228,17 +187,14 @@ pub async fn licensing_intake(
         }
     }
     let path = id_path(&id, "申请")?;
-    state
-        .upstream
-        .send(
-            Upstream::Licensing,
-            Method::POST,
-            &format!("/api/v1/applications/{path}/intake"),
-            Some(&viewer.token),
-            &body,
-        )
-        .await
-        .map_err(refusal_line)?;
+    act(
+        &state,
+        &viewer,
+        Upstream::Licensing,
+        &format!("/api/v1/applications/{path}/intake"),
+        &body,
+    )
+    .await?;
     let message = match decision {
         "accept" => "已受理，事项已分送各部门并联审批",
         "accept_with_tolerance" => "已容缺受理，事项已分送各部门；已告知申请人待补交材料",
@@ -258,17 +214,14 @@ pub async fn licensing_hand_out(
     viewer.require(&WINDOW)?;
     viewer.check_csrf(value(&form, "_csrf"))?;
     let path = id_path(&id, "申请")?;
-    state
-        .upstream
-        .send(
-            Upstream::Licensing,
-            Method::POST,
-            &format!("/api/v1/applications/{path}/hand-out"),
-            Some(&viewer.token),
-            &json!({}),
-        )
-        .await
-        .map_err(refusal_line)?;
+    act(
+        &state,
+        &viewer,
+        Upstream::Licensing,
+        &format!("/api/v1/applications/{path}/hand-out"),
+        &json!({}),
+    )
+    .await?;
     Ok(see_other("/window/hand-out", "已出件，办件完结"))
 }
 
@@ -342,7 +295,7 @@ pub async fn stage_intake(
     let mut body = json!({"decision": decision});
     match decision {
         "accept" => {}
-        "reject" => body["deficiencies"] = json!(deficiencies(&form)),
+        "reject" => body["deficiencies"] = json!(reason_list(&form, "d.")),
         "accept_with_tolerance" => {
             let owed: Vec<&str> = form
                 .iter()
@@ -362,17 +315,14 @@ pub async fn stage_intake(
         }
     }
     let path = id_path(&id, "阶段申请")?;
-    state
-        .upstream
-        .send(
-            Upstream::Construction,
-            Method::POST,
-            &format!("/api/v1/stages/{path}/intake"),
-            Some(&viewer.token),
-            &body,
-        )
-        .await
-        .map_err(refusal_line)?;
+    act(
+        &state,
+        &viewer,
+        Upstream::Construction,
+        &format!("/api/v1/stages/{path}/intake"),
+        &body,
+    )
+    .await?;
     Ok(see_other("/window/intake", "阶段申请已处理"))
 }
 
@@ -387,17 +337,14 @@ pub async fn stage_hand_out(
     viewer.require(&WINDOW)?;
     viewer.check_csrf(value(&form, "_csrf"))?;
     let path = id_path(&id, "阶段申请")?;
-    state
-        .upstream
-        .send(
-            Upstream::Construction,
-            Method::POST,
-            &format!("/api/v1/stages/{path}/hand-out"),
-            Some(&viewer.token),
-            &json!({}),
-        )
-        .await
-        .map_err(refusal_line)?;
+    act(
+        &state,
+        &viewer,
+        Upstream::Construction,
+        &format!("/api/v1/stages/{path}/hand-out"),
+        &json!({}),
+    )
+    .await?;
     Ok(see_other("/window/hand-out", "已出件"))
 }
 
@@ -411,26 +358,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(stage_application)
         .service(stage_intake)
         .service(stage_hand_out);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deficiencies_are_the_fields_and_materials_given_a_reason() {
-        let form = vec![
-            ("_csrf".to_owned(), "x".to_owned()),
-            ("d.form.room_count".to_owned(), " 与平面图不符 ".to_owned()),
-            ("d.form.bed_count".to_owned(), "  ".to_owned()),
-            ("d.m.floor_plan".to_owned(), "未标注消防通道".to_owned()),
-        ];
-        assert_eq!(
-            deficiencies(&form),
-            vec![
-                json!({"field": "room_count", "reason": "与平面图不符"}),
-                json!({"material": "floor_plan", "reason": "未标注消防通道"}),
-            ]
-        );
-    }
 }
