@@ -477,6 +477,7 @@ fn entry(queue: Queue, source: Source, item: &Value) -> Option<QueueEntry> {
 
 /// Reads one source for one merged page: up to `limit` items passing the
 /// filters, paging the source at most `MAX_SCAN_ROUNDS` times.
+#[allow(clippy::too_many_arguments)]
 async fn scan(
     upstreams: &Upstreams,
     token: &str,

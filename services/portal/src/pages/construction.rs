@@ -209,7 +209,7 @@ async fn stage_form(
             &format!(
                 "/api/v1/projects/{}/stages/{}/form",
                 id_path(project_id, "项目")?,
-                code_path(&stage, "阶段")?
+                code_path(stage, "阶段")?
             ),
             Some(&viewer.token),
         )
