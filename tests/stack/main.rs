@@ -15,6 +15,7 @@ mod errors;
 mod licensing;
 mod licensing_more;
 mod portal;
+mod portal_construction_e2e;
 mod portal_e2e;
 mod portal_pages;
 mod shutdown;

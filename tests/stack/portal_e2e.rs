@@ -19,7 +19,7 @@ use crate::common::*;
 use crate::licensing::lic;
 
 /// Signs out whoever is signed in and signs in as demo user `user`.
-async fn sign_in(browser: &Browser, stack: &TestStack, user: &str) {
+pub(crate) async fn sign_in(browser: &Browser, stack: &TestStack, user: &str) {
     browser.goto(&stack.url(Service::Portal, "/")).await;
     if browser.has("form.who button").await {
         browser.click("form.who button").await;
@@ -35,7 +35,7 @@ async fn sign_in(browser: &Browser, stack: &TestStack, user: &str) {
 
 /// Sets an input's value through the page (date inputs take typed text
 /// in the browser's locale format; the value is what the form posts).
-async fn set_value(browser: &Browser, id: &str, value: &str) {
+pub(crate) async fn set_value(browser: &Browser, id: &str, value: &str) {
     browser
         .script(&format!(
             "document.getElementById({}).value = {};",
@@ -45,7 +45,7 @@ async fn set_value(browser: &Browser, id: &str, value: &str) {
         .await;
 }
 
-fn field_text(v: &Value) -> String {
+pub(crate) fn field_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -323,7 +323,12 @@ pub async fn stage_intake(
         &body,
     )
     .await?;
-    Ok(see_other("/window/intake", "阶段申请已处理"))
+    let message = match decision {
+        "accept" => "已受理，阶段事项已分送各部门并联审批",
+        "accept_with_tolerance" => "已容缺受理，阶段事项已分送各部门；已告知申请人待补交材料",
+        _ => "已不予受理，一次性告知单已送达申请人",
+    };
+    Ok(see_other("/window/intake", message))
 }
 
 /// Hand-out of a stage's certificate.
