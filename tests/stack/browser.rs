@@ -179,6 +179,59 @@ impl Browser {
         self.try_find(css).await.is_some()
     }
 
+    /// The form controls a person can reach that have no label (by
+    /// `<label for>`, a wrapping `<label>`, or `aria-label`): their ids or
+    /// names. Empty on an accessible page.
+    pub async fn unlabelled_controls(&self) -> Vec<String> {
+        let found = self
+            .script(
+                "return Array.from(document.querySelectorAll('input, select, textarea'))\
+                 .filter(e => e.type !== 'hidden')\
+                 .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label'))\
+                 .map(e => e.id || e.name);",
+            )
+            .await;
+        serde_json::from_value(found).unwrap_or_default()
+    }
+
+    /// Resizes the window to a phone (390×844), answers whether the page
+    /// still fits its width (no sideways scrolling), and saves a
+    /// screenshot; the window goes back to desktop size after.
+    pub async fn fits_a_phone(&self, name: &str) -> bool {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": 390, "height": 844})),
+        )
+        .await;
+        let fits = self
+            .script(
+                "return document.documentElement.scrollWidth <= document.documentElement.clientWidth;",
+            )
+            .await
+            == true;
+        let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .unwrap();
+        let n = self
+            .shot_no
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        std::fs::write(
+            self.shots
+                .join(format!("{}-{n:02}-{name}-phone.png", self.prefix)),
+            bytes,
+        )
+        .unwrap();
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": 1280, "height": 1000})),
+        )
+        .await;
+        fits
+    }
+
     /// Waits up to 10 s until nothing matches `css`.
     pub async fn wait_gone(&self, css: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);

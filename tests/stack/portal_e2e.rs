@@ -72,6 +72,7 @@ async fn hotel_licence_in_the_browser(backend: Backend) {
         .click("input[name='q.hosts_performances'][value=true]")
         .await;
     browser.screenshot("questionnaire").await;
+    assert_eq!(browser.unlabelled_controls().await, Vec::<String>::new());
     browser.click("#see-notice").await;
     assert_eq!(browser.text("[data-testid=committed-total]").await, "5.5");
     assert_eq!(
@@ -116,6 +117,10 @@ async fn hotel_licence_in_the_browser(backend: Backend) {
         browser.attach(&format!("#file-{code}"), pdf.path()).await;
     }
     browser.screenshot("form-filled").await;
+    // Every control of the merged form has a label, and the form fits a
+    // phone without sideways scrolling.
+    assert_eq!(browser.unlabelled_controls().await, Vec::<String>::new());
+    assert!(browser.fits_a_phone("form").await, "the form fits a phone");
     browser.click("#submit-application").await;
     browser.find("#error-summary").await;
     assert!(!browser.text("#err-form-room_count").await.is_empty());
@@ -155,6 +160,7 @@ async fn hotel_licence_in_the_browser(backend: Backend) {
     browser.screenshot("intake-queue").await;
     browser.click(&format!("a[data-open='{app_id}']")).await;
     browser.screenshot("intake").await;
+    assert_eq!(browser.unlabelled_controls().await, Vec::<String>::new());
     browser.click("#accept").await;
     assert!(browser.text(".flash").await.contains("已受理"));
 
@@ -179,6 +185,11 @@ async fn hotel_licence_in_the_browser(backend: Backend) {
         browser.find(&format!("a[data-open='{task_id}']")).await;
         if n == 0 {
             browser.screenshot("review-queue").await;
+            assert_eq!(browser.unlabelled_controls().await, Vec::<String>::new());
+            assert!(
+                browser.fits_a_phone("review-queue").await,
+                "the queue fits a phone"
+            );
         }
         browser.click(&format!("a[data-open='{task_id}']")).await;
         browser
