@@ -439,10 +439,9 @@ async fn oidc_authorization_code_login(backend: Backend) {
     stack.stop().await;
 }
 
-async fn supplement_round_trip_through_the_pages(backend: Backend) {
-    let stack = TestStack::start(&[Service::Licensing, Service::Portal], backend).await;
-    let alice = stack.applicant("alice", ENTERPRISE_A);
-    let clerk = stack.staff("clerk-1", Role::WindowClerk);
+/// A convenience store application of enterprise A, submitted through the
+/// API (material ids not checked: no document service), and its notice.
+async fn submit_store_with_notice(stack: &TestStack, alice: &str) -> (Value, Value) {
     let answers =
         serde_json::json!({"sells_food": false, "sells_tobacco": false, "outdoor_sign": false});
     let notice = json_ok(
@@ -460,7 +459,7 @@ async fn supplement_round_trip_through_the_pages(backend: Backend) {
         stack
             .post_json(
                 stack.url(Service::Licensing, "/api/v1/applications"),
-                &alice,
+                alice,
                 &serde_json::json!({
                     "scenario": "convenience_store",
                     "answers": answers,
@@ -481,6 +480,171 @@ async fn supplement_round_trip_through_the_pages(backend: Backend) {
         201,
     )
     .await;
+    (app, notice)
+}
+
+async fn submit_store(stack: &TestStack, alice: &str) -> Value {
+    submit_store_with_notice(stack, alice).await.0
+}
+
+async fn window_rejects_and_tolerates_through_the_pages(backend: Backend) {
+    let stack = TestStack::start(&[Service::Licensing, Service::Portal], backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let clerk = stack.staff("clerk-1", Role::WindowClerk);
+    let (first, notice) = submit_store_with_notice(&stack, &alice).await;
+    // The hotel has non-key materials, which 容缺受理 may owe.
+    let hotel_notice = json_ok(
+        stack
+            .client
+            .post(stack.url(Service::Licensing, "/api/v1/notices"))
+            .json(&serde_json::json!({"scenario": "hotel", "answers": crate::licensing::hotel_answers()}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let second = json_ok(
+        stack
+            .post_json(
+                stack.url(Service::Licensing, "/api/v1/applications"),
+                &alice,
+                &serde_json::json!({
+                    "scenario": "hotel",
+                    "answers": crate::licensing::hotel_answers(),
+                    "enterprise_uscc": ENTERPRISE_A,
+                    "form": yizhan_licensing::seed::sample_hotel_form(),
+                    "materials": crate::licensing::materials_for(&hotel_notice),
+                }),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let token = csrf(&stack, &clerk).await;
+    let intake = |id: &str, fields: Vec<(String, String)>| {
+        let request = client()
+            .post(stack.url(Service::Portal, &format!("/window/licensing/{id}/intake")))
+            .header(COOKIE, session(&clerk))
+            .form(&fields);
+        async move { request.send().await.unwrap() }
+    };
+    let field = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    let api = |id: &str| stack.url(Service::Licensing, &format!("/api/v1/applications/{id}"));
+    let first_id = first["id"].as_str().unwrap().to_owned();
+    let second_id = second["id"].as_str().unwrap().to_owned();
+    let material = notice["materials"][0]["code"].as_str().unwrap().to_owned();
+
+    // The intake page shows the form and every material to judge.
+    let intake_page = page(
+        &stack,
+        Some(&clerk),
+        &format!("/window/licensing/{first_id}"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(intake_page.contains("id=\"intake-form\""));
+    assert!(intake_page.contains(&format!("name=\"d.m.{material}\"")));
+
+    // A rejection without reasons: the service's message, on a page.
+    let bare = intake(
+        &first_id,
+        vec![field("_csrf", &token), field("decision", "reject")],
+    )
+    .await;
+    assert_eq!(bare.status(), 422);
+    assert!(
+        bare.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert_eq!(
+        stack.get_json(api(&first_id), &alice).await["status"],
+        "submitted"
+    );
+
+    // 不予受理 with the one-time list: every reason given, blank ones left out.
+    let rejected = intake(
+        &first_id,
+        vec![
+            field("_csrf", &token),
+            field("decision", "reject"),
+            field("d.form.business_scope", "经营范围须与营业执照一致"),
+            field("d.form.enterprise_name", " "),
+            field(&format!("d.m.{material}"), "复印件不清晰"),
+        ],
+    )
+    .await;
+    assert_eq!(rejected.status(), 303);
+    let returned = stack.get_json(api(&first_id), &alice).await;
+    assert_eq!(returned["status"], "returned");
+    assert_eq!(
+        returned["deficiencies"].as_array().unwrap().len(),
+        2,
+        "{returned}"
+    );
+    let applicant_page = page(
+        &stack,
+        Some(&alice),
+        &format!("/licensing/applications/{first_id}"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(applicant_page.contains("经营范围须与营业执照一致"));
+    assert!(applicant_page.contains("复印件不清晰"));
+
+    // 容缺受理: a non-key material owed by a date.
+    let owed = hotel_notice["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == false)
+        .expect("a non-key material")["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let due = (chrono::Utc::now() + chrono::Duration::days(10))
+        .date_naive()
+        .to_string();
+    let tolerated = intake(
+        &second_id,
+        vec![
+            field("_csrf", &token),
+            field("decision", "accept_with_tolerance"),
+            field(&format!("d.m.{owed}"), "原件待补交"),
+            field("tolerance_due_date", &due),
+        ],
+    )
+    .await;
+    assert_eq!(tolerated.status(), 303);
+    let accepted = stack.get_json(api(&second_id), &alice).await;
+    assert_eq!(accepted["status"], "in_review");
+    assert_eq!(accepted["tolerance_missing"][0]["material"], owed.as_str());
+    assert_eq!(accepted["tolerance_due_date"], due.as_str());
+    // Decided: the window page offers no intake any more.
+    let after = page(
+        &stack,
+        Some(&clerk),
+        &format!("/window/licensing/{second_id}"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(!after.contains("id=\"intake-form\""));
+    stack.stop().await;
+}
+
+async fn supplement_round_trip_through_the_pages(backend: Backend) {
+    let stack = TestStack::start(&[Service::Licensing, Service::Portal], backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let clerk = stack.staff("clerk-1", Role::WindowClerk);
+    let app = submit_store(&stack, &alice).await;
     let app_id = app["id"].as_str().unwrap().to_owned();
     let accepted = json_ok(
         stack
@@ -619,6 +783,7 @@ async fn supplement_round_trip_through_the_pages(backend: Backend) {
 yizhan_kit::backend_tests!(
     pages_refuse_who_may_not_use_them,
     supplement_round_trip_through_the_pages,
+    window_rejects_and_tolerates_through_the_pages,
     demo_login,
     oidc_authorization_code_login,
 );
