@@ -17,7 +17,8 @@ use crate::licensing::{hotel_answers, lic, materials_for, uploaded_materials};
 
 const WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
-async fn notice(stack: &TestStack, scenario: &str, answers: &Value) -> Value {
+/// The public 一单告知 notice of `scenario` with `answers`.
+pub(crate) async fn notice(stack: &TestStack, scenario: &str, answers: &Value) -> Value {
     json_ok(
         stack
             .client

@@ -38,17 +38,7 @@ async fn submit_licensing(
     scenario: &str,
     answers: Value,
 ) -> Value {
-    let notice = json_ok(
-        stack
-            .client
-            .post(lic(stack, "/api/v1/notices"))
-            .json(&json!({"scenario": scenario, "answers": answers}))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let notice = crate::licensing_more::notice(stack, scenario, &answers).await;
     let sample = yizhan_licensing::seed::sample_hotel_form();
     let extra = json!({"sign_size_m2": 6.5, "drainage_volume_m3_day": 12});
     let form: serde_json::Map<String, Value> = notice["form"]
@@ -437,17 +427,7 @@ async fn merged_queue_is_partial_while_a_source_is_stopped(backend: Backend) {
     let alice = stack.applicant("alice", ENTERPRISE_A);
     let clerk = stack.staff("clerk-1", Role::WindowClerk);
     let answers = json!({"sells_food": false, "sells_tobacco": false, "outdoor_sign": false});
-    let notice = json_ok(
-        stack
-            .client
-            .post(lic(&stack, "/api/v1/notices"))
-            .json(&json!({"scenario": "convenience_store", "answers": answers}))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let notice = crate::licensing_more::notice(&stack, "convenience_store", &answers).await;
     let app = json_ok(
         stack
             .post_json(

@@ -85,17 +85,8 @@ async fn hotel_licence_in_the_browser(backend: Backend) {
     browser.click("#start-form").await;
 
     // The merged form, first with two mistakes, every material attached.
-    let notice = json_ok(
-        stack
-            .client
-            .post(lic(&stack, "/api/v1/notices"))
-            .json(&serde_json::json!({"scenario": "hotel", "answers": crate::licensing::hotel_answers()}))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let notice =
+        crate::licensing_more::notice(&stack, "hotel", &crate::licensing::hotel_answers()).await;
     let sample = yizhan_licensing::seed::sample_hotel_form();
     for field in notice["form"].as_array().unwrap() {
         let key = field["key"].as_str().unwrap();

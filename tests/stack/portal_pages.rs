@@ -444,17 +444,7 @@ async fn oidc_authorization_code_login(backend: Backend) {
 async fn submit_store_with_notice(stack: &TestStack, alice: &str) -> (Value, Value) {
     let answers =
         serde_json::json!({"sells_food": false, "sells_tobacco": false, "outdoor_sign": false});
-    let notice = json_ok(
-        stack
-            .client
-            .post(stack.url(Service::Licensing, "/api/v1/notices"))
-            .json(&serde_json::json!({"scenario": "convenience_store", "answers": answers}))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let notice = crate::licensing_more::notice(stack, "convenience_store", &answers).await;
     let app = json_ok(
         stack
             .post_json(
@@ -493,17 +483,8 @@ async fn window_rejects_and_tolerates_through_the_pages(backend: Backend) {
     let clerk = stack.staff("clerk-1", Role::WindowClerk);
     let (first, notice) = submit_store_with_notice(&stack, &alice).await;
     // The hotel has non-key materials, which 容缺受理 may owe.
-    let hotel_notice = json_ok(
-        stack
-            .client
-            .post(stack.url(Service::Licensing, "/api/v1/notices"))
-            .json(&serde_json::json!({"scenario": "hotel", "answers": crate::licensing::hotel_answers()}))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let hotel_notice =
+        crate::licensing_more::notice(&stack, "hotel", &crate::licensing::hotel_answers()).await;
     let second = json_ok(
         stack
             .post_json(
