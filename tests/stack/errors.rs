@@ -137,11 +137,16 @@ async fn unknown_routes_and_bad_parameters_are_problems(backend: Backend) {
         let ready: serde_json::Value = ready.json().await.unwrap();
         let checks: Vec<&str> = ready["checks"]
             .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(checks, vec!["database", "broker"]);
+            .map(|checks| checks.iter().map(|c| c["name"].as_str().unwrap()).collect())
+            .unwrap_or_default();
+        // The portal keeps no data and sends no events: it is ready when it
+        // serves (a source that is down makes its pages partial, not it).
+        let want: Vec<&str> = if service.has_database() {
+            vec!["database", "broker"]
+        } else {
+            vec![]
+        };
+        assert_eq!(checks, want, "{}", service.name());
         let api: serde_json::Value = stack
             .client
             .get(stack.url(service, "/api-docs/openapi.json"))

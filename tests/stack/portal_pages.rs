@@ -579,6 +579,63 @@ async fn window_rejects_and_tolerates_through_the_pages(backend: Backend) {
     assert!(applicant_page.contains("经营范围须与营业执照一致"));
     assert!(applicant_page.contains("复印件不清晰"));
 
+    // The applicant corrects it on the form, filled in from the returned
+    // application, and resubmits (不受理 → 已接件).
+    let link_start = applicant_page
+        .find("href=\"/licensing/apply?")
+        .expect("a correct link")
+        + 6;
+    let link = applicant_page[link_start..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    assert!(link.contains(&format!("resubmit={first_id}")), "{link}");
+    let form_page = page(&stack, Some(&alice), &link).await;
+    assert_eq!(form_page.status(), 200);
+    let form_html = form_page.text().await.unwrap();
+    assert!(form_html.contains("name=\"resubmit\""));
+    assert!(
+        form_html.contains("value=\"日用百货\""),
+        "the form holds the returned values"
+    );
+    let mut corrected = reqwest::multipart::Form::new()
+        .text("_csrf", csrf(&stack, &alice).await)
+        .text("scenario", "convenience_store")
+        .text("resubmit", first_id.clone())
+        .text("enterprise_uscc", ENTERPRISE_A);
+    for (k, v) in first["answers"].as_object().unwrap() {
+        corrected = corrected.text(format!("q.{k}"), v.to_string());
+    }
+    for (k, v) in returned["form"].as_object().unwrap() {
+        let text = match (k.as_str(), v) {
+            ("business_scope", _) => "日用百货零售".to_owned(),
+            (_, Value::String(s)) => s.clone(),
+            (_, other) => other.to_string(),
+        };
+        corrected = corrected.text(format!("form.{k}"), text);
+    }
+    for (k, v) in returned["materials"].as_object().unwrap() {
+        corrected = corrected.text(format!("m.{k}"), v.as_str().unwrap().to_owned());
+    }
+    let resubmitted = client()
+        .post(stack.url(Service::Portal, "/licensing/apply"))
+        .header(COOKIE, session(&alice))
+        .multipart(corrected)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resubmitted.status(), 303);
+    assert!(
+        resubmitted.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with(&format!("/licensing/applications/{first_id}?msg="))
+    );
+    let again = stack.get_json(api(&first_id), &alice).await;
+    assert_eq!(again["status"], "submitted", "{again}");
+    assert_eq!(again["form"]["business_scope"], "日用百货零售");
+
     // 容缺受理: a non-key material owed by a date.
     let owed = hotel_notice["materials"]
         .as_array()

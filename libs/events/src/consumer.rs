@@ -146,7 +146,13 @@ impl<D: Dispatcher> EventConsumer<D> {
                 tracing::warn!(error = %e, "cannot store offset; message may be redelivered");
             }
         }
-        if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+        // Asynchronous on purpose: a synchronous commit waits without a
+        // limit, and blocks this runtime thread for ever when the broker is
+        // already gone (an embedded broker stopped first, a network cut).
+        // Closing the consumer commits what is stored as well, and an
+        // offset that never arrives only means a redelivery the inbox
+        // ignores.
+        if let Err(e) = consumer.commit_consumer_state(CommitMode::Async) {
             tracing::debug!(error = %e, "final offset commit");
         }
         tracing::debug!(group = %self.config.group_id, "consumer stopped");

@@ -205,6 +205,8 @@ struct FormPage<'a> {
     errors: BTreeMap<String, String>,
     general: Vec<String>,
     idempotency_key: String,
+    /// The returned application being corrected, if any.
+    resubmit: Option<String>,
 }
 
 async fn form_page(
@@ -231,6 +233,7 @@ async fn form_page(
             "errors": page.errors,
             "general": page.general,
             "idempotency_key": page.idempotency_key,
+            "resubmit": page.resubmit,
         }),
         status,
     )
@@ -250,6 +253,15 @@ pub async fn apply_form(
     viewer.require(&FILERS)?;
     let (scenario, answers, raw) = answers_of(&state, &query).await?;
     let notice = notice_of(&state, &scenario["code"], &answers).await?;
+    // `?resubmit=<id>`: correct a returned application, its values and
+    // materials filled in.
+    let (mut values, mut picked) = (BTreeMap::new(), BTreeMap::new());
+    let resubmit = value(&query, "resubmit").map(str::to_owned);
+    if let Some(id) = &resubmit {
+        let (app, _) = application_with_licence(&state, &viewer.token, id).await?;
+        values = as_texts(&app["form"]);
+        picked = as_texts(&app["materials"]);
+    }
     form_page(
         &state,
         &viewer,
@@ -257,15 +269,32 @@ pub async fn apply_form(
             scenario: &scenario,
             notice: &notice,
             raw_answers: &raw,
-            values: BTreeMap::new(),
-            picked: BTreeMap::new(),
+            values,
+            picked,
             errors: BTreeMap::new(),
             general: Vec::new(),
             idempotency_key: fresh_key(),
+            resubmit,
         },
         StatusCode::OK,
     )
     .await
+}
+
+/// A JSON object's values as the text a form input holds.
+fn as_texts(object: &Value) -> BTreeMap<String, String> {
+    object
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), text)
+        })
+        .collect()
 }
 
 /// A posted multipart form: text fields and files.
@@ -399,6 +428,9 @@ pub async fn apply_submit(
         .filter(|k| !k.is_empty() && k.len() <= 64)
         .map(str::to_owned)
         .unwrap_or_else(fresh_key);
+    let resubmit = value(&posted.fields, "resubmit")
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned);
     let page = |values, picked, errors, general, key| FormPage {
         scenario: &scenario,
         notice: &notice,
@@ -408,6 +440,7 @@ pub async fn apply_submit(
         errors,
         general,
         idempotency_key: key,
+        resubmit: resubmit.clone(),
     };
     if !errors.is_empty() {
         return form_page(
@@ -425,16 +458,33 @@ pub async fn apply_submit(
         "form": typed_map(&notice["form"], &values),
         "materials": picked,
     });
-    let submitted = state
-        .upstream
-        .send_idempotent(
-            Upstream::Licensing,
-            "/api/v1/applications",
-            &viewer.token,
-            &idempotency_key,
-            &body,
-        )
-        .await;
+    let submitted = match &resubmit {
+        // Correcting a returned application: the whole application again.
+        Some(id) => {
+            state
+                .upstream
+                .send(
+                    Upstream::Licensing,
+                    reqwest::Method::PUT,
+                    &format!("/api/v1/applications/{}", id_path(id, "申请")?),
+                    Some(&viewer.token),
+                    &body,
+                )
+                .await
+        }
+        None => {
+            state
+                .upstream
+                .send_idempotent(
+                    Upstream::Licensing,
+                    "/api/v1/applications",
+                    &viewer.token,
+                    &idempotency_key,
+                    &body,
+                )
+                .await
+        }
+    };
     match submitted {
         Ok(app) => Ok(see_other(
             &format!(
@@ -543,6 +593,14 @@ pub async fn application_page(
             "licence": licence,
             "flash": flash.text(),
             "errors": {},
+            "correct": format!(
+                "{}&resubmit={}",
+                carry(
+                    &json!({"code": app["scenario_code"]}),
+                    &as_texts(&app["answers"])
+                ),
+                crate::queues::urlencode(app["id"].as_str().unwrap_or_default())
+            ),
         }),
     )
 }

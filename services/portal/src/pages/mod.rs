@@ -293,9 +293,29 @@ pub fn render_status(
         .body(html))
 }
 
+/// Every message a redirect may carry. A flash shows only these, so a
+/// crafted link (`?msg=请拨打…`) cannot put words on the portal's pages.
+const MESSAGES: &[&str] = &[
+    "申请已提交（已接件），请等待综合窗口受理",
+    "补正材料已提交，审批恢复计时",
+    "已受理，事项已分送各部门并联审批",
+    "已容缺受理，事项已分送各部门；已告知申请人待补交材料",
+    "已不予受理，一次性告知单已送达申请人",
+    "已出件，办件完结",
+    "项目已登记",
+    "阶段申请已提交（已接件），请等待综合窗口受理",
+    "已受理，阶段事项已分送各部门并联审批",
+    "已容缺受理，阶段事项已分送各部门；已告知申请人待补交材料",
+    "已出件",
+    "已准予许可",
+    "已作出不予许可决定",
+    "已一次性告知申请人补正，计时暂停",
+];
+
 /// A redirect after a successful form post (post/redirect/get), with a
-/// message for the next page.
-pub fn see_other(location: &str, message: &str) -> HttpResponse {
+/// message (one of `MESSAGES`) for the next page.
+pub fn see_other(location: &str, message: &'static str) -> HttpResponse {
+    debug_assert!(MESSAGES.contains(&message), "unlisted message {message}");
     let separator = if location.contains('?') { '&' } else { '?' };
     HttpResponse::SeeOther()
         .insert_header((
@@ -308,17 +328,21 @@ pub fn see_other(location: &str, message: &str) -> HttpResponse {
         .finish()
 }
 
-/// The flash message of a redirect (`?msg=`), shown once; at most 200
-/// characters, escaped like everything else.
+/// The flash of a redirect's `?msg=`: shown only when it is one of ours.
+pub fn flash_text(msg: Option<&str>) -> Option<String> {
+    msg.filter(|m| MESSAGES.contains(m)).map(str::to_owned)
+}
+
+/// The flash message of a redirect (`?msg=`).
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Flash {
     msg: Option<String>,
 }
 
 impl Flash {
-    /// The message.
+    /// The message, when it is one the portal sends.
     pub fn text(&self) -> Option<String> {
-        self.msg.as_ref().map(|m| m.chars().take(200).collect())
+        flash_text(self.msg.as_deref())
     }
 }
 
@@ -582,6 +606,13 @@ mod tests {
             ]
         );
         assert_eq!(reason_list(&form, "s.").len(), 1);
+    }
+
+    #[test]
+    fn only_our_own_messages_are_flashed() {
+        assert_eq!(flash_text(Some("已出件")).as_deref(), Some("已出件"));
+        assert_eq!(flash_text(Some("系统升级，请拨打 400-xxx 缴费")), None);
+        assert_eq!(flash_text(None), None);
     }
 
     #[test]

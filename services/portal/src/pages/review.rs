@@ -106,7 +106,7 @@ pub async fn licensing_task(
             "materials": uses(&notice["materials"]),
             "values": app["form"],
             "attached": app["materials"],
-            "flash": query.msg.as_ref().map(|m| m.chars().take(200).collect::<String>()),
+            "flash": super::flash_text(query.msg.as_deref()),
         }),
     )
 }

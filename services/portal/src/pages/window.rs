@@ -88,7 +88,7 @@ pub async fn queue_page(
             "base": base,
             "page": merged,
             "filter": {"type": query.source, "status": query.status, "sla": query.sla},
-            "flash": query.msg.as_ref().map(|m| m.chars().take(200).collect::<String>()),
+            "flash": super::flash_text(query.msg.as_deref()),
         }),
     )
 }
