@@ -486,6 +486,20 @@ async fn merged_queue_is_partial_while_a_source_is_stopped(backend: Backend) {
             app["id"].as_str().unwrap().to_owned()
         )]
     );
+    // The clerk's page says so too, above the items it has.
+    let page_html = stack
+        .client
+        .get(portal(&stack, "/window/intake"))
+        .header(reqwest::header::COOKIE, format!("yizhan_session={clerk}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page_html.contains("data-testid=\"partial\""), "{page_html}");
+    assert!(page_html.contains("工程建设项目审批服务"));
+    assert!(page_html.contains(&format!("data-entry=\"{}\"", app["id"].as_str().unwrap())));
     // Only construction asked for: nothing answers at all.
     expect_problem(
         stack
