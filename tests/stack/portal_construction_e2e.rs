@@ -281,6 +281,11 @@ async fn construction_project(backend: Backend) {
             browser.text("h1").await,
             task["item_name"].as_str().unwrap()
         );
+        // The reviewer reads what the stage application says for this item.
+        assert!(
+            browser.source().await.contains("本事项的申请信息"),
+            "the task page shows the item's fields"
+        );
         let permit = format!("GC-E2E-{n:03}");
         browser.fill("#permit_number", &permit).await;
         if n == 0 {

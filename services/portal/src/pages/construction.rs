@@ -168,14 +168,7 @@ pub async fn project_page(
     flash: web::Query<Flash>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&FILERS)?;
-    let project = state
-        .upstream
-        .get(
-            Upstream::Construction,
-            &format!("/api/v1/projects/{}", id_path(&id, "项目")?),
-            Some(&viewer.token),
-        )
-        .await?;
+    let project = project_of(&state, &viewer.token, &id).await?;
     render(
         &state,
         Some(&viewer),
@@ -188,21 +181,14 @@ pub async fn project_page(
     )
 }
 
-async fn stage_form(
+/// The merged form of `stage` (wire name) for project `project_id`.
+async fn stage_form_of(
     state: &AppState,
-    viewer: &Viewer,
+    token: &str,
     project_id: &str,
     stage: &str,
-) -> Result<(Value, Value), PageError> {
-    let project = state
-        .upstream
-        .get(
-            Upstream::Construction,
-            &format!("/api/v1/projects/{}", id_path(project_id, "项目")?),
-            Some(&viewer.token),
-        )
-        .await?;
-    let form = state
+) -> Result<Value, PageError> {
+    Ok(state
         .upstream
         .get(
             Upstream::Construction,
@@ -211,9 +197,61 @@ async fn stage_form(
                 id_path(project_id, "项目")?,
                 code_path(stage, "阶段")?
             ),
-            Some(&viewer.token),
+            Some(token),
+        )
+        .await?)
+}
+
+/// A stage application and its stage's merged form (`null` when the form
+/// cannot be read: the page still shows the application).
+pub(crate) async fn stage_with_form(
+    state: &AppState,
+    token: &str,
+    stage_id: &str,
+) -> Result<(Value, Value), PageError> {
+    let stage = state
+        .upstream
+        .get(
+            Upstream::Construction,
+            &format!("/api/v1/stages/{}", id_path(stage_id, "阶段申请")?),
+            Some(token),
         )
         .await?;
+    let form = stage_form_of(
+        state,
+        token,
+        stage["project_id"].as_str().unwrap_or_default(),
+        stage["stage"].as_str().unwrap_or_default(),
+    )
+    .await
+    .unwrap_or(Value::Null);
+    Ok((stage, form))
+}
+
+/// A project of the viewer's.
+pub(crate) async fn project_of(
+    state: &AppState,
+    token: &str,
+    project_id: &str,
+) -> Result<Value, PageError> {
+    Ok(state
+        .upstream
+        .get(
+            Upstream::Construction,
+            &format!("/api/v1/projects/{}", id_path(project_id, "项目")?),
+            Some(token),
+        )
+        .await?)
+}
+
+async fn stage_form(
+    state: &AppState,
+    viewer: &Viewer,
+    project_id: &str,
+    stage: &str,
+) -> Result<(Value, Value), PageError> {
+    let project = project_of(state, &viewer.token, project_id).await?;
+    let form = stage_form_of(state, &viewer.token, project_id, stage).await?;
     Ok((project, form))
 }
 

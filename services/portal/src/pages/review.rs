@@ -80,19 +80,6 @@ pub async fn licensing_task(
         .unwrap_or(Value::Null);
     // The fields and materials this task's item uses, for the reviewer to
     // read and to name in a 补正 request.
-    let item = task["item_code"].clone();
-    let uses = |list: &Value| -> Vec<Value> {
-        list.as_array()
-            .into_iter()
-            .flatten()
-            .filter(|f| {
-                f["items"]
-                    .as_array()
-                    .is_some_and(|items| items.contains(&item))
-            })
-            .cloned()
-            .collect()
-    };
     render(
         &state,
         Some(&viewer),
@@ -102,8 +89,8 @@ pub async fn licensing_task(
             "source": "licensing",
             "task": task,
             "app": app,
-            "fields": uses(&notice["form"]),
-            "materials": uses(&notice["materials"]),
+            "fields": used_by(&notice["form"], &task["item_code"]),
+            "materials": used_by(&notice["materials"], &task["item_code"]),
             "values": app["form"],
             "attached": app["materials"],
             "flash": super::flash_text(query.msg.as_deref()),
@@ -128,6 +115,15 @@ pub async fn construction_task(
             Some(&viewer.token),
         )
         .await?;
+    // The stage application and its form, for the fields and materials
+    // this task's item uses (reviewers may read the stages their
+    // department has tasks in).
+    let (stage, form) = super::construction::stage_with_form(
+        &state,
+        &viewer.token,
+        task["stage_application_id"].as_str().unwrap_or_default(),
+    )
+    .await?;
     render(
         &state,
         Some(&viewer),
@@ -136,9 +132,27 @@ pub async fn construction_task(
             "title": format!("审批 · {}", task["item_name"].as_str().unwrap_or_default()),
             "source": "construction",
             "task": task,
+            "fields": used_by(&form["fields"], &task["item_code"]),
+            "materials": used_by(&form["materials"], &task["item_code"]),
+            "values": stage["form"],
+            "attached": stage["materials"],
             "flash": flash.text(),
         }),
     )
+}
+
+/// The entries of a merged form's `fields` or `materials` that `item` uses.
+fn used_by(list: &Value, item: &Value) -> Vec<Value> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| {
+            f["items"]
+                .as_array()
+                .is_some_and(|items| items.contains(item))
+        })
+        .cloned()
+        .collect()
 }
 
 /// The decision of the task form (`decision` = approve or reject).

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use yizhan_auth::Role;
 use yizhan_kit::pagination::PageQuery;
 
+use super::construction::{project_of, stage_with_form};
 use super::licensing::{application_with_licence, id_path};
 use super::{Flash, PageError, act, notice_of, reason_list, render, see_other, value};
 use crate::AppState;
@@ -234,39 +235,13 @@ pub async fn stage_application(
     flash: web::Query<Flash>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&WINDOW)?;
-    let path = id_path(&id, "阶段申请")?;
-    let stage = state
-        .upstream
-        .get(
-            Upstream::Construction,
-            &format!("/api/v1/stages/{path}"),
-            Some(&viewer.token),
-        )
-        .await?;
-    let project = state
-        .upstream
-        .get(
-            Upstream::Construction,
-            &format!(
-                "/api/v1/projects/{}",
-                id_path(stage["project_id"].as_str().unwrap_or_default(), "项目")?
-            ),
-            Some(&viewer.token),
-        )
-        .await?;
-    let form = state
-        .upstream
-        .get(
-            Upstream::Construction,
-            &format!(
-                "/api/v1/projects/{}/stages/{}/form",
-                id_path(stage["project_id"].as_str().unwrap_or_default(), "项目")?,
-                super::code_path(stage["stage"].as_str().unwrap_or_default(), "阶段")?
-            ),
-            Some(&viewer.token),
-        )
-        .await
-        .unwrap_or(Value::Null);
+    let (stage, form) = stage_with_form(&state, &viewer.token, &id).await?;
+    let project = project_of(
+        &state,
+        &viewer.token,
+        stage["project_id"].as_str().unwrap_or_default(),
+    )
+    .await?;
     render(
         &state,
         Some(&viewer),
