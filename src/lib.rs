@@ -198,6 +198,9 @@ pub enum Broker {
     Owned(EmbeddedBroker),
     /// An embedded mock cluster run by `yizhan broker` (address file).
     Shared(String),
+    /// None: the process runs only services that neither send nor consume
+    /// events (`yizhan serve portal`).
+    Unused,
 }
 
 impl Broker {
@@ -206,12 +209,13 @@ impl Broker {
         match self {
             Self::External(b) | Self::Shared(b) => b,
             Self::Owned(b) => b.bootstrap_servers(),
+            Self::Unused => "",
         }
     }
 
     /// Whether it is a mock cluster that forgets everything when it stops.
     pub fn is_embedded(&self) -> bool {
-        !matches!(self, Self::External(_))
+        matches!(self, Self::Owned(_) | Self::Shared(_))
     }
 }
 

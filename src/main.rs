@@ -147,6 +147,8 @@ async fn serve(service: Service, settings: StackSettings) -> anyhow::Result<()> 
     let _telemetry = yizhan_kit::telemetry::init(service.name(), &settings.common.log)?;
     let cancel = yizhan_kit::shutdown::on_signal();
     let broker = match &settings.common.kafka.brokers {
+        // The portal only calls the other services' REST APIs.
+        _ if !service.has_database() => Broker::Unused,
         Some(b) => {
             yizhan::ensure_topics(b).await?;
             Broker::External(b.clone())

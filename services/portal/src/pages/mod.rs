@@ -158,7 +158,7 @@ impl From<UpstreamError> for PageError {
     fn from(e: UpstreamError) -> Self {
         match &e {
             UpstreamError::Unavailable { detail, .. } => {
-                Self::Unavailable(format!("{detail}，请稍后重试；已填写的内容未提交"))
+                Self::Unavailable(format!("{detail}，请稍后重试"))
             }
             UpstreamError::Refused { status: 401, .. } => Self::SignIn("/".into()),
             UpstreamError::Refused { status: 403, .. } => Self::Forbidden(e.message()),
