@@ -171,6 +171,52 @@ async fn pages_refuse_who_may_not_use_them(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+    // Bad input to the window's actions: a page with a 4xx, before any
+    // service is asked.
+    let post = |path: &str, fields: Vec<(&str, String)>| {
+        client()
+            .post(stack.url(Service::Portal, path))
+            .header(COOKIE, session(&clerk))
+            .form(&fields)
+            .send()
+    };
+    let unknown_source = post(
+        "/window/everything/01a20000-0000-7000-8000-000000000001/intake",
+        vec![("_csrf", clerks.clone()), ("decision", "accept".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(unknown_source.status(), 404);
+    let no_decision = post(
+        "/window/construction/01a20000-0000-7000-8000-000000000001/intake",
+        vec![("_csrf", clerks.clone()), ("decision", "maybe".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(no_decision.status(), 400);
+    assert!(
+        no_decision
+            .text()
+            .await
+            .unwrap()
+            .contains("请选择受理、容缺受理或不予受理")
+    );
+    // A file over the portal's 20 MB cap is refused while it is read.
+    let huge = reqwest::multipart::Form::new()
+        .text("_csrf", alices.clone())
+        .part(
+            "file.floor_plan",
+            reqwest::multipart::Part::bytes(vec![b'%'; 20 * 1024 * 1024 + 1]).file_name("plan.pdf"),
+        );
+    let too_large = client()
+        .post(stack.url(Service::Portal, "/licensing/apply"))
+        .header(COOKIE, session(&alice))
+        .multipart(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_large.status(), 413);
+    assert!(too_large.text().await.unwrap().contains("超过 20 MB"));
     // A certificate file the portal does not pass on.
     assert_eq!(
         page(

@@ -117,8 +117,6 @@ pub struct AppState {
     pub upstream: upstream::Upstreams,
     /// Checks session tokens.
     pub auth: Authenticator,
-    /// The page templates.
-    pub pages: pages::Templates,
     /// Demo-user login, when enabled.
     pub dev: Option<DevSigner>,
     /// OIDC login, when configured.
@@ -159,10 +157,10 @@ impl Application {
             Duration::from_millis(settings.upstream_timeout_ms.max(1)),
         )?;
         let oidc = login::Oidc::from_settings(&settings.oidc, common)?;
+        pages::load_templates();
         let state = web::Data::new(AppState {
             upstream,
             auth: auth.clone(),
-            pages: pages::Templates::new()?,
             dev: dev.filter(|_| settings.dev_login),
             oidc,
             sessions: session::Sessions::new(common, settings)?,

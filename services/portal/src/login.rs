@@ -258,7 +258,6 @@ pub async fn login_page(
         Vec::new()
     };
     render(
-        &state,
         viewer.0.as_ref(),
         "login.html",
         json!({

@@ -94,7 +94,6 @@ struct Filters {
 
 impl QueueQuery {
     /// Every bad value at once, each on its field.
-    #[allow(clippy::result_large_err)]
     fn filters(&self, queue: Queue) -> Result<Filters, Problem> {
         fn parse<T: serde::de::DeserializeOwned>(
             raw: &Option<String>,
@@ -277,7 +276,6 @@ fn urgency(queue: Queue, entry: &QueueEntry) -> Urgency {
 
 /// Who may read `queue`, and the department a partner's task queue is for
 /// (a reviewer's comes from their token).
-#[allow(clippy::result_large_err)]
 fn authorise(
     queue: Queue,
     principal: &Principal,
@@ -898,6 +896,13 @@ mod tests {
         assert_eq!(items[0].page, "/window/construction/c1");
         assert_eq!(items[1].page, "/window/licensing/l1");
         assert!(!more);
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(urlencode("a-z_0.9~"), "a-z_0.9~");
+        assert_eq!(urlencode("a b&c=d/e"), "a%20b%26c%3Dd%2Fe");
+        assert_eq!(urlencode("受理"), "%E5%8F%97%E7%90%86");
     }
 
     #[test]

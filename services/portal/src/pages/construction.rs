@@ -47,7 +47,6 @@ pub async fn projects(
         )
         .await?;
     render(
-        &state,
         Some(&viewer),
         "con_projects.html",
         json!({"title": "我的工程建设项目", "projects": list["items"], "flash": flash.text()}),
@@ -170,7 +169,6 @@ pub async fn project_page(
     viewer.require(&FILERS)?;
     let project = project_of(&state, &viewer.token, &id).await?;
     render(
-        &state,
         Some(&viewer),
         "con_project.html",
         json!({

@@ -44,7 +44,6 @@ pub async fn scenarios(
         .get(Upstream::Licensing, "/api/v1/scenarios", None)
         .await?;
     render(
-        &state,
         viewer.0.as_ref(),
         "lic_scenarios.html",
         json!({"title": "一业一证 · 选择行业", "scenarios": list["items"]}),
@@ -70,7 +69,6 @@ pub async fn questionnaire(
         .get(Upstream::Licensing, &scenario_path(&code)?, None)
         .await?;
     render(
-        &state,
         viewer.0.as_ref(),
         "lic_questionnaire.html",
         json!({
@@ -148,7 +146,6 @@ pub async fn notice_page(
     let (scenario, answers, raw) = answers_of(&state, &query).await?;
     match notice_of(&state, &scenario["code"], &answers).await {
         Ok(notice) => render(
-            &state,
             viewer.0.as_ref(),
             "lic_notice.html",
             json!({
@@ -258,7 +255,7 @@ pub async fn apply_form(
     let (mut values, mut picked) = (BTreeMap::new(), BTreeMap::new());
     let resubmit = value(&query, "resubmit").map(str::to_owned);
     if let Some(id) = &resubmit {
-        let (app, _) = application_with_licence(&state, &viewer.token, id).await?;
+        let app = application(&state, &viewer.token, id).await?;
         values = as_texts(&app["form"]);
         picked = as_texts(&app["materials"]);
     }
@@ -527,7 +524,6 @@ pub async fn applications(
         )
         .await?;
     render(
-        &state,
         Some(&viewer),
         "lic_applications.html",
         json!({"title": "我的申请", "applications": list["items"], "flash": flash.text()}),
@@ -543,33 +539,33 @@ pub fn id_path(id: &str, what: &str) -> Result<String, PageError> {
     }
 }
 
-/// The application with the licence's verification status when issued.
-pub async fn application_with_licence(
-    state: &AppState,
-    token: &str,
-    id: &str,
-) -> Result<(Value, Value), PageError> {
-    let app = state
+/// One application, as the viewer may see it.
+pub async fn application(state: &AppState, token: &str, id: &str) -> Result<Value, PageError> {
+    Ok(state
         .upstream
         .get(
             Upstream::Licensing,
             &format!("/api/v1/applications/{}", id_path(id, "申请")?),
             Some(token),
         )
-        .await?;
-    let licence = match app["certificate_id"].as_str() {
-        Some(cert) => state
-            .upstream
-            .get(
-                Upstream::Document,
-                &format!("/api/v1/verify?id={}", crate::queues::urlencode(cert)),
-                None,
-            )
-            .await
-            .unwrap_or(Value::Null),
-        None => Value::Null,
+        .await?)
+}
+
+/// The public verification of the application's licence, once issued
+/// (`null` before, or when the document service does not answer).
+async fn licence_of(state: &AppState, app: &Value) -> Value {
+    let Some(cert) = app["certificate_id"].as_str() else {
+        return Value::Null;
     };
-    Ok((app, licence))
+    state
+        .upstream
+        .get(
+            Upstream::Document,
+            &format!("/api/v1/verify?id={}", crate::queues::urlencode(cert)),
+            None,
+        )
+        .await
+        .unwrap_or(Value::Null)
 }
 
 /// Page: one application — status, tasks with their time limits, the
@@ -582,9 +578,9 @@ pub async fn application_page(
     flash: web::Query<Flash>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&FILERS)?;
-    let (app, licence) = application_with_licence(&state, &viewer.token, &id).await?;
+    let app = application(&state, &viewer.token, &id).await?;
+    let licence = licence_of(&state, &app).await;
     render(
-        &state,
         Some(&viewer),
         "lic_application.html",
         json!({
@@ -621,7 +617,7 @@ pub async fn supply(
         "/licensing/applications/{}",
         id_path(application_id, "申请")?
     );
-    let (app, _) = application_with_licence(&state, &viewer.token, application_id).await?;
+    let app = application(&state, &viewer.token, application_id).await?;
     let enterprise = app["enterprise_uscc"].as_str().unwrap_or_default();
     let (mut materials, upload_errors) =
         upload_materials(&state, &viewer, enterprise, &posted.files).await;

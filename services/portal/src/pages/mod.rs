@@ -24,9 +24,6 @@ use crate::AppState;
 use crate::session::{MaybeViewer, Viewer};
 use crate::upstream::{Upstream, UpstreamError};
 
-/// The page templates, compiled into the binary.
-pub struct Templates;
-
 macro_rules! templates {
     ($($name:literal),* $(,)?) => {
         [$(($name, include_str!(concat!("../../templates/", $name)))),*]
@@ -74,12 +71,10 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
-impl Templates {
-    /// Loads every template (so a broken one stops start-up, not a page).
-    pub fn new() -> anyhow::Result<Self> {
-        LazyLock::force(&ENV);
-        Ok(Self)
-    }
+/// Parses every template now, so a broken one stops start-up rather than
+/// a page.
+pub fn load_templates() {
+    LazyLock::force(&ENV);
 }
 
 /// Working days for people: `5`, `2.5`, `-1` (two decimals at most).
@@ -261,7 +256,6 @@ fn me(viewer: &Viewer) -> Value {
 
 /// Renders `template` with `context` plus the viewer and CSRF token.
 pub fn render(
-    _state: &AppState,
     viewer: Option<&Viewer>,
     template: &str,
     context: Value,
@@ -304,9 +298,6 @@ const MESSAGES: &[&str] = &[
     "已出件，办件完结",
     "项目已登记",
     "阶段申请已提交（已接件），请等待综合窗口受理",
-    "已受理，阶段事项已分送各部门并联审批",
-    "已容缺受理，阶段事项已分送各部门；已告知申请人待补交材料",
-    "已出件",
     "已准予许可",
     "已作出不予许可决定",
     "已一次性告知申请人补正，计时暂停",
@@ -439,6 +430,15 @@ pub(crate) fn refusal_line(error: UpstreamError) -> PageError {
     }
 }
 
+/// The service of a page path's `{source}` segment.
+pub(crate) fn source_service(source: &str) -> Result<Upstream, PageError> {
+    match source {
+        "licensing" => Ok(Upstream::Licensing),
+        "construction" => Ok(Upstream::Construction),
+        _ => Err(PageError::NotFound("没有这种业务".into())),
+    }
+}
+
 /// POSTs an action (`body`) to `path` at `service` as the viewer.
 pub(crate) async fn act(
     state: &AppState,
@@ -499,12 +499,10 @@ pub(crate) async fn notice_of(
 /// Page: home, by role.
 #[get("/")]
 pub async fn home(
-    state: web::Data<AppState>,
     viewer: MaybeViewer,
     flash: web::Query<Flash>,
 ) -> Result<HttpResponse, PageError> {
     render(
-        &state,
         viewer.0.as_ref(),
         "home.html",
         json!({"title": "首页", "flash": flash.text()}),
@@ -610,7 +608,10 @@ mod tests {
 
     #[test]
     fn only_our_own_messages_are_flashed() {
-        assert_eq!(flash_text(Some("已出件")).as_deref(), Some("已出件"));
+        assert_eq!(
+            flash_text(Some("已出件，办件完结")).as_deref(),
+            Some("已出件，办件完结")
+        );
         assert_eq!(flash_text(Some("系统升级，请拨打 400-xxx 缴费")), None);
         assert_eq!(flash_text(None), None);
     }

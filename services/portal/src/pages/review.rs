@@ -81,7 +81,6 @@ pub async fn licensing_task(
     // The fields and materials this task's item uses, for the reviewer to
     // read and to name in a 补正 request.
     render(
-        &state,
         Some(&viewer),
         "review_task.html",
         json!({
@@ -125,7 +124,6 @@ pub async fn construction_task(
     )
     .await?;
     render(
-        &state,
         Some(&viewer),
         "review_task.html",
         json!({
@@ -181,11 +179,7 @@ pub async fn decide(
     viewer.require(&REVIEWERS)?;
     viewer.check_csrf(value(&form, "_csrf"))?;
     let (source, id) = path.into_inner();
-    let service = match source.as_str() {
-        "licensing" => Upstream::Licensing,
-        "construction" => Upstream::Construction,
-        _ => return Err(PageError::NotFound("没有这种业务".into())),
-    };
+    let service = super::source_service(&source)?;
     let body = decision_body(&form)?;
     act(
         &state,

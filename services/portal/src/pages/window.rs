@@ -11,7 +11,7 @@ use yizhan_auth::Role;
 use yizhan_kit::pagination::PageQuery;
 
 use super::construction::{project_of, stage_with_form};
-use super::licensing::{application_with_licence, id_path};
+use super::licensing::{application, id_path};
 use super::{Flash, PageError, act, notice_of, reason_list, render, see_other, value};
 use crate::AppState;
 use crate::queues::{Queue, QueueQuery, merged_page};
@@ -80,7 +80,6 @@ pub async fn queue_page(
         Queue::HandOut => "hand_out",
     };
     render(
-        state,
         Some(viewer),
         "queue.html",
         json!({
@@ -141,89 +140,22 @@ pub async fn licensing_application(
     flash: web::Query<Flash>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&WINDOW)?;
-    let (app, licence) = application_with_licence(&state, &viewer.token, &id).await?;
+    let app = application(&state, &viewer.token, &id).await?;
     let answers = app["answers"].as_object().cloned().unwrap_or_default();
     let notice = notice_of(&state, &app["scenario_code"], &answers)
         .await
         .unwrap_or(Value::Null);
     render(
-        &state,
         Some(&viewer),
         "window_licensing.html",
         json!({
             "title": format!("受理 · {}", app["enterprise_name"].as_str().unwrap_or_default()),
             "app": app,
-            "licence": licence,
             "notice": notice,
             "flash": flash.text(),
             "tomorrow_plus": (chrono::Utc::now() + chrono::Duration::days(10)).date_naive().to_string(),
         }),
     )
-}
-
-/// Intake of a 一业一证 application (`decision` = accept,
-/// accept_with_tolerance or reject).
-#[post("/window/licensing/{id}/intake")]
-pub async fn licensing_intake(
-    state: web::Data<AppState>,
-    viewer: Viewer,
-    id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, PageError> {
-    viewer.require(&WINDOW)?;
-    viewer.check_csrf(value(&form, "_csrf"))?;
-    let decision = value(&form, "decision").unwrap_or_default();
-    let mut body = json!({"decision": decision});
-    match decision {
-        "accept" => {}
-        "reject" => body["deficiencies"] = json!(reason_list(&form, "d.")),
-        "accept_with_tolerance" => {
-            body["deficiencies"] = json!(reason_list(&form, "d."));
-            body["tolerance_due_date"] = json!(value(&form, "tolerance_due_date"));
-        }
-        _ => {
-            return Err(PageError::BadRequest(
-                "请选择受理、容缺受理或不予受理".into(),
-            ));
-        }
-    }
-    let path = id_path(&id, "申请")?;
-    act(
-        &state,
-        &viewer,
-        Upstream::Licensing,
-        &format!("/api/v1/applications/{path}/intake"),
-        &body,
-    )
-    .await?;
-    let message = match decision {
-        "accept" => "已受理，事项已分送各部门并联审批",
-        "accept_with_tolerance" => "已容缺受理，事项已分送各部门；已告知申请人待补交材料",
-        _ => "已不予受理，一次性告知单已送达申请人",
-    };
-    Ok(see_other("/window/intake", message))
-}
-
-/// Hand-out of an issued licence.
-#[post("/window/licensing/{id}/hand-out")]
-pub async fn licensing_hand_out(
-    state: web::Data<AppState>,
-    viewer: Viewer,
-    id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, PageError> {
-    viewer.require(&WINDOW)?;
-    viewer.check_csrf(value(&form, "_csrf"))?;
-    let path = id_path(&id, "申请")?;
-    act(
-        &state,
-        &viewer,
-        Upstream::Licensing,
-        &format!("/api/v1/applications/{path}/hand-out"),
-        &json!({}),
-    )
-    .await?;
-    Ok(see_other("/window/hand-out", "已出件，办件完结"))
 }
 
 /// Page: one construction stage application at the window.
@@ -243,7 +175,6 @@ pub async fn stage_application(
     )
     .await?;
     render(
-        &state,
         Some(&viewer),
         "window_stage.html",
         json!({
@@ -256,32 +187,53 @@ pub async fn stage_application(
     )
 }
 
-/// Intake of a construction stage application.
-#[post("/window/construction/{id}/intake")]
-pub async fn stage_intake(
-    state: web::Data<AppState>,
-    viewer: Viewer,
-    id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, PageError> {
-    viewer.require(&WINDOW)?;
-    viewer.check_csrf(value(&form, "_csrf"))?;
-    let decision = value(&form, "decision").unwrap_or_default();
+/// What the window acts on at a source: an application (一业一证) or a
+/// stage application (工程建设).
+struct WindowItem {
+    service: Upstream,
+    /// `/api/v1/<collection>/{id}/…`.
+    collection: &'static str,
+    /// What it is called in messages.
+    name: &'static str,
+}
+
+fn window_item(source: &str) -> Result<WindowItem, PageError> {
+    match super::source_service(source)? {
+        Upstream::Licensing => Ok(WindowItem {
+            service: Upstream::Licensing,
+            collection: "applications",
+            name: "申请",
+        }),
+        service => Ok(WindowItem {
+            service,
+            collection: "stages",
+            name: "阶段申请",
+        }),
+    }
+}
+
+/// The intake body of a window form. The two services take 容缺 in their
+/// own terms: licensing owed materials as deficiencies with a due date,
+/// construction as material codes with a number of working days.
+fn intake_body(service: Upstream, form: &[(String, String)]) -> Result<Value, PageError> {
+    let decision = value(form, "decision").unwrap_or_default();
     let mut body = json!({"decision": decision});
-    match decision {
-        "accept" => {}
-        "reject" => body["deficiencies"] = json!(reason_list(&form, "d.")),
-        "accept_with_tolerance" => {
+    match (decision, service) {
+        ("accept", _) => {}
+        ("reject", _) => body["deficiencies"] = json!(reason_list(form, "d.")),
+        ("accept_with_tolerance", Upstream::Licensing) => {
+            body["deficiencies"] = json!(reason_list(form, "d."));
+            body["tolerance_due_date"] = json!(value(form, "tolerance_due_date"));
+        }
+        ("accept_with_tolerance", _) => {
             let owed: Vec<&str> = form
                 .iter()
                 .filter(|(k, _)| k == "owed")
                 .map(|(_, v)| v.as_str())
                 .collect();
             body["owed_materials"] = json!(owed);
-            body["tolerance_days"] = value(&form, "tolerance_days")
-                .and_then(|d| d.trim().parse::<u32>().ok())
-                .map(Value::from)
-                .unwrap_or_else(|| json!(value(&form, "tolerance_days")));
+            body["tolerance_days"] =
+                super::typed_value("integer", value(form, "tolerance_days").unwrap_or_default());
         }
         _ => {
             return Err(PageError::BadRequest(
@@ -289,43 +241,68 @@ pub async fn stage_intake(
             ));
         }
     }
-    let path = id_path(&id, "阶段申请")?;
+    Ok(body)
+}
+
+/// Intake (`decision` = accept, accept_with_tolerance or reject) of a
+/// 一业一证 application or a construction stage application.
+#[post("/window/{source}/{id}/intake")]
+pub async fn intake(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<(String, String)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&WINDOW)?;
+    viewer.check_csrf(value(&form, "_csrf"))?;
+    let (source, id) = path.into_inner();
+    let item = window_item(&source)?;
+    let body = intake_body(item.service, &form)?;
     act(
         &state,
         &viewer,
-        Upstream::Construction,
-        &format!("/api/v1/stages/{path}/intake"),
+        item.service,
+        &format!(
+            "/api/v1/{}/{}/intake",
+            item.collection,
+            id_path(&id, item.name)?
+        ),
         &body,
     )
     .await?;
-    let message = match decision {
-        "accept" => "已受理，阶段事项已分送各部门并联审批",
-        "accept_with_tolerance" => "已容缺受理，阶段事项已分送各部门；已告知申请人待补交材料",
+    let message = match body["decision"].as_str() {
+        Some("accept") => "已受理，事项已分送各部门并联审批",
+        Some("accept_with_tolerance") => "已容缺受理，事项已分送各部门；已告知申请人待补交材料",
         _ => "已不予受理，一次性告知单已送达申请人",
     };
     Ok(see_other("/window/intake", message))
 }
 
-/// Hand-out of a stage's certificate.
-#[post("/window/construction/{id}/hand-out")]
-pub async fn stage_hand_out(
+/// Hand-out (统一窗口出件) of an issued licence or stage certificate.
+#[post("/window/{source}/{id}/hand-out")]
+pub async fn hand_out(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<String>,
+    path: web::Path<(String, String)>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&WINDOW)?;
     viewer.check_csrf(value(&form, "_csrf"))?;
-    let path = id_path(&id, "阶段申请")?;
+    let (source, id) = path.into_inner();
+    let item = window_item(&source)?;
     act(
         &state,
         &viewer,
-        Upstream::Construction,
-        &format!("/api/v1/stages/{path}/hand-out"),
+        item.service,
+        &format!(
+            "/api/v1/{}/{}/hand-out",
+            item.collection,
+            id_path(&id, item.name)?
+        ),
         &json!({}),
     )
     .await?;
-    Ok(see_other("/window/hand-out", "已出件"))
+    Ok(see_other("/window/hand-out", "已出件，办件完结"))
 }
 
 /// Mounts the window pages.
@@ -333,9 +310,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(intake_queue)
         .service(hand_out_queue)
         .service(licensing_application)
-        .service(licensing_intake)
-        .service(licensing_hand_out)
         .service(stage_application)
-        .service(stage_intake)
-        .service(stage_hand_out);
+        .service(intake)
+        .service(hand_out);
 }
