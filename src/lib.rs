@@ -416,6 +416,11 @@ impl Stack {
                         .licensing
                         .document_url
                         .get_or_insert(url.clone());
+                    settings
+                        .services
+                        .construction
+                        .document_url
+                        .get_or_insert(url.clone());
                     portal.document_url.get_or_insert(url);
                 }
                 Service::Licensing => {

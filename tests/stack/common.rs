@@ -142,6 +142,11 @@ impl TestStack {
         sea_orm::Database::connect(db.url.as_str()).await.unwrap()
     }
 
+    /// Whether `service` runs in this stack.
+    pub fn runs(&self, service: Service) -> bool {
+        self.ports.iter().any(|(s, _)| *s == service)
+    }
+
     pub fn url(&self, service: Service, path: &str) -> String {
         let port = self
             .ports
@@ -310,6 +315,54 @@ pub async fn upload(
         .send()
         .await
         .unwrap()
+}
+
+/// Uploads one PDF per material code, each as the material type of its
+/// code (the approval services refuse a material filed under another
+/// type), all at once; answers code → material id. Without a document
+/// service in the stack, made-up ids (references are then not checked).
+pub async fn materials_for_codes(
+    stack: &TestStack,
+    token: &str,
+    enterprise: Option<&str>,
+    codes: &[String],
+) -> serde_json::Map<String, serde_json::Value> {
+    if !stack.runs(Service::Document) {
+        return codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    c.clone(),
+                    serde_json::json!(format!("0193aa00-0000-7000-8000-{i:012}")),
+                )
+            })
+            .collect();
+    }
+    let uploads = codes.iter().map(|code| async move {
+        let extra: Vec<(&str, &str)> = enterprise
+            .map(|e| ("enterprise_uscc", e))
+            .into_iter()
+            .collect();
+        let response = upload(
+            stack,
+            token,
+            code,
+            &format!("{code}.pdf"),
+            pdf_bytes(2048, &uuid::Uuid::now_v7().to_string()),
+            &extra,
+        )
+        .await;
+        let id = json_ok(response, 201).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (code.clone(), serde_json::json!(id))
+    });
+    futures_util::future::join_all(uploads)
+        .await
+        .into_iter()
+        .collect()
 }
 
 /// The status must be `status`; answers the JSON body.

@@ -64,8 +64,9 @@ pub(crate) async fn register(
     .await
 }
 
-/// The stage's merged form filled from the sample, and a fake material id
-/// for every material except `skip`.
+/// The stage's merged form filled from the sample, and a material of its
+/// own type for every material except `skip` (uploaded when the stack runs
+/// the document service, made up otherwise).
 pub(crate) async fn filled(
     stack: &TestStack,
     token: &str,
@@ -96,19 +97,15 @@ pub(crate) async fn filled(
             (k.to_owned(), sample[k].clone())
         })
         .collect();
-    let materials: Map<String, Value> = form["materials"]
+    let codes: Vec<String> = form["materials"]
         .as_array()
         .unwrap()
         .iter()
-        .enumerate()
-        .filter(|(_, m)| !skip.contains(&m["code"].as_str().unwrap()))
-        .map(|(i, m)| {
-            (
-                m["code"].as_str().unwrap().to_owned(),
-                json!(format!("0193aa00-0000-7000-8000-{i:012}")),
-            )
-        })
+        .map(|m| m["code"].as_str().unwrap().to_owned())
+        .filter(|c| !skip.contains(&c.as_str()))
         .collect();
+    // Every project in these tests is ENTERPRISE_A's; an agent names it.
+    let materials = materials_for_codes(stack, token, Some(ENTERPRISE_A), &codes).await;
     (Value::Object(values), Value::Object(materials))
 }
 
@@ -839,7 +836,7 @@ async fn intake(stack: &TestStack, stage_id: &str, body: &Value) -> reqwest::Res
 /// Stage 1 of a small low-risk project filed without its two non-key
 /// materials and accepted with tolerance (容缺受理); answers the stage.
 async fn tolerance_stage(stack: &TestStack, token: &str, project: &str) -> Value {
-    let owed = ["legal_rep_id", "land_document"];
+    let owed = ["legal_rep_id_card", "land_document"];
     let (form, materials) = filled(stack, token, project, "land_planning", &owed).await;
     let app = json_ok(
         submit_stage(
@@ -859,7 +856,7 @@ async fn tolerance_stage(stack: &TestStack, token: &str, project: &str) -> Value
         intake(
             stack,
             id,
-            &json!({"decision": "accept_with_tolerance", "owed_materials": ["filing_form", "site_plan", "legal_rep_id"], "tolerance_days": 99}),
+            &json!({"decision": "accept_with_tolerance", "owed_materials": ["filing_form", "site_plan", "legal_rep_id_card"], "tolerance_days": 99}),
         )
         .await,
         422,
@@ -931,7 +928,7 @@ async fn tolerance_supplied_in_time_and_expired(backend: Backend) {
     )
     .await;
     let partial = json_ok(
-        supply(json!({"materials": {"legal_rep_id": "0193aa00-0000-7000-8000-0000000000ab"}}))
+        supply(json!({"materials": {"legal_rep_id_card": "0193aa00-0000-7000-8000-0000000000ab"}}))
             .await,
         200,
     )
@@ -967,9 +964,13 @@ async fn tolerance_supplied_in_time_and_expired(backend: Backend) {
     let expire = |day: chrono::NaiveDate| {
         let db = db.clone();
         async move {
-            yizhan_construction::store::stages::expire_tolerances(&db, day)
-                .await
-                .unwrap()
+            yizhan_construction::store::expire_tolerances(
+                &db,
+                &yizhan_approval::Calendar::builtin(),
+                day,
+            )
+            .await
+            .unwrap()
         }
     };
     assert_eq!(expire(far).await, 0);
@@ -1010,14 +1011,16 @@ async fn tolerance_supplied_in_time_and_expired(backend: Backend) {
         .iter()
         .map(|t| t["blzt"].as_u64().unwrap())
         .collect();
-    assert_eq!(codes, vec![15, 13]);
+    // The engine's one 容缺 expiry rule: the tolerance approval revoked
+    // (15), the open task withdrawn (14).
+    assert_eq!(codes, vec![15, 14]);
     // Supplying after the stop is refused; the stage can be filed again.
     expect_problem(
         supply_to(
             &stack,
             &alice,
             sid,
-            json!({"materials": {"legal_rep_id": "0193aa00-0000-7000-8000-0000000000ad"}}),
+            json!({"materials": {"legal_rep_id_card": "0193aa00-0000-7000-8000-0000000000ad"}}),
         )
         .await,
         409,

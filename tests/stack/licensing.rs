@@ -42,29 +42,17 @@ pub fn materials_for(notice: &Value) -> Value {
     Value::Object(map)
 }
 
-/// Uploads one document for the caller's enterprise and names it for every
-/// material of the notice (the document service checks the references).
+/// Uploads one document per material of the notice, each under its own
+/// type, for the caller's enterprise (the document service checks the
+/// references).
 pub async fn uploaded_materials(stack: &TestStack, token: &str, notice: &Value) -> Value {
-    let response = upload(
-        stack,
-        token,
-        "floor_plan",
-        "materials.pdf",
-        pdf_bytes(4096, &uuid::Uuid::now_v7().to_string()),
-        &[],
-    )
-    .await;
-    let id = json_ok(response, 201).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let map: serde_json::Map<String, Value> = notice["materials"]
+    let codes: Vec<String> = notice["materials"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (m["code"].as_str().unwrap().to_owned(), json!(id)))
+        .map(|m| m["code"].as_str().unwrap().to_owned())
         .collect();
-    Value::Object(map)
+    Value::Object(materials_for_codes(stack, token, None, &codes).await)
 }
 
 pub async fn put_json(
@@ -1310,6 +1298,18 @@ async fn supplement_round_trip_and_special_procedure(backend: Backend) {
     .await;
     assert_eq!(started["blzt"], 9);
     assert_eq!(started["sla_state"], "paused");
+    let queued = |page: &Value| {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == started["id"])
+    };
+    let queue_url = lic(&stack, "/api/v1/tasks?limit=100");
+    assert!(
+        !queued(&stack.get_json(&queue_url, &tobacco).await),
+        "a task in a special procedure is not in the default queue"
+    );
     let ended = json_ok(
         stack
             .post_json(
@@ -1321,8 +1321,14 @@ async fn supplement_round_trip_and_special_procedure(backend: Backend) {
         200,
     )
     .await;
-    assert_eq!(ended["blzt"], 10);
+    // 特别程序（结束）is recorded (BLZT 10 on the timeline) and the task is
+    // back in review (8), in its department's default queue.
+    assert_eq!(ended["blzt"], 8);
     assert_eq!(ended["remaining_working_days"], remaining);
+    assert!(
+        queued(&stack.get_json(&queue_url, &tobacco).await),
+        "the task is back in the department's queue"
+    );
 
     // Deciding afterwards works.
     let approved = json_ok(

@@ -249,7 +249,8 @@ async fn tolerance_fulfilled_in_time(backend: Backend) {
 
     // Supplying: only what is owed, only by the applicant's side.
     let supply_url = format!("{url}/tolerance-materials");
-    let plan = uploaded_materials(&stack, &alice, &notice).await["surveillance_plan"].clone();
+    let owned = uploaded_materials(&stack, &alice, &notice).await;
+    let plan = owned["surveillance_plan"].clone();
     expect_problem(
         stack
             .post_json(
@@ -267,7 +268,7 @@ async fn tolerance_fulfilled_in_time(backend: Backend) {
             .post_json(
                 &supply_url,
                 &alice,
-                &json!({"materials": {"floor_plan": plan}}),
+                &json!({"materials": {"floor_plan": owned["floor_plan"]}}),
             )
             .await,
         422,
@@ -294,7 +295,7 @@ async fn tolerance_fulfilled_in_time(backend: Backend) {
             .post_json(
                 &supply_url,
                 &alice,
-                &json!({"materials": {"fire_acceptance_proof": plan}}),
+                &json!({"materials": {"fire_acceptance_proof": owned["fire_acceptance_proof"]}}),
             )
             .await,
         200,
@@ -395,19 +396,37 @@ async fn tolerance_expires(backend: Backend) {
     let db = stack.connect(Service::Licensing).await;
     let now = Utc::now();
     // On the due date itself nothing happens: the day is the applicant's.
-    let stopped = yizhan_licensing::store::tolerance::expire(&db, due, now, 100)
-        .await
-        .unwrap();
+    let stopped = yizhan_licensing::store::tolerance::expire(
+        &db,
+        &yizhan_approval::Calendar::builtin(),
+        due,
+        now,
+        100,
+    )
+    .await
+    .unwrap();
     assert_eq!(stopped, 0);
     // The day after, the application stops, once.
     let after = due + Days::days(1);
-    let stopped = yizhan_licensing::store::tolerance::expire(&db, after, now, 100)
-        .await
-        .unwrap();
+    let stopped = yizhan_licensing::store::tolerance::expire(
+        &db,
+        &yizhan_approval::Calendar::builtin(),
+        after,
+        now,
+        100,
+    )
+    .await
+    .unwrap();
     assert_eq!(stopped, 1);
-    let again = yizhan_licensing::store::tolerance::expire(&db, after, now, 100)
-        .await
-        .unwrap();
+    let again = yizhan_licensing::store::tolerance::expire(
+        &db,
+        &yizhan_approval::Calendar::builtin(),
+        after,
+        now,
+        100,
+    )
+    .await
+    .unwrap();
     assert_eq!(again, 0, "an application is stopped once");
     let ended = stack.get_json(&url, &alice).await;
     assert_eq!(ended["status"], "terminated", "{ended}");
@@ -421,7 +440,8 @@ async fn tolerance_expires(backend: Backend) {
     assert!(blzt[1..].iter().all(|b| *b == 14), "{blzt:?}");
     let steps = actions(&ended);
     assert_eq!(steps.iter().filter(|a| *a == "terminated").count(), 1);
-    assert_eq!(steps.iter().filter(|a| *a == "task_terminated").count(), 6);
+    assert_eq!(steps.iter().filter(|a| *a == "task_revoked").count(), 1);
+    assert_eq!(steps.iter().filter(|a| *a == "task_withdrawn").count(), 5);
     // Reviewers can no longer decide the withdrawn tasks.
     let second = &accepted["tasks"][1];
     expect_problem(
@@ -661,6 +681,9 @@ async fn admin_publishes_catalog(backend: Backend) {
     let mut broken = next.clone();
     broken["items"][0]["department"] = json!("no_such_department");
     broken["scenarios"][0]["items"][0]["item"] = json!("no_such_item");
+    // One material vocabulary: a code the document service has no type for
+    // is refused, named by its field.
+    broken["materials"][0]["code"] = json!("no_such_material_type");
     let problem = expect_problem(
         put(&admin, &broken).await.unwrap(),
         422,
@@ -675,6 +698,13 @@ async fn admin_publishes_catalog(backend: Backend) {
         .collect();
     assert!(fields.contains(&"items[0].department"), "{fields:?}");
     assert!(fields.contains(&"scenarios[0].items[0].item"), "{fields:?}");
+    let unknown_type = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "materials[0].code")
+        .unwrap_or_else(|| panic!("materials[0].code not in {fields:?}"));
+    assert_eq!(unknown_type["code"], "unknown_material_type");
     let published = json_ok(put(&admin, &next).await.unwrap(), 200).await;
     assert_eq!(published["version"], 2);
 

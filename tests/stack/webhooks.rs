@@ -804,6 +804,7 @@ async fn deadline_warnings_reach_the_right_inboxes_and_partners_once(backend: Ba
     let notice = DeadlineNotice {
         task_id: "task-1".into(),
         application_id: "app-1".into(),
+        project_id: None,
         item_code: "SC-001".into(),
         item_name: "食品经营许可".into(),
         department_code: "market_supervision".into(),

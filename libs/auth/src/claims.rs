@@ -108,6 +108,26 @@ impl Principal {
         self.roles.contains(&role)
     }
 
+    /// The department of a reviewer (the token's `dept`), whose queue and
+    /// tasks are theirs: a 403 for another role or a token without one.
+    #[allow(clippy::result_large_err)]
+    pub fn reviewer_department(&self) -> Result<String, Problem> {
+        self.require_any(&[Role::DeptReviewer])?;
+        self.dept
+            .clone()
+            .ok_or_else(|| Problem::forbidden("令牌未载明所属部门（dept），无法确定审批队列"))
+    }
+
+    /// The role the caller acts in, for timelines and events: the first of
+    /// `roles` it holds (`unknown` when none, which a role check before it
+    /// rules out).
+    pub fn acting_role(&self, roles: &[Role]) -> &'static str {
+        roles
+            .iter()
+            .find(|r| self.has_role(**r))
+            .map_or("unknown", |r| r.as_str())
+    }
+
     /// Passes when the caller holds at least one of `roles`; otherwise a 403
     /// naming, in Chinese, the roles that may do this.
     // `Problem` is the workspace's one error type and handlers `?` it directly;

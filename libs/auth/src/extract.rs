@@ -98,6 +98,15 @@ impl FromRequest for OptionalPrincipal {
     }
 }
 
+/// The request's `Authorization` header as sent, to forward the caller's
+/// own token to a peer service (which then answers what the caller may
+/// see, no more).
+pub fn authorization(req: &actix_web::HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,5 +50,5 @@ pub use claims::{Audience, Claims, Principal, SCOPE_QUEUES_READ, TokenRequest, m
 pub use config::{AuthConfig, AuthMode, DEFAULT_LEEWAY_SECS};
 pub use dev_secret::{DEV_SECRET_LEN, load_or_create_dev_secret};
 pub use error::AuthError;
-pub use extract::{OptionalPrincipal, bearer_token};
+pub use extract::{OptionalPrincipal, authorization, bearer_token};
 pub use role::Role;

@@ -27,14 +27,17 @@ pub struct DeficiencyInput {
 
 /// Checks a one-time list against what the application asks for: not
 /// empty, every reason given (1 to [`MAX_REASON`] characters, no control
-/// characters), every field and material one the form knows. `name` is the
-/// list's body field (`deficiencies`, `items`), so errors read
-/// `deficiencies[2].material`. Every problem is reported at once.
+/// characters), every field and material one the form knows
+/// (`field_name` and `material_name` give the Chinese name of a key the
+/// form has, `None` otherwise). `name` is the list's body field
+/// (`deficiencies`, `items`), so errors read `deficiencies[2].material`.
+/// Every problem is reported at once. Each entry carries the name of what
+/// it is about, so messages and pages show names, never codes.
 pub fn check_list(
     list: &[DeficiencyInput],
     name: &str,
-    knows_field: impl Fn(&str) -> bool,
-    knows_material: impl Fn(&str) -> bool,
+    field_name: impl Fn(&str) -> Option<String>,
+    material_name: impl Fn(&str) -> Option<String>,
 ) -> Result<Vec<IntakeDeficiency>, Problem> {
     let mut errors = Vec::new();
     if list.is_empty() {
@@ -53,14 +56,14 @@ pub fn check_list(
                 format!("请说明需补齐的原因（1 至 {MAX_REASON} 字）"),
             ));
         }
-        if let Some(f) = d.field.as_deref().filter(|f| !knows_field(f)) {
+        if let Some(f) = d.field.as_deref().filter(|f| field_name(f).is_none()) {
             errors.push(FieldError::new(
                 format!("{name}[{i}].field"),
                 "unknown_field",
                 format!("本申请的表单没有字段 {f}"),
             ));
         }
-        if let Some(m) = d.material.as_deref().filter(|m| !knows_material(m)) {
+        if let Some(m) = d.material.as_deref().filter(|m| material_name(m).is_none()) {
             errors.push(FieldError::new(
                 format!("{name}[{i}].material"),
                 "unknown_material",
@@ -77,6 +80,11 @@ pub fn check_list(
             field: d.field.clone(),
             material: d.material.clone(),
             reason: d.reason.trim().to_owned(),
+            name: d
+                .field
+                .as_deref()
+                .and_then(&field_name)
+                .or_else(|| d.material.as_deref().and_then(&material_name)),
         })
         .collect())
 }
@@ -95,7 +103,7 @@ mod tests {
 
     #[test]
     fn every_problem_at_once_and_reasons_trimmed() {
-        let known = |k: &str| k == "known";
+        let known = |k: &str| (k == "known").then(|| "已知项".to_owned());
         let bad = check_list(
             &[
                 input(Some("nope"), None, " "),
@@ -126,5 +134,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok[0].reason, "缺签字");
+        assert_eq!(ok[0].name.as_deref(), Some("已知项"));
     }
 }

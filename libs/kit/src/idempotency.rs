@@ -121,6 +121,18 @@ pub async fn record(
     .map(|_| ())
 }
 
+/// Records the 201 answer of a fresh creating request, in the caller's
+/// transaction (for stores that take no HTTP types).
+pub async fn record_created(
+    db: &impl ConnectionTrait,
+    scope: &str,
+    key: &str,
+    fingerprint: &str,
+    body: &impl serde::Serialize,
+) -> Result<(), sea_orm::DbErr> {
+    record(db, scope, key, fingerprint, StatusCode::CREATED, body).await
+}
+
 /// Why a lookup did not produce an answer.
 #[derive(Debug, thiserror::Error)]
 pub enum LookupError {

@@ -238,6 +238,36 @@ macro_rules! problem_response_error {
     };
 }
 
+/// A database error at the HTTP edge: a lost race on a unique key is a 409,
+/// an unreachable database a 503, anything else an opaque 500 (logged with
+/// its cause). See [`crate::db::problem_for`].
+impl From<sea_orm::DbErr> for Problem {
+    fn from(e: sea_orm::DbErr) -> Self {
+        crate::db::problem_for(&e, "concurrent_update", "数据正被并发修改，请稍后重试")
+    }
+}
+
+/// Merges the field errors of two failed checks into one 422, so every
+/// problem is reported at once (一次性告知); any other failure (a 503 from a
+/// peer) stands on its own unless there are field errors to fix first.
+pub fn merge_checks<T>(
+    first: Result<T, Problem>,
+    second: Result<(), Problem>,
+) -> Result<T, Problem> {
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY.as_u16();
+    match (first, second) {
+        (Ok(t), Ok(())) => Ok(t),
+        (Err(a), Err(b)) if a.status == unprocessable && b.status == unprocessable => {
+            let mut errors = a.errors;
+            errors.extend(b.errors);
+            Err(Problem::validation(errors))
+        }
+        (Err(a), Err(b)) if b.status == unprocessable => Err(a),
+        (Err(a), Err(_)) if a.status == unprocessable => Err(a),
+        (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

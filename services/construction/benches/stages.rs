@@ -21,12 +21,13 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use yizhan_approval::Status;
 use yizhan_auth::{AuthConfig, AuthMode, Authenticator, Role, TokenRequest};
-use yizhan_construction::store::{status_name, task};
+use yizhan_construction::store::{status_name, task_detail};
 use yizhan_events::broker::EmbeddedBroker;
 use yizhan_events::outbox::RelayConfig;
 use yizhan_events::runtime::Backbone;
 use yizhan_kit::settings::CommonSettings;
 use yizhan_kit::testing::Backend;
+use yizhan_workflow::task_row as task;
 
 const USCC: &str = "91350100M000100Y43";
 const SECRET: &[u8] = b"benchmark-secret-benchmark-secret";
@@ -133,7 +134,7 @@ async fn fill_tasks(db: &DatabaseConnection, total: usize) {
     let mut i = have;
     while i < total {
         let n = 500.min(total - i);
-        let batch: Vec<task::ActiveModel> = (0..n)
+        let rows: Vec<(task::ActiveModel, task_detail::ActiveModel)> = (0..n)
             .map(|k| {
                 let dept = departments[(i + k) % departments.len()];
                 let status = if rng.random_range(0..20) == 0 {
@@ -145,11 +146,9 @@ async fn fill_tasks(db: &DatabaseConnection, total: usize) {
                 let id = uuid::Uuid::now_v7().to_string();
                 let model = task::Model {
                     id: id.clone(),
-                    project_id: format!("p-{}", (i + k) / 10),
-                    stage_application_id: format!("s-{}", (i + k) / 5),
-                    builder_uscc: USCC.into(),
-                    stage: "construction_permit".into(),
-                    category: "social_investment".into(),
+                    subject_id: format!("p-{}", (i + k) / 10),
+                    case_id: format!("s-{}", (i + k) / 5),
+                    enterprise_uscc: USCC.into(),
                     item_code: "drawing_review".into(),
                     item_name: "施工图设计文件审查".into(),
                     department_code: dept.into(),
@@ -161,6 +160,21 @@ async fn fill_tasks(db: &DatabaseConnection, total: usize) {
                     accepted_at: accepted,
                     clock_events: "[]".into(),
                     due_key: format!("{due} {}", if k % 2 == 0 { "am" } else { "pm" }),
+                    permit_number: None,
+                    reasons: None,
+                    decided_by: None,
+                    decided_at: None,
+                    supplement_request: None,
+                    next_alarm_key: None,
+                    warned_at: None,
+                    overdue_notified_at: None,
+                    used_half_days: None,
+                    created_at: Utc::now(),
+                };
+                let detail = task_detail::Model {
+                    task_id: id,
+                    stage: "construction_permit".into(),
+                    category: "social_investment".into(),
                     pre_review: false,
                     pre_approved: false,
                     commitment: false,
@@ -168,15 +182,18 @@ async fn fill_tasks(db: &DatabaseConnection, total: usize) {
                     verification: None,
                     joint_inspection: false,
                     certificate: None,
-                    permit_number: None,
-                    reasons: None,
-                    decided_by: None,
-                    decided_at: None,
-                    created_at: Utc::now(),
                 };
-                task::ActiveModel::from(model)
+                (
+                    task::ActiveModel::from(model),
+                    task_detail::ActiveModel::from(detail),
+                )
             })
             .collect();
+        let (batch, details): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+        task_detail::Entity::insert_many(details)
+            .exec(db)
+            .await
+            .unwrap();
         task::Entity::insert_many(batch).exec(db).await.unwrap();
         i += n;
         if i % 100_000 < 500 {
@@ -340,7 +357,7 @@ async fn main() {
     // A live database's statistics follow its data (autovacuum analyses
     // PostgreSQL tables); a freshly bulk-loaded one has none yet.
     let analyse = if flag("--postgres") {
-        "ANALYZE tasks"
+        "ANALYZE workflow_tasks"
     } else {
         "ANALYZE"
     };

@@ -1,7 +1,10 @@
-//! The daily jobs: stop 容缺 stages whose materials are overdue, and send
-//! the whole-process budget alerts. Both take the day as a parameter: the
-//! admin route runs them for today (or a missed earlier day), tests for any
-//! day through the store.
+//! Background jobs: the deadline alarms of item tasks (every tick), and the
+//! daily jobs — stop 容缺 stages whose materials are overdue, send the
+//! whole-process budget alerts — once per China-local day. The daily jobs
+//! take the day as a parameter: the admin route runs them for today (or a
+//! missed earlier day), tests for any day through the store. Every job is
+//! safe on several replicas at once (row work under the project lock,
+//! marks committed with their events).
 
 use std::time::Duration;
 
@@ -13,7 +16,7 @@ use utoipa::ToSchema;
 use yizhan_approval::calendar::china_local;
 
 use crate::AppState;
-use crate::store::StoreError;
+use crate::store::Error;
 
 /// What one run did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -29,8 +32,9 @@ pub struct JobReport {
 }
 
 /// Runs both jobs for `today`.
-pub async fn run_daily(state: &AppState, today: NaiveDate) -> Result<JobReport, StoreError> {
-    let tolerance_expired = crate::store::stages::expire_tolerances(&state.db, today).await?;
+pub async fn run_daily(state: &AppState, today: NaiveDate) -> Result<JobReport, Error> {
+    let tolerance_expired =
+        crate::store::expire_tolerances(&state.db, &state.calendar, today).await?;
     let alerts = crate::store::projects::scan_budgets(&state.db, &state.calendar, today).await?;
     state.signal.wake();
     Ok(JobReport {
@@ -41,22 +45,46 @@ pub async fn run_daily(state: &AppState, today: NaiveDate) -> Result<JobReport, 
     })
 }
 
-/// Runs the jobs for the current China-local day every `every` until
-/// `cancel`; failures are logged and retried at the next tick.
+/// Tasks per deadline sweep; the next tick takes the rest.
+const SWEEP_BATCH: u64 = 500;
+
+/// Every `every` until `cancel`: the deadline sweep, and the daily jobs
+/// when the China-local day is one they have not run for yet. Failures are
+/// logged and retried at the next tick.
 pub async fn run_periodically(
     state: web::Data<AppState>,
     every: Duration,
     cancel: CancellationToken,
 ) {
     let mut tick = tokio::time::interval(every);
+    let mut daily_done: Option<NaiveDate> = None;
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
             _ = tick.tick() => {}
         }
-        let today = china_local(Utc::now()).date();
+        let now = Utc::now();
+        match crate::store::deadlines::sweep(&state.db, &state.calendar, now, SWEEP_BATCH).await {
+            Ok(r) if r.approaching + r.overdue > 0 => {
+                state.signal.wake();
+                tracing::info!(
+                    approaching = r.approaching,
+                    overdue = r.overdue,
+                    "deadline alarms"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "deadline sweep failed; retrying next tick"),
+        }
+        let today = china_local(now).date();
+        if daily_done == Some(today) {
+            continue;
+        }
         match run_daily(&state, today).await {
-            Ok(report) => tracing::info!(?report, "construction daily jobs"),
+            Ok(report) => {
+                daily_done = Some(today);
+                tracing::info!(?report, "construction daily jobs");
+            }
             Err(e) => tracing::warn!(error = %e, "construction daily jobs failed"),
         }
     }

@@ -11,8 +11,6 @@
 //! empty database starts with).
 
 pub mod domain;
-pub mod error;
-pub mod handlers;
 pub mod jobs;
 pub mod routes;
 pub mod seed;
@@ -91,9 +89,16 @@ pub struct Settings {
     pub commitment_verification_days: u32,
     /// Longest 容缺 period the window may grant, in working days.
     pub tolerance_max_days: u32,
-    /// Seconds between runs of the daily jobs (容缺 expiry, budget scan);
-    /// 0 disables the background loop (the admin endpoint still runs them).
+    /// Seconds between runs of the background jobs (deadline alarms, 容缺
+    /// expiry, budget scan); 0 disables the background loop (the admin
+    /// endpoint still runs the daily ones).
     pub job_interval_secs: u64,
+    /// Base URL of the document service, for checking the materials a
+    /// stage references (e.g. `http://document:8083`). Unset: references
+    /// are not checked (a lone construction service in development).
+    pub document_url: Option<String>,
+    /// Timeout of one material lookup, in milliseconds.
+    pub document_timeout_ms: u64,
 }
 
 impl Default for Settings {
@@ -105,7 +110,9 @@ impl Default for Settings {
             budgets: Budgets::default(),
             commitment_verification_days: 20,
             tolerance_max_days: 20,
-            job_interval_secs: 3600,
+            job_interval_secs: 60,
+            document_url: None,
+            document_timeout_ms: 3000,
         }
     }
 }
@@ -125,6 +132,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// The service settings (budgets, periods).
     pub settings: Settings,
+    /// Checks material references with the document service.
+    pub materials: yizhan_workflow::materials::MaterialCheck,
 }
 
 /// The OpenAPI document (also written to `openapi/construction.json`).
@@ -168,12 +177,21 @@ impl Application {
             let years = calendar.load_dir(dir)?;
             tracing::info!(?years, dir = %dir.display(), "holiday schedules loaded");
         }
+        if settings.document_url.is_none() {
+            tracing::warn!(
+                "construction.document_url is not set: material references are not checked"
+            );
+        }
         let state = web::Data::new(AppState {
             db: db.clone(),
             signal: backbone.signal.clone(),
             calendar,
             catalog,
             settings: settings.clone(),
+            materials: yizhan_workflow::materials::MaterialCheck::new(
+                settings.document_url.clone(),
+                Duration::from_millis(settings.document_timeout_ms),
+            )?,
         });
         let readiness = Readiness::default()
             .with(DatabaseCheck(db.clone()))
@@ -214,7 +232,18 @@ impl Application {
     /// the daily jobs until `cancel`.
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
         let relay = self.backbone.relay(self.db.clone());
-        let handlers = Arc::new(handlers::Handlers {
+        // The document service's answers to this service's certificate
+        // requests, recorded on the case (`yizhan_workflow::answers`).
+        let handlers = Arc::new(yizhan_workflow::answers::CertificateAnswers {
+            service: SERVICE,
+            record: |txn, issued| {
+                Box::pin(crate::store::record_certificate(
+                    txn,
+                    &issued.request_id,
+                    &issued.certificate_id,
+                    &issued.certificate_type,
+                ))
+            },
             signal: self.backbone.signal.clone(),
         });
         let consumer = EventConsumer::new(

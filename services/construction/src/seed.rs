@@ -237,7 +237,7 @@ pub fn catalog() -> Catalog {
         ("bid_notice", "中标通知书"),
         ("construction_contract", "施工合同"),
         ("noise_plan", "夜间施工降噪方案"),
-        ("legal_rep_id", "法定代表人身份证明"),
+        ("legal_rep_id_card", "法定代表人身份证明"),
         ("completion_survey", "竣工测量成果报告"),
         ("fire_test_report", "消防设施检测报告"),
         ("civil_defence_report", "人防工程竣工资料"),
@@ -256,7 +256,7 @@ pub fn catalog() -> Catalog {
         "project_approval", "政府投资项目审批（可行性研究报告）", "development_reform", LandPlanning, (20, 10),
             "project_proposal, feasibility_study, site_plan?", "project_name, construction_site, total_investment_wan", false, "G", None;
         "project_filing", "企业投资项目备案", "development_reform", LandPlanning, (5, 1),
-            "filing_form, legal_rep_id?", "project_name, construction_site, total_investment_wan, contact_person, contact_phone", false, "SL", None;
+            "filing_form, legal_rep_id_card?", "project_name, construction_site, total_investment_wan, contact_person, contact_phone", false, "SL", None;
         "land_pre_review", "建设项目用地预审与选址意见书", "natural_resources", LandPlanning, (20, 7),
             "site_plan, feasibility_study?", "project_name, construction_site", false, "GS", None;
         "land_planning_permit", "建设用地规划许可证", "natural_resources", LandPlanning, (20, 5),
@@ -302,7 +302,7 @@ pub fn catalog() -> Catalog {
         "night_construction", "夜间施工许可", "urban_management", ConstructionPermit, (5, 1),
             "noise_plan", "project_name, construction_unit", false, "GS", None;
         "construction_permit", "建筑工程施工许可证核发", "housing", ConstructionPermit, (7, 1),
-            "construction_contract, safety_measures, legal_rep_id?", "project_name, construction_site, construction_unit, supervision_unit?, contract_amount_wan, planned_start, planned_completion", false, "GSL", Some(PERMIT_CERTIFICATE);
+            "construction_contract, safety_measures, legal_rep_id_card?", "project_name, construction_site, construction_unit, supervision_unit?, contract_amount_wan, planned_start, planned_completion", false, "GSL", Some(PERMIT_CERTIFICATE);
         "planning_acceptance", "建设工程规划条件核实", "natural_resources", Completion, (20, 5),
             "completion_survey", "project_name, completion_date", false, "GSL", None;
         "fire_acceptance", "特殊建设工程消防验收", "fire_review", Completion, (15, 5),

@@ -1,6 +1,7 @@
 //! What the document service does with each event it consumes: one `match`,
-//! in one place. Besides certificate requests, licensing's application and
-//! task facts are recorded as read grants on materials (`store::grants`). Effects go through the consumer's transaction, so they
+//! in one place. Besides certificate requests, the approval services'
+//! case and task facts are recorded as read grants on materials
+//! (`store::grants`). Effects go through the consumer's transaction, so they
 //! commit together with the inbox row that makes redelivery harmless.
 //!
 //! A request that can never be honoured (unknown type, bad holder code, a
@@ -15,7 +16,9 @@ use yizhan_events::Envelope;
 use yizhan_events::consumer::Dispatcher;
 use yizhan_events::contracts::{
     ApplicationResubmitted, ApplicationSubmitted, CertificateIssueRequested,
-    CertificateStatusChangeRequested, Event, TaskCreated,
+    CertificateStatusChangeRequested, ConstructionTaskStatusChanged, Event,
+    StageApplicationSubmitted, SupplementProvided, TaskCreated, ToleranceMaterialsProvided,
+    ToleranceMaterialsSupplied,
 };
 use yizhan_events::outbox::OutboxSignal;
 
@@ -61,6 +64,38 @@ impl Dispatcher for Handlers {
             TaskCreated::TYPE => {
                 let e: TaskCreated = event.decode()?;
                 grants::add_application_department(txn, &e.application_id, &e.department_code)
+                    .await?;
+            }
+            SupplementProvided::TYPE => {
+                let e: SupplementProvided = event.decode()?;
+                grants::add_application_materials(txn, &e.application_id, &e.material_ids).await?;
+            }
+            ToleranceMaterialsProvided::TYPE => {
+                let e: ToleranceMaterialsProvided = event.decode()?;
+                grants::add_application_materials(txn, &e.application_id, &e.material_ids).await?;
+            }
+            // Construction: a stage application is the case.
+            StageApplicationSubmitted::TYPE => {
+                let e: StageApplicationSubmitted = event.decode()?;
+                grants::set_application_materials(txn, &e.stage_application_id, &e.material_ids)
+                    .await?;
+            }
+            ToleranceMaterialsSupplied::TYPE => {
+                let e: ToleranceMaterialsSupplied = event.decode()?;
+                grants::add_application_materials(txn, &e.stage_application_id, &e.material_ids)
+                    .await?;
+            }
+            ConstructionTaskStatusChanged::TYPE => {
+                let e: ConstructionTaskStatusChanged = event.decode()?;
+                if matches!(e.action.as_str(), "created" | "commitment_approved") {
+                    grants::add_application_department(
+                        txn,
+                        &e.stage_application_id,
+                        &e.department_code,
+                    )
+                    .await?;
+                }
+                grants::add_application_materials(txn, &e.stage_application_id, &e.material_ids)
                     .await?;
             }
             // Other facts on these topics are none of this service's business;

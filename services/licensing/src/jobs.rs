@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use yizhan_approval::calendar::china_local;
 
 use crate::AppState;
-use crate::store::{self, StoreError};
+use crate::store::{self, Error};
 
 /// What one tick did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -30,10 +30,16 @@ pub struct TickReport {
 const BATCH: u64 = 500;
 
 /// Runs every job once, as at `now`.
-pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<TickReport, StoreError> {
+pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<TickReport, Error> {
     let alarms = store::deadlines::sweep(&state.db, &state.calendar, now, BATCH).await?;
-    let terminated =
-        store::tolerance::expire(&state.db, china_local(now).date(), now, BATCH).await?;
+    let terminated = store::tolerance::expire(
+        &state.db,
+        &state.calendar,
+        china_local(now).date(),
+        now,
+        BATCH,
+    )
+    .await?;
     let mut catalog_adopted = None;
     if let Some(latest) = store::catalog::latest_version(&state.db).await?
         && latest > state.catalog().version

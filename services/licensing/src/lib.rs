@@ -5,14 +5,11 @@
 //! (and the licence request the document service answers); consumes
 //! `CertificateIssued` from `yizhan.document.v1`. Layers: `domain` (catalog,
 //! notice, form validation, bundle rule; no I/O), `store` (sea-orm),
-//! `routes` (HTTP + OpenAPI), `handlers` (consumed events), `seed` (the
+//! `routes` (HTTP + OpenAPI), `seed` (the
 //! catalog an empty database starts with).
 
 pub mod domain;
-pub mod error;
-pub mod handlers;
 pub mod jobs;
-pub mod materials;
 pub mod routes;
 pub mod seed;
 pub mod store;
@@ -89,7 +86,7 @@ pub struct AppState {
     /// replaced when an admin publishes a new one (see [`AppState::catalog`]).
     pub current_catalog: RwLock<Arc<Catalog>>,
     /// Checks material references against the document service.
-    pub materials: materials::MaterialCheck,
+    pub materials: yizhan_workflow::materials::MaterialCheck,
 }
 
 impl AppState {
@@ -151,6 +148,20 @@ impl Application {
         let db = yizhan_kit::db::connect_and_migrate::<Migrator>(&url).await?;
         store::catalog::ensure_seeded(&db, &seed::catalog()).await?;
         let catalog = Arc::new(store::catalog::latest(&db).await?);
+        // The catalog in use is checked again at every start: a material
+        // code that is not (or no longer) a material type is refused.
+        let problems = catalog.problems();
+        if !problems.is_empty() {
+            anyhow::bail!(
+                "licensing catalog v{} cannot be used: {}",
+                catalog.version,
+                problems
+                    .iter()
+                    .map(|p| format!("{}: {}", p.field, p.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
         let mut calendar = Calendar::builtin();
         if let Some(dir) = &settings.calendar_dir {
             let years = calendar.load_dir(dir)?;
@@ -166,7 +177,7 @@ impl Application {
             signal: backbone.signal.clone(),
             calendar,
             current_catalog: RwLock::new(catalog),
-            materials: materials::MaterialCheck::new(
+            materials: yizhan_workflow::materials::MaterialCheck::new(
                 settings.document_url.clone(),
                 Duration::from_millis(settings.document_timeout_ms),
             )?,
@@ -211,7 +222,17 @@ impl Application {
     /// runs the background jobs until `cancel`.
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
         let relay = self.backbone.relay(self.db.clone());
-        let handlers = Arc::new(handlers::Handlers {
+        // The document service's answers to this service's certificate
+        // requests, recorded on the case (`yizhan_workflow::answers`).
+        let handlers = Arc::new(yizhan_workflow::answers::CertificateAnswers {
+            service: SERVICE,
+            record: |txn, issued| {
+                Box::pin(crate::store::record_licence(
+                    txn,
+                    &issued.request_id,
+                    &issued.certificate_id,
+                ))
+            },
             signal: self.backbone.signal.clone(),
         });
         let consumer = EventConsumer::new(

@@ -3,16 +3,15 @@
 //! the applicant (the person who filed and their enterprise). Each event
 //! yields each message once: the consumer's inbox dedupes the event.
 
-use yizhan_events::contracts::{DeadlineApproaching, DeadlineNotice, DeadlineOverdue};
+use yizhan_events::contracts::DeadlineNotice;
 
 use crate::store::NewMessage;
 
 /// Message category of every deadline warning.
 pub const CATEGORY: &str = "deadline";
 
-/// Messages for an approaching deadline.
-pub fn approaching(e: DeadlineApproaching) -> Vec<NewMessage> {
-    let w = &e.0;
+/// Messages for an approaching deadline (licensing or construction).
+pub fn approaching(w: &DeadlineNotice) -> Vec<NewMessage> {
     let limit = w.limit_kind.zh_name();
     let left = w.working_days_remaining.max(0);
     messages(
@@ -20,15 +19,15 @@ pub fn approaching(e: DeadlineApproaching) -> Vec<NewMessage> {
         (
             "办理时限即将届满".to_owned(),
             format!(
-                "您经办的「{}」（事项编码 {}）{}将于 {} 届满，剩余 {} 个工作日，请及时办结。",
-                w.item_name, w.item_code, limit, w.due_date, left
+                "您经办的「{}」{}将于 {} 届满，剩余 {} 个工作日，请及时办结。",
+                w.item_name, limit, w.due_date, left
             ),
         ),
         (
             "本部门事项即将超期".to_owned(),
             format!(
-                "申请 {} 中的「{}」{}将于 {} 届满，剩余 {} 个工作日{}。",
-                w.application_id,
+                "{}中的「{}」{}将于 {} 届满，剩余 {} 个工作日{}。",
+                case_of(w),
                 w.item_name,
                 limit,
                 w.due_date,
@@ -46,9 +45,8 @@ pub fn approaching(e: DeadlineApproaching) -> Vec<NewMessage> {
     )
 }
 
-/// Messages for a passed deadline.
-pub fn overdue(e: DeadlineOverdue) -> Vec<NewMessage> {
-    let w = &e.0;
+/// Messages for a passed deadline (licensing or construction).
+pub fn overdue(w: &DeadlineNotice) -> Vec<NewMessage> {
     let limit = w.limit_kind.zh_name();
     let late = (-w.working_days_remaining).max(0);
     messages(
@@ -56,15 +54,15 @@ pub fn overdue(e: DeadlineOverdue) -> Vec<NewMessage> {
         (
             "办理已超期".to_owned(),
             format!(
-                "您经办的「{}」（事项编码 {}）已超过{}（{}），超期 {} 个工作日，请立即办结或说明原因。",
-                w.item_name, w.item_code, limit, w.due_date, late
+                "您经办的「{}」已超过{}（{}），超期 {} 个工作日，请立即办结或说明原因。",
+                w.item_name, limit, w.due_date, late
             ),
         ),
         (
             "本部门事项已超期".to_owned(),
             format!(
-                "申请 {} 中的「{}」已超过{}（{}），超期 {} 个工作日{}。",
-                w.application_id,
+                "{}中的「{}」已超过{}（{}），超期 {} 个工作日{}。",
+                case_of(w),
                 w.item_name,
                 limit,
                 w.due_date,
@@ -80,6 +78,14 @@ pub fn overdue(e: DeadlineOverdue) -> Vec<NewMessage> {
             ),
         ),
     )
+}
+
+/// How a department reads which case a task is of.
+fn case_of(w: &DeadlineNotice) -> String {
+    match &w.project_id {
+        Some(_) => format!("工程建设项目阶段申请（编号 {}）", w.application_id),
+        None => format!("申请（编号 {}）", w.application_id),
+    }
 }
 
 fn assignee(w: &DeadlineNotice) -> String {
@@ -127,7 +133,10 @@ fn messages(
         category: CATEGORY,
         title: applicant.0,
         body: applicant.1,
-        link: Some(format!("/api/v1/applications/{}", w.application_id)),
+        link: Some(match &w.project_id {
+            Some(p) => format!("/api/v1/projects/{p}"),
+            None => format!("/api/v1/applications/{}", w.application_id),
+        }),
     });
     out
 }
@@ -138,10 +147,11 @@ mod tests {
 
     use yizhan_events::contracts::DeadlineLimit;
 
-    fn event(reviewer: Option<&str>) -> DeadlineApproaching {
-        DeadlineApproaching(DeadlineNotice {
+    fn event(reviewer: Option<&str>) -> DeadlineNotice {
+        DeadlineNotice {
             task_id: "t-1".into(),
             application_id: "a-1".into(),
+            project_id: None,
             item_code: "SC-001".into(),
             item_name: "食品经营许可".into(),
             department_code: "market_supervision".into(),
@@ -151,19 +161,19 @@ mod tests {
             due_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
             limit_kind: DeadlineLimit::Committed,
             working_days_remaining: 2,
-        })
+        }
     }
 
     #[test]
     fn one_message_per_recipient() {
-        let m = approaching(event(Some("rev-1")));
+        let m = approaching(&event(Some("rev-1")));
         assert_eq!(m.len(), 3);
         assert_eq!(m[0].recipient_user.as_deref(), Some("rev-1"));
         assert_eq!(m[1].recipient_dept.as_deref(), Some("market_supervision"));
         assert_eq!(m[2].recipient_uscc.as_deref(), Some("91350100M000100Y43"));
         assert!(m[0].body.contains("承诺办结时限") && m[0].body.contains("2026-12-01"));
         assert_eq!(
-            approaching(event(None)).len(),
+            approaching(&event(None)).len(),
             2,
             "no reviewer, no reviewer message"
         );

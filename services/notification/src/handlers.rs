@@ -11,8 +11,12 @@ use yizhan_events::Envelope;
 use yizhan_events::consumer::Dispatcher;
 use yizhan_events::contracts::{
     ApplicationAccepted, ApplicationReturned, ApplicationTerminated, BundleRefused,
-    DeadlineApproaching, DeadlineOverdue, Event, InboxMessageDelivered, LicenceCancelled,
-    LicenceIssued, MaterialUploaded, TaskCreated, TaskDecided,
+    ConstructionCertificateRecorded, ConstructionDeadlineApproaching, ConstructionDeadlineOverdue,
+    ConstructionTaskStatusChanged, ConsultationAnswered, ConsultationRequested,
+    DeadlineApproaching, DeadlineOverdue, Event, InboxMessageDelivered, JointInspectionConcluded,
+    JointInspectionScheduled, LicenceCancelled, LicenceIssued, MaterialUploaded,
+    StageApplicationAccepted, StageApplicationReturned, StageCompleted, StageStopped,
+    SupplementRequested, TaskCreated, TaskDecided,
 };
 use yizhan_events::outbox::OutboxSignal;
 
@@ -38,8 +42,18 @@ impl Dispatcher for Handlers {
         fan_out_to_webhooks(txn, event).await?;
         let messages = match event.event_type.as_str() {
             MaterialUploaded::TYPE => vec![material_uploaded(event.decode()?)],
-            DeadlineApproaching::TYPE => crate::deadlines::approaching(event.decode()?),
-            DeadlineOverdue::TYPE => crate::deadlines::overdue(event.decode()?),
+            DeadlineApproaching::TYPE => {
+                crate::deadlines::approaching(&event.decode::<DeadlineApproaching>()?.0)
+            }
+            DeadlineOverdue::TYPE => {
+                crate::deadlines::overdue(&event.decode::<DeadlineOverdue>()?.0)
+            }
+            ConstructionDeadlineApproaching::TYPE => {
+                crate::deadlines::approaching(&event.decode::<ConstructionDeadlineApproaching>()?.0)
+            }
+            ConstructionDeadlineOverdue::TYPE => {
+                crate::deadlines::overdue(&event.decode::<ConstructionDeadlineOverdue>()?.0)
+            }
             ApplicationAccepted::TYPE => vec![crate::licensing::accepted(event.decode()?)],
             ApplicationReturned::TYPE => vec![crate::licensing::returned(event.decode()?)],
             TaskCreated::TYPE => vec![crate::licensing::task_created(event.decode()?)],
@@ -48,6 +62,37 @@ impl Dispatcher for Handlers {
             LicenceIssued::TYPE => vec![crate::licensing::licence_issued(event.decode()?)],
             ApplicationTerminated::TYPE => vec![crate::licensing::terminated(event.decode()?)],
             LicenceCancelled::TYPE => vec![crate::licensing::licence_cancelled(event.decode()?)],
+            SupplementRequested::TYPE => {
+                vec![crate::licensing::supplement_requested(event.decode()?)]
+            }
+            StageApplicationAccepted::TYPE => {
+                vec![crate::construction::stage_accepted(event.decode()?)]
+            }
+            StageApplicationReturned::TYPE => {
+                vec![crate::construction::stage_returned(event.decode()?)]
+            }
+            ConstructionTaskStatusChanged::TYPE => {
+                crate::construction::task_changed(event.decode()?)
+            }
+            StageCompleted::TYPE => vec![crate::construction::stage_completed(event.decode()?)],
+            ConstructionCertificateRecorded::TYPE => {
+                vec![crate::construction::certificate_recorded(event.decode()?)]
+            }
+            StageStopped::TYPE => vec![crate::construction::stage_stopped(event.decode()?)],
+            JointInspectionScheduled::TYPE => {
+                crate::construction::inspection_scheduled(event.decode()?)
+            }
+            JointInspectionConcluded::TYPE => {
+                crate::construction::inspection_concluded(event.decode()?)
+            }
+            ConsultationRequested::TYPE => {
+                vec![crate::construction::consultation_requested(event.decode()?)]
+            }
+            ConsultationAnswered::TYPE => {
+                crate::construction::consultation_answered(event.decode()?)
+                    .into_iter()
+                    .collect()
+            }
             // Events without a template yet are recorded in the inbox table
             // (so never re-examined) and otherwise ignored.
             _ => return Ok(()),

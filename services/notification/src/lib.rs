@@ -6,6 +6,7 @@
 //! relay and the consumer.
 
 pub mod channels;
+pub mod construction;
 pub mod deadlines;
 pub mod error;
 pub mod handlers;

@@ -1,10 +1,12 @@
 //! In-app messages for 一业一证 licensing events. Applicant-facing messages
 //! are addressed to the enterprise, so its applicants and the agents it
-//! authorised all see them; new tasks go to the deciding department.
+//! authorised all see them; new tasks go to the deciding department. Every
+//! text names items, fields and materials by their Chinese names.
 
 use yizhan_events::contracts::{
     ApplicationAccepted, ApplicationReturned, ApplicationTerminated, BundleRefused,
-    IntakeDeficiency, LicenceCancelled, LicenceIssued, TaskCreated, TaskDecided,
+    IntakeDeficiency, LicenceCancelled, LicenceIssued, SupplementRequested, TaskCreated,
+    TaskDecided,
 };
 
 use crate::store::NewMessage;
@@ -13,7 +15,12 @@ fn application_link(application_id: &str) -> Option<String> {
     Some(format!("/api/v1/applications/{application_id}"))
 }
 
-fn to_enterprise(uscc: &str, title: &str, body: String, link: Option<String>) -> NewMessage {
+pub(crate) fn to_enterprise(
+    uscc: &str,
+    title: &str,
+    body: String,
+    link: Option<String>,
+) -> NewMessage {
     NewMessage {
         recipient_user: None,
         recipient_uscc: Some(uscc.to_owned()),
@@ -25,19 +32,31 @@ fn to_enterprise(uscc: &str, title: &str, body: String, link: Option<String>) ->
     }
 }
 
-/// The materials of a list, numbered, one per line.
-fn numbered(list: &[IntakeDeficiency]) -> Vec<String> {
+/// What a list entry is about, by name: the name the service gave it, else
+/// the material vocabulary's name, else a neutral word (never a code).
+fn subject_of(d: &IntakeDeficiency) -> String {
+    if let Some(name) = &d.name {
+        return name.clone();
+    }
+    match (&d.material, &d.field) {
+        (Some(m), _) => yizhan_types::material_type::name_of(m)
+            .map_or_else(|| "所列材料".to_owned(), str::to_owned),
+        (None, Some(_)) => "表单内容".to_owned(),
+        (None, None) => "申请".to_owned(),
+    }
+}
+
+/// The entries of a one-time list, numbered, one per line.
+pub(crate) fn numbered(list: &[IntakeDeficiency]) -> Vec<String> {
     list.iter()
         .enumerate()
-        .map(|(i, d)| {
-            let what = d
-                .field
-                .as_deref()
-                .or(d.material.as_deref())
-                .unwrap_or("申请");
-            format!("{}. {what}：{}", i + 1, d.reason)
-        })
+        .map(|(i, d)| format!("{}. {}：{}", i + 1, subject_of(d), d.reason))
         .collect()
+}
+
+/// A material code by its name.
+pub(crate) fn material_name(code: &str) -> String {
+    yizhan_types::material_type::name_of(code).map_or_else(|| "所列材料".to_owned(), str::to_owned)
 }
 
 /// 申请已受理 (with the materials owed, when accepted with tolerance).
@@ -131,9 +150,9 @@ pub fn task_decided(e: TaskDecided) -> NewMessage {
         ("approve", permit, _) => (
             "审批事项已通过",
             format!(
-                "申请（编号 {}）中的事项 {} 已审批通过{}。",
+                "申请（编号 {}）中的「{}」已审批通过{}。",
                 e.application_id,
-                e.item_code,
+                e.item_name.as_deref().unwrap_or("审批事项"),
                 permit
                     .as_deref()
                     .map(|p| format!("，许可证号 {p}"))
@@ -143,9 +162,9 @@ pub fn task_decided(e: TaskDecided) -> NewMessage {
         (_, _, reasons) => (
             "审批事项未通过",
             format!(
-                "申请（编号 {}）中的事项 {} 未予通过。原因：{}",
+                "申请（编号 {}）中的「{}」未予通过。原因：{}",
                 e.application_id,
-                e.item_code,
+                e.item_name.as_deref().unwrap_or("审批事项"),
                 reasons.as_deref().unwrap_or("未说明")
             ),
         ),
@@ -164,8 +183,29 @@ pub fn bundle_refused(e: BundleRefused) -> NewMessage {
         &e.enterprise_uscc,
         "申请未获批准",
         format!(
-            "您的申请（编号 {}）因事项 {} 未通过而未获批准。原因：{}",
-            e.application_id, e.item_code, e.reasons
+            "您的申请（编号 {}）因「{}」未通过而未获批准。原因：{}",
+            e.application_id,
+            e.item_name.as_deref().unwrap_or("审批事项"),
+            e.reasons
+        ),
+        application_link(&e.application_id),
+    )
+}
+
+/// 需要补正: the reviewer's one-time list; the clock is paused until the
+/// applicant answers.
+pub fn supplement_requested(e: SupplementRequested) -> NewMessage {
+    let items = numbered(&e.items);
+    to_enterprise(
+        &e.enterprise_uscc,
+        "审批部门要求补正，请一次性补齐",
+        format!(
+            "您的申请（编号 {}）中的「{}」需要补正：{}请一次性补齐以下 {} 项（补正期间暂停计时）：\n{}",
+            e.application_id,
+            e.item_name.as_deref().unwrap_or("审批事项"),
+            e.department_name.as_deref().unwrap_or("审批部门"),
+            items.len(),
+            items.join("\n")
         ),
         application_link(&e.application_id),
     )
@@ -187,13 +227,14 @@ pub fn licence_issued(e: LicenceIssued) -> NewMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use yizhan_events::contracts::{LicensingActor, ToleranceTerms};
+    use yizhan_events::contracts::{Actor, ToleranceTerms};
 
     fn owed(code: &str) -> IntakeDeficiency {
         IntakeDeficiency {
             field: None,
             material: Some(code.into()),
             reason: "待补".into(),
+            name: None,
         }
     }
 
@@ -209,7 +250,7 @@ mod tests {
                 missing: vec![owed("surveillance_plan")],
                 due_date: due,
             }),
-            actor: LicensingActor {
+            actor: Actor {
                 sub: "clerk-1".into(),
                 role: "window_clerk".into(),
             },
@@ -217,7 +258,7 @@ mod tests {
         });
         assert_eq!(m.title, "申请已容缺受理，请按期补交材料");
         assert!(m.body.contains("请于 2026-12-04 前补交"));
-        assert!(m.body.contains("1. surveillance_plan：待补"));
+        assert!(m.body.contains("1. 视频监控安装说明：待补"), "{}", m.body);
         let t = terminated(ApplicationTerminated {
             application_id: "A1".into(),
             enterprise_uscc: "91350100M000100Y43".into(),
@@ -226,7 +267,7 @@ mod tests {
             at: chrono::Utc::now(),
         });
         assert_eq!(t.title, "申请已终止办理");
-        assert!(t.body.contains("surveillance_plan"));
+        assert!(t.body.contains("视频监控安装说明") && !t.body.contains("surveillance_plan"));
     }
 
     #[test]
@@ -236,17 +277,19 @@ mod tests {
             enterprise_uscc: "91350100M000100Y43".into(),
             deficiencies: vec![
                 IntakeDeficiency {
-                    field: Some("form.legal_rep_name".into()),
+                    field: Some("legal_rep_name".into()),
                     material: None,
                     reason: "与营业执照不一致".into(),
+                    name: Some("法定代表人姓名".into()),
                 },
                 IntakeDeficiency {
                     field: None,
                     material: Some("floor_plan".into()),
                     reason: "缺少消防通道标注".into(),
+                    name: None,
                 },
             ],
-            actor: LicensingActor {
+            actor: Actor {
                 sub: "clerk-1".into(),
                 role: "window_clerk".into(),
             },
@@ -254,8 +297,9 @@ mod tests {
         });
         assert_eq!(m.recipient_uscc.as_deref(), Some("91350100M000100Y43"));
         assert!(m.body.contains("2 项问题"));
-        assert!(m.body.contains("1. form.legal_rep_name：与营业执照不一致"));
-        assert!(m.body.contains("2. floor_plan：缺少消防通道标注"));
+        assert!(m.body.contains("1. 法定代表人姓名：与营业执照不一致"));
+        assert!(m.body.contains("2. 经营场所平面布局图：缺少消防通道标注"));
+        assert!(!m.body.contains("floor_plan"));
     }
 
     #[test]

@@ -10,17 +10,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Event, IntakeDeficiency, topics};
-
-/// Who did something on a construction project (`sub` and role; `system`
-/// for automatic steps, `agent` for 帮办代办).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConstructionActor {
-    /// The actor's `sub`.
-    pub sub: String,
-    /// The role acted in.
-    pub role: String,
-}
+use super::{Actor, DeadlineNotice, Event, IntakeDeficiency, topics};
 
 /// 项目已登记: a construction project was registered with its 项目代码.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,7 +30,7 @@ pub struct ProjectRegistered {
     /// Whole-process budget in working days.
     pub budget_days: i32,
     /// Who registered (builder or agent).
-    pub actor: ConstructionActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -73,7 +63,7 @@ pub struct StageApplicationSubmitted {
     /// Filed for pre-review before the land grant (拿地即开工).
     pub pre_review: bool,
     /// Who submitted (builder or agent).
-    pub actor: ConstructionActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -100,7 +90,7 @@ pub struct StageApplicationReturned {
     /// Every deficiency at once.
     pub deficiencies: Vec<IntakeDeficiency>,
     /// The window clerk.
-    pub actor: ConstructionActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -130,7 +120,7 @@ pub struct StageApplicationAccepted {
     /// Last day to supply them.
     pub tolerance_due: Option<chrono::NaiveDate>,
     /// The window clerk.
-    pub actor: ConstructionActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -146,7 +136,9 @@ impl Event for StageApplicationAccepted {
 /// A construction item task changed status: `action` is one of `created`,
 /// `commitment_approved`, `pre_approved`, `approved`, `rejected`,
 /// `finalised` (pre-approval made final by the land grant), `verified`,
-/// `revoked`, `stopped`; `blzt` is the national code after it.
+/// `revoked`, `withdrawn` (its stage stopped), `supplement_requested`,
+/// `supplement_provided`, `special_procedure_started`,
+/// `special_procedure_ended`; `blzt` is the national code after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConstructionTaskStatusChanged {
     /// The task.
@@ -163,6 +155,9 @@ pub struct ConstructionTaskStatusChanged {
     pub item_name: String,
     /// Department.
     pub department_code: String,
+    /// The department's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_name: Option<String>,
     /// Builder.
     pub builder_uscc: String,
     /// What happened.
@@ -178,8 +173,19 @@ pub struct ConstructionTaskStatusChanged {
     /// Committed due date (created) or verification deadline (commitment).
     #[serde(default)]
     pub due_date: Option<chrono::NaiveDate>,
+    /// With `supplement_requested`: the one-time list of what to supply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supplement: Vec<IntakeDeficiency>,
+    /// With `supplement_provided`: the material ids supplied (the document
+    /// service grants the reviewers read access to them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub material_ids: Vec<String>,
+    /// With `special_procedure_started`: `hearing`, `testing` or
+    /// `expert_review`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub special_procedure: Option<String>,
     /// Who.
-    pub actor: ConstructionActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -206,7 +212,7 @@ pub struct ToleranceMaterialsSupplied {
     /// Material ids supplied.
     pub material_ids: Vec<String>,
     /// Builder or agent.
-    pub actor: ConstructionActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -287,187 +293,13 @@ pub struct LandGrantRecorded {
     /// Tasks finalised by it.
     pub finalised_task_ids: Vec<String>,
     /// Who recorded it.
-    pub actor: ConstructionActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
 
 impl Event for LandGrantRecorded {
     const TYPE: &'static str = "cn.yizhan.construction.land_grant_recorded.v1";
-    const TOPIC: &'static str = topics::CONSTRUCTION;
-    fn subject(&self) -> String {
-        self.project_id.clone()
-    }
-}
-
-/// 征求意见: a reviewer asked another department for an opinion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConsultationRequested {
-    /// The consultation.
-    pub consultation_id: String,
-    /// The task it is about.
-    pub task_id: String,
-    /// The project.
-    pub project_id: String,
-    /// Asking department.
-    pub from_department: String,
-    /// Asked department.
-    pub to_department: String,
-    /// The question.
-    pub question: String,
-    /// Reply due by.
-    pub due_date: chrono::NaiveDate,
-    /// The asking reviewer.
-    pub actor: ConstructionActor,
-    /// When.
-    pub at: DateTime<Utc>,
-}
-
-impl Event for ConsultationRequested {
-    const TYPE: &'static str = "cn.yizhan.construction.consultation_requested.v1";
-    const TOPIC: &'static str = topics::CONSTRUCTION;
-    fn subject(&self) -> String {
-        self.project_id.clone()
-    }
-}
-
-/// 意见已回复.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConsultationAnswered {
-    /// The consultation.
-    pub consultation_id: String,
-    /// The task.
-    pub task_id: String,
-    /// The project.
-    pub project_id: String,
-    /// Answering department.
-    pub to_department: String,
-    /// The opinion.
-    pub opinion: String,
-    /// Whether it came after the due date.
-    pub late: bool,
-    /// The answering reviewer.
-    pub actor: ConstructionActor,
-    /// When.
-    pub at: DateTime<Utc>,
-}
-
-impl Event for ConsultationAnswered {
-    const TYPE: &'static str = "cn.yizhan.construction.consultation_answered.v1";
-    const TOPIC: &'static str = topics::CONSTRUCTION;
-    fn subject(&self) -> String {
-        self.project_id.clone()
-    }
-}
-
-/// 联合验收已排期: departments invited to one slot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JointInspectionScheduled {
-    /// The inspection.
-    pub inspection_id: String,
-    /// The project.
-    pub project_id: String,
-    /// The completion stage application.
-    pub stage_application_id: String,
-    /// 1 for the first inspection, 2 for the first re-inspection …
-    pub round: i32,
-    /// The slot.
-    pub slot: DateTime<Utc>,
-    /// Where.
-    pub location: String,
-    /// Invited departments.
-    pub departments: Vec<String>,
-    /// The window clerk.
-    pub actor: ConstructionActor,
-    /// When.
-    pub at: DateTime<Utc>,
-}
-
-impl Event for JointInspectionScheduled {
-    const TYPE: &'static str = "cn.yizhan.construction.joint_inspection_scheduled.v1";
-    const TOPIC: &'static str = topics::CONSTRUCTION;
-    fn subject(&self) -> String {
-        self.project_id.clone()
-    }
-}
-
-/// One department recorded its joint-inspection result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JointInspectionResultRecorded {
-    /// The inspection.
-    pub inspection_id: String,
-    /// The project.
-    pub project_id: String,
-    /// Department.
-    pub department_code: String,
-    /// Pass or fail.
-    pub passed: bool,
-    /// Failed points.
-    pub points: Vec<String>,
-    /// The reviewer.
-    pub actor: ConstructionActor,
-    /// When.
-    pub at: DateTime<Utc>,
-}
-
-impl Event for JointInspectionResultRecorded {
-    const TYPE: &'static str = "cn.yizhan.construction.joint_inspection_result_recorded.v1";
-    const TOPIC: &'static str = topics::CONSTRUCTION;
-    fn subject(&self) -> String {
-        self.project_id.clone()
-    }
-}
-
-/// One point of a rectification list (整改清单).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RectificationPoint {
-    /// The department that found it.
-    pub department_code: String,
-    /// What to fix.
-    pub point: String,
-}
-
-/// 联合验收结论: every invited department recorded; passed, or failed
-/// with the rectification list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JointInspectionConcluded {
-    /// The inspection.
-    pub inspection_id: String,
-    /// The project.
-    pub project_id: String,
-    /// Whether every department passed.
-    pub passed: bool,
-    /// Failed points, when not passed.
-    pub rectification: Vec<RectificationPoint>,
-    /// When.
-    pub at: DateTime<Utc>,
-}
-
-impl Event for JointInspectionConcluded {
-    const TYPE: &'static str = "cn.yizhan.construction.joint_inspection_concluded.v1";
-    const TOPIC: &'static str = topics::CONSTRUCTION;
-    fn subject(&self) -> String {
-        self.project_id.clone()
-    }
-}
-
-/// 整改完成: the builder reported the rectification done; re-inspection due.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RectificationReported {
-    /// The failed inspection.
-    pub inspection_id: String,
-    /// The project.
-    pub project_id: String,
-    /// The builder's statement.
-    pub statement: String,
-    /// Builder or agent.
-    pub actor: ConstructionActor,
-    /// When.
-    pub at: DateTime<Utc>,
-}
-
-impl Event for RectificationReported {
-    const TYPE: &'static str = "cn.yizhan.construction.rectification_reported.v1";
     const TOPIC: &'static str = topics::CONSTRUCTION;
     fn subject(&self) -> String {
         self.project_id.clone()
@@ -545,7 +377,7 @@ pub struct StageResultHandedOut {
     /// 电子证照标识 handed out.
     pub certificate_id: String,
     /// The window clerk.
-    pub actor: ConstructionActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -555,5 +387,51 @@ impl Event for StageResultHandedOut {
     const TOPIC: &'static str = topics::CONSTRUCTION;
     fn subject(&self) -> String {
         self.project_id.clone()
+    }
+}
+
+/// 时限即将届满 on a construction item task: it used the warning share of
+/// its committed limit. Same JSON as [`DeadlineNotice`] (`application_id`
+/// is the stage application, `project_id` the project).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConstructionDeadlineApproaching(pub DeadlineNotice);
+
+impl Event for ConstructionDeadlineApproaching {
+    const TYPE: &'static str = "cn.yizhan.construction.deadline_approaching.v1";
+    const TOPIC: &'static str = topics::CONSTRUCTION;
+    fn subject(&self) -> String {
+        self.0
+            .project_id
+            .clone()
+            .unwrap_or_else(|| self.0.task_id.clone())
+    }
+}
+
+/// 已超期 on a construction item task. Same JSON as [`DeadlineNotice`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConstructionDeadlineOverdue(pub DeadlineNotice);
+
+impl Event for ConstructionDeadlineOverdue {
+    const TYPE: &'static str = "cn.yizhan.construction.deadline_overdue.v1";
+    const TOPIC: &'static str = topics::CONSTRUCTION;
+    fn subject(&self) -> String {
+        self.0
+            .project_id
+            .clone()
+            .unwrap_or_else(|| self.0.task_id.clone())
+    }
+}
+
+/// The Chinese name of a construction stage code: the four national
+/// stages of 工程建设项目审批, part of this contract.
+pub fn stage_name(code: &str) -> Option<&'static str> {
+    match code {
+        "land_planning" => Some("立项用地规划许可"),
+        "engineering_permit" => Some("工程建设许可"),
+        "construction_permit" => Some("施工许可"),
+        "completion" => Some("竣工验收"),
+        _ => None,
     }
 }

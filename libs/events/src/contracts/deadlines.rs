@@ -30,8 +30,12 @@ impl DeadlineLimit {
 pub struct DeadlineNotice {
     /// The item task whose clock runs.
     pub task_id: String,
-    /// The combined application it belongs to.
+    /// The application it belongs to (licensing: the combined application;
+    /// construction: the stage application).
     pub application_id: String,
+    /// The construction project, for construction tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
     /// 事项编码.
     pub item_code: String,
     /// 事项名称.

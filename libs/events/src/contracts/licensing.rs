@@ -7,16 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{CertificateItem, Event, topics};
-
-/// Who did something, as recorded on an application's timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LicensingActor {
-    /// The actor's `sub` (`document` for the certificate service).
-    pub sub: String,
-    /// The role acted in (`applicant`, `window_clerk`, `system` …).
-    pub role: String,
-}
+use super::{Actor, CertificateItem, Event, topics};
 
 /// 已接件: a combined application (一表申请) was submitted at the window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,7 +29,7 @@ pub struct ApplicationSubmitted {
     #[serde(default)]
     pub material_ids: Vec<String>,
     /// Who submitted (applicant or agent).
-    pub actor: LicensingActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
     /// `new`, `change` (变更), `renewal` (延续) or `cancellation` (注销).
@@ -73,6 +64,10 @@ pub struct IntakeDeficiency {
     pub material: Option<String>,
     /// What is wrong, zh-CN.
     pub reason: String,
+    /// The Chinese name of the field or material, as people read it (set
+    /// by the service that made the list; absent in events from before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// 不受理（退回补齐）: the window handed the application back with every
@@ -86,7 +81,7 @@ pub struct ApplicationReturned {
     /// Every deficiency found.
     pub deficiencies: Vec<IntakeDeficiency>,
     /// The window clerk.
-    pub actor: LicensingActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -113,7 +108,7 @@ pub struct ApplicationResubmitted {
     #[serde(default)]
     pub material_ids: Vec<String>,
     /// Who resubmitted.
-    pub actor: LicensingActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -143,7 +138,7 @@ pub struct ApplicationAccepted {
     #[serde(default)]
     pub tolerance: Option<ToleranceTerms>,
     /// The window clerk.
-    pub actor: LicensingActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -207,8 +202,14 @@ pub struct TaskDecided {
     pub application_id: String,
     /// 事项编码.
     pub item_code: String,
+    /// 事项名称.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_name: Option<String>,
     /// The department.
     pub department_code: String,
+    /// The department's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_name: Option<String>,
     /// The applicant enterprise.
     pub enterprise_uscc: String,
     /// `approve` or `reject`.
@@ -222,7 +223,7 @@ pub struct TaskDecided {
     #[serde(default)]
     pub reasons: Option<String>,
     /// The reviewer.
-    pub actor: LicensingActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -266,6 +267,9 @@ pub struct BundleRefused {
     pub enterprise_uscc: String,
     /// The rejected item.
     pub item_code: String,
+    /// 事项名称 of the rejected item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_name: Option<String>,
     /// The department's reasons.
     pub reasons: String,
     /// When.
@@ -311,7 +315,7 @@ pub struct LicenceHandedOut {
     /// 电子证照标识.
     pub certificate_id: String,
     /// The window clerk.
-    pub actor: LicensingActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -357,8 +361,14 @@ pub struct SupplementRequested {
     pub application_id: String,
     /// 事项编码.
     pub item_code: String,
+    /// 事项名称.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_name: Option<String>,
     /// The department.
     pub department_code: String,
+    /// The department's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_name: Option<String>,
     /// The applicant enterprise.
     pub enterprise_uscc: String,
     /// Everything to supply, at once.
@@ -366,7 +376,7 @@ pub struct SupplementRequested {
     /// 办理状态 code after the request (6).
     pub blzt: u8,
     /// The reviewer.
-    pub actor: LicensingActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -402,7 +412,7 @@ pub struct SupplementProvided {
     /// 办理状态 code after the supplement (8).
     pub blzt: u8,
     /// The applicant or agent.
-    pub actor: LicensingActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -440,7 +450,7 @@ pub struct SpecialProcedureChanged {
     /// 办理状态 code after the change (9 or 10).
     pub blzt: u8,
     /// The reviewer.
-    pub actor: LicensingActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -466,7 +476,7 @@ pub struct ToleranceMaterialsProvided {
     /// What is still owed.
     pub still_missing: Vec<IntakeDeficiency>,
     /// Who supplied.
-    pub actor: LicensingActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -517,7 +527,7 @@ pub struct LicenceCancelled {
     /// 电子证照标识 of the cancelled licence.
     pub certificate_id: String,
     /// The window clerk.
-    pub actor: LicensingActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -541,7 +551,7 @@ pub struct CatalogPublished {
     /// Its items.
     pub item_codes: Vec<String>,
     /// The administrator.
-    pub actor: LicensingActor,
+    pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 mod construction;
+mod construction_review;
 mod deadlines;
 mod document;
 mod licensing;
@@ -14,11 +15,25 @@ mod notification;
 mod probe;
 
 pub use construction::*;
+pub use construction_review::*;
 pub use deadlines::*;
 pub use document::*;
 pub use licensing::*;
 pub use notification::*;
 pub use probe::*;
+
+/// Who did something, as a timeline and an event record it: the person's
+/// `sub` and the role they acted in (`applicant`, `agent` for 帮办代办,
+/// `window_clerk`, `dept_reviewer` …), or the service itself with the role
+/// `system` for automatic steps (`document` for the certificate service's
+/// answer).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, Serialize)]
+pub struct Actor {
+    /// The actor's `sub`.
+    pub sub: String,
+    /// The role acted in.
+    pub role: String,
+}
 
 /// Topic names: one per producing service.
 pub mod topics {

@@ -45,14 +45,9 @@ impl Stage {
         }
     }
 
-    /// zh-CN name.
-    pub const fn zh_name(self) -> &'static str {
-        match self {
-            Self::LandPlanning => "立项用地规划许可",
-            Self::EngineeringPermit => "工程建设许可",
-            Self::ConstructionPermit => "施工许可",
-            Self::Completion => "竣工验收",
-        }
+    /// zh-CN name (the event contract's, so partners read the same).
+    pub fn zh_name(self) -> &'static str {
+        yizhan_events::contracts::stage_name(self.as_str()).unwrap_or("工程建设项目审批阶段")
     }
 
     /// Position, 1 to 4.
@@ -301,10 +296,21 @@ impl Catalog {
             .collect()
     }
 
-    /// Every dangling reference and impossible limit, as zh-CN sentences; a
-    /// catalog is only stored when this is empty.
+    /// Every dangling reference, unknown material type and impossible
+    /// limit, as zh-CN sentences; a catalog is only stored, or used at
+    /// start, when this is empty.
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
+        // One material vocabulary: every material a catalog asks for is a
+        // type the document service stores materials under.
+        for m in &self.materials {
+            if !yizhan_types::material_type::catalog_may_use(&m.code) {
+                out.push(format!(
+                    "材料编码 {} 不是材料服务的材料类型（见材料服务 GET /api/v1/material-types）",
+                    m.code
+                ));
+            }
+        }
         for item in &self.items {
             if self.department(&item.department).is_none() {
                 out.push(format!(

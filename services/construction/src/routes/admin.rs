@@ -15,7 +15,6 @@ use yizhan_kit::Problem;
 
 use super::views::State;
 use crate::domain::catalog::{Category, Stage};
-use crate::error::Error;
 use crate::jobs::JobReport;
 use crate::store::stats::GroupBy;
 
@@ -85,7 +84,7 @@ pub async fn statistics(
     principal: Principal,
     state: State,
     query: web::Query<StatisticsQuery>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     principal.require_any(&[Role::WindowClerk, Role::Admin])?;
     let by = match query.by {
         By::Category => GroupBy::Category,
@@ -165,7 +164,7 @@ pub async fn run_daily(
     principal: Principal,
     state: State,
     body: web::Json<DailyRequest>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     principal.require_any(&[Role::Admin])?;
     let actual = china_local(Utc::now()).date();
     let today = body.today.unwrap_or(actual);
@@ -174,8 +173,7 @@ pub async fn run_daily(
             "today",
             "out_of_range",
             format!("不得晚于今天（{actual}）：提前运行会在补交期限届满前终止申请"),
-        )
-        .into());
+        ));
     }
     let report = crate::jobs::run_daily(&state, today).await?;
     Ok(HttpResponse::Ok().json(report))

@@ -9,7 +9,6 @@ use yizhan_kit::Problem;
 
 use super::views::State;
 use crate::domain::catalog::{Catalog, Category, Stage};
-use crate::error::Error;
 
 /// The current catalog: departments, fields, materials and every item with
 /// its stage, department, statutory and committed limits, materials (key /
@@ -38,7 +37,7 @@ pub async fn current(state: State) -> HttpResponse {
     )
 )]
 #[get("/catalog/versions/{version}")]
-pub async fn version(state: State, version: web::Path<i32>) -> Result<HttpResponse, Error> {
+pub async fn version(state: State, version: web::Path<i32>) -> Result<HttpResponse, Problem> {
     let catalog = crate::store::catalog::version(&state.db, *version)
         .await?
         .ok_or_else(|| Problem::not_found("目录版本不存在"))?;

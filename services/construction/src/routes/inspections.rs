@@ -7,18 +7,17 @@
 //! record; builders and authorised agents report rectification; readers of
 //! the project read. Others get 404.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use yizhan_auth::{Principal, Role};
+use yizhan_kit::idempotency::{IdempotencyKey, fingerprint};
 use yizhan_kit::{FieldError, Problem};
+use yizhan_workflow::idempotent::{Idempotent, Recorded};
 
 use super::stages::readable_stage;
-use super::views::{
-    InspectionView, State, actor, inspection_view, plausible, readable_project, reviewer_dept,
-};
-use crate::error::Error;
+use super::views::{InspectionView, State, actor, inspection_view, plausible, readable_project};
 use crate::store::inspections::ResultInput;
 use crate::store::{self};
 use yizhan_kit::text::has_control_chars;
@@ -55,7 +54,10 @@ fn clean(field: &str, value: &str, max: usize, label: &str) -> Result<String, Fi
 /// 调用方：综合窗口人员；其他角色答复 403。
 #[utoipa::path(
     tag = "inspections",
-    params(("id" = String, Path, description = "竣工验收阶段申请编号")),
+    params(
+        ("id" = String, Path, description = "竣工验收阶段申请编号"),
+        ("Idempotency-Key" = Option<String>, Header, description = "重试同一排期时携带同一键，返回首次结果"),
+    ),
     request_body = ScheduleRequest,
     responses(
         (status = 201, description = "已排期", body = InspectionView),
@@ -70,23 +72,38 @@ fn clean(field: &str, value: &str, max: usize, label: &str) -> Result<String, Fi
 #[post("/stages/{id}/inspections")]
 pub async fn schedule(
     principal: Principal,
+    req: HttpRequest,
+    key: IdempotencyKey,
     state: State,
     id: web::Path<String>,
     body: web::Json<ScheduleRequest>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     principal.require_any(&[Role::WindowClerk])?;
     let location = clean("location", &body.location, 200, "验收地点")
         .map_err(|e| Problem::validation(vec![e]))?;
-    let i = store::inspections::schedule(
+    let scope = format!("{} POST {}", principal.sub, req.path());
+    let print = fingerprint(&[body.slot.to_rfc3339().as_bytes(), location.as_bytes()]);
+    let recorded = store::inspections::schedule(
         &state.db,
         plausible(&id, "阶段申请")?,
         body.slot,
         location,
         &actor(&principal, &[Role::WindowClerk]),
+        key.0.as_deref().map(|k| Idempotent {
+            scope: &scope,
+            key: k,
+            fingerprint: &print,
+        }),
+        inspection_view,
     )
     .await?;
-    state.signal.wake();
-    Ok(HttpResponse::Created().json(inspection_view(&i)))
+    match recorded {
+        Recorded::Created(i) => {
+            state.signal.wake();
+            Ok(HttpResponse::Created().json(inspection_view(&i)))
+        }
+        Recorded::Replayed(stored) => Ok(stored.into_response()),
+    }
 }
 
 /// One inspection round with its results and rectification list.
@@ -107,7 +124,7 @@ pub async fn get_inspection(
     principal: Principal,
     state: State,
     id: web::Path<String>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     let not_found = || Problem::not_found("联合验收不存在");
     let i = store::inspections::find(&state.db, plausible(&id, "联合验收")?)
         .await?
@@ -167,8 +184,8 @@ pub async fn record_result(
     state: State,
     id: web::Path<String>,
     body: web::Json<ResultRequest>,
-) -> Result<HttpResponse, Error> {
-    let dept = reviewer_dept(&principal)?;
+) -> Result<HttpResponse, Problem> {
+    let dept = principal.reviewer_department()?;
     plausible(&id, "联合验收")?;
     let mut errors = Vec::new();
     let record_number = match (body.passed, body.record_number.as_deref()) {
@@ -215,7 +232,7 @@ pub async fn record_result(
         }
     }
     if !errors.is_empty() {
-        return Err(Problem::validation(errors).into());
+        return Err(Problem::validation(errors));
     }
     let i = store::inspections::record(
         &state.db,
@@ -267,7 +284,7 @@ pub async fn rectify(
     state: State,
     id: web::Path<String>,
     body: web::Json<RectificationRequest>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     const BUILDERS: [Role; 2] = [Role::Applicant, Role::Agent];
     principal.require_any(&BUILDERS)?;
     let not_found = || Problem::not_found("联合验收不存在");
@@ -276,7 +293,7 @@ pub async fn rectify(
         .ok_or_else(not_found)?;
     let app = readable_stage(&state, &principal, &i.stage_application_id).await?;
     if !principal.may_act_for(&app.builder_uscc) {
-        return Err(not_found().into());
+        return Err(not_found());
     }
     let statement = clean("statement", &body.statement, 2000, "整改说明")
         .map_err(|e| Problem::validation(vec![e]))?;

@@ -3,9 +3,12 @@
 
 pub mod admin;
 pub mod catalog;
+pub mod consultations;
 pub mod inspections;
 pub mod projects;
+pub mod stage_intake;
 pub mod stages;
+pub mod task_steps;
 pub mod tasks;
 pub mod views;
 
@@ -24,8 +27,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(stages::submit)
             .service(stages::list_stages)
             .service(stages::get_stage)
-            .service(stages::intake)
-            .service(stages::supply_owed)
+            .service(stage_intake::intake)
+            .service(stage_intake::supply_owed)
             .service(stages::hand_out)
             .service(inspections::schedule)
             .service(inspections::get_inspection)
@@ -35,9 +38,12 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(tasks::get_task)
             .service(tasks::decide)
             .service(tasks::verify)
-            .service(tasks::consult)
-            .service(tasks::consultations)
-            .service(tasks::reply)
+            .service(task_steps::request_supplement)
+            .service(task_steps::supply)
+            .service(task_steps::special_procedure)
+            .service(consultations::consult)
+            .service(consultations::consultations)
+            .service(consultations::reply)
             .service(admin::statistics)
             .service(admin::run_daily),
     );

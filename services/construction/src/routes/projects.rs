@@ -24,7 +24,6 @@ use super::views::{
 };
 use crate::domain::catalog::{Category, Stage};
 use crate::domain::form::{StageForm, stage_form};
-use crate::error::Error;
 use crate::store::projects::{LandGrant, ListScope, NewProject};
 use crate::store::{self, Idempotent, Recorded};
 use yizhan_kit::text::has_control_chars;
@@ -188,11 +187,11 @@ pub async fn register(
     key: IdempotencyKey,
     state: State,
     body: web::Json<RegisterRequest>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     principal.require_any(&REGISTRANTS)?;
     let new = check(&body, &state.settings.budgets)?;
     if !principal.may_act_for(&new.builder_uscc) {
-        return Err(Problem::forbidden("只能为本企业或已授权代办的企业登记项目").into());
+        return Err(Problem::forbidden("只能为本企业或已授权代办的企业登记项目"));
     }
     let bytes = serde_json::to_vec(&*body).unwrap_or_default();
     let fingerprint = idempotency::fingerprint(&[&bytes]);
@@ -240,7 +239,7 @@ pub async fn list(
     principal: Principal,
     state: State,
     page: web::Query<PageQuery>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     let all = principal.has_role(Role::WindowClerk)
         || principal.has_role(Role::Admin)
         || (principal.has_role(Role::Partner) && principal.has_scope(SCOPE_READ));
@@ -291,7 +290,7 @@ pub async fn get_project(
     principal: Principal,
     state: State,
     id: web::Path<String>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     readable_project(&state, &principal, &id).await?;
     let parts = store::projects::load(&state.db, &id)
         .await?
@@ -323,7 +322,7 @@ pub async fn stage_form_of(
     principal: Principal,
     state: State,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     let (id, stage) = path.into_inner();
     let p = readable_project(&state, &principal, &id).await?;
     let stage = Stage::from_wire(&stage).ok_or_else(|| Problem::not_found("阶段不存在"))?;
@@ -368,15 +367,14 @@ pub async fn land_grant(
     state: State,
     id: web::Path<String>,
     body: web::Json<LandGrantRequest>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     let allowed = principal.has_role(Role::WindowClerk)
         || principal.has_role(Role::Admin)
         || (principal.has_role(Role::Partner) && principal.has_scope(SCOPE_LAND));
     if !allowed {
         return Err(Problem::forbidden(
             "仅综合窗口人员、管理员或持 construction:land_grant 权限的合作系统可登记土地出让",
-        )
-        .into());
+        ));
     }
     let mut errors = Vec::new();
     let contract_number = text(
@@ -387,7 +385,7 @@ pub async fn land_grant(
         64,
     );
     if !errors.is_empty() {
-        return Err(Problem::validation(errors).into());
+        return Err(Problem::validation(errors));
     }
     let who = actor(&principal, &[Role::WindowClerk, Role::Admin, Role::Partner]);
     let parts = store::projects::record_land_grant(

@@ -1,24 +1,16 @@
 //! Catalog versions: written whole, never changed, so a stage application
-//! naming a version always sees the catalog it was made on.
+//! naming a version always sees the catalog it was made on (storage:
+//! `yizhan_workflow::catalogs`).
 
-use chrono::Utc;
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder, Set};
+use sea_orm::{DatabaseConnection, DbErr};
+use yizhan_workflow::catalogs;
 
-use super::entities::catalog_version as row;
 use crate::domain::catalog::Catalog;
 
-fn decode(model: &row::Model) -> Result<Catalog, DbErr> {
-    serde_json::from_str(&model.content).map_err(|e| {
-        DbErr::Custom(format!(
-            "construction catalog v{} is not readable: {e}",
-            model.version
-        ))
-    })
-}
-
-/// Stores `seed` as the first version unless a version exists. Several
-/// replicas may race at start: the loser's insert fails on the primary key
-/// and it reads the winner's.
+/// Stores `seed` as the first version unless a version exists, and answers
+/// the newest. Both are checked: a seed or a stored catalog with dangling
+/// references or a material code that is not (or no longer) a material
+/// type is refused, so the service does not start on it.
 pub async fn publish_seed(db: &DatabaseConnection, seed: &Catalog) -> Result<Catalog, DbErr> {
     let problems = seed.problems();
     if !problems.is_empty() {
@@ -27,42 +19,22 @@ pub async fn publish_seed(db: &DatabaseConnection, seed: &Catalog) -> Result<Cat
             problems.join("; ")
         )));
     }
-    if let Some(found) = newest(db).await? {
-        return Ok(found);
-    }
-    let inserted = row::Entity::insert(row::ActiveModel {
-        version: Set(seed.version),
-        content: Set(super::json(seed)),
-        created_at: Set(Utc::now()),
-    })
-    .exec(db)
-    .await;
-    match inserted {
-        Ok(_) => Ok(seed.clone()),
-        Err(e) if yizhan_kit::db::is_unique_violation(&e) => newest(db)
-            .await?
-            .ok_or_else(|| DbErr::Custom("catalog vanished after a lost insert race".into())),
-        Err(e) => Err(e),
-    }
-}
-
-/// The newest stored version, if any.
-pub async fn newest(db: &DatabaseConnection) -> Result<Option<Catalog>, DbErr> {
-    row::Entity::find()
-        .order_by_desc(row::Column::Version)
-        .one(db)
+    catalogs::seed(db, seed.version, seed).await?;
+    let found: Catalog = catalogs::newest(db)
         .await?
-        .as_ref()
-        .map(decode)
-        .transpose()
+        .ok_or_else(|| DbErr::Custom("no construction catalog stored".into()))?;
+    let problems = found.problems();
+    if !problems.is_empty() {
+        return Err(DbErr::Custom(format!(
+            "construction catalog v{} cannot be used: {}",
+            found.version,
+            problems.join("; ")
+        )));
+    }
+    Ok(found)
 }
 
 /// One stored version.
 pub async fn version(db: &DatabaseConnection, version: i32) -> Result<Option<Catalog>, DbErr> {
-    row::Entity::find_by_id(version)
-        .one(db)
-        .await?
-        .as_ref()
-        .map(decode)
-        .transpose()
+    catalogs::version(db, version).await
 }

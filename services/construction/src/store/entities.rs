@@ -1,29 +1,6 @@
-//! sea-orm entities of the construction tables.
-
-/// `catalog_versions`: every published catalog, whole, as JSON.
-pub mod catalog_version {
-    use sea_orm::entity::prelude::*;
-
-    /// One catalog version.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "catalog_versions")]
-    pub struct Model {
-        /// Version, from 1.
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub version: i32,
-        /// The `Catalog` as JSON.
-        #[sea_orm(column_type = "Text")]
-        pub content: String,
-        /// When it was published.
-        pub created_at: DateTimeUtc,
-    }
-
-    /// No relations.
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
+//! sea-orm entities of the construction tables. Task rows, timelines and
+//! catalog versions are the approval engine's (`yizhan_workflow`);
+//! `task_details` holds what construction adds to a task.
 
 /// `projects`: one construction project (工程建设项目).
 pub mod project {
@@ -154,50 +131,22 @@ pub mod stage_application {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// `tasks`: one item of an accepted stage in one department's queue.
-pub mod task {
+/// `task_details`: what construction adds to the approval engine's task
+/// row (`yizhan_workflow`, `workflow_tasks`) of the same id.
+pub mod task_detail {
     use sea_orm::entity::prelude::*;
 
-    /// One item task (事项实例).
+    /// Construction's facts about one item task (事项实例).
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "tasks")]
+    #[sea_orm(table_name = "task_details")]
     pub struct Model {
-        /// Task id.
+        /// The engine task's id.
         #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
-        /// The project.
-        pub project_id: String,
-        /// The stage application.
-        pub stage_application_id: String,
-        /// Builder.
-        pub builder_uscc: String,
+        pub task_id: String,
         /// `Stage` wire name.
         pub stage: String,
-        /// `Category` wire name.
+        /// `Category` wire name (the project's).
         pub category: String,
-        /// 事项编码.
-        pub item_code: String,
-        /// 事项名称.
-        pub item_name: String,
-        /// Department code (queue).
-        pub department_code: String,
-        /// Department name.
-        pub department_name: String,
-        /// `yizhan_approval::Status` wire name.
-        pub status: String,
-        /// BLZT code.
-        pub blzt: i32,
-        /// 法定时限, half days.
-        pub statutory_half_days: i64,
-        /// 承诺时限, half days.
-        pub committed_half_days: i64,
-        /// Acceptance, China local time.
-        pub accepted_at: DateTime,
-        /// Clock events after acceptance, JSON array.
-        #[sea_orm(column_type = "Text")]
-        pub clock_events: String,
-        /// Sort key of the committed deadline: the queue's urgency order.
-        pub due_key: String,
         /// Pre-review task (拿地即开工).
         pub pre_review: bool,
         /// Approved ahead of the land grant; final when it arrives.
@@ -208,62 +157,10 @@ pub mod task {
         pub verification_due: Option<Date>,
         /// `passed` / `failed` once verified.
         pub verification: Option<String>,
-        /// Decided in the joint inspection.
+        /// Decided in the joint inspection (联合验收).
         pub joint_inspection: bool,
         /// Certificate type the item bears (requested when its stage completes).
         pub certificate: Option<String>,
-        /// Permit / record number once approved (or pre-approved).
-        pub permit_number: Option<String>,
-        /// Reasons (rejection, revocation, stop).
-        #[sea_orm(column_type = "Text", nullable)]
-        pub reasons: Option<String>,
-        /// Deciding reviewer.
-        pub decided_by: Option<String>,
-        /// Decision time.
-        pub decided_at: Option<DateTimeUtc>,
-        /// Created.
-        pub created_at: DateTimeUtc,
-    }
-
-    /// No relations.
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-/// `timeline_entries`: every step of a project with who and when.
-pub mod timeline {
-    use sea_orm::entity::prelude::*;
-
-    /// One step.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "timeline_entries")]
-    pub struct Model {
-        /// Entry id.
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
-        /// The project.
-        pub project_id: String,
-        /// Position within the project, from 1.
-        pub seq: i32,
-        /// The stage application concerned.
-        pub stage_application_id: Option<String>,
-        /// The task concerned.
-        pub task_id: Option<String>,
-        /// Machine action code.
-        pub action: String,
-        /// zh-CN description.
-        #[sea_orm(column_type = "Text")]
-        pub title: String,
-        /// Actor `sub`.
-        pub actor_sub: String,
-        /// Actor role.
-        pub actor_role: String,
-        /// BLZT code after the step, where one applies.
-        pub blzt: Option<i32>,
-        /// When.
-        pub at: DateTimeUtc,
     }
 
     /// No relations.

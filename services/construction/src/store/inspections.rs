@@ -4,18 +4,20 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
-use yizhan_approval::{Calendar, Command, Status};
+use yizhan_approval::Calendar;
 use yizhan_events::contracts::{
     JointInspectionConcluded, JointInspectionResultRecorded, JointInspectionScheduled,
     RectificationPoint, RectificationReported,
 };
+use yizhan_workflow::idempotent::{self, Idempotent, Recorded};
 
+use super::tasks::{self, Task};
 use super::{
-    Actor, SOURCE, Step, StoreError, add_timeline, conflict, inspection, json, parse_list,
-    read_locked, task,
+    Actor, Error, SOURCE, Step, add_timeline, conflict, engine, inspection, json, parse_list,
+    read_locked,
 };
 use crate::domain::catalog::Stage;
 use crate::domain::inspection::{
@@ -53,15 +55,33 @@ pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<inspecti
 /// Schedules the joint inspection of a completion stage in review: every
 /// department with a joint item not yet approved is invited. A failed
 /// round must be reported rectified before the next is scheduled.
-pub async fn schedule(
+pub async fn schedule<R: serde::Serialize>(
     db: &DatabaseConnection,
     stage_id: &str,
     slot: DateTime<Utc>,
     location: String,
     actor: &Actor,
-) -> Result<inspection::Model, StoreError> {
-    let txn = yizhan_kit::db::begin_write(db).await?;
-    let app = read_locked(&txn, async || super::stages::find(&txn, stage_id).await).await?;
+    key: Option<Idempotent<'_>>,
+    respond: impl Fn(&inspection::Model) -> R,
+) -> Result<Recorded<inspection::Model>, Error> {
+    idempotent::create(
+        db,
+        key,
+        async |txn| record_schedule(txn, stage_id, slot, &location, actor).await,
+        respond,
+    )
+    .await
+}
+
+async fn record_schedule(
+    txn: &DatabaseTransaction,
+    stage_id: &str,
+    slot: DateTime<Utc>,
+    location: &str,
+    actor: &Actor,
+) -> Result<inspection::Model, Error> {
+    let location = location.to_owned();
+    let app = read_locked(txn, async || super::stages::find(txn, stage_id).await).await?;
     if app.stage() != Stage::Completion || app.status() != StageStatus::InReview {
         return Err(conflict(
             "inspection_not_possible",
@@ -71,7 +91,7 @@ pub async fn schedule(
     let rounds = inspection::Entity::find()
         .filter(inspection::Column::StageApplicationId.eq(stage_id))
         .order_by_asc(inspection::Column::Round)
-        .all(&txn)
+        .all(txn)
         .await?;
     if let Some(open) = rounds.iter().find(|i| {
         matches!(
@@ -92,17 +112,16 @@ pub async fn schedule(
             ),
         ));
     }
-    let tasks = task::Entity::find()
-        .filter(task::Column::StageApplicationId.eq(stage_id))
-        .all(&txn)
-        .await?;
-    let mut departments: Vec<String> = tasks
+    let tasks = tasks::of_stage(txn, stage_id).await?;
+    let mut invited: Vec<(String, String)> = tasks
         .iter()
-        .filter(|t| t.joint_inspection && t.status().is_in_review())
-        .map(|t| t.department_code.clone())
+        .filter(|t| t.detail.joint_inspection && t.status().is_in_review())
+        .map(|t| (t.department_code.clone(), t.department_name.clone()))
         .collect();
-    departments.sort();
-    departments.dedup();
+    invited.sort();
+    invited.dedup();
+    let departments: Vec<String> = invited.iter().map(|(c, _)| c.clone()).collect();
+    let department_names: Vec<String> = invited.into_iter().map(|(_, n)| n).collect();
     if departments.is_empty() {
         return Err(conflict("inspection_not_possible", "没有待联合验收的事项"));
     }
@@ -125,10 +144,10 @@ pub async fn schedule(
         updated_at: now,
     }
     .into_active_model()
-    .insert(&txn)
+    .insert(txn)
     .await?;
     add_timeline(
-        &txn,
+        txn,
         Step {
             project_id: &app.project_id,
             stage_application_id: Some(stage_id),
@@ -147,7 +166,7 @@ pub async fn schedule(
     )
     .await?;
     yizhan_events::outbox::enqueue(
-        &txn,
+        txn,
         SOURCE,
         &JointInspectionScheduled {
             inspection_id: row.id.clone(),
@@ -157,12 +176,13 @@ pub async fn schedule(
             slot,
             location,
             departments,
-            actor: actor.event(),
+            department_names,
+            builder_uscc: Some(app.builder_uscc.clone()),
+            actor: actor.clone(),
             at: now,
         },
     )
     .await?;
-    txn.commit().await?;
     Ok(row)
 }
 
@@ -188,7 +208,7 @@ pub async fn record(
     dept: &str,
     input: ResultInput,
     actor: &Actor,
-) -> Result<inspection::Model, StoreError> {
+) -> Result<inspection::Model, Error> {
     let txn = yizhan_kit::db::begin_write(db).await?;
     let invited = async || {
         Ok(find(&txn, id)
@@ -218,44 +238,31 @@ pub async fn record(
         recorded_by: actor.sub.clone(),
     });
     if input.passed {
-        let tasks = task::Entity::find()
-            .filter(task::Column::StageApplicationId.eq(&current.stage_application_id))
-            .filter(task::Column::DepartmentCode.eq(dept))
-            .filter(task::Column::JointInspection.eq(true))
-            .all(&txn)
-            .await?;
-        for t in tasks.into_iter().filter(|t| t.status().is_in_review()) {
-            let to = t.status().apply(Command::Approve)?;
-            let t = super::tasks::stop_clock_and_set(&txn, t, to, now).await?;
-            let mut a = t.into_active_model();
-            a.permit_number = Set(input.record_number.clone());
-            a.decided_by = Set(Some(actor.sub.clone()));
-            a.decided_at = Set(Some(now));
-            let t = a.update(&txn).await?;
-            add_timeline(
+        let joint: Vec<Task> = tasks::of_stage(&txn, &current.stage_application_id)
+            .await?
+            .into_iter()
+            .filter(|t| {
+                t.department_code == dept && t.detail.joint_inspection && t.status().is_in_review()
+            })
+            .collect();
+        for t in joint {
+            let row = yizhan_workflow::decide::decide(
+                engine(calendar),
                 &txn,
-                Step {
-                    project_id: &t.project_id,
-                    stage_application_id: Some(&t.stage_application_id),
-                    task_id: Some(&t.id),
-                    action: "task_approved",
-                    title: format!(
-                        "{}：联合验收合格（{}）",
-                        t.item_name,
-                        input.record_number.clone().unwrap_or_default()
-                    ),
-                    blzt: Some(Status::Approved),
+                t.row.clone(),
+                &yizhan_workflow::decide::Decision::Approve {
+                    permit_number: input.record_number.clone().unwrap_or_default(),
+                    with_tolerance: false,
                 },
                 actor,
                 now,
             )
             .await?;
-            yizhan_events::outbox::enqueue(
-                &txn,
-                SOURCE,
-                &super::tasks::status_event(&t, "approved", actor, now),
-            )
-            .await?;
+            let t = Task {
+                row,
+                detail: t.detail,
+            };
+            tasks::announce(&txn, &t, "approved", actor, now).await?;
         }
     }
     add_timeline(
@@ -289,7 +296,7 @@ pub async fn record(
             department_code: dept.to_owned(),
             passed: input.passed,
             points: input.points,
-            actor: actor.event(),
+            actor: actor.clone(),
             at: now,
         },
     )
@@ -319,7 +326,7 @@ pub async fn record(
                 },
                 blzt: None,
             },
-            &Actor::system(),
+            &yizhan_workflow::actor::system(crate::SERVICE),
             now,
         )
         .await?;
@@ -329,6 +336,10 @@ pub async fn record(
             &JointInspectionConcluded {
                 inspection_id: id.to_owned(),
                 project_id: current.project_id.clone(),
+                builder_uscc: super::stages::find(&txn, &current.stage_application_id)
+                    .await?
+                    .map(|a| a.builder_uscc),
+                round: current.round,
                 passed: outcome == InspectionStatus::Passed,
                 rectification: list
                     .into_iter()
@@ -343,7 +354,7 @@ pub async fn record(
         .await?;
     }
     let updated = a.update(&txn).await?;
-    super::stages::evaluate_project(&txn, calendar, &current.project_id, now).await?;
+    super::evaluate_project(&txn, calendar, &current.project_id, now).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -354,7 +365,7 @@ pub async fn rectify(
     id: &str,
     statement: String,
     actor: &Actor,
-) -> Result<inspection::Model, StoreError> {
+) -> Result<inspection::Model, Error> {
     let txn = yizhan_kit::db::begin_write(db).await?;
     let current = read_locked(&txn, async || find(&txn, id).await).await?;
     if current.status() != InspectionStatus::Failed {
@@ -390,7 +401,7 @@ pub async fn rectify(
             inspection_id: id.to_owned(),
             project_id: current.project_id.clone(),
             statement,
-            actor: actor.event(),
+            actor: actor.clone(),
             at: now,
         },
     )

@@ -12,6 +12,8 @@ impl MigratorTrait for Migrator {
         let mut all = yizhan_events::migration::backbone_migrations();
         all.push(Box::new(CreateConstruction));
         all.push(Box::new(AddStageHandOut));
+        all.push(Box::new(yizhan_workflow::migration::CreateWorkflow));
+        all.push(Box::new(MoveTasksToWorkflow));
         all
     }
 }
@@ -279,6 +281,74 @@ impl MigrationTrait for AddStageHandOut {
                 &["status", "id"],
                 false,
             ))
+            .await
+    }
+}
+
+/// Moves the tasks and timeline entries of the tables this service had
+/// before the approval engine owned them into the engine's tables
+/// (`workflow_tasks`, `workflow_timeline`: the project is the subject, the
+/// stage application the case), keeps what construction adds to a task in
+/// `task_details`, then drops the old tables.
+struct MoveTasksToWorkflow;
+
+impl MigrationName for MoveTasksToWorkflow {
+    fn name(&self) -> &str {
+        "m0901_move_tasks_to_workflow"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for MoveTasksToWorkflow {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("task_details")
+                    .if_not_exists()
+                    .col(string("task_id").primary_key())
+                    .col(string("stage"))
+                    .col(string("category"))
+                    .col(boolean("pre_review"))
+                    .col(boolean("pre_approved"))
+                    .col(boolean("commitment"))
+                    .col(date_null("verification_due"))
+                    .col(string_null("verification"))
+                    .col(boolean("joint_inspection"))
+                    .col(string_null("certificate"))
+                    .to_owned(),
+            )
+            .await?;
+        let db = manager.get_connection();
+        for sql in [
+            "INSERT INTO workflow_tasks (id, subject_id, case_id, enterprise_uscc, item_code, \
+             item_name, department_code, department_name, status, blzt, statutory_half_days, \
+             committed_half_days, accepted_at, clock_events, due_key, permit_number, reasons, \
+             decided_by, decided_at, created_at) \
+             SELECT id, project_id, stage_application_id, builder_uscc, item_code, item_name, \
+             department_code, department_name, status, blzt, statutory_half_days, \
+             committed_half_days, accepted_at, clock_events, due_key, permit_number, reasons, \
+             decided_by, decided_at, created_at FROM tasks",
+            "INSERT INTO task_details (task_id, stage, category, pre_review, pre_approved, \
+             commitment, verification_due, verification, joint_inspection, certificate) \
+             SELECT id, stage, category, pre_review, pre_approved, commitment, verification_due, \
+             verification, joint_inspection, certificate FROM tasks",
+            "INSERT INTO workflow_timeline (id, subject_id, seq, case_id, task_id, action, title, \
+             actor_sub, actor_role, blzt, at) \
+             SELECT id, project_id, seq, stage_application_id, task_id, action, title, actor_sub, \
+             actor_role, blzt, at FROM timeline_entries",
+            // Construction tasks had no deadline alarms before: the first
+            // sweep reads every open one and sets its real next alarm.
+            "UPDATE workflow_tasks SET next_alarm_key = '0000-01-01 am' \
+             WHERE blzt = 8 AND next_alarm_key IS NULL",
+        ] {
+            db.execute_unprepared(sql).await?;
+        }
+        manager
+            .drop_table(Table::drop().table("tasks").to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table("timeline_entries").to_owned())
             .await
     }
 }

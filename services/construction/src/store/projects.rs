@@ -10,9 +10,12 @@ use yizhan_approval::calendar::china_local;
 use yizhan_approval::{Calendar, Clock, SlaState, Status, WorkingTime};
 use yizhan_events::contracts::{LandGrantRecorded, ProjectBudgetAlerted, ProjectRegistered};
 
+use yizhan_workflow::idempotent::{self, Idempotent, Recorded};
+
+use super::tasks::{self, Task};
 use super::{
-    Actor, Idempotent, Recorded, SOURCE, Step, StoreError, add_timeline, conflict, consultation,
-    inspection, lock_project, project, remember, replay, stage_application, task, timeline,
+    Actor, Error, NOT_FOUND, SOURCE, Step, add_timeline, conflict, consultation, engine,
+    inspection, lock_project, project, stage_application, timeline,
 };
 use crate::domain::catalog::Category;
 use crate::domain::project::{ProjectStatus, StageSpan, StageStatus, budget_clock};
@@ -50,7 +53,7 @@ pub struct ProjectParts {
     /// Stage applications, oldest first.
     pub stages: Vec<stage_application::Model>,
     /// Tasks, oldest first.
-    pub tasks: Vec<task::Model>,
+    pub tasks: Vec<Task>,
     /// Inspections, oldest first.
     pub inspections: Vec<inspection::Model>,
     /// Consultations, oldest first.
@@ -104,16 +107,20 @@ pub async fn register<R: serde::Serialize>(
     db: &DatabaseConnection,
     new: NewProject,
     actor: &Actor,
-    idempotent: Option<Idempotent<'_>>,
+    key: Option<Idempotent<'_>>,
     respond: impl Fn(&ProjectParts) -> R,
-) -> Result<Recorded<ProjectParts>, StoreError> {
-    let txn = yizhan_kit::db::begin_write(db).await?;
-    if let Some(stored) = replay(&txn, idempotent.as_ref()).await? {
-        return Ok(Recorded::Replayed(stored));
-    }
+) -> Result<Recorded<ProjectParts>, Error> {
+    idempotent::create(db, key, async |txn| record(txn, &new, actor).await, respond).await
+}
+
+async fn record(
+    txn: &sea_orm::DatabaseTransaction,
+    new: &NewProject,
+    actor: &Actor,
+) -> Result<ProjectParts, Error> {
     let taken = project::Entity::find()
         .filter(project::Column::ProjectCode.eq(&new.project_code))
-        .one(&txn)
+        .one(txn)
         .await?;
     if taken.is_some() {
         return Err(conflict(
@@ -144,7 +151,7 @@ pub async fn register<R: serde::Serialize>(
         updated_at: now,
     };
     let inserted = project::Entity::insert(row.into_active_model())
-        .exec(&txn)
+        .exec(txn)
         .await;
     if let Err(e) = inserted {
         // A concurrent registration of the same code won the unique index.
@@ -154,11 +161,11 @@ pub async fn register<R: serde::Serialize>(
                 format!("项目代码 {} 已登记", new.project_code),
             )
         } else {
-            e.into()
+            Error::Db(e)
         });
     }
     add_timeline(
-        &txn,
+        txn,
         Step {
             project_id: &id,
             stage_application_id: None,
@@ -177,25 +184,22 @@ pub async fn register<R: serde::Serialize>(
     )
     .await?;
     yizhan_events::outbox::enqueue(
-        &txn,
+        txn,
         SOURCE,
         &ProjectRegistered {
             project_id: id.clone(),
-            project_code: new.project_code,
-            name: new.name,
-            builder_uscc: new.builder_uscc,
-            builder_name: new.builder_name,
+            project_code: new.project_code.clone(),
+            name: new.name.clone(),
+            builder_uscc: new.builder_uscc.clone(),
+            builder_name: new.builder_name.clone(),
             category: new.category.as_str().into(),
             budget_days: new.budget_days,
-            actor: actor.event(),
+            actor: actor.clone(),
             at: now,
         },
     )
     .await?;
-    let parts = load(&txn, &id).await?.ok_or(StoreError::NotFound)?;
-    remember(&txn, idempotent.as_ref(), &respond(&parts)).await?;
-    txn.commit().await?;
-    Ok(Recorded::Created(parts))
+    load(txn, &id).await?.ok_or(Error::NotFound(NOT_FOUND))
 }
 
 /// One project row.
@@ -213,11 +217,7 @@ pub async fn load(db: &impl ConnectionTrait, id: &str) -> Result<Option<ProjectP
         .order_by_asc(stage_application::Column::Id)
         .all(db)
         .await?;
-    let tasks = task::Entity::find()
-        .filter(task::Column::ProjectId.eq(id))
-        .order_by_asc(task::Column::Id)
-        .all(db)
-        .await?;
+    let tasks = tasks::of_project(db, id).await?;
     let inspections = inspection::Entity::find()
         .filter(inspection::Column::ProjectId.eq(id))
         .order_by_asc(inspection::Column::Id)
@@ -228,11 +228,7 @@ pub async fn load(db: &impl ConnectionTrait, id: &str) -> Result<Option<ProjectP
         .order_by_asc(consultation::Column::Id)
         .all(db)
         .await?;
-    let timeline = timeline::Entity::find()
-        .filter(timeline::Column::ProjectId.eq(id))
-        .order_by_asc(timeline::Column::Seq)
-        .all(db)
-        .await?;
+    let timeline = yizhan_workflow::timeline::of_subject(db, id).await?;
     Ok(Some(ProjectParts {
         project,
         stages,
@@ -245,15 +241,7 @@ pub async fn load(db: &impl ConnectionTrait, id: &str) -> Result<Option<ProjectP
 
 /// Whether `dept` has a task of the project (a reviewer may then read it).
 pub async fn has_task_in(db: &impl ConnectionTrait, id: &str, dept: &str) -> Result<bool, DbErr> {
-    Ok(task::Entity::find()
-        .select_only()
-        .column(task::Column::Id)
-        .filter(task::Column::ProjectId.eq(id))
-        .filter(task::Column::DepartmentCode.eq(dept))
-        .into_tuple::<String>()
-        .one(db)
-        .await?
-        .is_some())
+    yizhan_workflow::task::department_works_on(db, id, dept).await
 }
 
 /// Whose projects a list may show.
@@ -304,10 +292,10 @@ pub async fn record_land_grant(
     id: &str,
     grant: LandGrant,
     actor: &Actor,
-) -> Result<ProjectParts, StoreError> {
+) -> Result<ProjectParts, Error> {
     let txn = yizhan_kit::db::begin_write(db).await?;
     lock_project(&txn, id).await?;
-    let p = find(&txn, id).await?.ok_or(StoreError::NotFound)?;
+    let p = find(&txn, id).await?.ok_or(Error::NotFound(NOT_FOUND))?;
     if p.land_granted {
         return Err(conflict("land_already_granted", "该项目的土地出让已登记"));
     }
@@ -318,40 +306,36 @@ pub async fn record_land_grant(
     active.land_granted_on = Set(Some(grant.granted_on));
     active.updated_at = Set(now);
     active.update(&txn).await?;
-    let held = task::Entity::find()
-        .filter(task::Column::ProjectId.eq(id))
-        .filter(task::Column::PreApproved.eq(true))
-        .order_by_asc(task::Column::Id)
-        .all(&txn)
-        .await?;
+    let held: Vec<Task> = tasks::of_project(&txn, id)
+        .await?
+        .into_iter()
+        .filter(|t| t.detail.pre_approved)
+        .collect();
     let mut finalised = Vec::new();
     for t in held {
         if t.status() != Status::InReview {
             continue;
         }
-        let to = t.status().apply(yizhan_approval::Command::Approve)?;
-        let t = super::tasks::stop_clock_and_set(&txn, t, to, now).await?;
-        let mut a = t.clone().into_active_model();
-        a.pre_approved = Set(false);
-        let t = a.update(&txn).await?;
-        add_timeline(
+        let row = yizhan_workflow::decide::finalise(
+            engine(calendar),
             &txn,
-            Step {
-                project_id: id,
-                stage_application_id: Some(&t.stage_application_id),
-                task_id: Some(&t.id),
-                action: "task_finalised",
-                title: format!("{}：土地出让已登记，预审结果转为正式批准", t.item_name),
-                blzt: Some(to),
-            },
-            &Actor::system(),
+            t.row.clone(),
+            false,
+            format!("{}：土地出让已登记，预审结果转为正式批准", t.item_name),
+            &yizhan_workflow::actor::system(crate::SERVICE),
             now,
         )
         .await?;
-        yizhan_events::outbox::enqueue(
+        let mut d = t.detail.clone().into_active_model();
+        d.pre_approved = Set(false);
+        let detail = tasks::save_detail(&txn, d).await?;
+        let t = Task { row, detail };
+        tasks::announce(
             &txn,
-            SOURCE,
-            &super::tasks::status_event(&t, "finalised", &Actor::system(), now),
+            &t,
+            "finalised",
+            &yizhan_workflow::actor::system(crate::SERVICE),
+            now,
         )
         .await?;
         finalised.push(t.id.clone());
@@ -383,13 +367,13 @@ pub async fn record_land_grant(
             contract_number: grant.contract_number,
             granted_on: grant.granted_on,
             finalised_task_ids: finalised,
-            actor: actor.event(),
+            actor: actor.clone(),
             at: now,
         },
     )
     .await?;
-    super::stages::evaluate_project(&txn, calendar, id, now).await?;
-    let parts = load(&txn, id).await?.ok_or(StoreError::NotFound)?;
+    super::evaluate_project(&txn, calendar, id, now).await?;
+    let parts = load(&txn, id).await?.ok_or(Error::NotFound(NOT_FOUND))?;
     txn.commit().await?;
     Ok(parts)
 }
@@ -410,7 +394,7 @@ pub async fn scan_budgets(
     db: &DatabaseConnection,
     calendar: &Calendar,
     today: NaiveDate,
-) -> Result<AlertCount, StoreError> {
+) -> Result<AlertCount, Error> {
     let mut count = AlertCount::default();
     let ids: Vec<String> = project::Entity::find()
         .select_only()
@@ -471,7 +455,7 @@ pub async fn scan_budgets(
                 ),
                 blzt: None,
             },
-            &Actor::system(),
+            &yizhan_workflow::actor::system(crate::SERVICE),
             now,
         )
         .await?;

@@ -56,7 +56,8 @@ impl FileKind {
     }
 }
 
-/// A kind of material (申请材料类型) and the file kinds it accepts.
+/// A kind of material (申请材料类型, the shared vocabulary in
+/// `yizhan_types::material_type`) and the file kinds it accepts.
 #[derive(Debug, Clone, Copy)]
 pub struct MaterialType {
     /// Stable code used in APIs.
@@ -68,62 +69,34 @@ pub struct MaterialType {
 }
 
 const DOCS: &[FileKind] = &[FileKind::Pdf, FileKind::Ofd];
+const IMAGES: &[FileKind] = &[FileKind::Png, FileKind::Jpeg];
 const DOCS_AND_IMAGES: &[FileKind] = &[FileKind::Pdf, FileKind::Ofd, FileKind::Png, FileKind::Jpeg];
 
-/// The material types this deployment knows.
-pub const MATERIAL_TYPES: &[MaterialType] = &[
-    MaterialType {
-        code: "business_licence_copy",
-        name: "营业执照副本",
-        accepts: DOCS_AND_IMAGES,
-    },
-    MaterialType {
-        code: "legal_rep_id_card",
-        name: "法定代表人身份证",
-        accepts: DOCS_AND_IMAGES,
-    },
-    MaterialType {
-        code: "premises_lease",
-        name: "经营场所租赁合同或产权证明",
-        accepts: DOCS,
-    },
-    MaterialType {
-        code: "floor_plan",
-        name: "经营场所平面布局图",
-        accepts: DOCS_AND_IMAGES,
-    },
-    MaterialType {
-        code: "health_certificates",
-        name: "从业人员健康证明",
-        accepts: DOCS_AND_IMAGES,
-    },
-    MaterialType {
-        code: "fire_safety_plan",
-        name: "消防安全制度及应急预案",
-        accepts: DOCS,
-    },
-    MaterialType {
-        code: "commitment_letter",
-        name: "告知承诺书",
-        accepts: DOCS,
-    },
-    MaterialType {
-        code: "site_photo",
-        name: "经营场所照片",
-        accepts: &[FileKind::Png, FileKind::Jpeg],
-    },
-    // Catalog materials this list has no type of its own for (the portal
-    // files them here rather than refusing the upload).
-    MaterialType {
-        code: "other",
-        name: "其他申请材料",
-        accepts: DOCS_AND_IMAGES,
-    },
-];
+impl MaterialType {
+    fn of(t: &'static yizhan_types::material_type::MaterialType) -> Self {
+        use yizhan_types::material_type::Accepts;
+        Self {
+            code: t.code,
+            name: t.name,
+            accepts: match t.accepts {
+                Accepts::Documents => DOCS,
+                Accepts::DocumentsAndImages => DOCS_AND_IMAGES,
+                Accepts::Images => IMAGES,
+            },
+        }
+    }
+}
+
+/// Every material type this deployment knows, in list order.
+pub fn material_types() -> impl Iterator<Item = MaterialType> {
+    yizhan_types::material_type::MATERIAL_TYPES
+        .iter()
+        .map(MaterialType::of)
+}
 
 /// Looks a material type up by code.
-pub fn material_type(code: &str) -> Option<&'static MaterialType> {
-    MATERIAL_TYPES.iter().find(|t| t.code == code)
+pub fn material_type(code: &str) -> Option<MaterialType> {
+    yizhan_types::material_type::find(code).map(MaterialType::of)
 }
 
 /// Makes an uploaded file name safe: the last path segment only (so

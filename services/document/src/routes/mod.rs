@@ -4,6 +4,7 @@ pub mod certificates;
 pub mod checks;
 pub mod materials;
 pub mod pages;
+pub mod types;
 pub mod verify;
 
 /// Registers every route: the API under `/api/v1`, and the public
@@ -16,6 +17,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(materials::get_material)
             .service(materials::download)
             .service(materials::archive)
+            .service(types::material_types)
             .service(certificates::get_certificate)
             .service(certificates::qr_svg)
             .service(certificates::qr_png)

@@ -1,9 +1,11 @@
-//! Who handles which material, from licensing's facts as received by event:
-//! an application references materials (`ApplicationSubmitted`,
-//! `ApplicationResubmitted`) and has tasks in departments (`TaskCreated`).
-//! Window clerks may read any material some application references; a
-//! department's reviewers those of applications with a task in their
-//! department.
+//! Who handles which material, from the approval services' facts as
+//! received by event: a case (a licensing application, a construction
+//! stage application) references materials (`ApplicationSubmitted`,
+//! `ApplicationResubmitted`, `StageApplicationSubmitted`, and later
+//! supplements and owed 容缺 materials) and has tasks in departments
+//! (`TaskCreated`, construction's `created` task changes). Window clerks
+//! may read any material some case references; a department's reviewers
+//! those of cases with a task in their department.
 
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
@@ -66,6 +68,16 @@ pub async fn set_application_materials(
         .filter(material_reference::Column::ApplicationId.eq(application_id))
         .exec(db)
         .await?;
+    add_application_materials(db, application_id, material_ids).await
+}
+
+/// Adds materials a case references later (a 补正 answer, owed 容缺
+/// materials), keeping what it referenced before.
+pub async fn add_application_materials(
+    db: &impl ConnectionTrait,
+    application_id: &str,
+    material_ids: &[String],
+) -> Result<(), DbErr> {
     let mut insert = Query::insert();
     insert
         .into_table(material_reference::Entity)
@@ -81,12 +93,10 @@ pub async fn set_application_materials(
             .do_nothing()
             .to_owned(),
         );
-    let mut any = false;
     for id in material_ids {
         insert.values_panic([id.clone().into(), application_id.into()]);
-        any = true;
     }
-    if any {
+    if !material_ids.is_empty() {
         db.execute(&insert).await?;
     }
     Ok(())

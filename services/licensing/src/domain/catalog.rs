@@ -279,6 +279,20 @@ impl Catalog {
                 "材料编码重复".into(),
             );
         }
+        // One material vocabulary: every material a catalog asks for is a
+        // type the document service stores materials under.
+        for (i, m) in self.materials.iter().enumerate() {
+            if !yizhan_types::material_type::catalog_may_use(&m.code) {
+                push(
+                    format!("materials[{i}].code"),
+                    "unknown_material_type",
+                    format!(
+                        "材料编码 {} 不是材料服务的材料类型（见材料服务 GET /api/v1/material-types）",
+                        m.code
+                    ),
+                );
+            }
+        }
         for i in dup(self.items.iter().map(|x| x.code.as_str()).collect()) {
             push(
                 format!("items[{i}].code"),

@@ -10,7 +10,6 @@ use yizhan_approval::Coverage;
 use yizhan_kit::Problem;
 
 use crate::AppState;
-use crate::error::Error;
 
 /// Longest span counted, in calendar days (a century): more is a typo.
 const MAX_SPAN_DAYS: i64 = 36_600;
@@ -71,9 +70,13 @@ fn coverage_name(c: Coverage) -> String {
 pub async fn working_days(
     state: web::Data<AppState>,
     q: web::Query<SpanQuery>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     if (q.to - q.from).num_days().abs() > MAX_SPAN_DAYS {
-        return Err(Problem::field("to", "out_of_range", "起止日期相距不能超过 100 年").into());
+        return Err(Problem::field(
+            "to",
+            "out_of_range",
+            "起止日期相距不能超过 100 年",
+        ));
     }
     let r = state.calendar.working_days_between(q.from, q.to);
     Ok(HttpResponse::Ok().json(WorkingDaysAnswer {
@@ -129,15 +132,14 @@ pub struct AddAnswer {
 pub async fn add(
     state: web::Data<AppState>,
     q: web::Query<AddQuery>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     // `abs()` would overflow on i32::MIN; a range check cannot.
     if !(-MAX_DAYS..=MAX_DAYS).contains(&q.days) {
         return Err(Problem::field(
             "days",
             "out_of_range",
             format!("days 须在 -{MAX_DAYS} 到 {MAX_DAYS} 之间"),
-        )
-        .into());
+        ));
     }
     let n = q.days.unsigned_abs();
     let r = if q.days >= 0 {

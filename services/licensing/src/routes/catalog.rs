@@ -14,7 +14,6 @@ use yizhan_kit::Problem;
 use crate::AppState;
 use crate::domain::catalog::{Catalog, Condition, Question};
 use crate::domain::notice::{self, Notice};
-use crate::error::Error;
 
 /// One scenario in the list.
 #[derive(Debug, Serialize, ToSchema)]
@@ -121,7 +120,7 @@ pub async fn list_scenarios(state: web::Data<AppState>) -> HttpResponse {
 pub async fn get_scenario(
     state: web::Data<AppState>,
     code: web::Path<String>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     let c = state.catalog();
     let s = c
         .scenario(&code)
@@ -187,7 +186,7 @@ pub struct NoticeRequest {
 pub async fn compute_notice(
     state: web::Data<AppState>,
     body: web::Json<NoticeRequest>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     let c = state.catalog();
     let scenario = c
         .scenario(&body.scenario)
@@ -245,7 +244,7 @@ pub async fn publish_catalog(
     principal: Principal,
     state: web::Data<AppState>,
     body: web::Json<Catalog>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     principal.require_any(&[Role::Admin])?;
     let actor = crate::store::Actor {
         sub: principal.sub.clone(),

@@ -12,18 +12,17 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
-use yizhan_auth::Principal;
+use yizhan_auth::{Principal, authorization};
 use yizhan_kit::idempotency::{self, IdempotencyKey};
+use yizhan_kit::problem::merge_checks;
 use yizhan_kit::{FieldError, Problem};
 
 use crate::AppState;
 use crate::domain::application::ApplicationKind;
 use crate::domain::form;
 use crate::domain::notice::Notice;
-use crate::error::Error;
-use crate::routes::applications::{
-    ApplicationView, SUBMITTERS, actor, authorization, merge_checks, plausible, view,
-};
+use crate::routes::applications::SUBMITTERS;
+use crate::routes::views::{ApplicationView, actor, plausible, view};
 use crate::store::{self, Idempotent, Parts, Recorded, application};
 
 /// Owed 容缺 materials supplied.
@@ -41,12 +40,12 @@ async fn own_application(
     state: &AppState,
     principal: &Principal,
     id: &str,
-) -> Result<application::Model, Error> {
+) -> Result<application::Model, Problem> {
     principal.require_any(&SUBMITTERS)?;
-    Ok(store::find_application(&state.db, plausible(id)?)
+    store::find_application(&state.db, plausible(id)?)
         .await?
         .filter(|a| principal.may_act_for(&a.enterprise_uscc))
-        .ok_or_else(|| Problem::not_found("申请不存在"))?)
+        .ok_or_else(|| Problem::not_found("申请不存在"))
 }
 
 /// Supply materials owed under 容缺受理. Once nothing is owed, approvals
@@ -76,13 +75,14 @@ pub async fn provide_tolerance_materials(
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Json<ToleranceMaterials>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     let app = own_application(&state, &principal, &id).await?;
     let shape = material_shape(&body.materials);
     let checked = state
         .materials
         .verify(authorization(&req), &app.enterprise_uscc, &body.materials)
-        .await;
+        .await
+        .map_err(Problem::from);
     merge_checks(shape, checked)?;
     let parts = store::tolerance::provide(
         &state.db,
@@ -316,14 +316,15 @@ pub async fn apply(
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Json<LifecycleRequest>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     let pred = own_application(&state, &principal, &id).await?;
     let basis = store::lifecycle::licence_basis(&state.db, &pred).await?;
     let prepared = prepare(basis, &body);
     let checked = state
         .materials
         .verify(authorization(&req), &pred.enterprise_uscc, &body.materials)
-        .await;
+        .await
+        .map_err(Problem::from);
     let prepared = merge_checks(prepared, checked)?;
     let body_bytes = serde_json::to_vec(&*body).unwrap_or_default();
     let fingerprint = idempotency::fingerprint(&[id.as_bytes(), &body_bytes]);

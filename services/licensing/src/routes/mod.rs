@@ -4,9 +4,11 @@
 pub mod applications;
 pub mod calendar;
 pub mod catalog;
+pub mod intake;
 pub mod lifecycle;
 pub mod statistics;
 pub mod tasks;
+pub mod views;
 
 /// Registers every route under `/api/v1`.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
@@ -21,8 +23,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(applications::list_applications)
             .service(applications::get_application)
             .service(applications::resubmit)
-            .service(applications::intake)
-            .service(applications::hand_out)
+            .service(intake::intake)
+            .service(intake::hand_out)
             .service(lifecycle::provide_tolerance_materials)
             .service(lifecycle::apply)
             .service(statistics::statistics)

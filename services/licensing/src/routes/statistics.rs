@@ -12,7 +12,6 @@ use yizhan_auth::{Principal, Role};
 use yizhan_kit::{FieldError, Problem};
 
 use crate::AppState;
-use crate::error::Error;
 use crate::store::stats::{self, DepartmentStats, Figures, ItemStats};
 
 /// The longest period one request may cover, in days.
@@ -70,20 +69,23 @@ pub async fn statistics(
     principal: Principal,
     state: web::Data<AppState>,
     period: web::Query<Period>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     principal.require_any(&[Role::Admin, Role::WindowClerk, Role::DeptReviewer])?;
     let to = period.to.unwrap_or_else(|| china_local(Utc::now()).date());
     let from = period.from.unwrap_or(to - chrono::Duration::days(29));
     if from > to {
-        return Err(Problem::field("from", "out_of_range", "起始日期不得晚于结束日期").into());
+        return Err(Problem::field(
+            "from",
+            "out_of_range",
+            "起始日期不得晚于结束日期",
+        ));
     }
     if (to - from).num_days() >= MAX_PERIOD_DAYS {
         return Err(Problem::validation(vec![FieldError::new(
             "to",
             "out_of_range",
             format!("统计区间不得超过 {MAX_PERIOD_DAYS} 天"),
-        )])
-        .into());
+        )]));
     }
     let everyone = principal.has_role(Role::Admin) || principal.has_role(Role::WindowClerk);
     let dept = if everyone {

@@ -8,22 +8,22 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use utoipa::{IntoParams, ToSchema};
-use yizhan_approval::calendar::china_local;
-use yizhan_approval::{Calendar, Deadline, SlaState, Status};
-use yizhan_auth::{Principal, Role};
+use serde::Serialize;
+use utoipa::ToSchema;
+use yizhan_approval::{Calendar, Status};
+use yizhan_auth::{Principal, Role, authorization};
+use yizhan_events::contracts::IntakeDeficiency;
+use yizhan_kit::Problem;
 use yizhan_kit::pagination::{Page, PageQuery};
-use yizhan_kit::text::{has_control_chars, is_plausible_id};
-use yizhan_kit::{FieldError, Problem};
+use yizhan_kit::text::is_plausible_id;
+use yizhan_workflow::api::{
+    ClockView, DecisionRequest, QueueFilter, SpecialProcedureBody, SupplementRequestBody,
+    SupplyBody, TaskStatus,
+};
 
 use crate::AppState;
-use crate::error::Error;
-use crate::routes::applications::{authorization, check_deficiencies};
-use crate::store::{self, Actor, Decision, TaskStep, task};
-use yizhan_events::contracts::IntakeDeficiency;
-use yizhan_events::one_time::DeficiencyInput;
+use crate::routes::intake::check_deficiencies;
+use crate::store::{self, Actor, TaskWork, task};
 
 /// One item task (事项实例).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -43,23 +43,15 @@ pub struct TaskView {
     /// Department name.
     pub department_name: String,
     /// Status (`in_review`, `approved`, `rejected` …).
+    #[schema(value_type = TaskStatus)]
     pub status: String,
     /// 办理状态 (BLZT) code, 1-15.
     pub blzt: u8,
     /// National status name, e.g. `部门开始办理`.
     pub status_name: String,
-    /// 承诺时限, working days.
-    pub committed_days: f64,
-    /// Working days left of the committed limit (negative once overdue).
-    pub remaining_working_days: Option<f64>,
-    /// Working days left of the statutory limit.
-    pub statutory_remaining_working_days: Option<f64>,
-    /// Last half-day of the committed limit.
-    #[schema(value_type = Option<Object>)]
-    pub due: Option<Deadline>,
-    /// Committed-limit state: `on_time`, `warning`, `overdue`, `stopped` …
-    #[schema(value_type = Option<String>)]
-    pub sla_state: Option<SlaState>,
+    /// The clock: limits left, due date, state.
+    #[serde(flatten)]
+    pub clock: ClockView,
     /// Permit number once approved.
     pub permit_number: Option<String>,
     /// Reasons once rejected.
@@ -83,11 +75,10 @@ pub struct TaskView {
 impl TaskView {
     /// The view of `t`, its clock read at `now`.
     pub fn new(calendar: &Calendar, t: &task::Model, now: DateTime<Utc>) -> Self {
-        let reading = t.clock().map(|c| c.reading_at(calendar, china_local(now)));
         let status = t.status();
         Self {
             id: t.id.clone(),
-            application_id: t.application_id.clone(),
+            application_id: t.case_id.clone(),
             enterprise_uscc: t.enterprise_uscc.clone(),
             item_code: t.item_code.clone(),
             item_name: t.item_name.clone(),
@@ -96,47 +87,15 @@ impl TaskView {
             status: t.status.clone(),
             blzt: status.code(),
             status_name: status.name().into(),
-            committed_days: t.committed_half_days as f64 / 2.0,
-            remaining_working_days: reading.map(|r| r.committed.remaining.as_days_f64()),
-            statutory_remaining_working_days: reading.map(|r| r.statutory.remaining.as_days_f64()),
-            due: reading.and_then(|r| r.committed.due),
-            sla_state: reading.map(|r| r.committed.state),
+            clock: ClockView::of(calendar, t, now),
             permit_number: t.permit_number.clone(),
             reasons: t.reasons.clone(),
             decided_by: t.decided_by.clone(),
             decided_at: t.decided_at,
-            supplement_request: (status == Status::SupplementRequested)
-                .then(|| {
-                    t.supplement_request
-                        .as_deref()
-                        .and_then(|json| serde_json::from_str(json).ok())
-                })
-                .flatten(),
+            supplement_request: t.open_supplement(),
             cursor: None,
         }
     }
-}
-
-/// Filter of the queue.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct QueueFilter {
-    /// Task status (`in_review` by default: the work still to do; also
-    /// `approved`, `rejected`, `supplement_requested` …).
-    #[param(value_type = Option<String>)]
-    pub status: Option<Status>,
-    /// Department code. Partners (`queues:read`) must name the department
-    /// whose queue they read; reviewers read their token's department and
-    /// may leave it out (naming another is a 403).
-    pub dept: Option<String>,
-}
-
-fn reviewer_dept(principal: &Principal) -> Result<String, Problem> {
-    principal.require_any(&[Role::DeptReviewer])?;
-    principal
-        .dept
-        .clone()
-        .ok_or_else(|| Problem::forbidden("令牌未载明所属部门（dept），无法确定审批队列"))
 }
 
 /// A department queue, most urgent first (least committed working time
@@ -161,7 +120,7 @@ pub async fn queue(
     state: web::Data<AppState>,
     page: web::Query<PageQuery>,
     filter: web::Query<QueueFilter>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     let catalog = state.catalog();
     let dept =
         principal.queue_department(filter.dept.as_deref(), |d| catalog.department(d).is_some())?;
@@ -180,85 +139,6 @@ pub async fn queue(
         },
     );
     Ok(HttpResponse::Ok().json(page))
-}
-
-/// A reviewer's decision.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DecisionKind {
-    /// 审批通过.
-    Approve,
-    /// 审批不通过.
-    Reject,
-}
-
-/// Decision body.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"decision": "approve", "permit_number": "JY13501020000001"}))]
-pub struct DecisionRequest {
-    /// `approve` or `reject`.
-    pub decision: DecisionKind,
-    /// 许可证号, required to approve.
-    pub permit_number: Option<String>,
-    /// Reasons, required to reject.
-    pub reasons: Option<String>,
-}
-
-const MAX_PERMIT: usize = 64;
-const MAX_REASONS: usize = 1000;
-
-fn decision_of(body: &DecisionRequest) -> Result<Decision, Problem> {
-    let text = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    // Control characters never belong in a permit number or reasons, and
-    // PostgreSQL refuses NUL outright.
-    for (field, value) in [
-        ("permit_number", &body.permit_number),
-        ("reasons", &body.reasons),
-    ] {
-        if value.as_deref().is_some_and(has_control_chars) {
-            return Err(Problem::field(
-                field,
-                "invalid_character",
-                "含有不可见的控制字符",
-            ));
-        }
-    }
-    match body.decision {
-        DecisionKind::Approve => match text(&body.permit_number) {
-            Some(p) if p.chars().count() <= MAX_PERMIT => {
-                Ok(Decision::Approve { permit_number: p })
-            }
-            Some(_) => Err(Problem::field(
-                "permit_number",
-                "too_long",
-                format!("许可证号最多 {MAX_PERMIT} 个字符"),
-            )),
-            None => Err(Problem::field(
-                "permit_number",
-                "required",
-                "审批通过须填写许可证号",
-            )),
-        },
-        DecisionKind::Reject => match text(&body.reasons) {
-            Some(r) if r.chars().count() <= MAX_REASONS => Ok(Decision::Reject { reasons: r }),
-            Some(_) => Err(Problem::field(
-                "reasons",
-                "too_long",
-                format!("理由最多 {MAX_REASONS} 字"),
-            )),
-            None => Err(Problem::validation(vec![FieldError::new(
-                "reasons",
-                "required",
-                "审批不通过须说明理由",
-            )])),
-        },
-    }
 }
 
 /// Decide a task: approve with the permit number (BLZT 11) or reject with
@@ -288,12 +168,12 @@ pub async fn decide(
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Json<DecisionRequest>,
-) -> Result<HttpResponse, Error> {
-    let dept = reviewer_dept(&principal)?;
+) -> Result<HttpResponse, Problem> {
+    let dept = principal.reviewer_department()?;
     if !is_plausible_id(&id) {
-        return Err(Problem::not_found("任务不存在").into());
+        return Err(Problem::not_found("任务不存在"));
     }
-    let decision = decision_of(&body)?;
+    let decision = body.decision()?;
     let actor = Actor {
         sub: principal.sub.clone(),
         role: Role::DeptReviewer.as_str().into(),
@@ -303,21 +183,12 @@ pub async fn decide(
     Ok(HttpResponse::Ok().json(TaskView::new(&state.calendar, &task, Utc::now())))
 }
 
-/// A 补正 request: the one-time list of what the applicant must supply.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"items": [{"material": "floor_plan", "reason": "平面布局图未标注消防通道"}, {"field": "room_count", "reason": "客房数与平面图不符"}]}))]
-pub struct SupplementRequestBody {
-    /// Every field or material to supply, at once (non-empty).
-    pub items: Vec<DeficiencyInput>,
-}
-
 async fn own_task(
     state: &AppState,
     id: &str,
     may_act: impl Fn(&task::Model) -> bool,
-) -> Result<(task::Model, crate::domain::notice::Notice), Error> {
-    let not_found = || Error::from(Problem::not_found("任务不存在"));
+) -> Result<(task::Model, crate::domain::notice::Notice), Problem> {
+    let not_found = || Problem::not_found("任务不存在");
     if !is_plausible_id(id) {
         return Err(not_found());
     }
@@ -325,7 +196,7 @@ async fn own_task(
         .await?
         .filter(|t| may_act(t))
         .ok_or_else(not_found)?;
-    let app = store::find_application(&state.db, &t.application_id)
+    let app = store::find_application(&state.db, &t.case_id)
         .await?
         .ok_or_else(not_found)?;
     Ok((t, app.notice()?))
@@ -357,8 +228,8 @@ pub async fn request_supplement(
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Json<SupplementRequestBody>,
-) -> Result<HttpResponse, Error> {
-    let dept = reviewer_dept(&principal)?;
+) -> Result<HttpResponse, Problem> {
+    let dept = principal.reviewer_department()?;
     let (_, notice) = own_task(&state, &id, |t| t.department_code == dept).await?;
     let items = check_deficiencies(&notice, &body.items, "items")?;
     let actor = Actor {
@@ -370,28 +241,12 @@ pub async fn request_supplement(
         &state.calendar,
         &id,
         |t| t.department_code == dept,
-        TaskStep::RequestSupplement { items },
+        TaskWork::RequestSupplement { items },
         &actor,
     )
     .await?;
     state.signal.wake();
     Ok(HttpResponse::Ok().json(TaskView::new(&state.calendar, &task, Utc::now())))
-}
-
-/// What the applicant supplies against the 补正 list.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"form": {"room_count": 82}, "materials": {"floor_plan": "0193aa00-0000-7000-8000-000000000009"}}))]
-pub struct SupplyBody {
-    /// Form field key → corrected value (only fields on the list).
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub form: Map<String, Value>,
-    /// Material code → material id at the document service (only
-    /// materials on the list).
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub materials: Map<String, Value>,
 }
 
 const SUPPLIERS: [Role; 2] = [Role::Applicant, Role::Agent];
@@ -425,11 +280,11 @@ pub async fn supply(
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Json<SupplyBody>,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, Problem> {
     principal.require_any(&SUPPLIERS)?;
     let mine = |t: &task::Model| principal.may_act_for(&t.enterprise_uscc);
     if !is_plausible_id(&id) {
-        return Err(Problem::not_found("任务不存在").into());
+        return Err(Problem::not_found("任务不存在"));
     }
     let found = store::find_task(&state.db, &id)
         .await?
@@ -438,7 +293,8 @@ pub async fn supply(
     state
         .materials
         .verify(authorization(&req), &found.enterprise_uscc, &body.materials)
-        .await?;
+        .await
+        .map_err(Problem::from)?;
     let role = if principal.has_role(Role::Applicant) {
         Role::Applicant
     } else {
@@ -453,7 +309,7 @@ pub async fn supply(
         &state.calendar,
         &id,
         mine,
-        TaskStep::ProvideSupplement {
+        TaskWork::ProvideSupplement {
             form: body.form.clone(),
             materials: body.materials.clone(),
         },
@@ -462,51 +318,6 @@ pub async fn supply(
     .await?;
     state.signal.wake();
     Ok(HttpResponse::Ok().json(TaskView::new(&state.calendar, &task, Utc::now())))
-}
-
-/// Start or end.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SpecialAction {
-    /// 启动特别程序.
-    Start,
-    /// 结束特别程序.
-    End,
-}
-
-/// Kind of special procedure (行政许可法 Art. 45).
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SpecialKind {
-    /// 听证.
-    Hearing,
-    /// 检验检测.
-    Testing,
-    /// 专家评审.
-    ExpertReview,
-}
-
-impl SpecialKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Hearing => "hearing",
-            Self::Testing => "testing",
-            Self::ExpertReview => "expert_review",
-        }
-    }
-}
-
-/// Special procedure body.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"action": "start", "kind": "expert_review", "reason": "消防设计需专家论证"}))]
-pub struct SpecialProcedureBody {
-    /// `start` or `end`.
-    pub action: SpecialAction,
-    /// Required with `start`.
-    pub kind: Option<SpecialKind>,
-    /// Required with `start`.
-    pub reason: Option<String>,
 }
 
 /// Start (BLZT 9, clock paused) or end (BLZT 10, clock resumed where it
@@ -535,52 +346,12 @@ pub async fn special_procedure(
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Json<SpecialProcedureBody>,
-) -> Result<HttpResponse, Error> {
-    let dept = reviewer_dept(&principal)?;
+) -> Result<HttpResponse, Problem> {
+    let dept = principal.reviewer_department()?;
     if !is_plausible_id(&id) {
-        return Err(Problem::not_found("任务不存在").into());
+        return Err(Problem::not_found("任务不存在"));
     }
-    let step = match body.action {
-        SpecialAction::Start => {
-            let mut errors = Vec::new();
-            if body.kind.is_none() {
-                errors.push(FieldError::new(
-                    "kind",
-                    "required",
-                    "启动特别程序须说明类型（hearing、testing 或 expert_review）",
-                ));
-            }
-            let reason = body.reason.as_deref().map(str::trim).unwrap_or_default();
-            if reason.is_empty()
-                || reason.chars().count() > MAX_REASONS
-                || has_control_chars(reason)
-            {
-                errors.push(FieldError::new(
-                    "reason",
-                    "invalid_reason",
-                    format!("启动特别程序须说明理由（1 至 {MAX_REASONS} 字）"),
-                ));
-            }
-            match body.kind {
-                Some(kind) if errors.is_empty() => TaskStep::StartSpecialProcedure {
-                    kind: kind.as_str().into(),
-                    reason: reason.to_owned(),
-                },
-                _ => return Err(Problem::validation(errors).into()),
-            }
-        }
-        SpecialAction::End => {
-            if body.kind.is_some() || body.reason.is_some() {
-                return Err(Problem::field(
-                    "kind",
-                    "not_allowed",
-                    "结束特别程序时不应附带类型或理由",
-                )
-                .into());
-            }
-            TaskStep::EndSpecialProcedure
-        }
-    };
+    let step = TaskWork::Special(body.step()?);
     let actor = Actor {
         sub: principal.sub.clone(),
         role: Role::DeptReviewer.as_str().into(),

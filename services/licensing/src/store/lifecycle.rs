@@ -2,6 +2,10 @@
 //! in `domain::application`). The links run from the new application to
 //! its `predecessor`; a licence is the latest in its chain.
 
+use super::{
+    Actor, Error, NOT_FOUND, SOURCE, add_timeline, application, lock_application, task, tasks_of,
+};
+use crate::domain::application::{ApplicationKind, ApplicationStatus};
 use chrono::{DateTime, Months, NaiveDate, NaiveDateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
@@ -12,12 +16,6 @@ use yizhan_approval::Status;
 use yizhan_events::contracts::{
     CertificateItem, CertificateStatus, CertificateStatusChangeRequested, LicenceCancelled,
 };
-use yizhan_kit::Problem;
-
-use super::{
-    Actor, SOURCE, StoreError, add_timeline, application, lock_application, task, tasks_of,
-};
-use crate::domain::application::{ApplicationKind, ApplicationStatus};
 
 /// Bundled permits are granted for five years (食品经营许可 and 卫生许可
 /// alike); the licence carries the same term.
@@ -36,25 +34,25 @@ pub(crate) async fn check_predecessor(
     txn: &DatabaseTransaction,
     predecessor_id: &str,
     this: Option<&str>,
-) -> Result<application::Model, StoreError> {
+) -> Result<application::Model, Error> {
     lock_application(txn, predecessor_id).await?;
     let pred = application::Entity::find_by_id(predecessor_id.to_owned())
         .one(txn)
         .await?
-        .ok_or(StoreError::NotFound)?;
+        .ok_or(Error::NotFound(NOT_FOUND))?;
     if pred.certificate_id.is_none()
         || !matches!(
             pred.status(),
             ApplicationStatus::LicenceIssued | ApplicationStatus::HandedOut
         )
     {
-        return Err(StoreError::State(Problem::conflict(
+        return Err(Error::conflict(
             "no_licence",
             format!(
                 "申请当前状态为「{}」，尚无已签发的行业综合许可证，不能办理变更、延续或注销",
                 pred.status().zh_name()
             ),
-        )));
+        ));
     }
     let successors = application::Entity::find()
         .filter(application::Column::PredecessorId.eq(predecessor_id))
@@ -71,7 +69,7 @@ pub(crate) async fn check_predecessor(
                 | ApplicationStatus::HandedOut
                 | ApplicationStatus::Cancelled
         );
-        return Err(StoreError::State(Problem::conflict(
+        return Err(Error::conflict(
             if done {
                 "licence_superseded"
             } else {
@@ -90,7 +88,7 @@ pub(crate) async fn check_predecessor(
                     s.id
                 )
             },
-        )));
+        ));
     }
     Ok(pred)
 }
@@ -105,7 +103,7 @@ pub(crate) async fn accept_cancellation(
     actor: &Actor,
     now: DateTime<Utc>,
     local: NaiveDateTime,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let pred_id = app
         .predecessor_id
         .clone()
@@ -120,7 +118,6 @@ pub(crate) async fn accept_cancellation(
     add_timeline(
         txn,
         &app.id,
-        None,
         "cancelled",
         format!("综合窗口受理注销申请，行业综合许可证 {certificate_id} 已注销"),
         actor,
@@ -131,7 +128,6 @@ pub(crate) async fn accept_cancellation(
     add_timeline(
         txn,
         &pred_id,
-        None,
         "licence_cancelled",
         format!("行业综合许可证已注销（注销申请 {}）", app.id),
         actor,
@@ -147,7 +143,7 @@ pub(crate) async fn accept_cancellation(
             predecessor_id: pred_id,
             enterprise_uscc: app.enterprise_uscc.clone(),
             certificate_id: certificate_id.clone(),
-            actor: actor.event(),
+            actor: actor.clone(),
             at: now,
         },
     )
@@ -303,13 +299,12 @@ pub(crate) async fn supersede_predecessor(
     add_timeline(
         txn,
         pred_id,
-        None,
         "licence_superseded",
         format!(
             "因{}换发新证 {new_certificate_id}，原行业综合许可证 {old} 失效",
             kind.zh_name()
         ),
-        &Actor::system(),
+        &yizhan_workflow::actor::system(crate::SERVICE),
         None,
         now,
     )

@@ -14,6 +14,8 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(AddSupplementRequest));
         all.push(Box::new(AddLifecycleAndAlarms));
         all.push(Box::new(AddApplicationsStatusIndex));
+        all.push(Box::new(yizhan_workflow::migration::CreateWorkflow));
+        all.push(Box::new(MoveTasksToWorkflow));
         all
     }
 }
@@ -270,6 +272,57 @@ impl MigrationTrait for AddApplicationsStatusIndex {
                 "applications",
                 &["status", "id"],
             ))
+            .await
+    }
+}
+
+/// Moves the tasks and timeline entries of the tables this service had
+/// before the approval engine owned them into the engine's tables
+/// (`workflow_tasks`, `workflow_timeline`), then drops the old tables. An
+/// application is both the subject and the case of its tasks. A task left
+/// at 特别程序（结束）(BLZT 10) goes back to 部门开始办理 (8), where the
+/// engine now puts it, so it is in its department's queue again.
+struct MoveTasksToWorkflow;
+
+impl MigrationName for MoveTasksToWorkflow {
+    fn name(&self) -> &str {
+        "m0901_move_tasks_to_workflow"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for MoveTasksToWorkflow {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        db.execute_unprepared(
+            "INSERT INTO workflow_tasks (id, subject_id, case_id, enterprise_uscc, item_code, \
+             item_name, department_code, department_name, status, blzt, statutory_half_days, \
+             committed_half_days, accepted_at, clock_events, due_key, permit_number, reasons, \
+             decided_by, decided_at, supplement_request, next_alarm_key, warned_at, \
+             overdue_notified_at, used_half_days, created_at) \
+             SELECT id, application_id, application_id, enterprise_uscc, item_code, item_name, \
+             department_code, department_name, status, blzt, statutory_half_days, \
+             committed_half_days, accepted_at, clock_events, due_key, permit_number, reasons, \
+             decided_by, decided_at, supplement_request, next_alarm_key, warned_at, \
+             overdue_notified_at, used_half_days, created_at FROM tasks",
+        )
+        .await?;
+        db.execute_unprepared(
+            "UPDATE workflow_tasks SET status = 'in_review', blzt = 8 WHERE blzt = 10",
+        )
+        .await?;
+        db.execute_unprepared(
+            "INSERT INTO workflow_timeline (id, subject_id, seq, case_id, task_id, action, title, \
+             actor_sub, actor_role, blzt, at) \
+             SELECT id, application_id, seq, application_id, task_id, action, title, actor_sub, \
+             actor_role, blzt, at FROM timeline_entries",
+        )
+        .await?;
+        manager
+            .drop_table(Table::drop().table("tasks").to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table("timeline_entries").to_owned())
             .await
     }
 }

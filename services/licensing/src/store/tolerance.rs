@@ -8,24 +8,21 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 use serde_json::{Map, Value};
-use yizhan_approval::calendar::china_local;
-use yizhan_approval::{Calendar, ClockEvent, Command, Status};
+use yizhan_approval::Calendar;
 use yizhan_events::contracts::{
     ApplicationTerminated, IntakeDeficiency, ToleranceMaterialsProvided,
 };
-use yizhan_kit::{FieldError, Problem};
+use yizhan_kit::FieldError;
 
+use super::review::conclude_bundle;
 use super::{
-    Actor, Parts, SOURCE, StoreError, add_timeline, application, commit_with_parts,
-    conclude_bundle, json, lock_application, material_ids, status_name, tasks_of,
+    Actor, Error, Parts, SOURCE, add_timeline, application, commit_with_parts, engine, json, local,
+    locked_application, material_ids, tasks_of,
 };
 use crate::domain::application::ApplicationStatus;
 
 /// Checks supplied materials against what is owed: at least one, each owed.
-fn check_supplied(
-    owed: &[IntakeDeficiency],
-    materials: &Map<String, Value>,
-) -> Result<(), Problem> {
+fn check_supplied(owed: &[IntakeDeficiency], materials: &Map<String, Value>) -> Result<(), Error> {
     let mut errors = Vec::new();
     if materials.is_empty() {
         errors.push(FieldError::new(
@@ -46,7 +43,7 @@ fn check_supplied(
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(Problem::validation(errors))
+        Err(Error::Invalid(errors))
     }
 }
 
@@ -61,25 +58,20 @@ pub async fn provide(
     may_act: impl Fn(&application::Model) -> bool,
     materials: Map<String, Value>,
     actor: &Actor,
-) -> Result<Parts, StoreError> {
+) -> Result<Parts, Error> {
     let txn = yizhan_kit::db::begin_write(db).await?;
-    lock_application(&txn, id).await?;
-    let app = application::Entity::find_by_id(id.to_owned())
-        .one(&txn)
-        .await?
-        .filter(|a| may_act(a))
-        .ok_or(StoreError::NotFound)?;
+    let app = locked_application(&txn, id, may_act).await?;
     let owed = app.owed();
     if owed.is_empty() || app.status() != ApplicationStatus::InReview {
-        return Err(StoreError::State(Problem::conflict(
+        return Err(Error::conflict(
             "no_tolerance_open",
             format!(
                 "申请当前状态为「{}」，没有待补交的容缺材料",
                 app.status().zh_name()
             ),
-        )));
+        ));
     }
-    check_supplied(&owed, &materials).map_err(StoreError::State)?;
+    check_supplied(&owed, &materials)?;
     let still: Vec<IntakeDeficiency> = owed
         .into_iter()
         .filter(|d| {
@@ -111,7 +103,6 @@ pub async fn provide(
     add_timeline(
         &txn,
         id,
-        None,
         "tolerance_materials_provided",
         title,
         actor,
@@ -127,28 +118,30 @@ pub async fn provide(
             enterprise_uscc: app.enterprise_uscc.clone(),
             material_ids: material_ids(&materials),
             still_missing: still.clone(),
-            actor: actor.event(),
+            actor: actor.clone(),
             at: now,
         },
     )
     .await?;
     if still.is_empty() {
-        conclude_bundle(&txn, calendar, id, now, china_local(now)).await?;
+        conclude_bundle(&txn, calendar, id, now, local(now)).await?;
     }
     commit_with_parts(txn, id).await
 }
 
 /// Stops every application whose owed materials were due before `today`
-/// (China local date): running tasks withdrawn (BLZT 14) with their clocks
-/// stopped, approvals given with tolerance revoked (BLZT 15), the bundle
-/// `terminated`, one `ApplicationTerminated` event. Returns how many were
-/// stopped; at most `batch` per call.
+/// (China local date) by the engine's one 容缺 expiry rule
+/// (`yizhan_workflow::tolerance`): open tasks withdrawn (BLZT 14) with their
+/// clocks stopped, approvals given with tolerance revoked (BLZT 15), the
+/// bundle `terminated`, one `ApplicationTerminated` event. Returns how many
+/// were stopped; at most `batch` per call.
 pub async fn expire(
     db: &DatabaseConnection,
+    calendar: &Calendar,
     today: NaiveDate,
     now: DateTime<Utc>,
     batch: u64,
-) -> Result<usize, StoreError> {
+) -> Result<usize, Error> {
     let due: Vec<String> = application::Entity::find()
         .select_only()
         .column(application::Column::Id)
@@ -161,15 +154,14 @@ pub async fn expire(
     let mut stopped = 0;
     for id in due {
         let txn = yizhan_kit::db::begin_write(db).await?;
-        lock_application(&txn, &id).await?;
-        let Some(app) = application::Entity::find_by_id(id.clone())
-            .one(&txn)
-            .await?
-        else {
+        let Ok(app) = locked_application(&txn, &id, |_| true).await else {
             continue;
         };
         let owed = app.owed();
-        let Some(due_date) = app.tolerance_due.filter(|d| *d < today) else {
+        let Some(due_date) = app
+            .tolerance_due
+            .filter(|d| yizhan_workflow::tolerance::is_late(*d, today))
+        else {
             continue;
         };
         if app.status() != ApplicationStatus::InReview || owed.is_empty() {
@@ -180,46 +172,16 @@ pub async fn expire(
             txn.commit().await?;
             continue;
         }
-        let local = china_local(now).max(app.accepted_at.unwrap_or_default());
-        let system = Actor::system();
-        for t in tasks_of(&txn, &id).await? {
-            let from = t.status();
-            let (command, verb) = if matches!(from, Status::ApprovedWithTolerance) {
-                (Command::Revoke, "撤销容缺通过的审批决定")
-            } else {
-                (Command::Withdraw, "终止办理")
-            };
-            let Ok(to) = from.apply(command) else {
-                // Approved outright or rejected: decided, stays on record.
-                continue;
-            };
-            let mut events: Vec<ClockEvent> =
-                serde_json::from_str(&t.clock_events).unwrap_or_default();
-            if command == Command::Withdraw {
-                let at = events
-                    .last()
-                    .map_or(local, |e| e.at.max(local))
-                    .max(t.accepted_at);
-                events.push(ClockEvent::stop(at));
-            }
-            let mut active = t.clone().into_active_model();
-            active.status = Set(status_name(to));
-            active.blzt = Set(i32::from(to.code()));
-            active.clock_events = Set(json(&events));
-            active.next_alarm_key = Set(None);
-            active.update(&txn).await?;
-            add_timeline(
-                &txn,
-                &id,
-                Some(&t.id),
-                "task_terminated",
-                format!("{}：容缺材料逾期未补交，{verb}", t.item_name),
-                &system,
-                Some(to),
-                now,
-            )
-            .await?;
-        }
+        yizhan_workflow::tolerance::expire(
+            engine(calendar),
+            &txn,
+            tasks_of(&txn, &id).await?,
+            "容缺材料逾期未补交",
+            |_| false,
+            now,
+        )
+        .await?;
+        let local = local(now).max(app.accepted_at.unwrap_or_default());
         let mut active = app.clone().into_active_model();
         active.status = Set(ApplicationStatus::Terminated.as_str().into());
         active.concluded_at = Set(Some(local));
@@ -229,14 +191,13 @@ pub async fn expire(
         add_timeline(
             &txn,
             &id,
-            None,
             "terminated",
             format!(
                 "容缺材料 {} 项未在 {} 前补交，申请终止办理",
                 owed.len(),
                 due_date
             ),
-            &system,
+            &yizhan_workflow::actor::system(crate::SERVICE),
             None,
             now,
         )
@@ -268,6 +229,7 @@ mod tests {
             field: None,
             material: Some(code.into()),
             reason: "容缺".into(),
+            name: None,
         }
     }
 
@@ -275,14 +237,18 @@ mod tests {
     fn supplied_materials_must_be_owed() {
         let list = [owed("a"), owed("b")];
         let mut m = Map::new();
-        let e = check_supplied(&list, &m).unwrap_err();
-        assert_eq!(e.errors[0].field, "materials");
+        let Error::Invalid(e) = check_supplied(&list, &m).unwrap_err() else {
+            panic!("not a field error")
+        };
+        assert_eq!(e[0].field, "materials");
         m.insert("a".into(), Value::from("id-a"));
         assert!(check_supplied(&list, &m).is_ok());
         m.insert("c".into(), Value::from("id-c"));
-        let e = check_supplied(&list, &m).unwrap_err();
-        assert_eq!(e.errors.len(), 1);
-        assert_eq!(e.errors[0].field, "materials.c");
-        assert_eq!(e.errors[0].code, "not_owed");
+        let Error::Invalid(e) = check_supplied(&list, &m).unwrap_err() else {
+            panic!("not a field error")
+        };
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].field, "materials.c");
+        assert_eq!(e[0].code, "not_owed");
     }
 }

@@ -29,9 +29,6 @@ use crate::upstream::{Upload, Upstream, UpstreamError};
 pub const FILERS: [Role; 2] = [Role::Applicant, Role::Agent];
 /// Largest file one form may carry (the document service has its own cap).
 const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
-/// Document-service material type for catalog materials it has no own
-/// type for.
-const GENERIC_MATERIAL_TYPE: &str = "other";
 
 /// Page: the industry scenarios.
 #[get("/licensing")]
@@ -355,28 +352,17 @@ pub async fn upload_materials(
         let Some(code) = name.strip_prefix("file.") else {
             continue;
         };
-        let mut upload = Upload {
+        // Every catalog material code is a material type (one vocabulary),
+        // so the file is stored as exactly what the slot asks for.
+        let upload = Upload {
             material_type: code.to_owned(),
             filename: filename.clone(),
             bytes: bytes.clone(),
         };
-        let mut result = state
+        let result = state
             .upstream
             .upload(&viewer.token, enterprise, &upload)
             .await;
-        // Catalog materials the archive has no type of its own for are
-        // filed under the generic type rather than refused.
-        let unknown_type =
-            |e: &UpstreamError| e.field_errors().iter().any(|(f, _)| f == "material_type");
-        if let Err(e) = &result
-            && unknown_type(e)
-        {
-            upload.material_type = GENERIC_MATERIAL_TYPE.into();
-            result = state
-                .upstream
-                .upload(&viewer.token, enterprise, &upload)
-                .await;
-        }
         match result {
             Ok(material) => {
                 ids.insert(

@@ -8,7 +8,7 @@
 //!    references materials uploaded once to the document service, which the
 //!    licensing service looks up per request.
 //! 2. The department queue with `YIZHAN_BENCH_TASKS` (default 1,000,000)
-//!    rows in `tasks`, bulk-inserted directly into the service's database:
+//!    rows in `workflow_tasks`, bulk-inserted directly into the service's database:
 //!    `GET /api/v1/tasks` (first page and following `next_cursor`), with
 //!    the query plan of the store's queue query.
 //! 3. Acceptance to licence: accept at the window, approve the six items as
@@ -44,7 +44,7 @@ use yizhan_licensing::store::{status_name, task};
 
 /// Admin URL of the PostgreSQL server to benchmark on (unset: SQLite).
 const DATABASE_URL_ENV: &str = "YIZHAN_BENCH_DATABASE_URL";
-/// Rows to put in `tasks` for the queue benchmark.
+/// Rows to put in `workflow_tasks` for the queue benchmark.
 const TASKS_ENV: &str = "YIZHAN_BENCH_TASKS";
 /// The benchmark enterprise.
 const USCC: &str = "91350100M000100Y43";
@@ -357,7 +357,8 @@ fn filler_task(
     let id = uuid::Uuid::now_v7().to_string();
     task::ActiveModel {
         id: Set(id.clone()),
-        application_id: Set(application_id.to_owned()),
+        subject_id: Set(application_id.to_owned()),
+        case_id: Set(application_id.to_owned()),
         enterprise_uscc: Set(USCC.into()),
         item_code: Set(item.code.clone()),
         item_name: Set(item.name.clone()),
@@ -461,7 +462,7 @@ async fn position_at(db: &DatabaseConnection, dept: &str, offset: i64) -> Option
     db.query_one_raw(Statement::from_string(
         db.get_database_backend(),
         format!(
-            "SELECT due_key, id FROM tasks WHERE department_code = '{dept}' \
+            "SELECT due_key, id FROM workflow_tasks WHERE department_code = '{dept}' \
              AND status = 'in_review' ORDER BY due_key, id LIMIT 1 OFFSET {offset}"
         ),
     ))
@@ -514,17 +515,22 @@ async fn explain_queue(
     }
 }
 
-/// Part 2: fill `tasks`, then time the department queue.
+/// Part 2: fill `workflow_tasks`, then time the department queue.
 async fn queue(bench: &Bench, rows: usize, queries: usize, pages: usize, clients: usize) {
-    println!("queue: {rows} filler tasks in `tasks`, limit 20, status in_review");
+    println!("queue: {rows} filler tasks in `workflow_tasks`, limit 20, status in_review");
     let db = yizhan_kit::db::connect(&bench.licensing_db).await.unwrap();
     fill_tasks(&db, rows).await;
     if db.get_database_backend() == DbBackend::Postgres {
         // What autovacuum would have done by the time a table holds this
         // much; without statistics the planner guesses.
         let t = Instant::now();
-        db.execute_unprepared("ANALYZE tasks").await.unwrap();
-        println!("  ANALYZE tasks: {:.1} s", t.elapsed().as_secs_f64());
+        db.execute_unprepared("ANALYZE workflow_tasks")
+            .await
+            .unwrap();
+        println!(
+            "  ANALYZE workflow_tasks: {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
     }
     let counts = db
         .query_all_raw(Statement::from_string(

@@ -1,24 +1,31 @@
-//! Checks the material ids an application references against the document
-//! service (一企一档), over its REST API with a timeout.
+//! Checks the material ids a case references (an application's, a stage's,
+//! a 补正's) against the document service (一企一档), over its REST API with
+//! a timeout: the same check for every service.
 //!
 //! The caller's own bearer token is forwarded, so the document service
 //! answers exactly what that applicant or agent may see: a material of
-//! another enterprise is as unknown as one that does not exist. When the
-//! document service cannot answer in time the request fails with 503 (and
-//! nothing is recorded) rather than accepting references nobody checked.
+//! another enterprise is as unknown as one that does not exist. A material
+//! must also be of the type it is filed under (the material code is the
+//! document service's material type). When the document service cannot
+//! answer in time the request fails with 503 (and nothing is recorded)
+//! rather than accepting references nobody checked.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use yizhan_kit::{FieldError, Problem};
+use yizhan_kit::FieldError;
+
+use crate::Error;
 
 /// What the check needs of a material.
 #[derive(Debug, Deserialize)]
 struct MaterialInfo {
     enterprise_uscc: String,
+    material_type: String,
+    #[serde(default)]
+    material_type_name: Option<String>,
     #[serde(default)]
     expired: bool,
 }
@@ -59,70 +66,92 @@ impl MaterialCheck {
 
     /// Checks every material of `materials` (code → id) at once: it exists,
     /// the caller (by `authorization`, forwarded) may use it, it belongs to
-    /// `uscc` and has not expired. Every problem is a field error
-    /// `materials.<code>`; an unreachable document service is a 503.
-    /// Values that are not strings are left to form validation.
+    /// `uscc`, it is of the type its code names and it has not expired.
+    /// Every problem is a field error `materials.<code>`; an unreachable
+    /// document service is a 503. Values that are not strings are left to
+    /// form validation.
     pub async fn verify(
         &self,
         authorization: Option<&str>,
         uscc: &str,
         materials: &Map<String, Value>,
-    ) -> Result<(), Problem> {
+    ) -> Result<(), Error> {
         let Some(base) = &self.base else {
             return Ok(());
         };
         // One lookup per distinct id, all at once.
         let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut errors = Vec::new();
         for (code, v) in materials {
-            if let Some(id) = v.as_str()
-                && yizhan_kit::text::is_plausible_id(id)
-            {
-                by_id.entry(id).or_default().push(code);
+            match v.as_str() {
+                Some(id) if yizhan_kit::text::is_plausible_id(id) => {
+                    by_id.entry(id).or_default().push(code);
+                }
+                // An empty slot is the form's to judge (required or not).
+                Some("") | None => {}
+                Some(_) => errors.push(FieldError::new(
+                    format!("materials.{code}"),
+                    "invalid_material_id",
+                    "材料编号格式不正确，请从材料库选择或先上传",
+                )),
             }
         }
         let lookups = futures_util::future::join_all(
             by_id.keys().map(|id| self.lookup(base, authorization, id)),
         )
         .await;
-        let mut errors = Vec::new();
         for ((_, codes), lookup) in by_id.iter().zip(lookups) {
-            let problem = match lookup {
-                Lookup::Found(m) if m.enterprise_uscc != uscc => {
-                    Some(("material_not_owned", "该材料不属于申请企业".to_owned()))
+            let m = match lookup {
+                Lookup::Found(m) => m,
+                Lookup::Unknown => {
+                    for c in codes {
+                        errors.push(FieldError::new(
+                            format!("materials.{c}"),
+                            "unknown_material",
+                            "材料不存在或无权使用，请先上传到材料库",
+                        ));
+                    }
+                    continue;
                 }
-                Lookup::Found(m) if m.expired => Some((
-                    "material_expired",
-                    "该材料已过有效期，请重新上传".to_owned(),
-                )),
-                Lookup::Found(_) => None,
-                Lookup::Unknown => Some((
-                    "unknown_material",
-                    "材料不存在或无权使用，请先上传到材料库".to_owned(),
-                )),
                 Lookup::Unavailable(why) => {
                     tracing::warn!(error = %why, "material check failed");
-                    return Err(Problem::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "document_unavailable",
-                        "材料服务暂不可用",
-                    )
-                    .with_detail("暂时无法核对所引用的材料，申请未保存，请稍后重试"));
+                    return Err(Error::Unavailable {
+                        code: "document_unavailable",
+                        title: "材料服务暂不可用",
+                        detail: "暂时无法核对所引用的材料，未保存，请稍后重试".into(),
+                    });
                 }
             };
-            if let Some((code, message)) = problem {
-                for c in codes {
-                    errors.push(FieldError::new(
-                        format!("materials.{c}"),
-                        code,
-                        message.clone(),
-                    ));
+            for c in codes {
+                let problem = if m.enterprise_uscc != uscc {
+                    Some(("material_not_owned", "该材料不属于申请企业".to_owned()))
+                } else if m.material_type != *c {
+                    let expected = yizhan_types::material_type::name_of(c).unwrap_or(c);
+                    let actual = m
+                        .material_type_name
+                        .clone()
+                        .unwrap_or_else(|| m.material_type.clone());
+                    Some((
+                        "material_type_mismatch",
+                        format!("此处须提交「{expected}」，所选材料是「{actual}」"),
+                    ))
+                } else if m.expired {
+                    Some((
+                        "material_expired",
+                        "该材料已过有效期，请重新上传".to_owned(),
+                    ))
+                } else {
+                    None
+                };
+                if let Some((code, message)) = problem {
+                    errors.push(FieldError::new(format!("materials.{c}"), code, message));
                 }
             }
         }
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(Problem::validation(errors))
+            Err(Error::Invalid(errors))
         }
     }
 

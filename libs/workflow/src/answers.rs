@@ -1,0 +1,57 @@
+//! The document service's answer to a certificate request, as every
+//! approval service consumes it: `CertificateIssued` on the document topic,
+//! for requests this service made (the topic carries every service's), is
+//! recorded on the case in the consumer's transaction, committed with the
+//! inbox row that makes redelivery harmless.
+
+use sea_orm::{DatabaseTransaction, DbErr};
+use yizhan_events::Envelope;
+use yizhan_events::consumer::Dispatcher;
+use yizhan_events::contracts::{CertificateIssued, Event};
+use yizhan_events::outbox::OutboxSignal;
+
+/// Records an issued certificate on the case it was requested for: `Ok(false)`
+/// when no case of the service has its request id.
+pub type Record = for<'a> fn(
+    &'a DatabaseTransaction,
+    &'a CertificateIssued,
+) -> futures_util::future::BoxFuture<'a, Result<bool, DbErr>>;
+
+/// The dispatcher of a service that consumes only certificate answers.
+pub struct CertificateAnswers {
+    /// The service whose requests it records (`requested_by_service`).
+    pub service: &'static str,
+    /// How it records one.
+    pub record: Record,
+    /// Wakes the relay after a handler enqueued events.
+    pub signal: OutboxSignal,
+}
+
+#[async_trait::async_trait]
+impl Dispatcher for CertificateAnswers {
+    async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
+        // Other document facts (materials, status changes) are none of this
+        // service's business; the inbox records them so they are never
+        // looked at again.
+        if event.event_type != CertificateIssued::TYPE {
+            return Ok(());
+        }
+        let issued: CertificateIssued = event.decode()?;
+        if issued.requested_by_service != self.service {
+            return Ok(());
+        }
+        if !(self.record)(txn, &issued).await? {
+            tracing::warn!(
+                service = self.service,
+                request_id = %issued.request_id,
+                certificate = %issued.certificate_id,
+                "certificate issued for a case this service does not know"
+            );
+        }
+        Ok(())
+    }
+
+    fn after_commit(&self) {
+        self.signal.wake();
+    }
+}
