@@ -214,12 +214,8 @@ impl Application {
         let handlers = Arc::new(handlers::Handlers {
             signal: self.backbone.signal.clone(),
         });
-        let consumer = EventConsumer::new(
-            self.db.clone(),
-            self.backbone.kafka.clone(),
-            self.consumer,
-            handlers,
-        )?;
+        let consumer =
+            EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;
         let jobs = jobs::run(self.state.clone(), self.jobs_interval, cancel.clone());
         let consume = consumer.run(cancel.clone());
         let task: yizhan_events::runtime::ConsumerTask = Box::pin(async move {
