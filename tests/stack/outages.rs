@@ -200,24 +200,27 @@ async fn a_served_service_follows_a_restarted_broker(backend: Backend) {
     })
     .await;
     let alice = stack.applicant("alice", ENTERPRISE_A);
-    let form = || {
-        reqwest::multipart::Form::new()
+    // An upload to the fixed port, retried while the service restarts on
+    // the new broker (connections are refused for that moment).
+    let upload_here = || async {
+        let form = reqwest::multipart::Form::new()
             .text("material_type", "floor_plan")
             .part(
                 "file",
                 reqwest::multipart::Part::bytes(pdf_bytes(2048, &uuid::Uuid::now_v7().to_string()))
                     .file_name("a.pdf"),
-            )
+            );
+        let r = stack
+            .client
+            .post(format!("{base}/api/v1/materials"))
+            .bearer_auth(&alice)
+            .multipart(form)
+            .send()
+            .await
+            .ok()?;
+        (r.status() == 201).then_some(())
     };
-    let uploaded = stack
-        .client
-        .post(format!("{base}/api/v1/materials"))
-        .bearer_auth(&alice)
-        .multipart(form())
-        .send()
-        .await
-        .unwrap();
-    json_ok(uploaded, 201).await;
+    eventually("an upload", Duration::from_secs(60), upload_here).await;
     outbox_drained(&stack).await;
 
     drop(first);
@@ -240,22 +243,12 @@ async fn a_served_service_follows_a_restarted_broker(backend: Backend) {
     )
     .await;
     // And new writes flow to it too.
-    let uploaded = eventually(
+    eventually(
         "an upload after the move",
         Duration::from_secs(60),
-        || async {
-            let r = stack
-                .client
-                .post(format!("{base}/api/v1/materials"))
-                .bearer_auth(&alice)
-                .multipart(form())
-                .send()
-                .await
-                .ok()?;
-            (r.status() == 201).then_some(())
-        },
-    );
-    uploaded.await;
+        upload_here,
+    )
+    .await;
     outbox_drained(&stack).await;
     assert!(messages_in(second.bootstrap_servers(), topics::DOCUMENT) >= 2);
     cancel.cancel();
