@@ -17,8 +17,13 @@ use yizhan_events::outbox::RelayConfig;
 use yizhan_events::runtime::Backbone;
 use yizhan_kit::settings::CommonSettings;
 
+mod broker;
+pub use broker::{
+    broker_address_file, read_broker_address, serve_following_broker, write_broker_address,
+};
+
 /// The services of the stack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Service {
     /// 一业一证联办.
     Licensing,
@@ -131,11 +136,6 @@ impl StackSettings {
             services: yizhan_kit::settings::load()?,
         })
     }
-}
-
-/// File where `yizhan broker` records its address for `yizhan serve`.
-pub fn broker_address_file(data_dir: &Path) -> PathBuf {
-    data_dir.join("broker.addr")
 }
 
 /// File holding the generated dev HS256 secret.
@@ -267,8 +267,9 @@ impl Built {
     }
 }
 
-/// Builds one service against `broker`. On an embedded broker, every
-/// retained outbox event is re-driven: the broker may have lost them.
+/// Builds one service against `broker`. When the broker is not the one the
+/// service's outbox last published to (a restarted embedded broker starts
+/// empty), every retained outbox event is re-driven.
 pub async fn build_service(
     service: Service,
     settings: &StackSettings,
@@ -291,6 +292,7 @@ pub async fn build_service(
         ),
     };
     let backbone = Backbone::connect(broker.bootstrap(), service.name(), relay)?;
+    let backbone_kafka = backbone.kafka.clone();
     let common = &settings.common;
     let s = &settings.services;
     let built = match service {
@@ -310,19 +312,37 @@ pub async fn build_service(
         ),
         Service::Portal => unreachable!("the portal is built above"),
     };
-    if broker.is_embedded()
-        && let Some(db) = built.db()
-    {
-        let redriven = yizhan_events::outbox::redrive_retained(db).await?;
-        if redriven > 0 {
-            tracing::info!(
-                service = service.name(),
-                redriven,
-                "re-driving retained events to the embedded broker"
-            );
-        }
+    if let Some(db) = built.db() {
+        redrive_for_new_broker(service, db, &backbone_kafka).await?;
     }
     Ok(built)
+}
+
+/// Re-drives `db`'s retained outbox if the broker is new to it. A broker
+/// that does not answer within the wait is checked at the next start (or
+/// the next broker change a `serve` process follows).
+async fn redrive_for_new_broker(
+    service: Service,
+    db: &sea_orm::DatabaseConnection,
+    kafka: &yizhan_events::kafka::KafkaConfig,
+) -> anyhow::Result<()> {
+    let Some(identity) = kafka.broker_identity(Duration::from_secs(10)).await? else {
+        tracing::warn!(
+            service = service.name(),
+            "broker did not tell its cluster id; retained events are not re-driven"
+        );
+        return Ok(());
+    };
+    let redriven = yizhan_events::outbox::redrive_if_new_broker(db, &identity).await?;
+    if redriven > 0 {
+        tracing::info!(
+            service = service.name(),
+            redriven,
+            broker = %identity,
+            "new broker: re-driving retained outbox events"
+        );
+    }
+    Ok(())
 }
 
 /// Creates the service and dead-letter topics on a real Kafka cluster.

@@ -2,7 +2,8 @@
 //! process (embedded broker, SQLite under data/); `serve <service>` runs one
 //! service; `broker` runs the embedded broker alone; `token` mints dev
 //! tokens; `openapi` writes or checks the committed OpenAPI documents;
-//! `certificate-keys` rotates the e-certificate signing key.
+//! `certificate-keys` rotates the e-certificate signing key; `dlq` lists,
+//! shows and redrives dead-lettered events.
 
 use std::path::PathBuf;
 
@@ -63,6 +64,12 @@ enum Command {
         #[command(subcommand)]
         action: CertificateKeysAction,
     },
+    /// Inspect and redrive a consumer's dead-letter topic (`yizhan.<consumer>.dlq`).
+    Dlq {
+        /// What to do.
+        #[command(subcommand)]
+        action: DlqAction,
+    },
     /// Write each service's OpenAPI JSON to a directory, or check it matches.
     Openapi {
         /// Directory of the committed documents.
@@ -83,6 +90,35 @@ enum CertificateKeysAction {
     Rotate,
     /// List the published key ids and the active one.
     List,
+}
+
+#[derive(Subcommand)]
+enum DlqAction {
+    /// One line per dead-lettered message: offset, event type and id, when,
+    /// attempts, and the error.
+    List {
+        /// The consuming service.
+        consumer: Service,
+    },
+    /// Every header and the payload of one message.
+    Show {
+        /// The consuming service.
+        consumer: Service,
+        /// Offset in the dead-letter topic (from `list`).
+        offset: i64,
+    },
+    /// Sends messages back to the topic they came from. The consumer's inbox
+    /// applies each exactly once, even if it was applied (or redriven) before.
+    Redrive {
+        /// The consuming service.
+        consumer: Service,
+        /// Offsets to redrive (repeatable).
+        #[arg(long = "offset", required_unless_present = "all")]
+        offsets: Vec<i64>,
+        /// Redrive every message in the topic.
+        #[arg(long, conflicts_with = "offsets")]
+        all: bool,
+    },
 }
 
 #[tokio::main]
@@ -131,6 +167,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::CertificateKeys { action } => certificate_keys(&settings, action),
+        Command::Dlq { action } => dlq(&settings, action).await,
         Command::Openapi { dir, check } => openapi(&dir, check),
     }
 }
@@ -154,14 +191,9 @@ async fn serve(service: Service, settings: StackSettings) -> anyhow::Result<()> 
             Broker::External(b.clone())
         }
         None => {
+            // `yizhan broker` on this machine: follow it across its restarts.
             let file = yizhan::broker_address_file(&settings.common.data_dir);
-            let addr = std::fs::read_to_string(&file).with_context(|| {
-                format!(
-                    "no broker: set KAFKA_BROKERS, or start `yizhan broker` first (it writes {})",
-                    file.display()
-                )
-            })?;
-            Broker::Shared(addr.trim().to_owned())
+            return yizhan::serve_following_broker(service, &settings, &file, cancel).await;
         }
     };
     let stack = Stack::start_with(&[service], &settings, broker, cancel).await?;
@@ -178,15 +210,15 @@ async fn broker(settings: StackSettings) -> anyhow::Result<()> {
     let cancel = yizhan_kit::shutdown::on_signal();
     let broker = EmbeddedBroker::start(&[])?;
     let file = yizhan::broker_address_file(&settings.common.data_dir);
-    std::fs::create_dir_all(&settings.common.data_dir)?;
-    std::fs::write(&file, broker.bootstrap_servers())?;
+    yizhan::write_broker_address(&file, broker.bootstrap_servers())?;
     println!(
         "embedded Kafka broker at {} (recorded in {})",
         broker.bootstrap_servers(),
         file.display()
     );
     println!(
-        "it keeps nothing on disk: restart the services after restarting it (they re-drive their outboxes)"
+        "it keeps nothing on disk: after a restart it has a new address, which running \
+         `yizhan serve` processes follow, re-sending their retained events to it"
     );
     cancel.cancelled().await;
     let _ = std::fs::remove_file(&file);
@@ -229,6 +261,82 @@ fn certificate_keys(settings: &StackSettings, action: CertificateKeysAction) -> 
                 };
                 println!("{}{mark}", jwk.kid);
             }
+        }
+    }
+    Ok(())
+}
+
+async fn dlq(settings: &StackSettings, action: DlqAction) -> anyhow::Result<()> {
+    let brokers = match &settings.common.kafka.brokers {
+        Some(b) => b.clone(),
+        None => {
+            yizhan::read_broker_address(&yizhan::broker_address_file(&settings.common.data_dir))?
+        }
+    };
+    let kafka = yizhan_events::kafka::KafkaConfig {
+        brokers,
+        client_id: "yizhan-dlq".into(),
+    };
+    let consumer_of = |service: Service| -> anyhow::Result<&'static str> {
+        anyhow::ensure!(
+            service.has_database(),
+            "{} consumes no events, so has no dead-letter topic",
+            service.name()
+        );
+        Ok(service.name())
+    };
+    match action {
+        DlqAction::List { consumer } => {
+            let consumer = consumer_of(consumer)?;
+            let kafka = kafka.clone();
+            let letters =
+                tokio::task::spawn_blocking(move || yizhan_events::dlq::list(&kafka, consumer))
+                    .await??;
+            if letters.is_empty() {
+                println!("{consumer} 的死信主题为空");
+            }
+            for d in letters {
+                println!(
+                    "{}\t{}\t{}\t{}\tattempts={}\t{}",
+                    d.offset,
+                    d.header("ce_type"),
+                    d.header("ce_id"),
+                    d.header("dlq_failed_at"),
+                    d.header("dlq_attempts"),
+                    d.header("dlq_error")
+                );
+            }
+        }
+        DlqAction::Show { consumer, offset } => {
+            let consumer = consumer_of(consumer)?;
+            let d = tokio::task::spawn_blocking(move || {
+                yizhan_events::dlq::show(&kafka, consumer, offset)
+            })
+            .await??;
+            println!("offset: {}\nkey: {}", d.offset, d.key);
+            for (k, v) in &d.headers {
+                println!("{k}: {v}");
+            }
+            println!();
+            println!("{}", d.payload);
+        }
+        DlqAction::Redrive {
+            consumer,
+            offsets,
+            all,
+        } => {
+            let consumer = consumer_of(consumer)?;
+            let offsets = if all { Vec::new() } else { offsets };
+            let redriven = yizhan_events::dlq::redrive(&kafka, consumer, &offsets).await?;
+            for d in &redriven {
+                println!(
+                    "已重投 {} {} -> {}",
+                    d.offset,
+                    d.header("ce_id"),
+                    d.origin_topic()
+                );
+            }
+            println!("共重投 {} 条；收件箱保证每条事件只生效一次", redriven.len());
         }
     }
     Ok(())

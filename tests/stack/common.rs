@@ -31,11 +31,22 @@ pub struct TestStack {
     pub data_dir: tempfile::TempDir,
     /// Bootstrap servers of the running stack's broker (tests may produce to it).
     pub brokers: String,
+    /// A broker the test runs itself (to stop it under the services);
+    /// `None`: each launch starts its own embedded broker.
+    shared_broker: Option<String>,
 }
 
 impl TestStack {
     pub async fn start(services: &[Service], backend: Backend) -> Self {
         Self::start_tuned(services, backend, |_| {}).await
+    }
+
+    /// Like `start`, on a broker the test owns (and may stop).
+    pub async fn start_on_broker(services: &[Service], backend: Backend, brokers: &str) -> Self {
+        let mut stack = Self::unstarted(backend, |_| {});
+        stack.shared_broker = Some(brokers.to_owned());
+        stack.launch(services).await;
+        stack
     }
 
     /// Like `start`, with a last say over the settings.
@@ -44,6 +55,13 @@ impl TestStack {
         backend: Backend,
         tune: impl FnOnce(&mut StackSettings),
     ) -> Self {
+        let mut stack = Self::unstarted(backend, tune);
+        stack.launch(services).await;
+        stack
+    }
+
+    /// Settings and databases of a stack, nothing running yet.
+    fn unstarted(backend: Backend, tune: impl FnOnce(&mut StackSettings)) -> Self {
         yizhan_kit::telemetry::init_for_tests();
         let data_dir = tempfile::tempdir().unwrap();
         let secret: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
@@ -69,7 +87,7 @@ impl TestStack {
         s.notification.webhook_max_retry_ms = 400;
         s.notification.webhook_poll_interval_ms = 50;
         tune(&mut settings);
-        let mut stack = Self {
+        Self {
             settings,
             backend,
             secret,
@@ -83,14 +101,42 @@ impl TestStack {
             databases: Vec::new(),
             data_dir,
             brokers: String::new(),
-        };
-        stack.launch(services).await;
+            shared_broker: None,
+        }
+    }
+
+    /// Settings and a fresh database for each of `services`, none started:
+    /// for tests that run a service their own way.
+    pub async fn prepared(services: &[Service], backend: Backend) -> Self {
+        let mut stack = Self::unstarted(backend, |_| {});
+        stack.ensure_databases(services).await;
         stack
+    }
+
+    /// The broker the next `restart` uses.
+    pub fn use_broker(&mut self, brokers: &str) {
+        self.shared_broker = Some(brokers.to_owned());
     }
 
     /// Starts `services` (with a new embedded broker), giving each service
     /// the database it had before or a fresh one.
     async fn launch(&mut self, services: &[Service]) {
+        self.ensure_databases(services).await;
+        self.cancel = CancellationToken::new();
+        let stack = match &self.shared_broker {
+            Some(brokers) => {
+                let broker = yizhan::Broker::Shared(brokers.clone());
+                Stack::start_with(services, &self.settings, broker, self.cancel.clone()).await
+            }
+            None => Stack::start(services, &self.settings, self.cancel.clone()).await,
+        }
+        .expect("stack starts");
+        self.ports = stack.ports.clone();
+        self.brokers = stack.broker.bootstrap().to_owned();
+        self.waiter = Some(tokio::spawn(stack.wait()));
+    }
+
+    async fn ensure_databases(&mut self, services: &[Service]) {
         for service in services.iter().filter(|s| s.has_database()) {
             if !self.databases.iter().any(|(s, _)| s == service) {
                 let db = self.backend.fresh_database(service.name()).await;
@@ -106,13 +152,6 @@ impl TestStack {
                 self.databases.push((*service, db));
             }
         }
-        self.cancel = CancellationToken::new();
-        let stack = Stack::start(services, &self.settings, self.cancel.clone())
-            .await
-            .expect("stack starts");
-        self.ports = stack.ports.clone();
-        self.brokers = stack.broker.bootstrap().to_owned();
-        self.waiter = Some(tokio::spawn(stack.wait()));
     }
 
     /// Stops everything (the embedded broker too, losing its contents) and
@@ -134,12 +173,24 @@ impl TestStack {
     /// A connection of the test's own to `service`'s database, for driving
     /// a background job at a chosen moment.
     pub async fn connect(&self, service: Service) -> sea_orm::DatabaseConnection {
+        sea_orm::Database::connect(self.database_url(service))
+            .await
+            .unwrap()
+    }
+
+    /// URL of `service`'s database.
+    pub fn database_url(&self, service: Service) -> &str {
         let (_, db) = self
             .databases
             .iter()
             .find(|(s, _)| *s == service)
             .expect("service database");
-        sea_orm::Database::connect(db.url.as_str()).await.unwrap()
+        &db.url
+    }
+
+    /// Takes `service`'s database away until the outage is ended.
+    pub async fn database_outage(&self, service: Service) -> yizhan_kit::outage::DatabaseOutage {
+        yizhan_kit::outage::DatabaseOutage::begin(&self.backend, self.database_url(service)).await
     }
 
     /// Whether `service` runs in this stack.
@@ -363,6 +414,21 @@ pub async fn materials_for_codes(
         .await
         .into_iter()
         .collect()
+}
+
+/// Uploads a small floor plan that must be accepted; answers the material.
+pub async fn upload_one(stack: &TestStack, token: &str) -> serde_json::Value {
+    let salt = uuid::Uuid::now_v7().to_string();
+    let response = upload(
+        stack,
+        token,
+        "floor_plan",
+        "plan.pdf",
+        pdf_bytes(2048, &salt),
+        &[],
+    )
+    .await;
+    json_ok(response, 201).await
 }
 
 /// The status must be `status`; answers the JSON body.

@@ -142,7 +142,7 @@ async fn unknown_routes_and_bad_parameters_are_problems(backend: Backend) {
         // The portal keeps no data and sends no events: it is ready when it
         // serves (a source that is down makes its pages partial, not it).
         let want: Vec<&str> = if service.has_database() {
-            vec!["database", "broker"]
+            vec!["database", "broker", "consumer"]
         } else {
             vec![]
         };

@@ -14,6 +14,7 @@ mod documents;
 mod errors;
 mod licensing;
 mod licensing_more;
+mod outages;
 mod parity;
 mod portal;
 mod portal_construction_e2e;

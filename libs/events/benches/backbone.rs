@@ -100,7 +100,7 @@ async fn main() {
     let relay = tokio::spawn(backbone.relay(db.clone()).run(cancel.clone()));
     let consumer = EventConsumer::new(
         db.clone(),
-        backbone.kafka.clone(),
+        &backbone,
         ConsumerConfig::new("bench", &[ProbeRecorded::TOPIC]),
         Arc::new(ProbeHandler {
             latencies: Some(latencies.clone()),

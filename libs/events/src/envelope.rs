@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use rdkafka::Message;
-use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
+use rdkafka::message::{Header, Headers, OwnedHeaders};
 use serde::de::DeserializeOwned;
 
 use crate::contracts::Event;
@@ -96,7 +96,7 @@ impl Envelope {
     }
 
     /// Reads an envelope back from a consumed message.
-    pub fn from_message(message: &BorrowedMessage<'_>) -> Result<Self, EnvelopeError> {
+    pub fn from_message<M: Message>(message: &M) -> Result<Self, EnvelopeError> {
         let headers = message.headers();
         let get = |name: &'static str| -> Result<Option<String>, EnvelopeError> {
             let Some(headers) = headers else {

@@ -10,6 +10,7 @@
 pub mod broker;
 pub mod consumer;
 pub mod contracts;
+pub mod dlq;
 pub mod envelope;
 pub mod kafka;
 pub mod migration;

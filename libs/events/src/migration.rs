@@ -90,11 +90,45 @@ impl MigrationTrait for CreateInbox {
     }
 }
 
+/// Creates `backbone_state`: small facts the backbone keeps about itself,
+/// such as which broker the outbox last published to (see
+/// `outbox::redrive_if_new_broker`).
+pub struct CreateBackboneState;
+
+impl MigrationName for CreateBackboneState {
+    fn name(&self) -> &str {
+        "m0004_create_backbone_state"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateBackboneState {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("backbone_state")
+                    .if_not_exists()
+                    .col(string("key").primary_key())
+                    .col(text("value"))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table("backbone_state").to_owned())
+            .await
+    }
+}
+
 /// The backbone and kit migrations, in order, for a service migrator to prepend.
 pub fn backbone_migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(yizhan_kit::idempotency::migration::Migration),
         Box::new(CreateOutbox),
         Box::new(CreateInbox),
+        Box::new(CreateBackboneState),
     ]
 }

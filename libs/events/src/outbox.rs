@@ -183,7 +183,9 @@ impl Relay {
         }
         use rdkafka::producer::Producer;
         let producer = self.producer.clone();
-        let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(10))).await;
+        // Short: after a clean round nothing is in flight, and with the
+        // broker gone waiting longer delays the stop for nothing.
+        let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(2))).await;
         tracing::debug!("outbox relay stopped");
     }
 
@@ -359,16 +361,64 @@ impl Published {
 }
 
 /// Marks every retained published row unpublished again, so the relay
-/// re-sends it. Used when the embedded broker starts empty after a restart:
-/// events published to the previous broker may not have been consumed, and
-/// consumers dedupe, so re-sending is safe. Returns how many rows.
-pub async fn redrive_retained(db: &DatabaseConnection) -> Result<u64, DbErr> {
+/// re-sends it. Used when the outbox meets a broker it has not published
+/// to before ([`redrive_if_new_broker`]): events published to the previous
+/// one may not have been consumed, and consumers dedupe, so re-sending is
+/// safe. Returns how many rows.
+pub async fn redrive_retained(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     let result = db
         .execute_unprepared(
             "UPDATE outbox_events SET published_at = NULL WHERE published_at IS NOT NULL",
         )
         .await?;
     Ok(result.rows_affected())
+}
+
+/// `backbone_state` key of the broker the outbox last published to.
+const BROKER_KEY: &str = "outbox.broker";
+
+/// Re-drives the retained outbox if `broker` (an identity: the cluster id,
+/// plus the address for an embedded broker) is not the one this database
+/// last published to, and records it. A service restart on the same broker
+/// re-sends nothing; a new, empty embedded broker (or a new cluster) gets
+/// every retained event again. Returns how many rows were re-driven.
+pub async fn redrive_if_new_broker(db: &DatabaseConnection, broker: &str) -> Result<u64, DbErr> {
+    let txn = yizhan_kit::db::begin_write(db).await?;
+    let backend = txn.get_database_backend();
+    let (select, upsert) = match backend {
+        DbBackend::Postgres => (
+            "SELECT value FROM backbone_state WHERE key = $1",
+            "INSERT INTO backbone_state (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        ),
+        _ => (
+            "SELECT value FROM backbone_state WHERE key = ?",
+            "INSERT INTO backbone_state (key, value) VALUES (?, ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        ),
+    };
+    let known: Option<String> = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            select,
+            [BROKER_KEY.into()],
+        ))
+        .await?
+        .map(|row| row.try_get_by_index(0))
+        .transpose()?;
+    if known.as_deref() == Some(broker) {
+        txn.rollback().await?;
+        return Ok(0);
+    }
+    let redriven = redrive_retained(&txn).await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        upsert,
+        [BROKER_KEY.into(), broker.into()],
+    ))
+    .await?;
+    txn.commit().await?;
+    Ok(redriven)
 }
 
 /// Deletes published rows older than `retention`. Unpublished rows are never

@@ -13,7 +13,7 @@ use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use yizhan_auth::Authenticator;
-use yizhan_kit::health::Readiness;
+use yizhan_kit::health::{IntoChecks, Readiness, ReadinessCheck};
 use yizhan_kit::settings::CommonSettings;
 
 use crate::kafka::KafkaConfig;
@@ -33,6 +33,8 @@ pub struct Backbone {
     pub signal: OutboxSignal,
     /// Relay tuning.
     pub relay: RelayConfig,
+    /// The consumer's state, shown by `/readyz`.
+    pub consumer_status: crate::consumer::ConsumerStatus,
 }
 
 impl Backbone {
@@ -48,6 +50,7 @@ impl Backbone {
             producer,
             signal: OutboxSignal::default(),
             relay,
+            consumer_status: Default::default(),
         })
     }
 
@@ -61,13 +64,42 @@ impl Backbone {
         )
     }
 
-    /// Readiness check through this producer.
-    pub fn readiness(&self) -> crate::kafka::BrokerCheck {
-        crate::kafka::BrokerCheck::new(self.producer.clone())
+    /// `/readyz` entries of the backbone: the broker (through this
+    /// producer) and the consumer. Neither is critical (see
+    /// `yizhan_kit::health`).
+    pub fn readiness(&self) -> BackboneChecks {
+        BackboneChecks {
+            broker: crate::kafka::BrokerCheck::new(self.producer.clone()),
+            consumer: crate::consumer::ConsumerCheck(self.consumer_status.clone()),
+        }
     }
 }
 
-/// Runs the parts until `cancel`, then stops them in order.
+/// The backbone's readiness checks, registered together.
+pub struct BackboneChecks {
+    broker: crate::kafka::BrokerCheck,
+    consumer: crate::consumer::ConsumerCheck,
+}
+
+impl IntoChecks for BackboneChecks {
+    fn into_checks(self) -> Vec<std::sync::Arc<dyn ReadinessCheck>> {
+        vec![
+            std::sync::Arc::new(self.broker),
+            std::sync::Arc::new(self.consumer),
+        ]
+    }
+}
+
+/// How long the relay and the consumer get to finish after the stop signal.
+/// With the broker up they need milliseconds; with it gone, the relay's
+/// batch would wait for acks for the full message timeout. Past this the
+/// batch is abandoned: its rows stay unpublished (on PostgreSQL the claim
+/// rolls back) and leave after the restart, which the inboxes absorb.
+pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs the parts until `cancel`, then stops them: HTTP drains its
+/// in-flight requests (up to its own shutdown timeout), the relay and the
+/// consumer get [`STOP_GRACE`].
 pub async fn run(
     server: actix_web::dev::Server,
     relay: Relay,
@@ -88,12 +120,38 @@ pub async fn run(
     // The server can also end on its own (bind loss): stop the rest too.
     cancel.cancel();
     let _ = stopper.await;
-    let _ = relay.await;
+    let deadline = tokio::time::Instant::now() + STOP_GRACE;
+    if finish_by(deadline, relay).await.is_none() {
+        tracing::warn!(
+            "outbox relay did not stop in time (broker gone?); its batch is left for the restart"
+        );
+    }
     if let Some(consumer) = consumer {
-        consumer.await??;
+        match finish_by(deadline, consumer).await {
+            Some(result) => result?,
+            None => {
+                tracing::warn!("consumer did not stop in time; uncommitted offsets are redelivered")
+            }
+        }
     }
     served?;
     Ok(())
+}
+
+/// The task's result if it ends by `deadline`; otherwise it is aborted.
+async fn finish_by<T: 'static>(
+    deadline: tokio::time::Instant,
+    mut task: tokio::task::JoinHandle<T>,
+) -> Option<T> {
+    match tokio::time::timeout_at(deadline, &mut task).await {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Ok(Err(_)) => None,
+        Err(_) => {
+            task.abort();
+            None
+        }
+    }
 }
 
 /// A service's OpenAPI document: its routes (from `configure`) plus the

@@ -16,7 +16,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
 use tokio_util::sync::CancellationToken;
 use yizhan_events::Envelope;
 use yizhan_events::broker::EmbeddedBroker;
-use yizhan_events::consumer::{ConsumerConfig, EventConsumer, Outcome};
+use yizhan_events::consumer::{ConsumerConfig, Dispatcher, EventConsumer, Outcome};
 use yizhan_events::contracts::{Event, ProbeRecorded};
 use yizhan_events::outbox::{self, RelayConfig};
 use yizhan_events::probe::{Migrator, ProbeHandler};
@@ -150,6 +150,40 @@ async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
+/// A consumer of probe events on the harness's database and broker.
+fn probe_consumer(h: &Harness, config: ConsumerConfig) -> EventConsumer<ProbeHandler> {
+    EventConsumer::new(
+        h.db.clone(),
+        &h.backbone,
+        config,
+        Arc::new(ProbeHandler::default()),
+    )
+    .unwrap()
+}
+
+/// The applied probes, asserting that each key's were applied in order.
+async fn effects_in_key_order(db: &DatabaseConnection) -> Vec<(String, i64)> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT key, seq FROM probe_effects ORDER BY id".to_owned(),
+        ))
+        .await
+        .unwrap();
+    let mut last: HashMap<String, i64> = HashMap::new();
+    let mut effects = Vec::new();
+    for row in rows {
+        let key: String = row.try_get("", "key").unwrap();
+        let seq: i64 = row.try_get("", "seq").unwrap();
+        if let Some(prev) = last.get(&key) {
+            assert!(seq > *prev, "{key}: {seq} applied after {prev}");
+        }
+        last.insert(key.clone(), seq);
+        effects.push((key, seq));
+    }
+    effects
+}
+
 async fn rolled_back_never_published_committed_exactly_once_across_relay_restart(backend: Backend) {
     let h = harness(backend, 10).await;
     // A transaction that enqueues and then rolls back.
@@ -260,27 +294,27 @@ async fn redelivered_event_is_applied_once(backend: Backend) {
             .unwrap();
     }
     let cancel = CancellationToken::new();
-    let consumer = EventConsumer::new(
-        h.db.clone(),
-        h.backbone.kafka.clone(),
+    let consumer = probe_consumer(
+        &h,
         ConsumerConfig::new("dedupe-test", &[ProbeRecorded::TOPIC]),
-        Arc::new(ProbeHandler::default()),
-    )
-    .unwrap();
+    );
     let task = tokio::spawn(consumer.run(cancel.clone()));
-    wait_until("three deliveries seen", Duration::from_secs(30), || async {
-        count(&h.db, "SELECT COUNT(*) FROM probe_effects WHERE seq = 2").await >= 1
-    })
+    // A marker behind the three copies, same key so same partition: once
+    // it is applied, all three copies have been processed.
+    send_direct(&h, &[probe("dup", 3)]).await;
+    wait_until(
+        "the marker behind the copies",
+        Duration::from_secs(30),
+        || async { count(&h.db, "SELECT COUNT(*) FROM probe_effects WHERE seq = 3").await == 1 },
+    )
     .await;
-    // Let the two duplicates arrive too.
-    tokio::time::sleep(Duration::from_secs(2)).await;
     cancel.cancel();
     task.await.unwrap().unwrap();
     assert_eq!(
         count(&h.db, "SELECT COUNT(*) FROM probe_effects WHERE seq = 2").await,
         1
     );
-    assert_eq!(count(&h.db, "SELECT COUNT(*) FROM inbox_events").await, 2);
+    assert_eq!(count(&h.db, "SELECT COUNT(*) FROM inbox_events").await, 3);
 }
 
 async fn poison_goes_to_dead_letter_without_blocking_its_partition(backend: Backend) {
@@ -296,13 +330,7 @@ async fn poison_goes_to_dead_letter_without_blocking_its_partition(backend: Back
     config.max_attempts = 3;
     config.first_retry = Duration::from_millis(20);
     let dlq = config.dead_letter_topic.clone();
-    let consumer = EventConsumer::new(
-        h.db.clone(),
-        h.backbone.kafka.clone(),
-        config,
-        Arc::new(ProbeHandler::default()),
-    )
-    .unwrap();
+    let consumer = probe_consumer(&h, config);
     let task = tokio::spawn(consumer.run(cancel.clone()));
     // The event after the poison, same key so same partition, is applied.
     wait_until(
@@ -342,13 +370,10 @@ async fn order_per_key_holds_under_load(backend: Backend) {
     let per_key = 100u64;
     let cancel = CancellationToken::new();
     let relay = tokio::spawn(h.backbone.relay(h.db.clone()).run(cancel.clone()));
-    let consumer = EventConsumer::new(
-        h.db.clone(),
-        h.backbone.kafka.clone(),
+    let consumer = probe_consumer(
+        &h,
         ConsumerConfig::new("order-test", &[ProbeRecorded::TOPIC]),
-        Arc::new(ProbeHandler::default()),
-    )
-    .unwrap();
+    );
     let task = tokio::spawn(consumer.run(cancel.clone()));
     // Interleaved producers: each transaction carries a few events of a few keys.
     for seq in 0..per_key {
@@ -365,25 +390,202 @@ async fn order_per_key_holds_under_load(backend: Backend) {
     cancel.cancel();
     task.await.unwrap().unwrap();
     relay.await.unwrap();
-    let rows =
-        h.db.query_all_raw(Statement::from_string(
-            h.db.get_database_backend(),
-            "SELECT key, seq FROM probe_effects ORDER BY id".to_owned(),
-        ))
-        .await
-        .unwrap();
-    let mut last: HashMap<String, i64> = HashMap::new();
-    let mut distinct = HashSet::new();
-    for row in rows {
-        let key: String = row.try_get("", "key").unwrap();
-        let seq: i64 = row.try_get("", "seq").unwrap();
-        if let Some(prev) = last.get(&key) {
-            assert!(seq > *prev, "{key}: {seq} applied after {prev}");
-        }
-        last.insert(key.clone(), seq);
-        distinct.insert((key, seq));
-    }
+    let distinct: HashSet<(String, i64)> = effects_in_key_order(&h.db).await.into_iter().collect();
     assert_eq!(distinct.len() as i64, total);
+}
+
+/// Messages in `topic` (all partitions), exact and without waiting.
+fn messages_in(brokers: &str, topic: &str) -> i64 {
+    yizhan_events::kafka::KafkaConfig {
+        brokers: brokers.to_owned(),
+        client_id: "backbone-test".into(),
+    }
+    .message_count(topic)
+    .unwrap()
+}
+
+async fn send_direct(h: &Harness, events: &[ProbeRecorded]) {
+    for e in events {
+        let envelope = Envelope::new(SOURCE, e, None);
+        h.backbone
+            .producer
+            .send(
+                FutureRecord::to(ProbeRecorded::TOPIC)
+                    .key(&envelope.subject)
+                    .payload(&envelope.data.to_string())
+                    .headers(envelope.headers()),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// Finding: a database outage used to dead-letter perfectly good events
+/// after a few retries, losing them. Now the consumer waits: nothing is
+/// dead-lettered, `/readyz`'s consumer entry says it is waiting, and every
+/// effect arrives once the database is back. One attempt before
+/// dead-lettering unknown failures makes the old behaviour fail at once.
+async fn database_outage_pauses_the_consumer_and_loses_nothing(backend: Backend) {
+    use yizhan_kit::health::ReadinessCheck;
+    let h = harness(backend.clone(), 100).await;
+    let mut config = ConsumerConfig::new("outage-test", &[ProbeRecorded::TOPIC]);
+    config.max_attempts = 1;
+    config.first_retry = Duration::from_millis(50);
+    config.max_retry = Duration::from_millis(500);
+    let dlq = config.dead_letter_topic.clone();
+    let consumer = probe_consumer(&h, config);
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(consumer.run(cancel.clone()));
+    let before: Vec<ProbeRecorded> = (0..8).map(|i| probe(&format!("o{}", i % 4), i)).collect();
+    send_direct(&h, &before).await;
+    wait_until(
+        "events before the outage",
+        Duration::from_secs(30),
+        || async { count(&h.db, "SELECT COUNT(*) FROM probe_effects").await == 8 },
+    )
+    .await;
+
+    let outage = yizhan_kit::outage::DatabaseOutage::begin(&backend, &h._database.url).await;
+    let during: Vec<ProbeRecorded> = (8..24).map(|i| probe(&format!("o{}", i % 4), i)).collect();
+    send_direct(&h, &during).await;
+    let status = h.backbone.consumer_status.clone();
+    wait_until(
+        "the consumer waits for its database",
+        Duration::from_secs(60),
+        || {
+            let status = status.clone();
+            async move { status.stalled_since().is_some() }
+        },
+    )
+    .await;
+    let check = yizhan_events::consumer::ConsumerCheck(status.clone());
+    assert!(!check.critical());
+    let reason = check.check().await.unwrap_err();
+    assert!(reason.contains("暂停"), "{reason}");
+    outage.end().await;
+
+    wait_until(
+        "every effect after the outage",
+        Duration::from_secs(60),
+        || async { count(&h.db, "SELECT COUNT(*) FROM probe_effects").await == 24 },
+    )
+    .await;
+    wait_until("the consumer runs again", Duration::from_secs(30), || {
+        let status = status.clone();
+        async move { status.stalled_since().is_none() }
+    })
+    .await;
+    cancel.cancel();
+    task.await.unwrap().unwrap();
+    assert_eq!(
+        messages_in(h.broker.bootstrap_servers(), &dlq),
+        0,
+        "nothing dead-lettered"
+    );
+    let effects = effects_in_key_order(&h.db).await;
+    assert_eq!(effects.len(), 24, "each applied once");
+}
+
+/// Refuses every event while `refuse` is set (a handler bug, since fixed).
+struct Gate {
+    refuse: std::sync::atomic::AtomicBool,
+    inner: ProbeHandler,
+}
+
+#[async_trait::async_trait]
+impl Dispatcher for Gate {
+    async fn dispatch(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        event: &Envelope,
+    ) -> anyhow::Result<()> {
+        if self.refuse.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(
+                yizhan_events::consumer::Rejected("handler closed for repair".into()).into(),
+            );
+        }
+        self.inner.dispatch(txn, event).await
+    }
+}
+
+/// `yizhan dlq`: a refused message is listed with its reason, and once the
+/// handler is fixed, redriving it (twice, as a hurried operator might)
+/// applies it exactly once.
+async fn redriven_dead_letter_is_applied_exactly_once(backend: Backend) {
+    let h = harness(backend, 100).await;
+    let gate = Arc::new(Gate {
+        refuse: true.into(),
+        inner: ProbeHandler::default(),
+    });
+    let config = ConsumerConfig::new("redrive-test", &[ProbeRecorded::TOPIC]);
+    let dlq = config.dead_letter_topic.clone();
+    let consumer = EventConsumer::new(h.db.clone(), &h.backbone, config, gate.clone()).unwrap();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(consumer.run(cancel.clone()));
+    send_direct(&h, &[probe("r", 1)]).await;
+    let brokers = h.broker.bootstrap_servers().to_owned();
+    wait_until(
+        "the refused event dead-lettered",
+        Duration::from_secs(30),
+        || {
+            let brokers = brokers.clone();
+            let dlq = dlq.clone();
+            async move {
+                tokio::task::spawn_blocking(move || messages_in(&brokers, &dlq))
+                    .await
+                    .unwrap()
+                    == 1
+            }
+        },
+    )
+    .await;
+    let kafka = h.backbone.kafka.clone();
+    let listed =
+        tokio::task::spawn_blocking(move || yizhan_events::dlq::list(&kafka, "redrive-test"))
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(listed.len(), 1);
+    let dead = &listed[0];
+    assert_eq!(dead.key, "r");
+    assert_eq!(dead.header("ce_type"), ProbeRecorded::TYPE);
+    assert_eq!(dead.origin_topic(), ProbeRecorded::TOPIC);
+    assert!(
+        dead.header("dlq_error").contains("closed for repair"),
+        "{dead:?}"
+    );
+    assert_eq!(
+        dead.header("dlq_attempts"),
+        "1",
+        "a rejection is not retried"
+    );
+
+    gate.refuse
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..2 {
+        let redriven =
+            yizhan_events::dlq::redrive(&h.backbone.kafka, "redrive-test", &[dead.offset])
+                .await
+                .unwrap();
+        assert_eq!(redriven.len(), 1);
+    }
+    // A marker behind both copies on the same key (so partition).
+    send_direct(&h, &[probe("r", 2)]).await;
+    wait_until(
+        "the marker behind the redriven copies",
+        Duration::from_secs(30),
+        || async { count(&h.db, "SELECT COUNT(*) FROM probe_effects WHERE seq = 2").await == 1 },
+    )
+    .await;
+    cancel.cancel();
+    task.await.unwrap().unwrap();
+    assert_eq!(
+        count(&h.db, "SELECT COUNT(*) FROM probe_effects WHERE seq = 1").await,
+        1,
+        "the redriven event is applied exactly once"
+    );
+    assert_eq!(count(&h.db, "SELECT COUNT(*) FROM inbox_events").await, 2);
 }
 
 /// Two relays over one PostgreSQL outbox (two replicas of a service): every
@@ -478,5 +680,7 @@ yizhan_kit::backend_tests!(
     redelivered_event_is_applied_once,
     poison_goes_to_dead_letter_without_blocking_its_partition,
     order_per_key_holds_under_load,
+    database_outage_pauses_the_consumer_and_loses_nothing,
+    redriven_dead_letter_is_applied_exactly_once,
     prune_keeps_unpublished_and_recent_rows,
 );

@@ -98,13 +98,80 @@ pub async fn lock_key(txn: &DatabaseTransaction, key: &str) -> Result<(), DbErr>
     Ok(())
 }
 
+/// True when the error says the database is unavailable rather than that
+/// the statement is wrong: no connection (refused, reset, closed, pool
+/// exhausted or timed out), the server shutting down or refusing
+/// connections, the database missing, out of resources, or busy/locked.
+/// The same statement may succeed later, so callers retry (consumers) or
+/// answer 503 (HTTP); they never treat the input as bad.
+pub fn is_transient(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::ConnectionAcquire(_) => true,
+        // Failing to open or keep a connection is always about the server.
+        DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            sqlx_is_transient(e)
+        }
+        _ => false,
+    }
+}
+
+fn sqlx_is_transient(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match err {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed
+        | Error::BeginFailed => true,
+        Error::Database(db) => match db.code() {
+            Some(code) => database_code_is_transient(&code),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// SQLSTATE classes (PostgreSQL) and result codes (SQLite) that mean
+/// "not now" rather than "never".
+fn database_code_is_transient(code: &str) -> bool {
+    // SQLSTATEs are always five characters; SQLite's extended result codes
+    // are numbers below 10000, so at most four digits.
+    if code.len() < 5
+        && let Ok(sqlite) = code.parse::<i32>()
+    {
+        // The primary SQLite result code is the low byte of the extended one:
+        // BUSY 5, LOCKED 6, IOERR 10, FULL 13, CANTOPEN 14, PROTOCOL 15.
+        return matches!(sqlite & 0xff, 5 | 6 | 10 | 13 | 14 | 15);
+    }
+    // 08 connection exception, 53 insufficient resources, 57P01..57P03
+    // admin/crash shutdown and "cannot connect now", 3D000 database does
+    // not exist (renamed or dropped under us), 40001/40P01 serialization
+    // failure and deadlock (retrying the transaction is the documented cure),
+    // 55P03 lock not available.
+    code.starts_with("08")
+        || code.starts_with("53")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "3D000" | "40001" | "40P01" | "55P03"
+        )
+}
+
 /// The answer a database error becomes at the edge. A unique-key violation
 /// means a concurrent write won the race: 409 with the caller's code and
-/// zh-CN detail. Anything else is logged with its cause and answered as an
-/// opaque 500, never leaking SQL to the client.
+/// zh-CN detail. A database that is unavailable ([`is_transient`]) is a 503
+/// with `Retry-After`, so clients retry instead of reporting a bug. Anything
+/// else is logged with its cause and answered as an opaque 500. SQL and
+/// driver messages never reach the client.
 pub fn problem_for(e: &DbErr, conflict_code: &str, conflict_detail: &str) -> crate::Problem {
     if is_unique_violation(e) {
         crate::Problem::conflict(conflict_code, conflict_detail)
+    } else if is_transient(e) {
+        tracing::warn!(error = %e, "database unavailable");
+        crate::Problem::unavailable("数据库暂时不可用，请稍后重试")
     } else {
         tracing::error!(error = %e, "database error");
         crate::Problem::internal()
@@ -124,6 +191,39 @@ pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unavailable_databases_are_transient_bad_statements_are_not() {
+        assert!(is_transient(&DbErr::ConnectionAcquire(
+            sea_orm::ConnAcquireErr::Timeout
+        )));
+        for code in ["08006", "57P01", "3D000", "53300", "5", "517", "6", "14"] {
+            assert!(database_code_is_transient(code), "{code}");
+        }
+        // Syntax error, unique violation, not-null, SQLite constraint.
+        for code in ["42601", "23505", "23502", "19", "2067"] {
+            assert!(!database_code_is_transient(code), "{code}");
+        }
+        assert!(!is_transient(&DbErr::RecordNotFound("x".into())));
+        assert!(!is_transient(&DbErr::Custom("bad".into())));
+    }
+
+    #[test]
+    fn problem_for_an_unavailable_database_is_503_with_retry_after() {
+        let p = problem_for(
+            &DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout),
+            "c",
+            "d",
+        );
+        assert_eq!(p.status, 503);
+        assert_eq!(
+            p.retry_after,
+            Some(crate::problem::DEFAULT_RETRY_AFTER_SECS)
+        );
+        assert!(!p.detail.unwrap_or_default().contains("pool"));
+        let p = problem_for(&DbErr::Custom("boom".into()), "c", "d");
+        assert_eq!(p.status, 500);
+    }
 
     #[test]
     fn finds_sqlite_file_paths() {

@@ -1,5 +1,13 @@
-//! `/healthz` (the process is alive) and `/readyz` (its database and broker
-//! answer). Kubernetes restarts on the first and routes traffic on the second.
+//! `/healthz` (the process is alive), `/readyz` (it can do its work).
+//!
+//! Kubernetes restarts a pod on the first and routes traffic on the second,
+//! so `/readyz` fails (503) only on a *critical* dependency: one without
+//! which requests cannot be served (the database). A dependency whose loss
+//! only delays effects (the broker: writes go on through the outbox; a
+//! consumer waiting for a dependency) is reported in the answer as
+//! `degraded` with a 200, so a Kafka outage does not empty every Service.
+//! The answer names what is wrong in words; the driver's own error (host,
+//! database name) stays in the log.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,8 +24,28 @@ use crate::problem::Problem;
 pub trait ReadinessCheck: Send + Sync {
     /// Short name shown in the answer (`database`, `broker`).
     fn name(&self) -> &'static str;
-    /// `Err` with a reason when the dependency does not answer.
+    /// Whether its failure makes the service unready (503). Non-critical
+    /// failures are shown as `degraded` with a 200.
+    fn critical(&self) -> bool {
+        true
+    }
+    /// `Err` with a zh-CN reason fit for the public answer when the
+    /// dependency does not answer; log the driver's error instead of
+    /// returning it.
     async fn check(&self) -> Result<(), String>;
+}
+
+/// Something that contributes checks to [`Readiness`]: one check, or a
+/// group of them (the event backbone adds its broker and consumer).
+pub trait IntoChecks {
+    /// The checks.
+    fn into_checks(self) -> Vec<Arc<dyn ReadinessCheck>>;
+}
+
+impl<T: ReadinessCheck + 'static> IntoChecks for T {
+    fn into_checks(self) -> Vec<Arc<dyn ReadinessCheck>> {
+        vec![Arc::new(self)]
+    }
 }
 
 /// The checks a service registers; stored as app data.
@@ -27,9 +55,9 @@ pub struct Readiness {
 }
 
 impl Readiness {
-    /// Adds a check.
-    pub fn with(mut self, check: impl ReadinessCheck + 'static) -> Self {
-        self.checks.push(Arc::new(check));
+    /// Adds a check (or a group of checks).
+    pub fn with(mut self, checks: impl IntoChecks) -> Self {
+        self.checks.extend(checks.into_checks());
         self
     }
 }
@@ -43,14 +71,17 @@ impl ReadinessCheck for DatabaseCheck {
         "database"
     }
     async fn check(&self) -> Result<(), String> {
-        crate::db::ping(&self.0).await.map_err(|e| e.to_string())
+        crate::db::ping(&self.0).await.map_err(|e| {
+            tracing::warn!(error = %e, "readiness: database does not answer");
+            "数据库无法连接".to_owned()
+        })
     }
 }
 
 /// Health answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthStatus {
-    /// `ok`.
+    /// `ok`, or `degraded` when a non-critical dependency is down.
     #[schema(example = "ok")]
     pub status: &'static str,
     /// Each checked dependency and its state (`ok` or the failure).
@@ -65,6 +96,8 @@ pub struct CheckResult {
     pub name: &'static str,
     /// `ok` or the failure reason.
     pub status: String,
+    /// Whether its failure makes the service unready.
+    pub critical: bool,
 }
 
 /// Liveness: the process answers HTTP.
@@ -83,14 +116,15 @@ pub async fn healthz() -> HttpResponse {
     })
 }
 
-/// Readiness: database and broker reachable.
+/// Readiness: the critical dependencies (the database) answer. Others (the
+/// broker, the consumer) are reported, and only make the answer `degraded`.
 ///
 /// 调用方：任何人（无需登录），供探针使用。
 #[utoipa::path(
     tag = "health",
     responses(
-        (status = 200, description = "依赖均可用", body = HealthStatus),
-        (status = 503, description = "某个依赖不可用", body = Problem, content_type = "application/problem+json")
+        (status = 200, description = "可以处理请求（status 为 degraded 时，消息代理等非关键依赖不可用，写入照常，事件稍后送达）", body = HealthStatus),
+        (status = 503, description = "关键依赖（数据库）不可用", body = Problem, content_type = "application/problem+json")
     ),
     security(())
 )]
@@ -104,27 +138,31 @@ pub async fn readyz(readiness: Option<web::Data<Readiness>>) -> Result<HttpRespo
     };
     let mut results = Vec::new();
     let mut failed = Vec::new();
+    let mut degraded = false;
     for check in &readiness.checks {
         let outcome = tokio::time::timeout(Duration::from_secs(3), check.check())
             .await
             .unwrap_or_else(|_| Err("检查超时".to_owned()));
-        match outcome {
-            Ok(()) => results.push(CheckResult {
-                name: check.name(),
-                status: "ok".into(),
-            }),
+        let status = match outcome {
+            Ok(()) => "ok".to_owned(),
             Err(reason) => {
-                failed.push(format!("{}: {reason}", check.name()));
-                results.push(CheckResult {
-                    name: check.name(),
-                    status: reason,
-                });
+                if check.critical() {
+                    failed.push(format!("{}: {reason}", check.name()));
+                } else {
+                    degraded = true;
+                }
+                reason
             }
-        }
+        };
+        results.push(CheckResult {
+            name: check.name(),
+            status,
+            critical: check.critical(),
+        });
     }
     if failed.is_empty() {
         Ok(HttpResponse::Ok().json(HealthStatus {
-            status: "ok",
+            status: if degraded { "degraded" } else { "ok" },
             checks: results,
         }))
     } else {

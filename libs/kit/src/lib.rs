@@ -9,6 +9,8 @@ pub mod health;
 pub mod http;
 pub mod idempotency;
 pub mod openapi;
+#[cfg(feature = "testing")]
+pub mod outage;
 pub mod pagination;
 pub mod problem;
 pub mod settings;

@@ -14,6 +14,9 @@ use utoipa::ToSchema;
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// `Retry-After` of a 503 when the caller names none.
+pub const DEFAULT_RETRY_AFTER_SECS: u32 = 5;
+
 /// One problem with one input field (or header, or path segment).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FieldError {
@@ -71,6 +74,10 @@ pub struct Problem {
     #[serde(skip)]
     #[schema(ignore)]
     pub www_authenticate: Option<String>,
+    /// Seconds sent as `Retry-After` (503 and 429 answers); not part of the body.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub retry_after: Option<u32>,
 }
 
 impl Problem {
@@ -85,12 +92,19 @@ impl Problem {
             code,
             errors: Vec::new(),
             www_authenticate: None,
+            retry_after: None,
         }
     }
 
     /// Adds the zh-CN detail sentence.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    /// Asks the client to retry after `secs` seconds (`Retry-After`).
+    pub fn with_retry_after(mut self, secs: u32) -> Self {
+        self.retry_after = Some(secs);
         self
     }
 
@@ -172,7 +186,9 @@ impl Problem {
         .with_detail("服务暂时无法处理该请求，请稍后重试；如持续出现请联系管理员")
     }
 
-    /// 503 when a dependency (database, broker, peer service) is unavailable.
+    /// 503 when a dependency (database, broker, peer service) is
+    /// unavailable. It always carries `Retry-After` (default
+    /// [`DEFAULT_RETRY_AFTER_SECS`]): the same request may succeed later.
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -180,6 +196,7 @@ impl Problem {
             "服务暂不可用",
         )
         .with_detail(detail)
+        .with_retry_after(DEFAULT_RETRY_AFTER_SECS)
     }
 
     /// The HTTP status as a `StatusCode`.
@@ -212,6 +229,9 @@ impl ResponseError for Problem {
             && let Ok(value) = HeaderValue::from_str(challenge)
         {
             response.insert_header((header::WWW_AUTHENTICATE, value));
+        }
+        if let Some(secs) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         response.body(serde_json::to_vec(self).unwrap_or_default())
     }
@@ -288,6 +308,19 @@ mod tests {
         let body = serde_json::to_value(&p).unwrap();
         assert_eq!(body["type"], "urn:yizhan:problem:validation_failed");
         assert_eq!(body["errors"][1]["field"], "b");
+    }
+
+    #[test]
+    fn unavailable_carries_retry_after_header_but_not_in_body() {
+        let p = Problem::unavailable("数据库暂时不可用");
+        let resp = p.error_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            resp.headers().get(header::RETRY_AFTER).unwrap(),
+            &DEFAULT_RETRY_AFTER_SECS.to_string()
+        );
+        let body = serde_json::to_value(&p).unwrap();
+        assert!(body.get("retry_after").is_none());
     }
 
     #[test]

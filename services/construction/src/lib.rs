@@ -246,12 +246,8 @@ impl Application {
             },
             signal: self.backbone.signal.clone(),
         });
-        let consumer = EventConsumer::new(
-            self.db.clone(),
-            self.backbone.kafka.clone(),
-            self.consumer,
-            handlers,
-        )?;
+        let consumer =
+            EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;
         let interval = self.state.settings.job_interval_secs;
         let state = self.state.clone();
         let job_cancel = cancel.clone();

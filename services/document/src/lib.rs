@@ -168,12 +168,8 @@ impl Application {
             certificates: self.certificates,
             signal: self.backbone.signal.clone(),
         });
-        let consumer = EventConsumer::new(
-            self.db.clone(),
-            self.backbone.kafka.clone(),
-            self.consumer,
-            handlers,
-        )?;
+        let consumer =
+            EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;
         let task: yizhan_events::runtime::ConsumerTask = Box::pin(consumer.run(cancel.clone()));
         yizhan_events::runtime::run(self.server, relay, Some(task), cancel).await
     }

@@ -235,12 +235,8 @@ impl Application {
             },
             signal: self.backbone.signal.clone(),
         });
-        let consumer = EventConsumer::new(
-            self.db.clone(),
-            self.backbone.kafka.clone(),
-            self.consumer,
-            handlers,
-        )?;
+        let consumer =
+            EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;
         let jobs = jobs::run(self.state.clone(), self.jobs_interval, cancel.clone());
         let consume = consumer.run(cancel.clone());
         let task: yizhan_events::runtime::ConsumerTask = Box::pin(async move {

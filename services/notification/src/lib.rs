@@ -400,12 +400,8 @@ impl Application {
             channels: self.workers.enabled,
             channel_wake: self.workers.channel_wake.clone(),
         });
-        let consumer = EventConsumer::new(
-            self.db.clone(),
-            self.backbone.kafka.clone(),
-            self.consumer,
-            handlers,
-        )?;
+        let consumer =
+            EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;
         let task: yizhan_events::runtime::ConsumerTask = Box::pin(consumer.run(cancel.clone()));
         let Workers {
             webhooks, channels, ..

@@ -1,0 +1,462 @@
+//! Idempotent, at-least-once consumer.
+//!
+//! For each message: open a transaction, insert the inbox row keyed by
+//! (source, id) — a conflict means "already applied", so skip — run the
+//! handler inside the same transaction, commit, and only then store the Kafka
+//! offset. A crash anywhere before the commit redelivers the message; a crash
+//! after it redelivers a duplicate the inbox rejects. Messages are processed
+//! one at a time, which keeps per-partition (so per-key) order.
+//!
+//! A failure is classified ([`failure`]):
+//! - a dependency that is down (database unavailable, pool timeout, peer
+//!   unreachable) pauses that partition; the message is retried with capped
+//!   backoff for as long as it takes, other partitions go on, and `/readyz`
+//!   shows the consumer waiting. Such a message is never dead-lettered: it
+//!   is fine, and applying it later is the only way nothing is lost;
+//! - a message that can never be applied (undecodable, refused by the
+//!   handler) goes to the dead-letter topic at once, so it never blocks
+//!   its partition;
+//! - anything else is retried a bounded number of times, then dead-lettered.
+//!
+//! A paused partition is resumed from the message after the one that failed
+//! (an explicit seek), so messages the client had already fetched for it are
+//! read again rather than skipped.
+
+mod dead_letter;
+pub mod failure;
+mod status;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::OwnedMessage;
+use rdkafka::producer::FutureProducer;
+use rdkafka::{Message, Offset, TopicPartitionList};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+pub use dead_letter::header as dead_letter_header;
+pub use failure::{Failure, Rejected, Unavailable};
+pub use status::{ConsumerCheck, ConsumerStatus};
+
+use crate::envelope::Envelope;
+use crate::kafka::KafkaConfig;
+
+/// What a service does with events: one `match` on `ce_type`, in one place.
+/// Effects must go through `txn` so they commit with the inbox row.
+///
+/// Errors are classified by [`failure::classify`]: database errors by
+/// whether the database is unavailable, decode errors as rejections; return
+/// [`Rejected`] or [`Unavailable`] to say which a failure is.
+#[async_trait::async_trait]
+pub trait Dispatcher: Send + Sync + 'static {
+    /// Applies one event. Unknown types should return `Ok(())` (ignored but recorded).
+    async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()>;
+
+    /// Called after the transaction committed (e.g. to wake an outbox relay
+    /// when the handler enqueued events).
+    fn after_commit(&self) {}
+}
+
+/// Consumer settings.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    /// Consumer group: the consuming service's name.
+    pub group_id: String,
+    /// Topics to read.
+    pub topics: Vec<String>,
+    /// Where messages that can never be applied go.
+    pub dead_letter_topic: String,
+    /// Attempts before dead-lettering a failure of unknown kind. Transient
+    /// failures are retried without limit; rejections are not retried.
+    pub max_attempts: u32,
+    /// First retry delay; doubles per attempt.
+    pub first_retry: Duration,
+    /// Longest delay between two retries of a waiting partition: how late
+    /// the consumer notices that a dependency is back.
+    pub max_retry: Duration,
+}
+
+impl ConsumerConfig {
+    /// Defaults for `service` reading `topics`: 5 attempts from 200 ms,
+    /// retries at most 5 s apart.
+    pub fn new(service: &str, topics: &[&str]) -> Self {
+        Self {
+            group_id: service.to_owned(),
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+            dead_letter_topic: crate::contracts::topics::dead_letter(service),
+            max_attempts: 5,
+            first_retry: Duration::from_millis(200),
+            max_retry: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Outcome of one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Handler ran and committed.
+    Applied,
+    /// Inbox already had it.
+    Duplicate,
+    /// Sent to the dead-letter topic.
+    DeadLettered,
+}
+
+/// What happened to one attempt at a message.
+enum Step {
+    /// Finished with it: its offset can be stored.
+    Done(Outcome),
+    /// Try again at the given time.
+    Retry(Instant),
+    /// Stopping: leave it unstored, so it is redelivered.
+    Abandoned,
+}
+
+/// A message whose partition waits for its retry.
+struct Waiting {
+    message: OwnedMessage,
+    envelope: Envelope,
+    attempt: u32,
+    delay: Duration,
+    retry_at: Instant,
+}
+
+/// Runs the consumer loop.
+pub struct EventConsumer<D: Dispatcher> {
+    db: DatabaseConnection,
+    kafka: KafkaConfig,
+    config: ConsumerConfig,
+    dispatcher: Arc<D>,
+    dlq_producer: FutureProducer,
+    status: ConsumerStatus,
+}
+
+impl<D: Dispatcher> EventConsumer<D> {
+    /// A consumer applying events to `db` through `dispatcher`, on the
+    /// backbone's broker, reporting its state to the backbone's readiness.
+    pub fn new(
+        db: DatabaseConnection,
+        backbone: &crate::runtime::Backbone,
+        config: ConsumerConfig,
+        dispatcher: Arc<D>,
+    ) -> anyhow::Result<Self> {
+        let dlq_producer = backbone.kafka.producer()?;
+        Ok(Self {
+            db,
+            kafka: backbone.kafka.clone(),
+            config,
+            dispatcher,
+            dlq_producer,
+            status: backbone.consumer_status.clone(),
+        })
+    }
+
+    fn stream_consumer(&self) -> anyhow::Result<StreamConsumer> {
+        let consumer: StreamConsumer = self
+            .kafka
+            .client_config()
+            .set("group.id", &self.config.group_id)
+            .set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", "1000")
+            // Offsets are stored by us, after the handler's commit.
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "1000")
+            // An empty fetch waits at most this long before asking again. The
+            // embedded broker holds fetches for the full wait even when data
+            // arrives, so the default 500 ms would become event latency.
+            .set("fetch.wait.max.ms", "50")
+            .create()?;
+        let topics: Vec<&str> = self.config.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topics)?;
+        Ok(consumer)
+    }
+
+    /// Consumes until `cancel`, then commits stored offsets.
+    pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
+        let consumer = self.stream_consumer()?;
+        let mut waiting: HashMap<(String, i32), Waiting> = HashMap::new();
+        loop {
+            self.status.set_stalled(!waiting.is_empty());
+            let next_retry = waiting.values().map(|w| w.retry_at).min();
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = sleep_until(next_retry) => {
+                    let due: Vec<(String, i32)> = waiting
+                        .iter()
+                        .filter(|(_, w)| w.retry_at <= Instant::now())
+                        .map(|(k, _)| k.clone())
+                        .collect();
+                    for partition in due {
+                        let Some(mut w) = waiting.remove(&partition) else { continue };
+                        w.attempt += 1;
+                        match self.attempt(&mut w, &cancel).await {
+                            Step::Done(outcome) => {
+                                finished(outcome);
+                                resume(&consumer, &w.message);
+                            }
+                            Step::Retry(at) => {
+                                w.retry_at = at;
+                                waiting.insert(partition, w);
+                            }
+                            Step::Abandoned => {}
+                        }
+                    }
+                }
+                message = consumer.recv() => {
+                    let message = match message {
+                        Ok(message) => message.detach(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "kafka receive error");
+                            tokio::select! {
+                                _ = cancel.cancelled() => break,
+                                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                            }
+                            continue;
+                        }
+                    };
+                    let partition = (message.topic().to_owned(), message.partition());
+                    if waiting.contains_key(&partition) {
+                        // Fetched before the pause (or re-assigned since):
+                        // it is read again after the seek on resume.
+                        pause(&consumer, &message);
+                        continue;
+                    }
+                    let envelope = match Envelope::from_message(&message) {
+                        Ok(envelope) => envelope,
+                        Err(e) => {
+                            let error = format!("unreadable envelope: {e}");
+                            if self.dead_letter(&message, &error, 1, &cancel).await {
+                                finished(Outcome::DeadLettered);
+                                store(&consumer, &message);
+                            }
+                            continue;
+                        }
+                    };
+                    let mut w = Waiting {
+                        message,
+                        envelope,
+                        attempt: 1,
+                        delay: self.config.first_retry,
+                        retry_at: Instant::now(),
+                    };
+                    match self.attempt(&mut w, &cancel).await {
+                        Step::Done(outcome) => {
+                            finished(outcome);
+                            store(&consumer, &w.message);
+                        }
+                        Step::Retry(at) => {
+                            pause(&consumer, &w.message);
+                            w.retry_at = at;
+                            waiting.insert(partition, w);
+                        }
+                        Step::Abandoned => {}
+                    }
+                }
+            }
+        }
+        self.status.set_stalled(false);
+        // Asynchronous on purpose: a synchronous commit waits without a
+        // limit, and blocks this runtime thread for ever when the broker is
+        // already gone (an embedded broker stopped first, a network cut).
+        // An offset that never arrives only means a redelivery the inbox
+        // ignores.
+        if let Err(e) = consumer.commit_consumer_state(CommitMode::Async) {
+            tracing::debug!(error = %e, "final offset commit");
+        }
+        close_in_background(consumer);
+        tracing::debug!(group = %self.config.group_id, "consumer stopped");
+        Ok(())
+    }
+
+    /// One attempt at `w`; on a failure to retry, the next delay is set.
+    async fn attempt(&self, w: &mut Waiting, cancel: &CancellationToken) -> Step {
+        let span = tracing::info_span!(
+            "kafka.consume",
+            messaging.system = "kafka",
+            messaging.destination = %w.message.topic(),
+            event.id = %w.envelope.id,
+            event.type_ = %w.envelope.event_type,
+        );
+        yizhan_kit::telemetry::set_parent_from_traceparent(
+            &span,
+            w.envelope.traceparent.as_deref(),
+        );
+        async {
+            let error = match apply(&self.db, self.dispatcher.as_ref(), &w.envelope).await {
+                Ok(outcome) => {
+                    if outcome == Outcome::Applied {
+                        self.dispatcher.after_commit();
+                    }
+                    if w.attempt > 1 {
+                        tracing::info!(attempt = w.attempt, "applied after retrying");
+                    }
+                    return Step::Done(outcome);
+                }
+                Err(e) => e,
+            };
+            let failure = failure::classify(&error);
+            let give_up = match failure {
+                Failure::Transient => false,
+                Failure::Rejected => true,
+                Failure::Unknown => w.attempt >= self.config.max_attempts,
+            };
+            if give_up {
+                tracing::error!(error = %format!("{error:#}"), attempt = w.attempt, ?failure, "message cannot be applied; dead-lettering");
+                return if self
+                    .dead_letter(&w.message, &format!("{error:#}"), w.attempt, cancel)
+                    .await
+                {
+                    Step::Done(Outcome::DeadLettered)
+                } else {
+                    Step::Abandoned
+                };
+            }
+            tracing::warn!(
+                error = %format!("{error:#}"),
+                attempt = w.attempt,
+                ?failure,
+                retry_in_ms = w.delay.as_millis() as u64,
+                "handler failed; partition waits and retries"
+            );
+            let at = Instant::now() + w.delay;
+            w.delay = (w.delay * 2).min(self.config.max_retry);
+            Step::Retry(at)
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn dead_letter(
+        &self,
+        message: &OwnedMessage,
+        error: &str,
+        attempts: u32,
+        cancel: &CancellationToken,
+    ) -> bool {
+        let reason = dead_letter::Reason {
+            group: &self.config.group_id,
+            error,
+            attempts,
+        };
+        dead_letter::send(
+            &self.dlq_producer,
+            &self.config.dead_letter_topic,
+            message,
+            &reason,
+            cancel,
+        )
+        .await
+    }
+}
+
+/// The one place a message's fate is known (a hook for counting them).
+fn finished(outcome: Outcome) {
+    tracing::debug!(?outcome, "message done");
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn partition_of(message: &OwnedMessage) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(message.topic(), message.partition());
+    tpl
+}
+
+/// Stored only once the effects are committed (or dead-lettered).
+fn store(consumer: &StreamConsumer, message: &OwnedMessage) {
+    if let Err(e) = consumer.store_offset(message.topic(), message.partition(), message.offset()) {
+        tracing::warn!(error = %e, "cannot store offset; message may be redelivered");
+    }
+}
+
+fn pause(consumer: &StreamConsumer, message: &OwnedMessage) {
+    if let Err(e) = consumer.pause(&partition_of(message)) {
+        tracing::warn!(error = %e, "cannot pause partition");
+    }
+}
+
+/// Stores the finished message's offset, moves the partition's position to
+/// the message after it and resumes the partition.
+fn resume(consumer: &StreamConsumer, message: &OwnedMessage) {
+    store(consumer, message);
+    if let Err(e) = consumer.seek(
+        message.topic(),
+        message.partition(),
+        Offset::Offset(message.offset() + 1),
+        Duration::from_secs(5),
+    ) {
+        // Not assigned to us any more: its new owner starts from the
+        // committed offset, and the inbox absorbs what we applied.
+        tracing::debug!(error = %e, "seek after retry");
+    }
+    if let Err(e) = consumer.resume(&partition_of(message)) {
+        tracing::warn!(error = %e, "cannot resume partition");
+    }
+}
+
+/// Closing a consumer leaves its group and waits for the broker; with the
+/// broker gone that can take as long as the session timeout. The process
+/// must stop in bounded time, so the close runs on a thread of its own that
+/// nobody waits for; the committed offsets are already on their way, and a
+/// missed one is only a redelivery the inbox ignores.
+fn close_in_background(consumer: StreamConsumer) {
+    let spawned = std::thread::Builder::new()
+        .name("kafka-consumer-close".into())
+        .spawn(move || drop(consumer));
+    if let Err(e) = spawned {
+        tracing::debug!(error = %e, "cannot close the consumer in the background");
+    }
+}
+
+/// One transaction: inbox row + handler effects. Public so tests and tools can
+/// apply an envelope exactly as the consumer would.
+pub async fn apply<D: Dispatcher + ?Sized>(
+    db: &DatabaseConnection,
+    dispatcher: &D,
+    envelope: &Envelope,
+) -> anyhow::Result<Outcome> {
+    let txn = yizhan_kit::db::begin_write(db).await?;
+    let backend = txn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "INSERT INTO inbox_events (source, event_id, ce_type, received_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (source, event_id) DO NOTHING"
+        }
+        _ => {
+            "INSERT INTO inbox_events (source, event_id, ce_type, received_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (source, event_id) DO NOTHING"
+        }
+    };
+    let inserted = txn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [
+                envelope.source.clone().into(),
+                envelope.id.clone().into(),
+                envelope.event_type.clone().into(),
+                Utc::now().into(),
+            ],
+        ))
+        .await?;
+    if inserted.rows_affected() == 0 {
+        txn.rollback().await?;
+        return Ok(Outcome::Duplicate);
+    }
+    dispatcher.dispatch(&txn, envelope).await?;
+    txn.commit().await?;
+    Ok(Outcome::Applied)
+}
