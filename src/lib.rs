@@ -76,15 +76,20 @@ impl Service {
         }
     }
 
-    /// The service's OpenAPI document.
+    /// The service's OpenAPI document as committed for partners: what it
+    /// serves, plus `servers` defaulting to its address in the one-process
+    /// stack. (The served copy has no `servers`: it is read where it lives.)
     pub fn openapi(self) -> utoipa::openapi::OpenApi {
-        match self {
+        let mut api = match self {
             Self::Licensing => yizhan_licensing::openapi(),
             Self::Construction => yizhan_construction::openapi(),
             Self::Document => yizhan_document::openapi(),
             Self::Notification => yizhan_notification::openapi(),
             Self::Portal => yizhan_portal::openapi(),
-        }
+        };
+        let port = ServiceSettings::default().port(self);
+        yizhan_kit::openapi::set_server(&mut api, &format!("http://127.0.0.1:{port}"));
+        api
     }
 }
 
@@ -542,5 +547,43 @@ mod tests {
             err.contains("batch_size"),
             "a bad value names its key: {err}"
         );
+    }
+
+    /// What client generators need of every committed document: unique
+    /// operation ids (webhooks included), no `allOf` over a `oneOf` (which
+    /// generators drop), a server, a licence and a contact.
+    #[test]
+    fn documents_are_whole_for_client_generators() {
+        for service in Service::ALL {
+            let doc = serde_json::to_value(service.openapi()).unwrap();
+            let name = service.name();
+            let mut ids: Vec<String> = ["paths", "webhooks"]
+                .iter()
+                .filter_map(|section| doc[section].as_object())
+                .flat_map(|items| items.values())
+                .filter_map(|item| item.as_object())
+                .flat_map(|ops| ops.values())
+                .filter_map(|op| op["operationId"].as_str().map(str::to_owned))
+                .collect();
+            let count = ids.len();
+            ids.sort();
+            ids.dedup();
+            assert_eq!(ids.len(), count, "{name}: an operationId repeats");
+            let schemas = doc["components"]["schemas"].as_object().unwrap();
+            for (schema_name, schema) in schemas {
+                for part in schema["allOf"].as_array().into_iter().flatten() {
+                    if let Some(target) = part["$ref"].as_str() {
+                        let target = target.rsplit('/').next().unwrap();
+                        assert!(
+                            schemas[target].get("oneOf").is_none(),
+                            "{name}: {schema_name} is allOf of the union {target}"
+                        );
+                    }
+                }
+            }
+            assert!(doc["servers"][0]["url"].is_string(), "{name}: no server");
+            assert!(doc["info"]["license"]["name"].is_string(), "{name}");
+            assert!(doc["info"]["contact"]["email"].is_string(), "{name}");
+        }
     }
 }

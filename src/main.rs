@@ -1,9 +1,10 @@
 //! `yizhan`: the one binary. With no arguments it runs the whole stack in one
 //! process (embedded broker, SQLite under data/); `serve <service>` runs one
 //! service; `broker` runs the embedded broker alone; `token` mints dev
-//! tokens; `openapi` writes or checks the committed OpenAPI documents;
-//! `certificate-keys` rotates the e-certificate signing key; `dlq` lists,
-//! shows and redrives dead-lettered events.
+//! tokens; `openapi` writes or checks the committed OpenAPI documents and
+//! the AsyncAPI document of the events; `certificate-keys` rotates the
+//! e-certificate signing key; `dlq` lists, shows and redrives
+//! dead-lettered events.
 
 use std::path::PathBuf;
 
@@ -70,7 +71,8 @@ enum Command {
         #[command(subcommand)]
         action: DlqAction,
     },
-    /// Write each service's OpenAPI JSON to a directory, or check it matches.
+    /// Write each service's OpenAPI JSON and the events' AsyncAPI JSON
+    /// (`asyncapi.json`) to a directory, or check they match.
     Openapi {
         /// Directory of the committed documents.
         #[arg(long, default_value = "openapi")]
@@ -344,9 +346,20 @@ async fn dlq(settings: &StackSettings, action: DlqAction) -> anyhow::Result<()> 
 
 fn openapi(dir: &std::path::Path, check: bool) -> anyhow::Result<()> {
     let mut drifted = Vec::new();
-    for service in Service::ALL {
-        let json = yizhan_kit::openapi::to_json(&service.openapi());
-        let path = dir.join(format!("{}.json", service.name()));
+    let documents = Service::ALL
+        .iter()
+        .map(|service| {
+            (
+                format!("{}.json", service.name()),
+                yizhan_kit::openapi::to_json(&service.openapi()),
+            )
+        })
+        .chain([(
+            "asyncapi.json".to_owned(),
+            yizhan_events::asyncapi::to_json(&yizhan_events::asyncapi::document()),
+        )]);
+    for (name, json) in documents {
+        let path = dir.join(name);
         if check {
             let committed = std::fs::read_to_string(&path).unwrap_or_default();
             if committed != json {
@@ -360,7 +373,7 @@ fn openapi(dir: &std::path::Path, check: bool) -> anyhow::Result<()> {
     }
     if !drifted.is_empty() {
         anyhow::bail!(
-            "OpenAPI drift: {} differ from the code; run `cargo run -- openapi` and commit",
+            "API document drift: {} differ from the code; run `cargo run -- openapi` and commit",
             drifted.join(", ")
         );
     }

@@ -181,7 +181,7 @@ fn signature_verifies(secret: &str, header: &str, body: &str) -> bool {
     expected == v1
 }
 
-fn partner(stack: &TestStack, sub: &str) -> String {
+pub(crate) fn partner(stack: &TestStack, sub: &str) -> String {
     stack.token(TokenRequest {
         sub: sub.into(),
         roles: vec![Role::Partner],
@@ -192,7 +192,7 @@ fn partner(stack: &TestStack, sub: &str) -> String {
 }
 
 /// Registers a subscription; returns (id, secret).
-async fn subscribe(stack: &TestStack, token: &str, url: &str) -> (String, String) {
+pub(crate) async fn subscribe(stack: &TestStack, token: &str, url: &str) -> (String, String) {
     let r = stack
         .post_json(
             stack.url(Service::Notification, "/api/v1/webhooks/subscriptions"),
@@ -209,7 +209,7 @@ async fn subscribe(stack: &TestStack, token: &str, url: &str) -> (String, String
     )
 }
 
-async fn upload_one(stack: &TestStack, name: &str) -> String {
+pub(crate) async fn upload_one(stack: &TestStack, name: &str) -> String {
     let alice = stack.applicant("alice", ENTERPRISE_A);
     let r = upload(stack, &alice, "floor_plan", name, pdf_bytes(100, name), &[]).await;
     assert_eq!(r.status(), 201);

@@ -85,6 +85,15 @@ pub const SCOPE_QUEUES_READ: &str = "queues:read";
 /// request is refused with 401 before the handler runs unless it carries a
 /// valid bearer token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "sub": "applicant-1",
+    "name": "张三",
+    "roles": ["applicant"],
+    "uscc": "91350100M000100Y43",
+    "enterprises": [],
+    "dept": null,
+    "scopes": []
+}))]
 pub struct Principal {
     /// Stable subject id (the token's `sub`).
     pub sub: String,

@@ -7,6 +7,7 @@
 //! With no brokers configured, an embedded mock cluster speaks the real Kafka
 //! protocol on loopback ([`broker`]).
 
+pub mod asyncapi;
 pub mod broker;
 pub mod consumer;
 pub mod contracts;

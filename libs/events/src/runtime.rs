@@ -169,7 +169,7 @@ where
         .service(yizhan_kit::health::readyz)
         .split_for_parts();
     let mut api = api;
-    yizhan_kit::openapi::add_shared_error_responses(&mut api);
+    yizhan_kit::openapi::finish(&mut api);
     api
 }
 
@@ -193,6 +193,7 @@ where
     let readiness = web::Data::new(readiness);
     let auth = web::Data::new(auth);
     let json_limit = common.http.json_limit_bytes;
+    let served = web::Data::new(yizhan_kit::openapi::ServedPaths::of(&api));
     let server = HttpServer::new(move || {
         App::new()
             .wrap(actix_web::middleware::from_fn(
@@ -203,6 +204,7 @@ where
             .app_data(yizhan_kit::http::path_config())
             .app_data(readiness.clone())
             .app_data(auth.clone())
+            .app_data(served.clone())
             .into_utoipa_app()
             // Before the service's `/api/v1` scope, which would shadow it.
             .service(yizhan_auth::routes::me)
@@ -211,7 +213,7 @@ where
             .service(yizhan_kit::health::readyz)
             .into_app()
             .service(yizhan_kit::openapi::swagger_ui(api.clone()))
-            .default_service(web::to(yizhan_kit::http::not_found))
+            .default_service(web::to(yizhan_kit::http::fallback))
     })
     .listen(listener)?
     .shutdown_timeout(common.http.shutdown_timeout_secs)

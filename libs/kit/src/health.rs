@@ -80,6 +80,7 @@ impl ReadinessCheck for DatabaseCheck {
 
 /// Health answer.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok", "checks": [{"name": "database", "status": "ok"}]}))]
 pub struct HealthStatus {
     /// `ok`, or `degraded` when a non-critical dependency is down.
     #[schema(example = "ok")]
@@ -89,8 +90,10 @@ pub struct HealthStatus {
     pub checks: Vec<CheckResult>,
 }
 
-/// One dependency's state.
+/// One dependency's state. Named `DependencyCheck` in the documents: the
+/// document service's `CheckResult` (materials check) is another type.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DependencyCheck)]
 pub struct CheckResult {
     /// Dependency name.
     pub name: &'static str,

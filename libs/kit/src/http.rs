@@ -221,6 +221,28 @@ pub async fn not_found() -> actix_web::HttpResponse {
     Problem::not_found("请求的地址不存在，请检查路径").error_response()
 }
 
+/// Default service: a path the API serves (see
+/// [`crate::openapi::ServedPaths`], in app data) asked with another method
+/// answers 405 with `Allow`; anything else 404.
+pub async fn fallback(
+    req: HttpRequest,
+    served: Option<web::Data<crate::openapi::ServedPaths>>,
+) -> actix_web::HttpResponse {
+    let Some(methods) = served.as_ref().and_then(|s| s.allowed(req.path())) else {
+        return not_found().await;
+    };
+    let allow = methods
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut response = problem_for_status(StatusCode::METHOD_NOT_ALLOWED).error_response();
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
 /// Binds a listener; port 0 picks a free port (tests).
 pub fn bind(host: &str, port: u16) -> std::io::Result<TcpListener> {
     let listener = TcpListener::bind((host, port))?;

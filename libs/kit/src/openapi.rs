@@ -1,8 +1,20 @@
 //! The parts of every service's OpenAPI document that are not per-route:
-//! info, the bearer security scheme, and the Swagger UI mount.
+//! info (with licence and contact), the bearer security scheme, the error
+//! answers shared plumbing gives, the shape of flattened tagged enums, the
+//! methods each path serves (for 405), and the Swagger UI mount.
 
+use std::sync::Arc;
+
+use actix_web::dev::ResourceDef;
+use actix_web::http::Method;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder};
+use utoipa::openapi::{ContactBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder};
+
+mod pages;
+mod unions;
+
+pub use pages::add_page_examples;
+pub use unions::inline_flattened_unions;
 
 /// Path of the served OpenAPI JSON.
 pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
@@ -17,6 +29,18 @@ pub fn base(service: &str, description: &str) -> OpenApi {
                 .title(format!("yizhan {service}"))
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(description))
+                .license(Some(
+                    LicenseBuilder::new()
+                        .name(env!("CARGO_PKG_LICENSE"))
+                        .identifier(Some(env!("CARGO_PKG_LICENSE")))
+                        .build(),
+                ))
+                .contact(Some(
+                    ContactBuilder::new()
+                        .name(Some("一站平台接口支持"))
+                        .email(Some("api-support@yizhan.example"))
+                        .build(),
+                ))
                 .build(),
         )
         .build();
@@ -35,6 +59,115 @@ pub fn base(service: &str, description: &str) -> OpenApi {
     );
     api
 }
+
+/// What every document gets once its routes are in: the shared error
+/// answers, flattened tagged enums in a shape generators keep, and
+/// examples for pages of lists.
+pub fn finish(api: &mut OpenApi) {
+    add_shared_error_responses(api);
+    inline_flattened_unions(api);
+    add_page_examples(api);
+}
+
+/// Runs `edit` over the document's component schemas as JSON, and rebuilds
+/// the document from it when `edit` says it changed something. The
+/// document-wide rewrites (`unions`, `pages`) are far simpler on JSON than
+/// on utoipa's typed schema tree.
+fn edit_schemas(
+    api: &mut OpenApi,
+    edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>) -> bool,
+) {
+    let Ok(mut doc) = serde_json::to_value(&*api) else {
+        return;
+    };
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    if edit(schemas)
+        && let Ok(rewritten) = serde_json::from_value(doc)
+    {
+        *api = rewritten;
+    }
+}
+
+/// Adds `servers`: the service at `default_url` (its address in the
+/// one-process development stack) as the default of a `base_url` variable,
+/// so a partner's generated client states where a deployment lives.
+pub fn set_server(api: &mut OpenApi, default_url: &str) {
+    use utoipa::openapi::server::{ServerBuilder, ServerVariableBuilder};
+    api.servers = Some(vec![
+        ServerBuilder::new()
+            .url("{base_url}")
+            .description(Some(
+                "部署地址，例如 https://yizhan.example.gov.cn；默认值为本机开发环境（yizhan 单进程模式）",
+            ))
+            .parameter(
+                "base_url",
+                ServerVariableBuilder::new().default_value(default_url),
+            )
+            .build(),
+    ]);
+}
+
+/// The methods each documented path answers, so a request for a path the
+/// API serves with a method it does not can answer 405 with `Allow`
+/// rather than 404 (see `crate::http::fallback`).
+#[derive(Debug, Clone, Default)]
+pub struct ServedPaths(Arc<Vec<(ResourceDef, Vec<Method>)>>);
+
+impl ServedPaths {
+    /// The paths and methods of `api`.
+    pub fn of(api: &OpenApi) -> Self {
+        let paths = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    (Method::GET, item.get.is_some()),
+                    (Method::PUT, item.put.is_some()),
+                    (Method::POST, item.post.is_some()),
+                    (Method::DELETE, item.delete.is_some()),
+                    (Method::PATCH, item.patch.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, served)| served.then_some(m))
+                .collect();
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        Self(Arc::new(paths))
+    }
+
+    /// The methods `path` is served with, if it is a documented path.
+    pub fn allowed(&self, path: &str) -> Option<&[Method]> {
+        self.0
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .map(|(_, methods)| methods.as_slice())
+    }
+}
+
+/// The bytes of a file in a response (`type: string, format: binary`), for
+/// `content((Binary = "application/pdf"), …)` with each media type the
+/// operation really serves; `Vec<u8>` would read as an array of integers.
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("文件内容（二进制）"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Binary {}
 
 /// Swagger UI serving `api` (assets are vendored into the binary).
 pub fn swagger_ui(api: OpenApi) -> utoipa_swagger_ui::SwaggerUi {
@@ -114,5 +247,34 @@ pub fn add_shared_error_responses(api: &mut OpenApi) {
                 add("401", "未登录或登录凭证无效");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn served_paths_match_templates_and_list_their_methods() {
+        let api: OpenApi = serde_json::from_value(serde_json::json!({
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/api/v1/items": {"get": {"responses": {}}, "post": {"responses": {}}},
+                "/api/v1/items/{id}": {"delete": {"responses": {}}}
+            }
+        }))
+        .unwrap();
+        let served = ServedPaths::of(&api);
+        assert_eq!(
+            served.allowed("/api/v1/items"),
+            Some([Method::GET, Method::POST].as_slice())
+        );
+        assert_eq!(
+            served.allowed("/api/v1/items/abc"),
+            Some([Method::DELETE].as_slice())
+        );
+        assert_eq!(served.allowed("/api/v1/items/abc/more"), None);
+        assert_eq!(served.allowed("/nowhere"), None);
     }
 }

@@ -22,8 +22,10 @@ fn is_upper_alnum(c: char) -> bool {
 /// 电子证照标识 — e-certificate identifier (GB/T 36904 style).
 ///
 /// `1.2.156.3005.2.<type code>.<issuer USCC>.<serial>.<version>.<check>`:
-/// the type code is 1–20 characters of `0-9A-Z`, the issuer a valid
-/// [`Uscc`], the serial 1–32 characters of `0-9A-Z`, the version exactly
+/// the type code is 1–20 characters of `0-9A-Z` (a local code), or the
+/// national format's 21: the USCC of the authority that defined the
+/// certificate type and a three-digit number (e.g. `11100000000013338W011`),
+/// the issuer a valid [`Uscc`], the serial 1–32 characters of `0-9A-Z`, the version exactly
 /// three digits, and the check one character computed by ISO 7064 MOD 37,36
 /// (see [`crate::iso7064`]) over type code + issuer + serial + version
 /// concatenated without the dots.
@@ -145,10 +147,28 @@ fn split(text: &str) -> Option<Parts<'_>> {
     it.next().is_none().then_some(parts)
 }
 
+/// Length of a national-format type code: defining authority's USCC + 3 digits.
+const NATIONAL_TYPE_CODE_LEN: usize = Uscc::LEN + 3;
+
 fn check_type_code(s: &str) -> Result<(), IdentifierError> {
     let kind = IdentifierKind::CertificateTypeCode;
-    check_length(kind, s, 1, 20)?;
-    check_chars(kind, s, is_upper_alnum)
+    check_length(kind, s, 1, NATIONAL_TYPE_CODE_LEN)?;
+    check_chars(kind, s, is_upper_alnum)?;
+    if s.len() == NATIONAL_TYPE_CODE_LEN {
+        // All ASCII (checked above), so byte offsets are character offsets.
+        Uscc::parse_as(kind, s[..Uscc::LEN].to_owned())?;
+        if let Some((i, c)) = s[Uscc::LEN..]
+            .char_indices()
+            .find(|(_, c)| !c.is_ascii_digit())
+        {
+            return Err(IdentifierError::InvalidCharacter {
+                kind,
+                position: Uscc::LEN + i + 1,
+                found: c,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn check_serial(s: &str) -> Result<(), IdentifierError> {
@@ -185,6 +205,73 @@ mod tests {
         "1.2.156.3005.2.L10.91350100M000100Y43.ABC2025001.001.D",
         "1.2.156.3005.2.11100000.91350100M000100Y43.0000123.001.U",
     ];
+
+    /// National-format identifiers as published (a standard's appendix
+    /// example, a provincial platform's file names, a city's database
+    /// documentation, and the one a partner tried): 21-character type codes.
+    const NATIONAL: &[&str] = &[
+        "1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.U",
+        "1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.002.S",
+        "1.2.156.3005.2.11100000000013338W009.11330105002500287C.2025052201.002.0",
+        "1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F",
+    ];
+
+    #[test]
+    fn accepts_published_national_identifiers() {
+        for s in NATIONAL {
+            let id = CertificateId::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+            assert_eq!(id.as_str(), *s);
+            assert_eq!(id.type_code().len(), 21);
+        }
+        let id = CertificateId::parse(NATIONAL[0]).unwrap();
+        assert_eq!(id.type_code(), "11100000000013338W011");
+        assert_eq!(id.issuer(), "11430000006122244L");
+        assert_eq!(id.serial(), "20230000403");
+        assert_eq!(id.check_char(), 'U');
+        let issuer = Uscc::parse("11430000006122244L").unwrap();
+        assert_eq!(
+            CertificateId::new("11100000000013338W011", &issuer, "20230000403", "001").unwrap(),
+            NATIONAL[0]
+        );
+    }
+
+    #[test]
+    fn refuses_published_identifiers_that_do_not_check() {
+        let code = |s: &str| {
+            let e = CertificateId::parse(s).unwrap_err();
+            (e.kind(), e.code())
+        };
+        // Published as examples, but their check characters are wrong
+        // (MOD 37,36 gives 2 and D).
+        assert_eq!(
+            code("1.2.156.3005.2.11100000000013338W050.91610800064834709T.2023000001.001.X"),
+            (KIND, "invalid_check_digit")
+        );
+        assert_eq!(
+            code(
+                "1.2.156.3005.2.11100000000013661B006.113700000045046442.209FA4E88F9E4C878F3E9BED2CE7EA49.001.M"
+            ),
+            (KIND, "invalid_check_digit")
+        );
+        // The issuer is a region code, not a USCC.
+        assert_eq!(
+            code("1.2.156.3005.2.11100000MB03271699022.340100.000000016.001.9"),
+            (IdentifierKind::CertificateIssuer, "invalid_length")
+        );
+        // A 21-character type code must be a USCC and three digits.
+        assert_eq!(
+            code("1.2.156.3005.2.11100000000013338X011.11430000006122244L.20230000403.001.U"),
+            (IdentifierKind::CertificateTypeCode, "invalid_check_digit")
+        );
+        assert_eq!(
+            code("1.2.156.3005.2.11100000000013338W01A.11430000006122244L.20230000403.001.U"),
+            (IdentifierKind::CertificateTypeCode, "invalid_character")
+        );
+        assert_eq!(
+            code("1.2.156.3005.2.11100000000013338W0110.11430000006122244L.20230000403.001.U"),
+            (IdentifierKind::CertificateTypeCode, "invalid_length")
+        );
+    }
 
     #[test]
     fn accepts_reference_identifiers() {
@@ -294,7 +381,7 @@ mod tests {
                 "invalid_character",
             ),
             (
-                "1.2.156.3005.2.ABCDEFGHIJKLMNOPQRSTU.91350100M000100Y43.0001.001.M",
+                "1.2.156.3005.2.ABCDEFGHIJKLMNOPQRSTUV.91350100M000100Y43.0001.001.M",
                 IdentifierKind::CertificateTypeCode,
                 "invalid_length",
             ),

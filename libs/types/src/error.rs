@@ -115,6 +115,25 @@ pub enum IdentifierError {
         /// zh-CN description of the expected shape.
         expected: &'static str,
     },
+    /// The embedded organisation code (GB 11714) of a USCC has a wrong
+    /// check character, although the USCC's own check character is right.
+    InvalidOrgCodeCheckDigit {
+        /// What was being parsed.
+        kind: IdentifierKind,
+        /// The check character the organisation code calls for.
+        expected: char,
+        /// The check character given (position 17).
+        found: char,
+    },
+    /// An embedded date that cannot have happened yet (a birth date).
+    DateInFuture {
+        /// What was being parsed.
+        kind: IdentifierKind,
+        /// zh-CN name of the date part, e.g. `出生日期`.
+        part: &'static str,
+        /// The date as written (e.g. `20990101`).
+        value: String,
+    },
     /// An embedded date is not a real calendar date.
     InvalidDate {
         /// What was being parsed.
@@ -141,13 +160,16 @@ pub enum IdentifierError {
 
 impl IdentifierError {
     /// Stable machine code for a field error: `invalid_length`,
-    /// `invalid_character`, `invalid_check_digit`, `invalid_format`,
-    /// `invalid_date` or `out_of_range`.
+    /// `invalid_character`, `invalid_check_digit`,
+    /// `invalid_org_code_check_digit`, `invalid_format`, `invalid_date`,
+    /// `date_in_future` or `out_of_range`.
     pub const fn code(&self) -> &'static str {
         match self {
             Self::InvalidLength { .. } => "invalid_length",
             Self::InvalidCharacter { .. } => "invalid_character",
             Self::InvalidCheckDigit { .. } => "invalid_check_digit",
+            Self::InvalidOrgCodeCheckDigit { .. } => "invalid_org_code_check_digit",
+            Self::DateInFuture { .. } => "date_in_future",
             Self::InvalidFormat { .. } => "invalid_format",
             Self::InvalidDate { .. } => "invalid_date",
             Self::OutOfRange { .. } => "out_of_range",
@@ -160,6 +182,8 @@ impl IdentifierError {
             Self::InvalidLength { kind, .. }
             | Self::InvalidCharacter { kind, .. }
             | Self::InvalidCheckDigit { kind, .. }
+            | Self::InvalidOrgCodeCheckDigit { kind, .. }
+            | Self::DateInFuture { kind, .. }
             | Self::InvalidFormat { kind, .. }
             | Self::InvalidDate { kind, .. }
             | Self::OutOfRange { kind, .. } => *kind,
@@ -181,6 +205,12 @@ impl IdentifierError {
             } => format!("{label}第 {position} 位含非法字符 {found:?}"),
             Self::InvalidCheckDigit { expected, .. } => {
                 format!("{label}校验位错误，应为 {expected}")
+            }
+            Self::InvalidOrgCodeCheckDigit { expected, .. } => {
+                format!("{label}中的组织机构代码（第 9–17 位）校验位错误，应为 {expected}")
+            }
+            Self::DateInFuture { part, value, .. } => {
+                format!("{label}中的{part} {value} 晚于今天")
             }
             Self::InvalidFormat { expected, .. } => format!("{label}格式错误，应为 {expected}"),
             Self::InvalidDate { part, value, .. } => {

@@ -51,7 +51,8 @@ fn digits(s: &str) -> u32 {
 /// 3-digit sequence number and a check character. Position i (1..=17) is
 /// weighted 2^(18−i) mod 11; the check value is (12 − sum mod 11) mod 11,
 /// with 10 written as an upper-case `X`. The birth date must be a real
-/// calendar date (year 0001 or later).
+/// calendar date (year 0001 or later), and not after today in China
+/// (UTC+8).
 ///
 /// This is personal data: `Debug` prints it masked (see [`IdCardNo::masked`]);
 /// `Display`, [`IdCardNo::as_str`] and serde give the full number.
@@ -122,6 +123,11 @@ impl IdCardNo {
     }
 
     fn from_string(text: String) -> Result<Self, IdentifierError> {
+        Self::parse_on(text, china_today())
+    }
+
+    /// Parses as of `today` (year, month, day).
+    fn parse_on(text: String, today: (u32, u32, u32)) -> Result<Self, IdentifierError> {
         check_length(KIND, &text, Self::LEN, Self::LEN)?;
         check_chars(KIND, &text, |c| c.is_ascii_digit() || c == 'X')?;
         if let Some(i) = text[..Self::LEN - 1].find('X') {
@@ -141,6 +147,13 @@ impl IdCardNo {
                 value: date.to_owned(),
             });
         }
+        if (year, month, day) > today {
+            return Err(IdentifierError::DateInFuture {
+                kind: KIND,
+                part: "出生日期",
+                value: date.to_owned(),
+            });
+        }
         let expected = Self::check_char(&text[..Self::LEN - 1])?;
         let found = char::from(text.as_bytes()[Self::LEN - 1]);
         if expected != found {
@@ -152,6 +165,14 @@ impl IdCardNo {
         }
         Ok(Self { text })
     }
+}
+
+/// Today's date in China (UTC+8), where the numbers are issued.
+fn china_today() -> (u32, u32, u32) {
+    use chrono::Datelike;
+    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    let today = chrono::Utc::now().with_timezone(&china).date_naive();
+    (today.year().max(0) as u32, today.month(), today.day())
 }
 
 impl fmt::Debug for IdCardNo {
@@ -273,6 +294,37 @@ mod tests {
                 format!("居民身份证号码中的出生日期 {date} 不是有效日期")
             );
         }
+    }
+
+    #[test]
+    fn refuses_birth_dates_after_today() {
+        let (y, m, d) = china_today();
+        let day = |y: u32, m: u32, d: u32| format!("110105{y:04}{m:02}{d:02}002");
+        let today = IdCardNo::test_with_check(&day(y, m, d));
+        assert!(IdCardNo::parse(&today).is_ok(), "born today: {today}");
+        // Tomorrow, as of a fixed "today" so month and year ends are covered.
+        for (today, tomorrow) in [
+            ((2026, 3, 14), day(2026, 3, 15)),
+            ((2026, 1, 31), day(2026, 2, 1)),
+            ((2025, 12, 31), day(2026, 1, 1)),
+        ] {
+            let err = IdCardNo::parse_on(IdCardNo::test_with_check(&tomorrow), today).unwrap_err();
+            assert_eq!(err.code(), "date_in_future", "{tomorrow}");
+        }
+        let far = IdCardNo::test_with_check("11010520990101002");
+        let err = IdCardNo::parse(&far).unwrap_err();
+        assert_eq!(
+            err,
+            IdentifierError::DateInFuture {
+                kind: KIND,
+                part: "出生日期",
+                value: "20990101".into()
+            }
+        );
+        assert_eq!(
+            err.message(),
+            "居民身份证号码中的出生日期 20990101 晚于今天"
+        );
     }
 
     #[test]

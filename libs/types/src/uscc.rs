@@ -38,6 +38,15 @@ fn value(c: char) -> Option<u32> {
 /// mod 31 and the 18th character is the one whose value is
 /// (31 − sum mod 31) mod 31.
 ///
+/// Positions 9..=17 are the 主体标识码, the organisation code of GB 11714
+/// with its own check character (see [`org_code_check_char`]). It is
+/// verified where the registration authority assigns it from the
+/// organisation-code system: 机构编制 (`1`), 民政 (`5`) and 市场监管/工商
+/// (`9`), except 个体工商户 (`92`). For the other authorities and for
+/// 个体工商户 we have no published codes to confirm the rule holds, and
+/// refusing a real registrant costs more than missing a typo that the
+/// USCC's own check character already catches.
+///
 /// ```
 /// use yizhan_types::Uscc;
 ///
@@ -72,7 +81,7 @@ impl Uscc {
         let mut text = String::with_capacity(Self::LEN);
         text.push_str(first17);
         text.push(check);
-        Ok(Self { text })
+        Self::from_string(text)
     }
 
     /// 登记管理部门代码: the registration-authority character (position 1).
@@ -121,12 +130,57 @@ impl Uscc {
                 found,
             });
         }
+        if Self::has_gb11714_org_code(&text) {
+            let org = &text[8..17];
+            let found = char::from(org.as_bytes()[8]);
+            // The USCC alphabet is a subset of 0-9A-Z, so a check exists.
+            if let Some(expected) = org_code_check_char(&org[..8])
+                && expected != found
+            {
+                return Err(IdentifierError::InvalidOrgCodeCheckDigit {
+                    kind,
+                    expected,
+                    found,
+                });
+            }
+        }
         Ok(Self { text })
     }
 
     fn from_string(text: String) -> Result<Self, IdentifierError> {
         Self::parse_as(IdentifierKind::Uscc, text)
     }
+
+    /// Whether this code's registration authority and entity type call for
+    /// a GB 11714 organisation code (see the type's documentation).
+    fn has_gb11714_org_code(text: &str) -> bool {
+        matches!(text.as_bytes()[0], b'1' | b'5' | b'9') && !text.starts_with("92")
+    }
+}
+
+/// The GB 11714 check character of an organisation code's first eight
+/// characters (`0-9A-Z`, letters valued 10..=35): weights 3 7 9 10 5 8 4 2,
+/// check value 11 − sum mod 11, written `X` for 10 and `0` for 11. `None`
+/// when a character is outside `0-9A-Z`.
+pub fn org_code_check_char(body: &str) -> Option<char> {
+    const WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
+    if body.len() != WEIGHTS.len() {
+        return None;
+    }
+    let mut sum = 0;
+    for (c, w) in body.chars().zip(WEIGHTS) {
+        let v = match c {
+            '0'..='9' => u32::from(c) - u32::from('0'),
+            'A'..='Z' => u32::from(c) - u32::from('A') + 10,
+            _ => return None,
+        };
+        sum += v * w;
+    }
+    Some(match 11 - sum % 11 {
+        10 => 'X',
+        11 => '0',
+        v => char::from(b'0' + v as u8),
+    })
 }
 
 #[cfg(test)]
@@ -134,13 +188,71 @@ mod tests {
     use super::*;
 
     /// Valid codes, each cross-checked with python-stdnum 2.2
-    /// (`stdnum.cn.uscc.is_valid(...) == True`).
+    /// (`stdnum.cn.uscc.is_valid(...) == True`), and with a GB 11714
+    /// organisation code.
     const VALID: &[&str] = &[
         "91350100M000100Y43",
         "91110000600037341L", // also the stdnum.cn.uscc doctest example
         "91440300708461136T",
-        "51110000500000629B",
+        "51110000500000621J",
     ];
+
+    /// Published codes: issuing authorities named in national e-certificate
+    /// identifiers (the type code's authority and the issuer).
+    const PUBLISHED: &[&str] = &[
+        "11100000000013338W",
+        "11100000000013661B",
+        "11430000006122244L",
+        "11330105002500287C",
+        "11220000013544541J",
+        "113700000045046442",
+        "91610800064834709T",
+    ];
+
+    #[test]
+    fn accepts_published_codes() {
+        for s in PUBLISHED {
+            Uscc::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        }
+    }
+
+    #[test]
+    fn org_code_check_matches_gb_11714() {
+        // 00001333-8 (公安部 in 11100000000013338W); 60003734-1; the
+        // letter cases: 10 -> X, 11 -> 0.
+        assert_eq!(org_code_check_char("00001333"), Some('8'));
+        assert_eq!(org_code_check_char("60003734"), Some('1'));
+        assert_eq!(org_code_check_char("M000100Y"), Some('4'));
+        assert_eq!(org_code_check_char("00000004"), Some('3'));
+        assert_eq!(org_code_check_char("m000100Y"), None);
+        assert_eq!(org_code_check_char("0000"), None);
+        assert_eq!(
+            org_code_check_char("00000006"),
+            Some('X'),
+            "11 - 12 % 11 = 10"
+        );
+        assert_eq!(org_code_check_char("00000000"), Some('0'), "11 - 0 = 11");
+    }
+
+    #[test]
+    fn refuses_a_bad_embedded_org_code_where_the_type_requires_one() {
+        // Both pass the USCC check character; their organisation codes
+        // (MB017293-0, 40000091-7) do not pass GB 11714.
+        for s in ["11350100MB0172930C", "12100000400000917N"] {
+            let err = Uscc::parse(s).unwrap_err();
+            assert_eq!(err.code(), "invalid_org_code_check_digit", "{s}");
+        }
+        let err = Uscc::parse("11350100MB0172930C").unwrap_err();
+        assert_eq!(
+            err.message(),
+            "统一社会信用代码中的组织机构代码（第 9–17 位）校验位错误，应为 7"
+        );
+        // 个体工商户 (92) and other authorities are not held to it.
+        for first17 in ["92350100MB0172930", "Y1350100MB0172930"] {
+            let code = Uscc::with_check_char(first17).unwrap();
+            assert!(Uscc::parse(code.as_str()).is_ok(), "{code}");
+        }
+    }
 
     #[test]
     fn weights_match_gb_32100() {
@@ -171,8 +283,8 @@ mod tests {
         assert_eq!(Uscc::check_char("91440300708461136").unwrap(), 'T');
         assert_eq!(Uscc::check_char("12100000400000917").unwrap(), 'N');
         assert_eq!(
-            Uscc::with_check_char("12100000400000917").unwrap(),
-            "12100000400000917N"
+            Uscc::with_check_char("12100000400000915").unwrap(),
+            "12100000400000915G"
         );
     }
 

@@ -27,7 +27,6 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 use yizhan_auth::Authenticator;
 use yizhan_events::consumer::{ConsumerConfig, EventConsumer};
-use yizhan_events::contracts::topics;
 use yizhan_events::runtime::Backbone;
 use yizhan_kit::health::{DatabaseCheck, Readiness};
 use yizhan_kit::settings::CommonSettings;
@@ -48,6 +47,11 @@ pub struct Settings {
     /// with local receivers): it lets partners make this service call
     /// internal endpoints.
     pub allow_private_webhook_targets: bool,
+    /// Also sign deliveries with the pre-Standard-Webhooks
+    /// `X-Yizhan-Signature` header, for receivers not yet migrated (see
+    /// docs/WEBHOOKS.md). Turn off once every partner verifies
+    /// `webhook-signature`.
+    pub webhook_legacy_signature: bool,
     /// Base64 32-byte key sealing webhook secrets; when unset one is
     /// generated into `<data_dir>/webhook-secret-key`.
     pub webhook_secret_key: Option<String>,
@@ -97,6 +101,7 @@ impl Default for Settings {
             port: 8084,
             database_url: None,
             allow_private_webhook_targets: false,
+            webhook_legacy_signature: true,
             webhook_secret_key: None,
             // 5 s doubling to 1 h: the last of 15 attempts is ~5 h after the first.
             webhook_max_attempts: 15,
@@ -137,6 +142,7 @@ impl std::fmt::Debug for Settings {
                 "allow_private_webhook_targets",
                 &self.allow_private_webhook_targets,
             )
+            .field("webhook_legacy_signature", &self.webhook_legacy_signature)
             .field(
                 "webhook_secret_key",
                 &self.webhook_secret_key.as_ref().map(|_| "<redacted>"),
@@ -187,6 +193,7 @@ impl Settings {
             concurrency: self.webhook_concurrency.max(1),
             per_subscription: self.webhook_concurrency_per_subscription.max(1),
             allow_private: self.allow_private_webhook_targets,
+            legacy_signature: self.webhook_legacy_signature,
         }
     }
 
@@ -285,13 +292,15 @@ pub struct AppState {
 
 /// The OpenAPI document (also written to `openapi/notification.json`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    yizhan_events::runtime::openapi_of(
+    let mut api = yizhan_events::runtime::openapi_of(
         yizhan_kit::openapi::base(
             "notification",
-            "站内消息（按用户与企业）与合作系统事件推送（webhook）。所有错误均为 RFC 9457 problem+json。",
+            "站内消息（按用户与企业）与合作系统事件推送（webhook）。推送内容与签名见 webhooks 一节。所有错误均为 RFC 9457 problem+json。",
         ),
         routes::configure,
-    )
+    );
+    webhooks::payloads::add_webhooks(&mut api);
+    api
 }
 
 /// A built, bound, not yet running service.
@@ -366,10 +375,7 @@ impl Application {
             server,
             db,
             backbone,
-            consumer: ConsumerConfig::new(
-                SERVICE,
-                &[topics::DOCUMENT, topics::LICENSING, topics::CONSTRUCTION],
-            ),
+            consumer: ConsumerConfig::new(SERVICE, &webhooks::payloads::FORWARDED_TOPICS),
             workers: Box::new(Workers {
                 webhooks: worker,
                 webhook_wake,

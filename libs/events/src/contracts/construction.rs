@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::{Actor, DeadlineNotice, Event, IntakeDeficiency, topics};
 
 /// 项目已登记: a construction project was registered with its 项目代码.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProjectRegistered {
     /// The project.
     pub project_id: String,
@@ -44,7 +44,7 @@ impl Event for ProjectRegistered {
 }
 
 /// 阶段申请已接件: one stage's merged form was submitted (BLZT 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StageApplicationSubmitted {
     /// The project.
     pub project_id: String,
@@ -77,7 +77,7 @@ impl Event for StageApplicationSubmitted {
 }
 
 /// 不受理: the window returned a stage application with the one-time list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StageApplicationReturned {
     /// The project.
     pub project_id: String,
@@ -105,7 +105,7 @@ impl Event for StageApplicationReturned {
 
 /// 已受理 (or 容缺受理 when `owed_materials` is not empty): the stage's
 /// items became tasks in their departments' queues.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StageApplicationAccepted {
     /// The project.
     pub project_id: String,
@@ -139,7 +139,7 @@ impl Event for StageApplicationAccepted {
 /// `revoked`, `withdrawn` (its stage stopped), `supplement_requested`,
 /// `supplement_provided`, `special_procedure_started`,
 /// `special_procedure_ended`; `blzt` is the national code after it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ConstructionTaskStatusChanged {
     /// The task.
     pub task_id: String,
@@ -199,7 +199,7 @@ impl Event for ConstructionTaskStatusChanged {
 }
 
 /// 容缺材料已补齐.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ToleranceMaterialsSupplied {
     /// The project.
     pub project_id: String,
@@ -226,7 +226,7 @@ impl Event for ToleranceMaterialsSupplied {
 }
 
 /// 阶段办结: every item of the stage approved; the next stage is unlocked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StageCompleted {
     /// The project.
     pub project_id: String,
@@ -254,7 +254,7 @@ impl Event for StageCompleted {
 
 /// 终止办理: a stage stopped (an item rejected or revoked, or 容缺
 /// materials not supplied by the due date).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StageStopped {
     /// The project.
     pub project_id: String,
@@ -280,7 +280,7 @@ impl Event for StageStopped {
 
 /// 土地出让已登记 (拿地即开工): the land grant was recorded; pre-approved
 /// items were finalised at once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LandGrantRecorded {
     /// The project.
     pub project_id: String,
@@ -308,7 +308,7 @@ impl Event for LandGrantRecorded {
 
 /// The document service issued a certificate a stage requested (e.g. the
 /// 建筑工程施工许可证); recorded on the stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ConstructionCertificateRecorded {
     /// The project.
     pub project_id: String,
@@ -334,7 +334,7 @@ impl Event for ConstructionCertificateRecorded {
 
 /// 全流程时限预警 / 超期: a project's budget clock reached the warning
 /// share (`level` = `warning`) or passed the budget (`overdue`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProjectBudgetAlerted {
     /// The project.
     pub project_id: String,
@@ -364,7 +364,7 @@ impl Event for ProjectBudgetAlerted {
 
 /// 统一窗口出件: the window handed a completed stage's result (its issued
 /// certificate, e.g. the 建筑工程施工许可证) to the builder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StageResultHandedOut {
     /// The project.
     pub project_id: String,
@@ -393,7 +393,7 @@ impl Event for StageResultHandedOut {
 /// 时限即将届满 on a construction item task: it used the warning share of
 /// its committed limit. Same JSON as [`DeadlineNotice`] (`application_id`
 /// is the stage application, `project_id` the project).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct ConstructionDeadlineApproaching(pub DeadlineNotice);
 
@@ -409,7 +409,7 @@ impl Event for ConstructionDeadlineApproaching {
 }
 
 /// 已超期 on a construction item task. Same JSON as [`DeadlineNotice`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct ConstructionDeadlineOverdue(pub DeadlineNotice);
 

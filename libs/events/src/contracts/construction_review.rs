@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Actor, Event, topics};
 
 /// 征求意见: a reviewer asked another department for an opinion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ConsultationRequested {
     /// The consultation.
     pub consultation_id: String,
@@ -48,7 +48,7 @@ impl Event for ConsultationRequested {
 }
 
 /// 意见已回复.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ConsultationAnswered {
     /// The consultation.
     pub consultation_id: String,
@@ -83,7 +83,7 @@ impl Event for ConsultationAnswered {
 }
 
 /// 联合验收已排期: departments invited to one slot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JointInspectionScheduled {
     /// The inspection.
     pub inspection_id: String,
@@ -120,7 +120,7 @@ impl Event for JointInspectionScheduled {
 }
 
 /// One department recorded its joint-inspection result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JointInspectionResultRecorded {
     /// The inspection.
     pub inspection_id: String,
@@ -147,7 +147,7 @@ impl Event for JointInspectionResultRecorded {
 }
 
 /// One point of a rectification list (整改清单).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RectificationPoint {
     /// The department that found it.
     pub department_code: String,
@@ -157,7 +157,7 @@ pub struct RectificationPoint {
 
 /// 联合验收结论: every invited department recorded; passed, or failed
 /// with the rectification list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JointInspectionConcluded {
     /// The inspection.
     pub inspection_id: String,
@@ -186,7 +186,7 @@ impl Event for JointInspectionConcluded {
 }
 
 /// 整改完成: the builder reported the rectification done; re-inspection due.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RectificationReported {
     /// The failed inspection.
     pub inspection_id: String,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{Event, topics};
 
 /// Which time limit a deadline warning is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineLimit {
     /// 承诺办结时限: the (shorter) limit the centre committed to.
@@ -26,7 +26,7 @@ impl DeadlineLimit {
 
 /// The facts of a deadline warning (时限预警), shared by
 /// [`DeadlineApproaching`] and [`DeadlineOverdue`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DeadlineNotice {
     /// The item task whose clock runs.
     pub task_id: String,
@@ -60,7 +60,7 @@ pub struct DeadlineNotice {
 
 /// 时限即将届满: a task used the warning share of its limit. Same JSON as
 /// [`DeadlineNotice`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct DeadlineApproaching(pub DeadlineNotice);
 
@@ -73,7 +73,7 @@ impl Event for DeadlineApproaching {
 }
 
 /// 已超期: a task passed its limit. Same JSON as [`DeadlineNotice`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct DeadlineOverdue(pub DeadlineNotice);
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{Event, topics};
 
 /// 材料已上传: an applicant's file is stored and recorded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MaterialUploaded {
     /// Material id.
     pub material_id: String,
@@ -44,6 +44,8 @@ impl Event for MaterialUploaded {
 /// 证照状态: a certificate's status, using the codes national certificate
 /// interfaces speak (01 有效, 02 暂扣, 03 撤销, 04 注销, 05 失效, 07 吊销; 06 is
 /// not used). Travels as its two-digit code, so partners read it unchanged.
+///
+/// Its JSON Schema (the codes) is written in `crate::asyncapi`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum CertificateStatus {
@@ -188,7 +190,7 @@ impl StatusTransitionError {
 
 /// One permit a certificate carries (e.g. one of the permits bundled into a
 /// 行业综合许可证), with the number its department gave it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CertificateItem {
     /// 事项编码.
     pub item_code: String,
@@ -204,7 +206,7 @@ pub struct CertificateItem {
 /// issue a certificate for a decided application. Published on the
 /// requester's own topic; `request_id` is the idempotency key, so the same
 /// request never yields two certificates, whatever event ids carry it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CertificateIssueRequested {
     /// Idempotency key of the request, globally unique (e.g. the application id).
     pub request_id: String,
@@ -241,7 +243,7 @@ impl Event for CertificateIssueRequested {
 }
 
 /// 电子证照已签发: a certificate was issued, signed and recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CertificateIssued {
     /// 电子证照标识 (GB/T 36904 style).
     pub certificate_id: String,
@@ -277,7 +279,7 @@ impl Event for CertificateIssued {
 /// status to change (暂扣, 撤销, 注销, 吊销, 失效 when a renewal replaces
 /// it, or back to 有效 when a suspension ends). Published on the
 /// requester's topic; `request_id` makes it idempotent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CertificateStatusChangeRequested {
     /// 电子证照标识.
     pub certificate_id: String,
@@ -312,7 +314,7 @@ impl CertificateRequest for CertificateStatusChangeRequested {}
 /// A certificate request published by the construction service: the same
 /// payload and `ce_type`, on construction's topic
 /// (`outbox::enqueue(&txn, source, &ByConstruction(request))`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct ByConstruction<E>(pub E);
 
@@ -325,7 +327,7 @@ impl<E: CertificateRequest> Event for ByConstruction<E> {
 }
 
 /// 电子证照状态已变更.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CertificateStatusChanged {
     /// 电子证照标识.
     pub certificate_id: String,
@@ -454,7 +456,7 @@ mod certificate_status_tests {
 }
 
 /// The outcome for one material of a [`MaterialsChecked`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MaterialCheckOutcome {
     /// The id asked about.
     pub material_id: String,
@@ -464,7 +466,7 @@ pub struct MaterialCheckOutcome {
 
 /// 材料核验: a caller asked whether materials exist and belong to an
 /// enterprise, and got this answer (kept so checks are auditable).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MaterialsChecked {
     /// Subject (`sub`) of the caller who checked.
     pub checked_by: String,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Actor, CertificateItem, Event, topics};
 
 /// 已接件: a combined application (一表申请) was submitted at the window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApplicationSubmitted {
     /// The application.
     pub application_id: String,
@@ -54,7 +54,7 @@ impl Event for ApplicationSubmitted {
 }
 
 /// One deficiency of the one-time notice (一次性告知).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IntakeDeficiency {
     /// The form field concerned, if any.
     #[serde(default)]
@@ -72,7 +72,7 @@ pub struct IntakeDeficiency {
 
 /// 不受理（退回补齐）: the window handed the application back with every
 /// deficiency at once; the applicant may correct and resubmit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApplicationReturned {
     /// The application.
     pub application_id: String,
@@ -95,7 +95,7 @@ impl Event for ApplicationReturned {
 }
 
 /// 重新提交: a returned application was corrected and is 已接件 again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApplicationResubmitted {
     /// The application.
     pub application_id: String,
@@ -123,7 +123,7 @@ impl Event for ApplicationResubmitted {
 
 /// 已受理: the window accepted the application; its items became tasks
 /// ([`TaskCreated`]) and the time-limit clock starts the next working day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApplicationAccepted {
     /// The application.
     pub application_id: String,
@@ -145,7 +145,7 @@ pub struct ApplicationAccepted {
 
 /// 容缺受理 terms: the non-key materials accepted as missing and the day
 /// (inclusive) by which they must arrive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ToleranceTerms {
     /// What is owed (materials only).
     pub missing: Vec<IntakeDeficiency>,
@@ -163,7 +163,7 @@ impl Event for ApplicationAccepted {
 
 /// An item of an accepted application entered its department's queue
 /// (BLZT 3 then 8).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TaskCreated {
     /// The task.
     pub task_id: String,
@@ -194,7 +194,7 @@ impl Event for TaskCreated {
 }
 
 /// 办结: a department decided its task (BLZT 11 approved or 13 rejected).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TaskDecided {
     /// The task.
     pub task_id: String,
@@ -238,7 +238,7 @@ impl Event for TaskDecided {
 
 /// 一标核准: every item approved; the comprehensive licence was requested
 /// ([`CertificateIssueRequested`], `request_id` = application id).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BundleApproved {
     /// The application.
     pub application_id: String,
@@ -259,7 +259,7 @@ impl Event for BundleApproved {
 }
 
 /// 不予许可: an item was rejected, so the bundle is refused (no licence).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BundleRefused {
     /// The application.
     pub application_id: String,
@@ -285,7 +285,7 @@ impl Event for BundleRefused {
 }
 
 /// 已发证: the document service issued the comprehensive licence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LicenceIssued {
     /// The application.
     pub application_id: String,
@@ -306,7 +306,7 @@ impl Event for LicenceIssued {
 }
 
 /// 统一窗口出件: the window handed the licence out; the application is done.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LicenceHandedOut {
     /// The application.
     pub application_id: String,
@@ -353,7 +353,7 @@ mod material_ids_tests {
 
 /// 补正（开始）: a reviewer asked the applicant for more, with the one-time
 /// list of what to supply; the task's clock is paused (BLZT 6).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SupplementRequested {
     /// The task.
     pub task_id: String,
@@ -391,7 +391,7 @@ impl Event for SupplementRequested {
 
 /// 补正（结束）: the applicant supplied what was asked; the task is back in
 /// review (BLZT 7, then 8) and its clock resumed where it stopped.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SupplementProvided {
     /// The task.
     pub task_id: String,
@@ -427,7 +427,7 @@ impl Event for SupplementProvided {
 
 /// 特别程序（开始 / 结束）: a reviewer started (BLZT 9, clock paused) or
 /// ended (BLZT 10, clock resumed) a hearing, testing or expert review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SpecialProcedureChanged {
     /// The task.
     pub task_id: String,
@@ -465,7 +465,7 @@ impl Event for SpecialProcedureChanged {
 
 /// 容缺材料已补交: the applicant supplied materials owed under 容缺受理.
 /// When `still_missing` is empty the tolerance is fulfilled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ToleranceMaterialsProvided {
     /// The application.
     pub application_id: String,
@@ -492,7 +492,7 @@ impl Event for ToleranceMaterialsProvided {
 /// 已终止: an application accepted under 容缺受理 was stopped because the
 /// owed materials did not arrive by the due date. Its running tasks were
 /// withdrawn (BLZT 14) and approvals given with tolerance revoked (BLZT 15).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApplicationTerminated {
     /// The application.
     pub application_id: String,
@@ -516,7 +516,7 @@ impl Event for ApplicationTerminated {
 
 /// 已注销: a cancellation (注销) was accepted; the licence it names is
 /// cancelled (the document service is asked to set 04).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LicenceCancelled {
     /// The cancellation application.
     pub application_id: String,
@@ -542,7 +542,7 @@ impl Event for LicenceCancelled {
 
 /// 事项目录已发布: an administrator published a new catalog version. New
 /// notices and applications use it; applications already made keep theirs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CatalogPublished {
     /// The new version.
     pub version: i32,

@@ -27,7 +27,7 @@ pub use probe::*;
 /// `window_clerk`, `dept_reviewer` …), or the service itself with the role
 /// `system` for automatic steps (`document` for the certificate service's
 /// answer).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, Serialize, schemars::JsonSchema)]
 pub struct Actor {
     /// The actor's `sub`.
     pub sub: String,

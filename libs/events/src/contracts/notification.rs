@@ -6,7 +6,7 @@ use super::{Event, topics};
 
 /// 站内消息已送达: a message was placed in an inbox (lets partners and the
 /// supervision view follow deliveries).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InboxMessageDelivered {
     /// Message id.
     pub message_id: String,

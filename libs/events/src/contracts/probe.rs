@@ -6,7 +6,7 @@ use super::Event;
 
 /// Backbone test event: carries a key and a sequence number so tests and the
 /// benchmark can check ordering per key. Never published by a service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProbeRecorded {
     /// Aggregate key.
     pub key: String,

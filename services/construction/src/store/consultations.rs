@@ -66,8 +66,8 @@ async fn record(
     ask: &Consult,
     actor: &Actor,
 ) -> Result<consultation::Model, Error> {
-    let t = super::tasks::locked(txn, task_id, |t| t.department_code == ask.from_department)
-        .await?;
+    let t =
+        super::tasks::locked(txn, task_id, |t| t.department_code == ask.from_department).await?;
     if t.status().is_concluded() || t.status().is_terminal() {
         return Err(conflict(
             "task_concluded",

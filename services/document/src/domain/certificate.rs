@@ -14,8 +14,9 @@ use yizhan_types::{CertificateId, Uscc};
 pub const VERSION: &str = "001";
 
 /// The centre's default 统一社会信用代码 as issuer: a 机关 (`11`) code in
-/// region 350100 whose check character is computed, not typed (see the test).
-pub const DEFAULT_ISSUER_USCC: &str = "11350100MB0172930C";
+/// region 350100 whose check characters (its GB 11714 organisation code's
+/// and its own) are computed, not typed (see the test).
+pub const DEFAULT_ISSUER_USCC: &str = "11350100MB01729372";
 
 /// Default issuer name.
 pub const DEFAULT_ISSUER_NAME: &str = "一站政务服务中心";
@@ -24,7 +25,7 @@ pub const DEFAULT_ISSUER_NAME: &str = "一站政务服务中心";
 /// printed on the certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct CertificateType {
-    /// 证照类型代码 (1-20 of `0-9A-Z`), part of the identifier.
+    /// 证照类型代码 (1-20 of `0-9A-Z`, or the national format's 21), part of the identifier.
     pub code: String,
     /// 证照名称, e.g. `行业综合许可证`.
     pub name: String,

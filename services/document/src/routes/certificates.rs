@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use yizhan_auth::{Principal, Role};
 use yizhan_events::contracts::{CertificateItem, CertificateStatus};
 use yizhan_kit::Problem;
+use yizhan_kit::openapi::Binary;
 use yizhan_types::CertificateId;
 
 use crate::AppState;
@@ -104,7 +105,7 @@ pub struct StatusChangeView {
 /// An issued certificate, as its holder and staff see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
-    "id": "1.2.156.3005.2.HYZHXKZ.11350100MB0172930C.00000001.001.6",
+    "id": "1.2.156.3005.2.HYZHXKZ.11350100MB01729372.00000001.001.D",
     "certificate_type": "industry_comprehensive_licence",
     "type_code": "HYZHXKZ",
     "type_name": "行业综合许可证",
@@ -114,7 +115,7 @@ pub struct StatusChangeView {
     "valid_from": "2026-12-01",
     "valid_until": "2031-11-30",
     "validity": "within",
-    "issuer": {"uscc": "11350100MB0172930C", "name": "一站政务服务中心"},
+    "issuer": {"uscc": "11350100MB01729372", "name": "一站政务服务中心"},
     "issued_at": "2026-11-23T08:00:00Z",
     "status": {"code": "01", "name": "有效"},
     "status_reason": null,
@@ -122,7 +123,7 @@ pub struct StatusChangeView {
     "history": [],
     "key_id": "Vv1B3hX1i1Y2rFQ3O3mMSuN0w8mW1C3iN2y4p0ZKf5Q",
     "jws": "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9.eyJpZCI6Ii4uLiJ9.c2lnbmF0dXJl",
-    "verify_url": "http://127.0.0.1:8083/verify?id=1.2.156.3005.2.HYZHXKZ.11350100MB0172930C.00000001.001.6",
+    "verify_url": "http://127.0.0.1:8083/verify?id=1.2.156.3005.2.HYZHXKZ.11350100MB01729372.00000001.001.D",
     "request_id": "01937a4e-7c1a-7d3e-9a55-0f3c2b1e4d5a",
     "requested_by_service": "licensing"
 }))]
@@ -298,7 +299,7 @@ async fn visible(
 #[utoipa::path(
     tag = "certificates",
     params(("id" = String, Path, description = "电子证照标识",
-        example = "1.2.156.3005.2.HYZHXKZ.11350100MB0172930C.00000001.001.6")),
+        example = "1.2.156.3005.2.HYZHXKZ.11350100MB01729372.00000001.001.D")),
     responses(
         (status = 200, description = "电子证照", body = Certificate),
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
@@ -359,7 +360,7 @@ pub async fn qr_svg(
     tag = "certificates",
     params(("id" = String, Path, description = "电子证照标识")),
     responses(
-        (status = 200, description = "二维码 PNG", content_type = "image/png", body = Vec<u8>),
+        (status = 200, description = "二维码 PNG", content_type = "image/png", body = Binary),
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "不存在或无权查看", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "电子证照标识格式错误（字段 id）", body = Problem, content_type = "application/problem+json"),

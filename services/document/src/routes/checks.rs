@@ -35,6 +35,7 @@ pub struct CheckRequest {
     /// The enterprise the materials must belong to.
     pub enterprise_uscc: String,
     /// Material ids, 1 to 200.
+    #[schema(min_items = 1, max_items = 200)]
     pub material_ids: Vec<String>,
 }
 
@@ -64,6 +65,14 @@ pub struct CheckItem {
 
 /// The answer.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "enterprise_uscc": "91350100M000100Y43",
+    "all_ok": false,
+    "items": [
+        {"material_id": "01937a4e-7c1a-7d3e-9a55-0f3c2b1e4d5a", "status": "ok", "material_type": "business_licence_copy"},
+        {"material_id": "01937a4e-7c1a-7d3e-9a55-0f3c2b1e4d5b", "status": "not_found", "material_type": null}
+    ]
+}))]
 pub struct CheckResult {
     /// The enterprise.
     pub enterprise_uscc: String,

@@ -17,6 +17,7 @@ use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
 use yizhan_auth::{Principal, Role};
 use yizhan_kit::idempotency::{self, IdempotencyKey};
+use yizhan_kit::openapi::Binary;
 use yizhan_kit::{FieldError, Problem};
 use yizhan_types::Uscc;
 
@@ -28,21 +29,7 @@ use crate::store::{self, Idempotent, NewMaterial, Recorded, grants, material};
 
 /// A stored material, as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "01937a4e-7c1a-7d3e-9a55-0f3c2b1e4d5a",
-    "enterprise_uscc": "91350100M000100Y43",
-    "material_type": "business_licence_copy",
-    "material_type_name": "营业执照副本",
-    "version": 1,
-    "filename": "营业执照.pdf",
-    "content_type": "application/pdf",
-    "size_bytes": 182044,
-    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-    "valid_until": "2030-12-31",
-    "expired": false,
-    "uploaded_by": "applicant-1",
-    "uploaded_at": "2026-11-23T08:00:00Z"
-}))]
+#[schema(example = material_example)]
 pub struct Material {
     /// Material id.
     pub id: String,
@@ -112,6 +99,7 @@ pub struct UploadForm {
 /// An enterprise's archive: the current version of each material type, and
 /// the certificates issued to it here.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = archive_example)]
 pub struct Archive {
     /// The enterprise.
     pub enterprise_uscc: String,
@@ -121,6 +109,45 @@ pub struct Archive {
     pub expired_count: usize,
     /// E-certificates (电子证照) it holds, newest first, whatever their status.
     pub certificates: Vec<CertificateSummary>,
+}
+
+/// The documented example of a material.
+fn material_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "01937a4e-7c1a-7d3e-9a55-0f3c2b1e4d5a",
+        "enterprise_uscc": "91350100M000100Y43",
+        "material_type": "business_licence_copy",
+        "material_type_name": "营业执照副本",
+        "version": 1,
+        "filename": "营业执照.pdf",
+        "content_type": "application/pdf",
+        "size_bytes": 182044,
+        "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "valid_until": "2030-12-31",
+        "expired": false,
+        "uploaded_by": "applicant-1",
+        "uploaded_at": "2026-11-23T08:00:00Z"
+    })
+}
+
+/// The documented example of an archive: that material and one certificate.
+fn archive_example() -> serde_json::Value {
+    serde_json::json!({
+        "enterprise_uscc": "91350100M000100Y43",
+        "current": [material_example()],
+        "expired_count": 0,
+        "certificates": [{
+            "id": "1.2.156.3005.2.HYZHXKZ.11350100MB01729372.00000001.001.D",
+            "certificate_type": "industry_comprehensive_licence",
+            "type_name": "行业综合许可证",
+            "status": {"code": "01", "name": "有效"},
+            "valid_from": "2026-12-01",
+            "valid_until": "2031-11-30",
+            "validity": "within",
+            "issued_at": "2026-11-23T08:00:00Z",
+            "href": "/api/v1/certificates/1.2.156.3005.2.HYZHXKZ.11350100MB01729372.00000001.001.D"
+        }]
+    })
 }
 
 const TEXT_FIELD_LIMIT: usize = 256;
@@ -496,7 +523,12 @@ pub async fn get_material(
     tag = "materials",
     params(("id" = String, Path, description = "材料编号")),
     responses(
-        (status = 200, description = "文件内容", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "文件内容，内容类型为上传时识别的类型", content(
+            (Binary = "application/pdf"),
+            (Binary = "image/png"),
+            (Binary = "image/jpeg"),
+            (Binary = "application/ofd"),
+        )),
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "不存在或无权查看", body = Problem, content_type = "application/problem+json"),
     ),

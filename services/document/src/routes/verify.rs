@@ -33,7 +33,7 @@ pub const MAX_JWS_LEN: usize = 64 * 1024;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct VerifyQuery {
-    /// 电子证照标识, e.g. `1.2.156.3005.2.HYZHXKZ.11350100MB0172930C.00000001.001.6`.
+    /// 电子证照标识, e.g. `1.2.156.3005.2.HYZHXKZ.11350100MB01729372.00000001.001.D`.
     pub id: String,
 }
 
@@ -106,7 +106,7 @@ impl From<&certificate::Model> for PublicCertificate {
 #[schema(example = json!({
     "valid": false,
     "verdict": "证照当前状态为「撤销」，已不具备效力",
-    "identifier": "1.2.156.3005.2.HYZHXKZ.11350100MB0172930C.00000001.001.6",
+    "identifier": "1.2.156.3005.2.HYZHXKZ.11350100MB01729372.00000001.001.D",
     "identifier_valid": true,
     "signature_valid": true,
     "signature_problem": null,
@@ -120,7 +120,7 @@ impl From<&certificate::Model> for PublicCertificate {
         "type_name": "行业综合许可证",
         "holder": {"uscc": "91350100M000100Y43", "name": "福州一站酒店有限公司"},
         "valid_from": "2026-12-01", "valid_until": "2031-11-30",
-        "issuer": {"uscc": "11350100MB0172930C", "name": "一站政务服务中心"},
+        "issuer": {"uscc": "11350100MB01729372", "name": "一站政务服务中心"},
         "issued_at": "2026-11-23T08:00:00Z"
     },
     "checked_at": "2026-12-02T08:00:00Z"
@@ -409,6 +409,11 @@ pub async fn verify_page(
 
 /// A JSON Web Key Set.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"keys": [{
+    "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig",
+    "kid": "Vv1B3hX1i1Y2rFQ3O3mMSuN0w8mW1C3iN2y4p0ZKf5Q",
+    "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+}]}))]
 pub struct Jwks {
     /// Every key that ever signed a certificate here (OKP / Ed25519).
     pub keys: Vec<Jwk>,

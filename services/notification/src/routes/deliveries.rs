@@ -109,6 +109,7 @@ pub struct DeliveryFilter {
 ///
 /// 调用方：持有 `webhooks:manage` 权限范围的合作系统，仅列出本系统订阅的推送记录。
 #[utoipa::path(
+    operation_id = "list_deliveries",
     tag = "webhooks",
     params(PageQuery, DeliveryFilter),
     responses(
@@ -156,6 +157,7 @@ pub async fn list(
 ///
 /// 调用方：持有 `webhooks:manage` 权限范围的合作系统，仅限本系统订阅的推送记录；他人的答复 404。
 #[utoipa::path(
+    operation_id = "show_delivery",
     tag = "webhooks",
     params(("id" = String, Path, description = "推送编号")),
     responses(

@@ -69,6 +69,7 @@ pub struct ListFilter {
 
 /// Unread count.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"unread": 3}))]
 pub struct UnreadCount {
     /// Unread messages.
     pub unread: u64,
@@ -78,6 +79,7 @@ pub struct UnreadCount {
 ///
 /// 调用方：任何已登录用户，仅能查看本人消息及本企业（申请人）、授权企业（帮办代办员）或本部门（部门审批人员）的消息。
 #[utoipa::path(
+    operation_id = "list_messages",
     tag = "inbox",
     params(PageQuery, ListFilter),
     responses(

@@ -55,6 +55,18 @@ impl From<preference::Model> for Preferences {
 
 /// One email or SMS sent (or being sent) to the caller.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01937a4f-1c2d-7e3f-8a4b-5c6d7e8f9a0b",
+    "channel": "sms",
+    "address": "13800138000",
+    "message_id": "01937a4e-8e2b-7c11-b0a4-5d2f7c9e1a3b",
+    "category": "licence",
+    "status": "sent",
+    "attempts": 1,
+    "last_error": null,
+    "created_at": "2026-11-23T08:00:02Z",
+    "sent_at": "2026-11-23T08:00:03Z"
+}))]
 pub struct ChannelDelivery {
     /// Id.
     pub id: String,
@@ -99,6 +111,7 @@ impl From<delivery::Model> for ChannelDelivery {
 ///
 /// 调用方：任何已登录用户，仅限本人的设置。
 #[utoipa::path(
+    operation_id = "show_preferences",
     tag = "preferences",
     responses(
         (status = 200, description = "通知偏好", body = Preferences),

@@ -66,6 +66,7 @@ pub struct NewSubscription {
 
 /// A subscription as shown to its owner (never with its secret).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = subscription_example)]
 pub struct Subscription {
     /// Subscription id.
     pub id: String,
@@ -102,16 +103,7 @@ impl From<subscription::Model> for Subscription {
 
 /// The answer to a create: the subscription and, this once, its secret.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "01937a4e-8e2b-7c11-b0a4-5d2f7c9e1a3b",
-    "url": "https://partner.example.com/yizhan/events",
-    "event_types": ["cn.yizhan.document.material_uploaded.v1"],
-    "filters": {"enterprise_uscc": "91350100M000100Y43"},
-    "description": "市监局业务系统",
-    "created_at": "2026-11-23T08:00:00Z",
-    "secret_rotated_at": "2026-11-23T08:00:00Z",
-    "secret": "whsec_q3Jx0V9c2bq6Qm1lYxq9mB0m3kq4d1GmVf3c1w2xYzE"
-}))]
+#[schema(example = created_subscription_example)]
 pub struct CreatedSubscription {
     /// The subscription.
     #[serde(flatten)]
@@ -121,8 +113,33 @@ pub struct CreatedSubscription {
     pub secret: Option<String>,
 }
 
+/// The documented example of a subscription.
+fn subscription_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "01937a4e-8e2b-7c11-b0a4-5d2f7c9e1a3b",
+        "url": "https://partner.example.com/yizhan/events",
+        "event_types": ["cn.yizhan.document.material_uploaded.v1"],
+        "filters": {"enterprise_uscc": "91350100M000100Y43"},
+        "description": "市监局业务系统",
+        "created_at": "2026-11-23T08:00:00Z",
+        "secret_rotated_at": "2026-11-23T08:00:00Z"
+    })
+}
+
+/// The documented example of a create's answer: the subscription and its secret.
+fn created_subscription_example() -> serde_json::Value {
+    let mut created = subscription_example();
+    created["secret"] = "whsec_q3Jx0V9c2bq6Qm1lYxq9mB0m3kq4d1GmVf3c1w2xYzE0A=".into();
+    created
+}
+
 /// A new secret after rotation.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01937a4e-8e2b-7c11-b0a4-5d2f7c9e1a3b",
+    "secret": "whsec_Jm4q9yX2c0b1V7nT3kR8pL5sW6eZ2hD4fG7jK9mN0qA=",
+    "secret_rotated_at": "2026-12-01T09:30:00Z"
+}))]
 pub struct RotatedSecret {
     /// Subscription id.
     pub id: String,
@@ -305,6 +322,7 @@ pub async fn create(
 ///
 /// 调用方：持有 `webhooks:manage` 权限范围的合作系统，仅列出本系统（令牌 `sub`）的订阅。
 #[utoipa::path(
+    operation_id = "list_subscriptions",
     tag = "webhooks",
     params(PageQuery),
     responses(
@@ -333,6 +351,7 @@ pub async fn list(
 ///
 /// 调用方：持有 `webhooks:manage` 权限范围的合作系统，仅限本系统的订阅；他人的订阅答复 404。
 #[utoipa::path(
+    operation_id = "show_subscription",
     tag = "webhooks",
     params(("id" = String, Path, description = "订阅编号")),
     responses(

@@ -8,9 +8,11 @@
 //! yields exactly one delivery per matching subscription.
 
 pub mod matching;
+pub mod payloads;
 pub mod resolver;
 pub mod retry;
 pub mod secret;
+pub mod signing;
 pub mod target;
 pub mod worker;
 
@@ -20,10 +22,8 @@ pub const SCOPE: &str = "webhooks:manage";
 /// Media type of a delivery body: a CloudEvent in structured mode.
 pub const CONTENT_TYPE: &str = "application/cloudevents+json";
 
-/// Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256>`.
-pub const SIGNATURE_HEADER: &str = "X-Yizhan-Signature";
-
-/// Header carrying the delivery id (receivers dedupe on it).
+/// Header carrying the delivery id (the same as `webhook-id`; kept for
+/// receivers written before Standard Webhooks).
 pub const DELIVERY_HEADER: &str = "X-Yizhan-Delivery";
 
 /// Header carrying the event's `ce_type`.

@@ -9,12 +9,12 @@
 //! protect against someone who can read both the database and the key.
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
-/// Prefix of every generated secret, so a leaked one is recognisable.
+/// Prefix of every generated secret, so a leaked one is recognisable (the
+/// Standard Webhooks convention: `whsec_<base64 key>`).
 pub const SECRET_PREFIX: &str = "whsec_";
 
 /// Prefix of the sealed form (format version).
@@ -57,13 +57,14 @@ impl SecretBox {
         })
     }
 
-    /// A fresh secret: 32 random bytes, URL-safe base64, prefixed.
+    /// A fresh secret: a 32-byte key in standard base64 (what Standard
+    /// Webhooks libraries decode), prefixed.
     pub fn generate(&self) -> Result<String, SecretError> {
         let mut bytes = [0u8; 32];
         self.random
             .fill(&mut bytes)
             .map_err(|_| SecretError::Random)?;
-        Ok(format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+        Ok(format!("{SECRET_PREFIX}{}", STANDARD.encode(bytes)))
     }
 
     /// Seals `secret` for the subscription `owner_id`.
@@ -105,19 +106,6 @@ impl SecretBox {
     }
 }
 
-/// The `X-Yizhan-Signature` value for `body` sent at `timestamp` (unix
-/// seconds): `t=<timestamp>,v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
-/// The timestamp is signed too, so a captured request cannot be replayed
-/// later with a fresh `t`.
-pub fn signature_header(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
-    let mut ctx = hmac::Context::with_key(&key);
-    ctx.update(timestamp.to_string().as_bytes());
-    ctx.update(b".");
-    ctx.update(body);
-    format!("t={timestamp},v1={}", hex::encode(ctx.sign().as_ref()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +115,8 @@ mod tests {
         let b = SecretBox::new(&[7u8; 32]).unwrap();
         let secret = b.generate().unwrap();
         assert!(secret.starts_with(SECRET_PREFIX) && secret.len() > 40);
+        let key = STANDARD.decode(&secret[SECRET_PREFIX.len()..]).unwrap();
+        assert_eq!(key.len(), 32, "a standard-base64 32-byte key");
         let sealed = b.seal("sub-1", &secret).unwrap();
         assert!(!sealed.contains(&secret[SECRET_PREFIX.len()..]));
         assert_eq!(b.open("sub-1", &sealed).unwrap(), secret);
@@ -134,14 +124,5 @@ mod tests {
         let other = SecretBox::new(&[8u8; 32]).unwrap();
         assert!(other.open("sub-1", &sealed).is_err(), "bound to its key");
         assert!(SecretBox::new(&[1u8; 16]).is_err());
-    }
-
-    #[test]
-    fn signature_matches_a_known_vector() {
-        // HMAC-SHA256("key", "1700000000.{}") computed with Python's hmac module.
-        assert_eq!(
-            signature_header("key", 1_700_000_000, b"{}"),
-            "t=1700000000,v1=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae"
-        );
     }
 }

@@ -81,10 +81,7 @@ pub fn check_url(raw: &str, policy: &TargetPolicy) -> Result<Url, FieldError> {
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public_v4(v4),
-            None => is_public_v6(v6),
-        },
+        IpAddr::V6(v6) => is_public_v6(v6),
     }
 }
 
@@ -104,15 +101,35 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a >= 240)
 }
 
+/// An allow-list, not a block-list: outside 2000::/3 (global unicast) every
+/// range is special-purpose (loopback, IPv4-compatible `::a.b.c.d`, SIIT
+/// `::ffff:0:a.b.c.d`, discard, unique and link local, site local, multicast)
+/// and some reach IPv4 hosts, so only the two embeddings that name their
+/// IPv4 address outright are followed, and only to a public one. Inside
+/// 2000::/3 the IANA special-purpose blocks are refused, among them the
+/// tunnels (Teredo, 6to4) whose IPv4 end this check cannot judge.
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        // fc00::/7 unique local, fe80::/10 link-local, 2001:db8::/32 documentation.
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8))
+    let s = ip.segments();
+    // ::ffff:a.b.c.d (IPv4-mapped) and 64:ff9b::a.b.c.d (NAT64, RFC 6052)
+    // connect to that IPv4 address.
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        let [a, b] = s[6].to_be_bytes();
+        let [c, d] = s[7].to_be_bytes();
+        return is_public_v4(Ipv4Addr::new(a, b, c, d));
+    }
+    let global_unicast = (s[0] & 0xe000) == 0x2000;
+    global_unicast
+        // 2001::/23 IETF protocol assignments (Teredo 2001::/32,
+        // benchmarking, ORCHID, …).
+        && !(s[0] == 0x2001 && s[1] < 0x0200)
+        // 2001:db8::/32 and 3fff::/20 documentation.
+        && !(s[0] == 0x2001 && s[1] == 0x0db8)
+        && !(s[0] == 0x3fff && s[1] < 0x1000)
+        // 2002::/16 6to4.
+        && s[0] != 0x2002
 }
 
 #[cfg(test)]
@@ -132,6 +149,10 @@ mod tests {
             "https://partner.example.com/hooks",
             "http://203.0.114.9:8080/x?y=1",
             "https://[2400:3200::1]/hook",
+            "https://[2a00:1450:4001:80b::200e]/hook",
+            // NAT64 of a public IPv4 address (a DNS64 network's answer).
+            "https://[64:ff9b::cb00:7209]/hook",
+            "https://[::ffff:203.0.114.9]/hook",
         ] {
             assert!(check_url(url, &strict()).is_ok(), "{url}");
         }
@@ -151,6 +172,20 @@ mod tests {
             "http://[fd00::1]/hook",
             "http://[fe80::1]/hook",
             "http://[::ffff:127.0.0.1]/hook",
+            // IPv6 special-purpose ranges that reach inward.
+            "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+            "http://[64:ff9b::7f00:1]/",
+            "http://[64:ff9b:1::a9fe:a9fe]/",
+            "http://[2002:a9fe:a9fe::]/",
+            "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+            "http://[::127.0.0.1]/",
+            "http://[fec0::1]/",
+            "http://[::ffff:0:7f00:1]/",
+            "http://[100::1]/",
+            "http://[ff02::1]/",
+            "http://[2001:db8::1]/",
+            "http://[3fff::1]/",
+            "http://[::]/",
             "http://localhost:8084/",
             "http://api.localhost/",
             "http://notification.yizhan.svc/",

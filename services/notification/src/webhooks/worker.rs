@@ -20,8 +20,9 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::retry::{RetryPolicy, parse_retry_after};
-use super::secret::{SecretBox, signature_header};
-use super::{CONTENT_TYPE, DELIVERY_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER};
+use super::secret::SecretBox;
+use super::signing::signature_headers;
+use super::{CONTENT_TYPE, DELIVERY_HEADER, EVENT_TYPE_HEADER};
 use crate::store::webhooks::{self as store, AttemptRecord, status};
 
 /// Worker tuning.
@@ -40,6 +41,8 @@ pub struct WorkerConfig {
     /// Whether private addresses may be connected to (else resolved names
     /// are filtered, see `resolver`).
     pub allow_private: bool,
+    /// Also send the pre-Standard-Webhooks `X-Yizhan-Signature` header.
+    pub legacy_signature: bool,
 }
 
 /// Sends webhook deliveries until cancelled.
@@ -68,7 +71,11 @@ impl DeliveryWorker {
             .user_agent(concat!("yizhan-webhooks/", env!("CARGO_PKG_VERSION")))
             // A redirect could lead anywhere, including inward; receivers
             // must answer at the registered URL.
-            .redirect(reqwest::redirect::Policy::none());
+            .redirect(reqwest::redirect::Policy::none())
+            // Through an HTTP(S)_PROXY the target's address is resolved by
+            // the proxy, out of sight of the public-address checks below, so
+            // `http://metadata.internal/` would be fetched for the partner.
+            .no_proxy();
         if !config.allow_private {
             builder = builder.dns_resolver(super::resolver::PublicOnly);
         }
@@ -190,31 +197,25 @@ impl DeliveryWorker {
         };
         let attempts = delivery.attempts + 1;
         let started = Utc::now();
-        let outcome = match self
+        let request = match self
             .secrets
             .open(&subscription.id, &subscription.secret_sealed)
         {
+            Ok(secret) => self.signed_request(&subscription.url, &secret, &delivery, started),
             Err(e) => {
-                tracing::error!(subscription = %subscription.id, error = %e, "webhook secret unusable");
-                Outcome::Failed {
-                    status_code: None,
-                    error: "签名密钥不可用，请轮换密钥".to_owned(),
-                    retry_after: None,
-                }
+                tracing::error!(subscription = %subscription.id, error = %e, "webhook secret cannot be opened");
+                None
             }
-            Ok(secret) => {
-                let request = self
-                    .client
-                    .post(&subscription.url)
-                    .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
-                    .header(
-                        SIGNATURE_HEADER,
-                        signature_header(&secret, started.timestamp(), delivery.body.as_bytes()),
-                    )
-                    .header(DELIVERY_HEADER, &delivery.id)
-                    .header(EVENT_TYPE_HEADER, &delivery.event_type)
+        };
+        let outcome = match request {
+            None => Outcome::Failed {
+                status_code: None,
+                error: "签名密钥不可用，请轮换密钥".to_owned(),
+                retry_after: None,
+            },
+            Some(request) => {
+                let request = request
                     .header("X-Yizhan-Attempt", attempts.to_string())
-                    .body(delivery.body.clone())
                     .send();
                 tokio::select! {
                     sent = request => self.outcome(sent),
@@ -225,6 +226,34 @@ impl DeliveryWorker {
         let record = self.record(attempts, started, outcome);
         tracing::debug!(delivery = %id, attempts, status = record.status, "webhook attempt");
         store::record_attempt(&self.db, id, record).await
+    }
+
+    /// The POST of `delivery` with its body and signature headers (see
+    /// `signing`); `None` when the secret cannot sign.
+    fn signed_request(
+        &self,
+        url: &str,
+        secret: &str,
+        delivery: &store::delivery::Model,
+        at: chrono::DateTime<Utc>,
+    ) -> Option<reqwest::RequestBuilder> {
+        let headers = signature_headers(
+            secret,
+            &delivery.id,
+            at.timestamp(),
+            delivery.body.as_bytes(),
+            self.config.legacy_signature,
+        )?;
+        let mut request = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+            .header(DELIVERY_HEADER, &delivery.id)
+            .header(EVENT_TYPE_HEADER, &delivery.event_type);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        Some(request.body(delivery.body.clone()))
     }
 
     fn outcome(&self, sent: Result<reqwest::Response, reqwest::Error>) -> Outcome {

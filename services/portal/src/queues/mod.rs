@@ -169,6 +169,7 @@ impl QueueQuery {
 
 /// One item of a merged queue, the same shape from either service.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = queue_entry_example)]
 pub struct QueueEntry {
     /// The service it comes from.
     pub source: Upstream,
@@ -220,6 +221,7 @@ pub struct Unavailable {
 
 /// One page of a merged queue.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = merged_page_example)]
 pub struct MergedPage {
     /// The entries, most urgent first.
     pub items: Vec<QueueEntry>,
@@ -335,4 +337,37 @@ fn entry(queue: Queue, source: Source, item: &Value) -> Option<QueueEntry> {
         }
     }
     Some(entry)
+}
+
+/// The documented example of a queue entry.
+fn queue_entry_example() -> serde_json::Value {
+    serde_json::json!({
+        "source": "licensing",
+        "kind": "task",
+        "id": "01937a4f-2a3b-7c4d-8e5f-6a7b8c9d0e1f",
+        "title": "食品经营许可",
+        "enterprise_uscc": "91350100M000100Y43",
+        "enterprise_name": "福州一站酒店有限公司",
+        "department_code": "market_supervision",
+        "department_name": "市场监督管理局",
+        "status": "in_review",
+        "status_name": "部门开始办理",
+        "blzt": 8,
+        "sla_state": "on_time",
+        "remaining_working_days": 2.5,
+        "due": {"date": "2026-11-27", "half": "afternoon"},
+        "created_at": "2026-11-23T08:00:00Z",
+        "page": "/review/licensing/tasks/01937a4f-2a3b-7c4d-8e5f-6a7b8c9d0e1f?application=01937a4e-9d10-7b3a-8c51-3e2f1a0b9c8d",
+        "resource": "/api/v1/tasks/01937a4f-2a3b-7c4d-8e5f-6a7b8c9d0e1f"
+    })
+}
+
+/// The documented example of a merged page: one entry, and one source down.
+fn merged_page_example() -> serde_json::Value {
+    serde_json::json!({
+        "items": [queue_entry_example()],
+        "next_cursor": "eyJsaWNlbnNpbmciOiJleUp6WlhFaU9qUXlmUSJ9",
+        "partial": true,
+        "unavailable": [{"source": "construction", "detail": "工程建设项目审批服务暂时无法访问"}]
+    })
 }
