@@ -17,7 +17,8 @@
 //! - [`idempotent`]: creating requests under an `Idempotency-Key`;
 //! - [`tolerance`]: the one 容缺 expiry rule (and the rule for a stopped
 //!   case's open tasks);
-//! - [`deadlines`]: the deadline-alarm sweep.
+//! - [`deadlines`]: the deadline-alarm sweep;
+//! - [`form`]: 一表申请, the merged form and its check, for every service.
 //!
 //! **Subjects and cases.** A *subject* is the aggregate whose lock guards a
 //! change and whose timeline records it (a licensing application, a
@@ -40,6 +41,7 @@ pub mod deadlines;
 pub mod decide;
 pub mod entities;
 pub mod error;
+pub mod form;
 pub mod idempotent;
 pub mod lock;
 pub mod materials;

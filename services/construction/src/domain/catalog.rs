@@ -9,6 +9,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yizhan_approval::WorkingTime;
+pub use yizhan_workflow::form::{
+    Department, FieldDef, FieldKind, ItemField, ItemMaterial, MaterialDef,
+};
 
 /// 审批阶段 — the four stages of a construction project, in order.
 #[derive(
@@ -134,81 +137,6 @@ impl Category {
     pub fn from_wire(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|x| x.as_str() == s)
     }
-}
-
-/// 审批部门.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Department {
-    /// 部门编码 (the `dept` claim of its reviewers).
-    pub code: String,
-    /// 部门名称.
-    pub name: String,
-}
-
-/// The type of a form field, with its checks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum FieldKind {
-    /// Text of at most `max_len` characters.
-    Text {
-        /// Longest allowed, in characters.
-        max_len: usize,
-    },
-    /// A number in `min..=max`.
-    Number {
-        /// Smallest allowed.
-        min: f64,
-        /// Largest allowed.
-        max: f64,
-    },
-    /// A date, `YYYY-MM-DD`.
-    Date,
-    /// `true` or `false`.
-    Boolean,
-    /// One of `options`.
-    Choice {
-        /// Allowed values.
-        options: Vec<String>,
-    },
-}
-
-/// 表单字段.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct FieldDef {
-    /// Key in the submitted `form`.
-    pub key: String,
-    /// zh-CN label.
-    pub label: String,
-    /// Type and checks.
-    #[serde(flatten)]
-    pub kind: FieldKind,
-}
-
-/// 申请材料.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct MaterialDef {
-    /// Material code (the document service's material type).
-    pub code: String,
-    /// zh-CN name.
-    pub name: String,
-}
-
-/// An item's use of a material.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct ItemMaterial {
-    /// Material code.
-    pub material: String,
-    /// 关键材料: only non-key materials may be owed under 容缺受理.
-    pub key: bool,
-}
-
-/// An item's use of a field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct ItemField {
-    /// Field key.
-    pub field: String,
-    /// Whether this item needs it filled in.
-    pub required: bool,
 }
 
 /// 事项 — one approval of one stage, decided by one department.

@@ -17,8 +17,9 @@ use yizhan_kit::{FieldError, Problem};
 
 use super::stages::SUBMITTERS;
 use super::views::{StageView, State, actor, plausible, stage_view};
-use crate::domain::form::{StageForm, is_material_id, stage_form};
+use crate::domain::form::{StageForm, stage_form};
 use crate::store::{self, Intake, stage_application};
+use yizhan_workflow::form::is_material_id;
 
 /// The window's decision.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]

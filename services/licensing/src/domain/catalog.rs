@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yizhan_approval::WorkingTime;
 use yizhan_kit::FieldError;
+pub use yizhan_workflow::form::{
+    Department, FieldDef, FieldKind, ItemField, ItemMaterial, MaterialDef,
+};
 
 /// 事项目录 — one version of the whole catalog.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -31,95 +34,6 @@ pub struct Catalog {
     pub items: Vec<Item>,
     /// 情形.
     pub scenarios: Vec<Scenario>,
-}
-
-/// 审批部门 — a department that decides items.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Department {
-    /// 部门编码 (the `dept` claim of its reviewers), e.g. `market_supervision`.
-    pub code: String,
-    /// 部门名称, e.g. `市场监督管理局`.
-    pub name: String,
-}
-
-/// The type of a form field, with its checks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum FieldKind {
-    /// Free text of at most `max_len` characters.
-    Text {
-        /// Longest allowed, in characters.
-        max_len: usize,
-    },
-    /// A whole number in `min..=max`.
-    Integer {
-        /// Smallest allowed.
-        min: i64,
-        /// Largest allowed.
-        max: i64,
-    },
-    /// A number in `min..=max`.
-    Number {
-        /// Smallest allowed.
-        min: f64,
-        /// Largest allowed.
-        max: f64,
-    },
-    /// `true` or `false`.
-    Boolean,
-    /// A date, `YYYY-MM-DD`.
-    Date,
-    /// 统一社会信用代码, check character verified.
-    Uscc,
-    /// 居民身份证号码, check character verified.
-    IdCardNo,
-    /// 联系电话: an 11-digit mobile number or a landline like `0591-87654321`.
-    Phone,
-    /// One of `options`.
-    Choice {
-        /// Allowed values.
-        options: Vec<String>,
-    },
-}
-
-/// 表单字段 — one input of the merged form.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct FieldDef {
-    /// Key in the submitted `form` object.
-    pub key: String,
-    /// zh-CN label.
-    pub label: String,
-    /// Type and checks.
-    #[serde(flatten)]
-    pub kind: FieldKind,
-}
-
-/// 申请材料 — one material any item may ask for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct MaterialDef {
-    /// Material code (the document service's material type).
-    pub code: String,
-    /// zh-CN name.
-    pub name: String,
-}
-
-/// An item's use of a field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct ItemField {
-    /// Field key.
-    pub field: String,
-    /// Whether this item needs it filled in.
-    pub required: bool,
-}
-
-/// An item's use of a material.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct ItemMaterial {
-    /// Material code.
-    pub material: String,
-    /// 关键材料: without it the item cannot be accepted (non-key materials
-    /// may later be owed under 容缺受理).
-    pub key: bool,
 }
 
 /// 事项 — one permit a department grants.

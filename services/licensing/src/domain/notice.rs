@@ -13,7 +13,9 @@ use utoipa::ToSchema;
 use yizhan_approval::WorkingTime;
 use yizhan_kit::FieldError;
 
-use super::catalog::{Catalog, Condition, Department, FieldKind, QuestionKind, Scenario};
+use yizhan_workflow::form::{MergedField, MergedForm, MergedMaterial};
+
+use super::catalog::{Catalog, Condition, Department, QuestionKind, Scenario};
 
 /// 告知单 — what a scenario with these answers needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -34,7 +36,7 @@ pub struct Notice {
     /// Departments involved, each once.
     pub departments: Vec<Department>,
     /// Materials, each once, with the items needing it.
-    pub materials: Vec<NoticeMaterial>,
+    pub materials: Vec<MergedMaterial>,
     /// 一表申请: the merged form.
     pub form: Vec<MergedField>,
     /// Sum of the items' statutory limits: the working days separate,
@@ -66,35 +68,6 @@ pub struct NoticeItem {
     pub committed_limit: WorkingTime,
 }
 
-/// One material of a notice, deduplicated across items.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct NoticeMaterial {
-    /// Material code.
-    pub code: String,
-    /// zh-CN name.
-    pub name: String,
-    /// Key material for at least one item.
-    pub key: bool,
-    /// Items needing it.
-    pub items: Vec<String>,
-}
-
-/// One field of the merged form.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct MergedField {
-    /// Key in `form`.
-    pub key: String,
-    /// zh-CN label.
-    pub label: String,
-    /// Type and checks.
-    #[serde(flatten)]
-    pub kind: FieldKind,
-    /// Required when any item needing it requires it.
-    pub required: bool,
-    /// Items needing it.
-    pub items: Vec<String>,
-}
-
 /// Computes the notice, or every problem with the answers (fields named
 /// `answers.<key>`). The scenario must exist; callers look it up first so an
 /// unknown one is reported on its own field.
@@ -106,8 +79,7 @@ pub fn compute(
     let answers = check_answers(scenario, answers)?;
     let mut items = Vec::new();
     let mut departments: Vec<Department> = Vec::new();
-    let mut materials: Vec<NoticeMaterial> = Vec::new();
-    let mut form: Vec<MergedField> = Vec::new();
+    let mut merged = MergedForm::default();
     let mut statutory_total = WorkingTime::ZERO;
     let mut committed_total = WorkingTime::ZERO;
     for si in &scenario.items {
@@ -130,43 +102,13 @@ pub fn compute(
         if !departments.iter().any(|d| d.code == dept.code) {
             departments.push(dept.clone());
         }
-        for m in &item.materials {
-            match materials.iter_mut().find(|x| x.code == m.material) {
-                Some(x) => {
-                    x.key |= m.key;
-                    x.items.push(item.code.clone());
-                }
-                None => {
-                    if let Some(def) = catalog.material(&m.material) {
-                        materials.push(NoticeMaterial {
-                            code: def.code.clone(),
-                            name: def.name.clone(),
-                            key: m.key,
-                            items: vec![item.code.clone()],
-                        });
-                    }
-                }
-            }
-        }
-        for f in &item.fields {
-            match form.iter_mut().find(|x| x.key == f.field) {
-                Some(x) => {
-                    x.required |= f.required;
-                    x.items.push(item.code.clone());
-                }
-                None => {
-                    if let Some(def) = catalog.field(&f.field) {
-                        form.push(MergedField {
-                            key: def.key.clone(),
-                            label: def.label.clone(),
-                            kind: def.kind.clone(),
-                            required: f.required,
-                            items: vec![item.code.clone()],
-                        });
-                    }
-                }
-            }
-        }
+        merged.add(
+            &item.code,
+            &item.fields,
+            &item.materials,
+            |key| catalog.field(key),
+            |code| catalog.material(code),
+        );
         statutory_total += item.statutory_limit;
         committed_total = committed_total.max(item.committed_limit);
         items.push(NoticeItem {
@@ -186,8 +128,8 @@ pub fn compute(
         answers,
         items,
         departments,
-        materials,
-        form,
+        materials: merged.materials,
+        form: merged.fields,
         statutory_total,
         committed_total,
     })
@@ -225,7 +167,7 @@ impl Notice {
                 .iter()
                 .filter_map(|m| {
                     let items = keep(&m.items);
-                    (!items.is_empty()).then(|| NoticeMaterial { items, ..m.clone() })
+                    (!items.is_empty()).then(|| MergedMaterial { items, ..m.clone() })
                 })
                 .collect(),
             form: self
