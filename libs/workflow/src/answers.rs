@@ -4,11 +4,16 @@
 //! recorded on the case in the consumer's transaction, committed with the
 //! inbox row that makes redelivery harmless.
 
-use sea_orm::{DatabaseTransaction, DbErr};
+use std::future::Future;
+use std::sync::Arc;
+
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
+use tokio_util::sync::CancellationToken;
 use yizhan_events::Envelope;
-use yizhan_events::consumer::Dispatcher;
+use yizhan_events::consumer::{ConsumerConfig, Dispatcher, EventConsumer};
 use yizhan_events::contracts::{CertificateIssued, Event};
 use yizhan_events::outbox::OutboxSignal;
+use yizhan_events::runtime::{Backbone, ConsumerTask};
 
 /// Records an issued certificate on the case it was requested for: `Ok(false)`
 /// when no case of the service has its request id.
@@ -25,6 +30,29 @@ pub struct CertificateAnswers {
     pub record: Record,
     /// Wakes the relay after a handler enqueued events.
     pub signal: OutboxSignal,
+}
+
+impl CertificateAnswers {
+    /// The background task of an approval service: consumes the answers
+    /// to its certificate requests and runs its periodic `jobs` beside the
+    /// consumer, both until `cancel` (the jobs also stop if the consumer
+    /// ends first, so a consumer failure is never hidden by busy jobs).
+    pub fn into_task(
+        self,
+        db: DatabaseConnection,
+        backbone: &Backbone,
+        config: ConsumerConfig,
+        jobs: impl Future<Output = ()> + Send + 'static,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<ConsumerTask> {
+        let consumer = EventConsumer::new(db, backbone, config, Arc::new(self))?;
+        Ok(Box::pin(async move {
+            let jobs = tokio::spawn(jobs);
+            let result = consumer.run(cancel).await;
+            jobs.abort();
+            result
+        }))
+    }
 }
 
 #[async_trait::async_trait]

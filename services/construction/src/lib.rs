@@ -26,7 +26,7 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 use yizhan_approval::Calendar;
 use yizhan_auth::Authenticator;
-use yizhan_events::consumer::{ConsumerConfig, EventConsumer};
+use yizhan_events::consumer::ConsumerConfig;
 use yizhan_events::contracts::topics;
 use yizhan_events::outbox::OutboxSignal;
 use yizhan_events::runtime::Backbone;
@@ -234,7 +234,7 @@ impl Application {
         let relay = self.backbone.relay(self.db.clone());
         // The document service's answers to this service's certificate
         // requests, recorded on the case (`yizhan_workflow::answers`).
-        let handlers = Arc::new(yizhan_workflow::answers::CertificateAnswers {
+        let answers = yizhan_workflow::answers::CertificateAnswers {
             service: SERVICE,
             record: |txn, issued| {
                 Box::pin(crate::store::record_certificate(
@@ -245,27 +245,22 @@ impl Application {
                 ))
             },
             signal: self.backbone.signal.clone(),
-        });
-        let consumer =
-            EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;
+        };
         let interval = self.state.settings.job_interval_secs;
         let state = self.state.clone();
         let job_cancel = cancel.clone();
-        let consumer_cancel = cancel.clone();
-        let task: yizhan_events::runtime::ConsumerTask = Box::pin(async move {
-            let jobs = (interval > 0).then(|| {
-                tokio::spawn(jobs::run_periodically(
-                    state,
-                    Duration::from_secs(interval),
-                    job_cancel,
-                ))
-            });
-            let result = consumer.run(consumer_cancel).await;
-            if let Some(j) = jobs {
-                j.abort();
+        let jobs = async move {
+            if interval > 0 {
+                jobs::run_periodically(state, Duration::from_secs(interval), job_cancel).await;
             }
-            result
-        });
+        };
+        let task = answers.into_task(
+            self.db.clone(),
+            &self.backbone,
+            self.consumer,
+            jobs,
+            cancel.clone(),
+        )?;
         yizhan_events::runtime::run(self.server, relay, Some(task), cancel).await
     }
 }

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 use yizhan_approval::Calendar;
 use yizhan_auth::Authenticator;
-use yizhan_events::consumer::{ConsumerConfig, EventConsumer};
+use yizhan_events::consumer::ConsumerConfig;
 use yizhan_events::contracts::topics;
 use yizhan_events::outbox::OutboxSignal;
 use yizhan_events::runtime::Backbone;
@@ -224,7 +224,7 @@ impl Application {
         let relay = self.backbone.relay(self.db.clone());
         // The document service's answers to this service's certificate
         // requests, recorded on the case (`yizhan_workflow::answers`).
-        let handlers = Arc::new(yizhan_workflow::answers::CertificateAnswers {
+        let answers = yizhan_workflow::answers::CertificateAnswers {
             service: SERVICE,
             record: |txn, issued| {
                 Box::pin(crate::store::record_licence(
@@ -234,15 +234,15 @@ impl Application {
                 ))
             },
             signal: self.backbone.signal.clone(),
-        });
-        let consumer =
-            EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;
+        };
         let jobs = jobs::run(self.state.clone(), self.jobs_interval, cancel.clone());
-        let consume = consumer.run(cancel.clone());
-        let task: yizhan_events::runtime::ConsumerTask = Box::pin(async move {
-            let (consumed, _) = tokio::join!(consume, jobs);
-            consumed
-        });
+        let task = answers.into_task(
+            self.db.clone(),
+            &self.backbone,
+            self.consumer,
+            jobs,
+            cancel.clone(),
+        )?;
         yizhan_events::runtime::run(self.server, relay, Some(task), cancel).await
     }
 }
