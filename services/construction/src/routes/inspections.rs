@@ -154,7 +154,8 @@ pub struct ResultRequest {
     #[serde(default)]
     #[schema(min_length = 1, max_length = 64)]
     pub record_number: Option<String>,
-    /// Every failed point, required (non-empty) when failed.
+    /// Every failed point, required (non-empty) when failed; each 1 to 500
+    /// characters.
     #[serde(default)]
     pub points: Vec<String>,
 }

@@ -70,6 +70,7 @@ pub struct RegisterRequest {
     #[schema(min_length = 1, max_length = 200)]
     pub location: String,
     /// `government_investment`, `social_investment` or `small_low_risk`.
+    #[schema(value_type = Category)]
     pub category: String,
     /// Scale.
     pub scale: Scale,
