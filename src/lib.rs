@@ -18,6 +18,8 @@ use yizhan_events::runtime::Backbone;
 use yizhan_kit::settings::CommonSettings;
 
 mod broker;
+#[cfg(test)]
+mod contract_checks;
 pub use broker::{
     broker_address_file, read_broker_address, serve_following_broker, write_broker_address,
 };

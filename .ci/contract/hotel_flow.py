@@ -111,13 +111,15 @@ def main():
     form_values = {field.key: fill(field) for field in parsed_notice.form}
 
     documents = doc.AuthenticatedClient(base_url=document_url, token=applicant, raise_on_unexpected_status=False)
-    pdf = b"%PDF-1.4\n" + os.urandom(2048).hex().encode() + b"\n%%EOF\n"
-    form = UploadForm(
-        material_type="floor_plan",
-        file=File(payload=io.BytesIO(pdf), file_name="materials.pdf", mime_type="application/pdf"),
-    )
-    material = call("upload", upload, documents, 201, form).to_dict()
-    materials = {m["code"]: material["id"] for m in notice["materials"]}
+    # Each material slot takes a file of its own type (the server checks it).
+    materials = {}
+    for m in notice["materials"]:
+        pdf = b"%PDF-1.4\n" + os.urandom(2048).hex().encode() + b"\n%%EOF\n"
+        form = UploadForm(
+            material_type=m["code"],
+            file=File(payload=io.BytesIO(pdf), file_name=f"{m['code']}.pdf", mime_type="application/pdf"),
+        )
+        materials[m["code"]] = call(f"upload {m['code']}", upload, documents, 201, form).to_dict()["id"]
 
     application = call(
         "submit",

@@ -22,6 +22,7 @@ pub struct DeficiencyInput {
     /// Material code.
     pub material: Option<String>,
     /// What to fix.
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
 

@@ -80,7 +80,10 @@ impl ReadinessCheck for DatabaseCheck {
 
 /// Health answer.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"status": "ok", "checks": [{"name": "database", "status": "ok"}]}))]
+#[schema(example = json!({"status": "degraded", "checks": [
+    {"name": "database", "status": "ok", "critical": true},
+    {"name": "broker", "status": "消息代理无法连接：写入照常，事件在发件箱中等待发送", "critical": false}
+]}))]
 pub struct HealthStatus {
     /// `ok`, or `degraded` when a non-critical dependency is down.
     #[schema(example = "ok")]

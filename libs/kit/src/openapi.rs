@@ -13,7 +13,7 @@ use utoipa::openapi::{ContactBuilder, InfoBuilder, LicenseBuilder, OpenApi, Open
 mod pages;
 mod unions;
 
-pub use pages::add_page_examples;
+pub use pages::{add_array_examples, add_page_examples};
 pub use unions::inline_flattened_unions;
 
 /// Path of the served OpenAPI JSON.
@@ -62,11 +62,20 @@ pub fn base(service: &str, description: &str) -> OpenApi {
 
 /// What every document gets once its routes are in: the shared error
 /// answers, flattened tagged enums in a shape generators keep, and
-/// examples for pages of lists.
+/// examples for pages of lists and array bodies.
 pub fn finish(api: &mut OpenApi) {
     add_shared_error_responses(api);
     inline_flattened_unions(api);
     add_page_examples(api);
+    add_array_examples(api);
+}
+
+/// An example for the document from a JSON file compiled in
+/// (`include_str!`): services keep answers recorded from a real run as
+/// files rather than as long `json!` literals. Unreadable JSON gives
+/// `null`, which the example check in the root crate refuses.
+pub fn example(json: &str) -> serde_json::Value {
+    serde_json::from_str(json).unwrap_or(serde_json::Value::Null)
 }
 
 /// Runs `edit` over the document's component schemas as JSON, and rebuilds

@@ -20,6 +20,7 @@ use crate::store::Error;
 
 /// What one run did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::job_report)]
 pub struct JobReport {
     /// The day the jobs ran for.
     pub today: NaiveDate,

@@ -43,6 +43,7 @@ pub struct StatisticsQuery {
 
 /// One row of the statistics.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::statistics_row)]
 pub struct StatisticsRow {
     /// Group key (category, stage, item or department code).
     pub key: String,

@@ -17,7 +17,7 @@ use crate::domain::catalog::{Catalog, Category, Stage};
 /// 调用方：任何人（无须登录）。
 #[utoipa::path(
     tag = "catalog",
-    responses((status = 200, description = "当前事项目录", body = Catalog))
+    responses((status = 200, description = "当前事项目录", body = Catalog, example = super::examples::catalog))
 )]
 #[get("/catalog")]
 pub async fn current(state: State) -> HttpResponse {
@@ -32,7 +32,7 @@ pub async fn current(state: State) -> HttpResponse {
     tag = "catalog",
     params(("version" = i32, Path, description = "目录版本")),
     responses(
-        (status = 200, description = "事项目录", body = Catalog),
+        (status = 200, description = "事项目录", body = Catalog, example = super::examples::catalog),
         (status = 404, description = "版本不存在", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -57,6 +57,7 @@ pub struct CategoryStage {
 
 /// A project category.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::category)]
 pub struct CategoryView {
     /// Code.
     pub code: Category,

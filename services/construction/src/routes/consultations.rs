@@ -27,8 +27,10 @@ pub struct ConsultRequest {
     /// The department asked (a catalog department other than the caller's).
     pub department: String,
     /// The question.
+    #[schema(min_length = 1, max_length = 1000)]
     pub question: String,
     /// Working days to answer, 1-10.
+    #[schema(minimum = 1, maximum = 10)]
     pub due_days: u32,
 }
 
@@ -188,6 +190,7 @@ pub async fn consultations(
 #[schema(example = json!({"opinion": "同意，地下车库防火分区符合 GB 50067 要求"}))]
 pub struct ReplyRequest {
     /// The opinion.
+    #[schema(min_length = 1, max_length = 2000)]
     pub opinion: String,
 }
 

@@ -30,6 +30,7 @@ pub struct ScheduleRequest {
     /// The slot (RFC 3339).
     pub slot: DateTime<Utc>,
     /// Where.
+    #[schema(min_length = 1, max_length = 200)]
     pub location: String,
 }
 
@@ -151,8 +152,10 @@ pub struct ResultRequest {
     pub passed: bool,
     /// 验收意见书编号, required when passed.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 64)]
     pub record_number: Option<String>,
-    /// Every failed point, required (non-empty) when failed.
+    /// Every failed point, required (non-empty) when failed; each 1 to 500
+    /// characters.
     #[serde(default)]
     pub points: Vec<String>,
 }
@@ -257,6 +260,7 @@ pub async fn record_result(
 #[schema(example = json!({"statement": "已补设二层疏散指示标志并完成消火栓箱标识，附整改照片"}))]
 pub struct RectificationRequest {
     /// What was done.
+    #[schema(min_length = 1, max_length = 2000)]
     pub statement: String,
 }
 

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod catalog;
 pub mod consultations;
+pub mod examples;
 pub mod inspections;
 pub mod projects;
 pub mod stage_intake;

@@ -33,8 +33,10 @@ use yizhan_kit::text::has_control_chars;
 #[serde(deny_unknown_fields)]
 pub struct Scale {
     /// 总建筑面积, m².
+    #[schema(exclusive_minimum = 0.0, maximum = 10_000_000.0)]
     pub floor_area_m2: f64,
     /// 总投资, 万元.
+    #[schema(exclusive_minimum = 0.0, maximum = 100_000_000.0)]
     pub total_investment_wan: f64,
 }
 
@@ -53,16 +55,22 @@ pub struct Scale {
 }))]
 pub struct RegisterRequest {
     /// 投资项目代码 `YYYY-AAAAAA-II-TT-NNNNNN`.
+    #[schema(pattern = r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$")]
     pub project_code: String,
     /// Project name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// 建设单位 统一社会信用代码.
+    #[schema(pattern = r"^[0-9A-HJ-NPQRTUWXY]{18}$")]
     pub builder_uscc: String,
     /// 建设单位 name.
+    #[schema(min_length = 1, max_length = 200)]
     pub builder_name: String,
     /// 建设地点.
+    #[schema(min_length = 1, max_length = 200)]
     pub location: String,
     /// `government_investment`, `social_investment` or `small_low_risk`.
+    #[schema(value_type = Category)]
     pub category: String,
     /// Scale.
     pub scale: Scale,
@@ -311,7 +319,7 @@ pub async fn get_project(
         ("stage" = Stage, Path, description = "阶段：land_planning、engineering_permit、construction_permit、completion"),
     ),
     responses(
-        (status = 200, description = "阶段一表", body = StageForm),
+        (status = 200, description = "阶段一表", body = StageForm, example = super::examples::stage_form),
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "项目或阶段不存在", body = Problem, content_type = "application/problem+json"),
     ),
@@ -335,6 +343,7 @@ pub async fn stage_form_of(
 #[schema(example = json!({"contract_number": "闽侯出让〔2026〕18号", "granted_on": "2026-11-23"}))]
 pub struct LandGrantRequest {
     /// 土地出让合同编号.
+    #[schema(min_length = 1, max_length = 64)]
     pub contract_number: String,
     /// Day of the grant, `YYYY-MM-DD`.
     pub granted_on: NaiveDate,

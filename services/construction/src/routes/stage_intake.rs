@@ -47,8 +47,10 @@ pub struct IntakeRequest {
     /// missing from the application).
     #[serde(default)]
     pub owed_materials: Vec<String>,
-    /// With `accept_with_tolerance`: working days to supply them.
+    /// With `accept_with_tolerance`: working days to supply them, from 1 to
+    /// the configured longest period (20 unless configured otherwise).
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub tolerance_days: Option<u32>,
 }
 

@@ -58,6 +58,7 @@ pub struct StageRequest {
     pub commitments: Vec<String>,
     /// The signed commitment, required with `commitments`.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub commitment_statement: Option<String>,
     /// 拿地即开工: file this later stage for pre-review before the land grant.
     #[serde(default)]

@@ -176,6 +176,7 @@ pub struct VerificationRequest {
     /// Whether the commitment proved true.
     pub passed: bool,
     /// What the check found.
+    #[schema(min_length = 1, max_length = 1000)]
     pub findings: String,
 }
 

@@ -33,8 +33,9 @@ pub const CHECK_SCOPE: &str = "materials:check";
 }))]
 pub struct CheckRequest {
     /// The enterprise the materials must belong to.
+    #[schema(pattern = r"^[0-9A-HJ-NPQRTUWXY]{18}$")]
     pub enterprise_uscc: String,
-    /// Material ids, 1 to 200.
+    /// Material ids, 1 to 200, each 1 to 64 characters.
     #[schema(min_items = 1, max_items = 200)]
     pub material_ids: Vec<String>,
 }

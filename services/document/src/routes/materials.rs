@@ -86,10 +86,13 @@ impl From<&material::Model> for Material {
 #[allow(dead_code)]
 pub struct UploadForm {
     /// Material type code, e.g. `business_licence_copy`.
+    #[schema(max_length = 256)]
     material_type: String,
     /// Owner enterprise; applicants may omit it (their own), agents must give it.
+    #[schema(pattern = r"^[0-9A-HJ-NPQRTUWXY]{18}$")]
     enterprise_uscc: Option<String>,
     /// Last valid day (`YYYY-MM-DD`), if the material expires.
+    #[schema(format = Date)]
     valid_until: Option<String>,
     /// The file: PDF, OFD, PNG or JPEG, as the material type allows.
     #[schema(value_type = String, format = Binary)]

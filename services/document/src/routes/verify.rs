@@ -43,6 +43,7 @@ pub struct VerifyQuery {
 #[schema(example = json!({"jws": "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9.eyJpZCI6Ii4uLiJ9.c2lnbmF0dXJl"}))]
 pub struct VerifyRequest {
     /// The signed certificate (compact JWS) as presented.
+    #[schema(min_length = 1, max_length = 65536)]
     pub jws: String,
 }
 

@@ -48,6 +48,7 @@ pub struct SubmitRequest {
     #[schema(value_type = Object)]
     pub answers: Map<String, Value>,
     /// The enterprise's 统一社会信用代码.
+    #[schema(pattern = r"^[0-9A-HJ-NPQRTUWXY]{18}$")]
     pub enterprise_uscc: String,
     /// The merged form: field key → value (see the notice's `form`).
     #[serde(default)]

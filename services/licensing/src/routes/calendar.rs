@@ -22,7 +22,8 @@ const MAX_DAYS: i32 = 3_650;
 pub struct SpanQuery {
     /// First day (not counted), `YYYY-MM-DD`.
     pub from: NaiveDate,
-    /// Last day (counted), `YYYY-MM-DD`.
+    /// Last day (counted), `YYYY-MM-DD`; at most 36,600 days from `from`
+    /// (100 years).
     pub to: NaiveDate,
 }
 
@@ -95,6 +96,7 @@ pub struct AddQuery {
     /// Start day (not counted), `YYYY-MM-DD`.
     pub date: NaiveDate,
     /// Working days to add (negative: subtract), -3650 to 3650.
+    #[param(minimum = -3650, maximum = 3650)]
     pub days: i32,
 }
 

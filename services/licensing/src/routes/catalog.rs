@@ -32,6 +32,7 @@ pub struct ScenarioSummary {
 
 /// Every scenario of the current catalog.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::scenario_list)]
 pub struct ScenarioList {
     /// Catalog version.
     pub catalog_version: i32,
@@ -60,6 +61,7 @@ pub struct ScenarioItemView {
 
 /// A scenario with its questionnaire.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::scenario)]
 pub struct ScenarioDetail {
     /// Catalog version.
     pub catalog_version: i32,
@@ -177,7 +179,7 @@ pub struct NoticeRequest {
     tag = "catalog",
     request_body = NoticeRequest,
     responses(
-        (status = 200, description = "告知单", body = Notice),
+        (status = 200, description = "告知单", body = Notice, example = super::examples::notice),
         (status = 422, description = "情形不存在或回答有误（逐项列出，字段 answers.<问题>）", body = Problem, content_type = "application/problem+json"),
     ),
     security(())
@@ -211,7 +213,7 @@ pub fn unknown_scenario(code: &str) -> Problem {
 /// 调用方：任何人（无需登录）。
 #[utoipa::path(
     tag = "catalog",
-    responses((status = 200, description = "当前事项目录", body = Catalog)),
+    responses((status = 200, description = "当前事项目录", body = Catalog, example = super::examples::catalog)),
 )]
 #[get("/catalog")]
 pub async fn get_catalog(state: web::Data<AppState>) -> HttpResponse {
@@ -229,9 +231,9 @@ pub async fn get_catalog(state: web::Data<AppState>) -> HttpResponse {
 /// 调用方：管理员；其他角色答复 403。
 #[utoipa::path(
     tag = "catalog",
-    request_body = Catalog,
+    request_body(content = Catalog, example = super::examples::catalog),
     responses(
-        (status = 200, description = "已发布的新版本", body = Catalog),
+        (status = 200, description = "已发布的新版本", body = Catalog, example = super::examples::catalog),
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "非管理员", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "版本号不是当前版本 + 1（catalog_version_conflict）", body = Problem, content_type = "application/problem+json"),

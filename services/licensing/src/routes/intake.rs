@@ -44,8 +44,7 @@ pub struct IntakeRequest {
     #[serde(default)]
     pub deficiencies: Vec<DeficiencyInput>,
     /// With `accept_with_tolerance`: the last day (China local date) to
-    /// supply the owed materials; after today, at most
-    /// `MAX_TOLERANCE_DAYS` days ahead.
+    /// supply the owed materials; after today, at most 60 days ahead.
     #[serde(default)]
     pub tolerance_due_date: Option<NaiveDate>,
 }

@@ -4,6 +4,7 @@
 pub mod applications;
 pub mod calendar;
 pub mod catalog;
+pub mod examples;
 pub mod intake;
 pub mod lifecycle;
 pub mod statistics;

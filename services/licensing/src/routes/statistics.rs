@@ -23,12 +23,14 @@ pub const MAX_PERIOD_DAYS: i64 = 366;
 pub struct Period {
     /// First day; default 29 days before `to`.
     pub from: Option<NaiveDate>,
-    /// Last day; default today.
+    /// Last day; default today. The period is at most 366 days and
+    /// `from` is not after `to`.
     pub to: Option<NaiveDate>,
 }
 
 /// Timeliness figures of a period.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::statistics)]
 pub struct Statistics {
     /// First day.
     pub from: NaiveDate,

@@ -27,6 +27,7 @@ use crate::store::{self, Actor, TaskWork, task};
 
 /// One item task (事项实例).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::task)]
 pub struct TaskView {
     /// Task id.
     pub id: String,

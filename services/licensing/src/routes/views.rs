@@ -21,6 +21,7 @@ use crate::store::{self, Actor, Parts, application};
 
 /// An application as tracked by its applicant and the centre.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::application)]
 pub struct ApplicationView {
     /// Application id.
     pub id: String,
@@ -83,6 +84,7 @@ pub struct ApplicationView {
 
 /// An application in a list.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::application_summary)]
 pub struct ApplicationSummary {
     /// Application id.
     pub id: String,

@@ -29,9 +29,11 @@ use crate::store::channels::{self as store, delivery, preference};
 pub struct Preferences {
     /// Email address; required when `email_categories` is not empty.
     #[serde(default)]
+    #[schema(max_length = 254)]
     pub email: Option<String>,
     /// Mainland mobile number; required when `sms_categories` is not empty.
     #[serde(default)]
+    #[schema(pattern = r"^(\+86)?1[3-9]\d{9}$")]
     pub phone: Option<String>,
     /// Categories also sent by email: `material`, `application`, `deadline`,
     /// `certificate`, `inspection`.

@@ -53,14 +53,17 @@ pub(crate) fn require_webhook_partner(principal: &Principal) -> Result<(), Probl
 }))]
 pub struct NewSubscription {
     /// Where deliveries are POSTed: http(s), public address (see docs/WEBHOOKS.md).
+    #[schema(min_length = 1, max_length = 2048)]
     pub url: String,
     /// `ce_type`s to receive, or `["*"]` for every event.
+    #[schema(min_items = 1, max_items = 50)]
     pub event_types: Vec<String>,
     /// Optional restrictions, matched against the event payload.
     #[serde(default)]
     pub filters: Filters,
     /// The partner's own label.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub description: Option<String>,
 }
 

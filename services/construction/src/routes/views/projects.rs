@@ -36,6 +36,7 @@ pub(crate) fn timeline_entry(e: &timeline::Model) -> TimelineEntry {
 
 /// One stage application (分阶段一件事).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::stage)]
 pub struct StageView {
     /// Id (also the certificate request id).
     pub id: String,
@@ -161,6 +162,7 @@ pub fn stage_view(state: &AppState, parts: &StageParts, now: DateTime<Utc>) -> S
 
 /// A stage application in the window's list, with its project.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::stage_summary)]
 pub struct StageSummary {
     /// Stage application id.
     pub id: String,
@@ -252,6 +254,7 @@ pub struct BudgetView {
 
 /// A project with its stages, budget and timeline.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::project)]
 pub struct ProjectView {
     /// Project id.
     pub id: String,
@@ -352,6 +355,7 @@ pub fn project_view(state: &AppState, parts: &ProjectParts, now: DateTime<Utc>) 
 
 /// A project in a list.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::project_summary)]
 pub struct ProjectSummary {
     /// Id.
     pub id: String,

@@ -12,6 +12,7 @@ use crate::store::{Task, consultation, inspection};
 
 /// 征求意见 and its reply.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::consultation)]
 pub struct ConsultationView {
     /// Id.
     pub id: String,
@@ -56,6 +57,7 @@ pub fn consultation_view(c: &consultation::Model) -> ConsultationView {
 
 /// One item task (事项实例).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::task)]
 pub struct TaskView {
     /// Task id.
     pub id: String,
@@ -162,6 +164,7 @@ pub fn task_view(
 
 /// One round of 联合验收.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = crate::routes::examples::inspection)]
 pub struct InspectionView {
     /// Id.
     pub id: String,
