@@ -16,18 +16,18 @@ use yizhan_kit::testing::Backend;
 use crate::common::*;
 
 /// A client that shows redirects instead of following them.
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-fn session(token: &str) -> String {
+pub(crate) fn session(token: &str) -> String {
     format!("yizhan_session={token}")
 }
 
-fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+pub(crate) fn set_cookies(response: &reqwest::Response) -> Vec<String> {
     response
         .headers()
         .get_all(SET_COOKIE)
@@ -36,7 +36,7 @@ fn set_cookies(response: &reqwest::Response) -> Vec<String> {
         .collect()
 }
 
-async fn page(stack: &TestStack, token: Option<&str>, path: &str) -> reqwest::Response {
+pub(crate) async fn page(stack: &TestStack, token: Option<&str>, path: &str) -> reqwest::Response {
     let mut request = client().get(stack.url(Service::Portal, path));
     if let Some(token) = token {
         request = request.header(COOKIE, session(token));
@@ -45,7 +45,7 @@ async fn page(stack: &TestStack, token: Option<&str>, path: &str) -> reqwest::Re
 }
 
 /// The CSRF token a page's forms carry for this session.
-async fn csrf(stack: &TestStack, token: &str) -> String {
+pub(crate) async fn csrf(stack: &TestStack, token: &str) -> String {
     let html = page(stack, Some(token), "/").await.text().await.unwrap();
     let start = html
         .find("name=\"_csrf\" value=\"")

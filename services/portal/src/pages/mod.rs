@@ -7,6 +7,7 @@
 
 pub mod construction;
 pub mod licensing;
+pub mod multipart;
 pub mod review;
 pub mod window;
 
