@@ -20,6 +20,7 @@ mod parity;
 mod portal;
 mod portal_construction_e2e;
 mod portal_e2e;
+mod portal_hardening;
 mod portal_pages;
 mod shutdown;
 mod slice;

@@ -16,18 +16,18 @@ use yizhan_kit::testing::Backend;
 use crate::common::*;
 
 /// A client that shows redirects instead of following them.
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-fn session(token: &str) -> String {
+pub(crate) fn session(token: &str) -> String {
     format!("yizhan_session={token}")
 }
 
-fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+pub(crate) fn set_cookies(response: &reqwest::Response) -> Vec<String> {
     response
         .headers()
         .get_all(SET_COOKIE)
@@ -36,7 +36,7 @@ fn set_cookies(response: &reqwest::Response) -> Vec<String> {
         .collect()
 }
 
-async fn page(stack: &TestStack, token: Option<&str>, path: &str) -> reqwest::Response {
+pub(crate) async fn page(stack: &TestStack, token: Option<&str>, path: &str) -> reqwest::Response {
     let mut request = client().get(stack.url(Service::Portal, path));
     if let Some(token) = token {
         request = request.header(COOKIE, session(token));
@@ -45,7 +45,7 @@ async fn page(stack: &TestStack, token: Option<&str>, path: &str) -> reqwest::Re
 }
 
 /// The CSRF token a page's forms carry for this session.
-async fn csrf(stack: &TestStack, token: &str) -> String {
+pub(crate) async fn csrf(stack: &TestStack, token: &str) -> String {
     let html = page(stack, Some(token), "/").await.text().await.unwrap();
     let start = html
         .find("name=\"_csrf\" value=\"")
@@ -256,12 +256,20 @@ async fn demo_login(backend: Backend) {
     ] {
         assert!(login.contains(needle), "{needle}");
     }
+    // The sign-in form's CSRF token, bound to the login nonce cookie.
+    let (nonce, login_csrf) = login_form(&stack).await;
     let sign_in = |user: &'static str, next: &'static str| {
         let url = stack.url(Service::Portal, "/login/dev");
+        let (nonce, login_csrf) = (nonce.clone(), login_csrf.clone());
         async move {
             client()
                 .post(url)
-                .form(&[("user", user), ("next", next)])
+                .header(COOKIE, nonce)
+                .form(&[
+                    ("_csrf", login_csrf.as_str()),
+                    ("user", user),
+                    ("next", next),
+                ])
                 .send()
                 .await
                 .unwrap()
@@ -293,7 +301,69 @@ async fn demo_login(backend: Backend) {
     assert!(set_cookies(&r).is_empty());
     let r = sign_in("reviewer:no_such_department", "/").await;
     assert_eq!(r.status(), 400);
+    // Tabs and newlines, which browsers strip, never lead off-site.
+    for tricky in ["/\t/evil.example", "/\n/evil.example", "/\\/evil.example"] {
+        let r = client()
+            .post(stack.url(Service::Portal, "/login/dev"))
+            .header(COOKIE, nonce.clone())
+            .form(&[
+                ("_csrf", login_csrf.as_str()),
+                ("user", "clerk"),
+                ("next", tricky),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()[LOCATION], "/", "{tricky:?}");
+    }
+    // Login CSRF: a page elsewhere posting the form (no nonce cookie, or
+    // another browser's token) signs no one in.
+    let forged = [
+        (None, Some(login_csrf.clone())),
+        (Some(nonce.clone()), None),
+        (Some(nonce.clone()), Some("0".repeat(32))),
+        (Some(login_form(&stack).await.0), Some(login_csrf.clone())),
+    ];
+    for (cookie, token) in forged {
+        let mut request = client().post(stack.url(Service::Portal, "/login/dev"));
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        let mut fields = vec![("user", "admin".to_owned()), ("next", "/".to_owned())];
+        if let Some(token) = token {
+            fields.push(("_csrf", token));
+        }
+        let r = request.form(&fields).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        assert!(
+            set_cookies(&r)
+                .iter()
+                .all(|c| !c.starts_with("yizhan_session="))
+        );
+    }
     stack.stop().await;
+}
+
+/// A fresh browser's sign-in form: its nonce cookie (as a `Cookie` header)
+/// and the form's CSRF token.
+pub(crate) async fn login_form(stack: &TestStack) -> (String, String) {
+    let r = page(stack, None, "/login").await;
+    let cookie = set_cookies(&r)
+        .into_iter()
+        .find(|c| c.starts_with("yizhan_login="))
+        .expect("a login nonce cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let nonce = cookie.split(';').next().unwrap().to_owned();
+    let html = r.text().await.unwrap();
+    let start = html
+        .find("name=\"_csrf\" value=\"")
+        .expect("a login CSRF token")
+        + 20;
+    (nonce, html[start..start + 32].to_owned())
 }
 
 /// What the fake provider saw and answers.

@@ -593,11 +593,7 @@ async fn redriven_dead_letter_is_applied_exactly_once(backend: Backend) {
 /// round holds the relay advisory lock.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_two_relays_publish_each_event_once_in_order() {
-    let Some(backend) = Backend::postgres_from_env() else {
-        eprintln!(
-            "not run: set {} to run it",
-            yizhan_kit::testing::TEST_DATABASE_URL_ENV
-        );
+    let Some(backend) = Backend::postgres_or_skip() else {
         return;
     };
     let h = harness(backend, 20).await;

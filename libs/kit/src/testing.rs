@@ -3,7 +3,8 @@
 //!
 //! [`backend_tests!`](crate::backend_tests) turns one `async fn(Backend)` into
 //! a `sqlite::name` and a `postgres::name` test, so the same assertions run on
-//! both databases.
+//! both databases. A test that cannot run calls [`skip`]: `SKIPPED: …` on
+//! stderr, or a failure under `CI=true`, never a silent pass.
 
 use sea_orm::{ConnectionTrait, Database};
 
@@ -27,6 +28,18 @@ impl Backend {
             .ok()
             .filter(|u| !u.trim().is_empty())
             .map(Self::Postgres)
+    }
+
+    /// PostgreSQL from the environment; when it is not configured, the
+    /// test [`skip`]s (which fails it under CI).
+    pub fn postgres_or_skip() -> Option<Self> {
+        let backend = Self::postgres_from_env();
+        if backend.is_none() {
+            skip(&format!(
+                "PostgreSQL variant; set {TEST_DATABASE_URL_ENV} to run it"
+            ));
+        }
+        backend
     }
 
     /// A new empty database; dropped (PostgreSQL) or deleted (SQLite) with the handle.
@@ -63,6 +76,22 @@ impl Backend {
             }
         }
     }
+}
+
+/// Whether this is a CI run (`CI=true` or `CI=1`), where nothing may skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A test that cannot run says so: under CI it fails with `reason` (a CI
+/// run that silently left out a half of the tests would be a false green);
+/// elsewhere it prints `SKIPPED: <reason>` and the caller returns.
+///
+/// # Panics
+/// Under CI, always.
+pub fn skip(reason: &str) {
+    assert!(!in_ci(), "cannot run under CI: {reason}");
+    eprintln!("SKIPPED: {reason}");
 }
 
 /// Swaps the database name in a PostgreSQL URL.
@@ -126,7 +155,8 @@ impl Drop for TestDatabase {
 
 /// Generates `sqlite::<name>` and `postgres::<name>` tests from
 /// `async fn <name>(backend: Backend)`. The PostgreSQL variant needs
-/// `YIZHAN_TEST_DATABASE_URL`; without it, it prints why it did nothing.
+/// `YIZHAN_TEST_DATABASE_URL`; without it, it prints `SKIPPED: …` (and
+/// fails under `CI=true`, see [`skip`](crate::testing::skip)).
 #[macro_export]
 macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {
@@ -142,12 +172,8 @@ macro_rules! backend_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    match $crate::testing::Backend::postgres_from_env() {
-                        Some(backend) => super::$name(backend).await,
-                        None => eprintln!(
-                            "not run on PostgreSQL: set {} to run it",
-                            $crate::testing::TEST_DATABASE_URL_ENV
-                        ),
+                    if let Some(backend) = $crate::testing::Backend::postgres_or_skip() {
+                        super::$name(backend).await
                     }
                 }
             )*
@@ -158,6 +184,30 @@ macro_rules! backend_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[ignore = "run by skip_passes_visibly_and_fails_under_ci in a child process"]
+    fn skip_child() {
+        skip("child reason");
+    }
+
+    #[test]
+    fn skip_passes_visibly_and_fails_under_ci() {
+        let run = |ci: &str| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "testing::tests::skip_child", "--ignored"])
+                .args(["--nocapture", "--test-threads=1"])
+                .env("CI", ci)
+                .output()
+                .unwrap()
+        };
+        let ci = run("true");
+        assert!(!ci.status.success(), "a skip under CI fails");
+        assert!(String::from_utf8_lossy(&ci.stderr).contains("cannot run under CI: child reason"));
+        let local = run("");
+        assert!(local.status.success());
+        assert!(String::from_utf8_lossy(&local.stderr).contains("SKIPPED: child reason"));
+    }
 
     #[test]
     fn swaps_database_names() {

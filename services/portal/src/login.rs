@@ -18,7 +18,7 @@ use yizhan_kit::settings::CommonSettings;
 
 use crate::pages::{PageError, local_path, render};
 use crate::queues::urlencode;
-use crate::session::MaybeViewer;
+use crate::session::{LOGIN_COOKIE, MaybeViewer};
 use crate::upstream::Upstream;
 use crate::{AppState, DevSigner};
 
@@ -247,6 +247,7 @@ pub struct NextQuery {
 /// The sign-in page: the provider button, and the demo users in development.
 #[get("/login")]
 pub async fn login_page(
+    req: HttpRequest,
     state: web::Data<AppState>,
     viewer: MaybeViewer,
     query: web::Query<NextQuery>,
@@ -257,7 +258,13 @@ pub async fn login_page(
     } else {
         Vec::new()
     };
-    render(
+    // One nonce per browser, kept across reloads so two open tabs agree.
+    let nonce = req
+        .cookie(LOGIN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|n| n.len() == 32 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(|| format!("{:032x}", rand::random::<u128>()));
+    let mut page = render(
         viewer.0.as_ref(),
         "login.html",
         json!({
@@ -265,14 +272,20 @@ pub async fn login_page(
             "next": next,
             "dev": state.dev.is_some(),
             "users": users,
+            "login_csrf": state.sessions.login_csrf_for(&nonce),
             "oidc": state.oidc.as_ref().map(|o| o.display_name.clone()),
         }),
-    )
+    )?;
+    page.add_cookie(&state.sessions.login_nonce(nonce))
+        .map_err(|_| PageError::Unavailable("登录页生成失败，请稍后重试".into()))?;
+    Ok(page)
 }
 
 /// The demo-user form.
 #[derive(Debug, Deserialize)]
 pub struct DevLoginForm {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
     user: String,
     next: Option<String>,
 }
@@ -280,12 +293,21 @@ pub struct DevLoginForm {
 /// Signs in as a demo user (development only: 404 otherwise).
 #[post("/login/dev")]
 pub async fn dev_login(
+    req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<DevLoginForm>,
 ) -> Result<HttpResponse, PageError> {
     let Some(signer) = state.dev.as_ref() else {
         return Err(PageError::NotFound("演示账号登录仅在开发环境开放".into()));
     };
+    let expected = req
+        .cookie(LOGIN_COOKIE)
+        .map(|nonce| state.sessions.login_csrf_for(nonce.value()));
+    if expected.is_none() || expected.as_deref() != form.csrf.as_deref() {
+        return Err(PageError::Forbidden(
+            "登录表单已过期或来源不明，请刷新登录页后重新登录".into(),
+        ));
+    }
     let departments = departments(&state).await;
     let request = token_request(&form.user, &departments)
         .ok_or_else(|| PageError::BadRequest("请选择一个演示账号".into()))?;

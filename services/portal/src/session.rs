@@ -22,6 +22,8 @@ use crate::pages::PageError;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "yizhan_session";
+/// Name of the cookie holding the sign-in page's nonce (login CSRF).
+pub const LOGIN_COOKIE: &str = "yizhan_login";
 
 /// Makes session cookies and CSRF tokens.
 pub struct Sessions {
@@ -81,6 +83,24 @@ impl Sessions {
             .finish();
         cookie.make_removal();
         cookie
+    }
+
+    /// The CSRF token of a sign-in form, bound to the browser's login nonce
+    /// cookie: a page elsewhere can neither read the cookie nor mint the
+    /// token, so it cannot sign a victim in as someone else.
+    pub fn login_csrf_for(&self, nonce: &str) -> String {
+        self.csrf_for(&format!("login\0{nonce}"))
+    }
+
+    /// The sign-in page's nonce cookie (only sent back to `/login…`).
+    pub fn login_nonce(&self, nonce: String) -> Cookie<'static> {
+        Cookie::build(LOGIN_COOKIE, nonce)
+            .path("/login")
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(self.secure)
+            .max_age(time::Duration::hours(12))
+            .finish()
     }
 
     /// A short-lived cookie (OIDC state, PKCE verifier, where to go next).

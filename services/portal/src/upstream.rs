@@ -129,8 +129,10 @@ pub struct Upload {
     pub material_type: String,
     /// Original file name.
     pub filename: String,
-    /// Content.
-    pub bytes: bytes::Bytes,
+    /// Content, read from its start.
+    pub content: tokio::fs::File,
+    /// Its length in bytes.
+    pub len: u64,
 }
 
 /// The HTTP client and the base URL of every service.
@@ -268,15 +270,19 @@ impl Upstreams {
         &self,
         token: &str,
         enterprise: &str,
-        file: &Upload,
+        file: Upload,
     ) -> Result<Value, UpstreamError> {
         let form = reqwest::multipart::Form::new()
-            .text("material_type", file.material_type.clone())
+            .text("material_type", file.material_type)
             .text("enterprise_uscc", enterprise.to_owned())
             .part(
                 "file",
-                reqwest::multipart::Part::stream(file.bytes.clone())
-                    .file_name(file.filename.clone()),
+                // Streamed from the spooled file, never held in memory.
+                reqwest::multipart::Part::stream_with_length(
+                    reqwest::Body::from(file.content),
+                    file.len,
+                )
+                .file_name(file.filename),
             );
         let request = self
             .client

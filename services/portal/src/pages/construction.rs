@@ -14,7 +14,8 @@ use actix_web::{HttpResponse, get, post, web};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::licensing::{FILERS, id_path, read_multipart, upload_materials};
+use super::licensing::{FILERS, id_path, upload_materials};
+use super::multipart::read_multipart;
 use super::{
     Flash, PageError, code_path, field_errors, prefixed, render, render_status, see_other,
     typed_map, value,
@@ -312,8 +313,7 @@ pub async fn file_stage(
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&FILERS)?;
     let (id, stage) = path.into_inner();
-    let posted = read_multipart(multipart).await?;
-    viewer.check_csrf(value(&posted.fields, "_csrf"))?;
+    let posted = read_multipart(&viewer, multipart).await?;
     let (project, form) = stage_form(&state, &viewer, &id, &stage).await?;
     let builder = project["builder_uscc"].as_str().unwrap_or_default();
     let values = prefixed(&posted.fields, "form.");

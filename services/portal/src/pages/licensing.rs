@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
-use futures_util::TryStreamExt;
 use serde_json::{Map, Value, json};
 use yizhan_auth::Role;
 
+use super::multipart::{PostedFile, read_multipart};
 use super::{
     Flash, PageError, act, code_path, field_errors, notice_of, prefixed, render, render_status,
     see_other, typed_map, value,
@@ -27,8 +27,6 @@ use crate::upstream::{Upload, Upstream, UpstreamError};
 
 /// Applicants and agents file applications.
 pub const FILERS: [Role; 2] = [Role::Applicant, Role::Agent];
-/// Largest file one form may carry (the document service has its own cap).
-const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 
 /// Page: the industry scenarios.
 #[get("/licensing")]
@@ -291,77 +289,43 @@ fn as_texts(object: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// A posted multipart form: text fields and files.
-pub struct Posted {
-    /// Text fields in order.
-    pub fields: Vec<(String, String)>,
-    /// Files by field name: (file name, bytes); empty file inputs left out.
-    pub files: Vec<(String, String, bytes::Bytes)>,
-}
-
-/// Reads a multipart form, refusing a file over `MAX_FILE_BYTES` with a
-/// message naming the field.
-pub async fn read_multipart(mut form: Multipart) -> Result<Posted, PageError> {
-    let mut posted = Posted {
-        fields: Vec::new(),
-        files: Vec::new(),
-    };
-    let unreadable = |e: actix_multipart::MultipartError| {
-        PageError::BadRequest(format!("表单内容无法读取：{e}"))
-    };
-    while let Some(mut field) = form.try_next().await.map_err(unreadable)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        let filename = field
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .map(str::to_owned);
-        let mut bytes = bytes::BytesMut::new();
-        while let Some(chunk) = field.try_next().await.map_err(unreadable)? {
-            if bytes.len() + chunk.len() > MAX_FILE_BYTES {
-                return Err(PageError::Refused(
-                    413,
-                    format!("“{name}”的文件超过 20 MB，请压缩后重新上传"),
-                ));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        match filename {
-            Some(filename) if !bytes.is_empty() => {
-                posted.files.push((name, filename, bytes.freeze()))
-            }
-            Some(_) => {}
-            None => posted
-                .fields
-                .push((name, String::from_utf8_lossy(&bytes).into_owned())),
-        }
-    }
-    Ok(posted)
-}
-
 /// Uploads every attached file of `m.<code>` for `enterprise`; answers the
 /// material ids by code, or the upload errors by page field.
 pub async fn upload_materials(
     state: &AppState,
     viewer: &Viewer,
     enterprise: &str,
-    files: &[(String, String, bytes::Bytes)],
+    files: &[PostedFile],
 ) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let mut ids = BTreeMap::new();
     let mut errors = BTreeMap::new();
-    for (name, filename, bytes) in files {
-        let Some(code) = name.strip_prefix("file.") else {
+    for posted in files {
+        let Some(code) = posted.name.strip_prefix("file.") else {
             continue;
+        };
+        let filename = &posted.filename;
+        let content = match posted.reader() {
+            Ok(content) => content,
+            Err(e) => {
+                tracing::error!(error = %e, "could not reopen a spooled upload");
+                errors.insert(
+                    format!("m.{code}"),
+                    format!("{filename}：上传暂存失败，请重新上传"),
+                );
+                continue;
+            }
         };
         // Every catalog material code is a material type (one vocabulary),
         // so the file is stored as exactly what the slot asks for.
         let upload = Upload {
             material_type: code.to_owned(),
             filename: filename.clone(),
-            bytes: bytes.clone(),
+            content,
+            len: posted.len,
         };
         let result = state
             .upstream
-            .upload(&viewer.token, enterprise, &upload)
+            .upload(&viewer.token, enterprise, upload)
             .await;
         match result {
             Ok(material) => {
@@ -394,8 +358,7 @@ pub async fn apply_submit(
     form: Multipart,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&FILERS)?;
-    let posted = read_multipart(form).await?;
-    viewer.check_csrf(value(&posted.fields, "_csrf"))?;
+    let posted = read_multipart(&viewer, form).await?;
     let (scenario, answers, raw_answers) = answers_of(&state, &posted.fields).await?;
     let notice = notice_of(&state, &scenario["code"], &answers).await?;
     let enterprise = value(&posted.fields, "enterprise_uscc")
@@ -596,8 +559,7 @@ pub async fn supply(
     form: Multipart,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&FILERS)?;
-    let posted = read_multipart(form).await?;
-    viewer.check_csrf(value(&posted.fields, "_csrf"))?;
+    let posted = read_multipart(&viewer, form).await?;
     let application_id = value(&posted.fields, "application_id").unwrap_or_default();
     let back = format!(
         "/licensing/applications/{}",

@@ -7,6 +7,7 @@
 
 pub mod construction;
 pub mod licensing;
+pub mod multipart;
 pub mod review;
 pub mod window;
 
@@ -232,9 +233,27 @@ pub fn code_path(code: &str, what: &str) -> Result<String, PageError> {
 }
 
 /// `next` when it is a path on this site; `/` otherwise (no open redirect).
+///
+/// Browsers drop tabs and newlines from URLs and read `\\` as `/`, so
+/// `/\t/evil.example` would become `//evil.example`: any control or
+/// whitespace character, or a backslash, refuses the path outright. What
+/// remains must resolve, against this site, to this site.
 pub fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+    const HERE: &str = "http://portal.invalid/";
+    let Some(path) = next else {
+        return "/".into();
+    };
+    let plain = path
+        .chars()
+        .all(|c| !c.is_control() && !c.is_whitespace() && c != '\\');
+    if !plain || !path.starts_with('/') || path.starts_with("//") {
+        return "/".into();
+    }
+    let Ok(base) = reqwest::Url::parse(HERE) else {
+        return "/".into();
+    };
+    match base.join(path) {
+        Ok(url) if url.origin() == base.origin() => url.as_str()[HERE.len() - 1..].to_owned(),
         _ => "/".into(),
     }
 }
@@ -626,6 +645,19 @@ mod tests {
         assert_eq!(local_path(Some("https://evil.example/")), "/");
         assert_eq!(local_path(Some("/\\evil.example")), "/");
         assert_eq!(local_path(None), "/");
+        // Browsers strip tabs and newlines: these would become `//evil…`.
+        for tricky in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/ /evil.example",
+            "/\u{0}/evil.example",
+            "\t//evil.example",
+            "/\\/evil.example",
+        ] {
+            assert_eq!(local_path(Some(tricky)), "/", "{tricky:?}");
+        }
+        assert_eq!(local_path(Some("/a/../b?x=1#f")), "/b?x=1#f");
     }
 
     #[test]
