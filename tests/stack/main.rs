@@ -21,6 +21,7 @@ mod portal;
 mod portal_construction_e2e;
 mod portal_e2e;
 mod portal_pages;
+mod rate_limits;
 mod shutdown;
 mod slice;
 mod standard_webhooks;

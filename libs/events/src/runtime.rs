@@ -183,6 +183,7 @@ pub fn http_server<F>(
     api: utoipa::openapi::OpenApi,
     readiness: Readiness,
     auth: Authenticator,
+    limited: &[yizhan_kit::rate_limit::Rule],
     configure: F,
 ) -> anyhow::Result<(u16, actix_web::dev::Server)>
 where
@@ -194,11 +195,21 @@ where
     let auth = web::Data::new(auth);
     let json_limit = common.http.json_limit_bytes;
     let served = web::Data::new(yizhan_kit::openapi::ServedPaths::of(&api));
+    let limits = web::Data::new(yizhan_kit::rate_limit::RateLimits::new(
+        &common.http.rate_limit,
+        limited,
+    )?);
     let server = HttpServer::new(move || {
         App::new()
+            // Inside the request context, so a 429 carries the request id
+            // and trace context like any other answer.
+            .wrap(actix_web::middleware::from_fn(
+                yizhan_kit::rate_limit::limit,
+            ))
             .wrap(actix_web::middleware::from_fn(
                 yizhan_kit::http::request_context,
             ))
+            .app_data(limits.clone())
             .app_data(yizhan_kit::http::json_config(json_limit))
             .app_data(yizhan_kit::http::query_config())
             .app_data(yizhan_kit::http::path_config())

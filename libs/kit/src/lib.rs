@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod outage;
 pub mod pagination;
 pub mod problem;
+pub mod rate_limit;
 pub mod settings;
 pub mod shutdown;
 pub mod telemetry;
