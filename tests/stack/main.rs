@@ -15,6 +15,7 @@ mod documents;
 mod errors;
 mod licensing;
 mod licensing_more;
+mod metrics;
 mod outages;
 mod parity;
 mod portal;

@@ -8,6 +8,7 @@ pub mod db;
 pub mod health;
 pub mod http;
 pub mod idempotency;
+pub mod metrics;
 pub mod openapi;
 #[cfg(feature = "testing")]
 pub mod outage;
