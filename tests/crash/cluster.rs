@@ -77,6 +77,11 @@ impl Cluster {
                 "YIZHAN_OUTBOX__POLL_INTERVAL_MS".to_owned(),
                 "100".to_owned(),
             ),
+            // The run drives every service from this one address on purpose.
+            (
+                "YIZHAN_HTTP__RATE_LIMIT__ENABLED".to_owned(),
+                "false".to_owned(),
+            ),
             ("RUST_LOG".to_owned(), "info".to_owned()),
         ];
         let mut ports = HashMap::new();

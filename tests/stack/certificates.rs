@@ -458,7 +458,15 @@ async fn certificates_are_issued_exactly_once_under_redelivery(backend: Backend)
         yizhan_types::Uscc::parse(parts[6]).unwrap().as_str(),
         parts[6]
     );
-    assert_eq!(parts[7], "00000001");
+    // The serial: the per-type counter, then ten random characters.
+    assert_eq!(&parts[7][..8], "00000001");
+    assert_eq!(parts[7].len(), 18, "{id}");
+    assert!(
+        parts[7][8..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()),
+        "{id}"
+    );
     assert_eq!(parts[8], "001");
     assert!(check_character_is_valid(id), "{id}");
     assert!(yizhan_types::CertificateId::parse(id).is_ok());
@@ -470,7 +478,9 @@ async fn certificates_are_issued_exactly_once_under_redelivery(backend: Backend)
             ENTERPRISE_B,
         ))
         .await;
-    assert!(second["id"].as_str().unwrap().contains(".00000002.001."));
+    let second_serial = second["id"].as_str().unwrap().split('.').nth(7).unwrap();
+    assert!(second_serial.starts_with("00000002"), "{second}");
+    assert_ne!(second_serial[8..], parts[7][8..], "the random part repeats");
     assert!(check_character_is_valid(second["id"].as_str().unwrap()));
 
     // A request that can never be honoured is dead-lettered with its reason,
@@ -587,6 +597,23 @@ async fn certificates_verify_offline_and_report_status_changes(backend: Backend)
         .await;
     assert_eq!(answer["identifier_valid"], false, "{answer}");
     assert_eq!(answer["valid"], false);
+    // ... worded like an identifier not on record, with nothing of the
+    // registered certificate and no hint at the right character.
+    let unknown = yizhan_types::CertificateId::new(
+        "HYZHXKZ",
+        &yizhan_types::Uscc::parse(id.split('.').nth(6).unwrap()).unwrap(),
+        "99999999ABCDEFGHIJ",
+        "001",
+    )
+    .unwrap();
+    let not_found = stack
+        .get_json(&format!("/api/v1/verify?id={unknown}"), None)
+        .await;
+    assert_eq!(not_found["found"], false, "{not_found}");
+    for field in ["verdict", "found", "certificate", "status", "valid"] {
+        assert_eq!(answer[field], not_found[field], "{field}: {answer}");
+    }
+    assert!(!answer.to_string().contains("应为"), "{answer}");
     let problem = expect_problem(
         stack
             .get("/api/v1/verify?id=1.2.156.3005.2.HY-X.1.1.001.A", None)

@@ -73,6 +73,14 @@ impl TestStack {
             Some(base64::engine::general_purpose::STANDARD.encode(&secret));
         settings.common.outbox.poll_interval_ms = 100;
         settings.common.http.shutdown_timeout_secs = 1;
+        // Every test calls from 127.0.0.1, many times over; the rate-limit
+        // tests set their own small quotas.
+        let unlimited = yizhan_kit::rate_limit::QuotaSettings {
+            per_minute: 1_000_000,
+            burst: 1_000_000,
+        };
+        settings.common.http.rate_limit.public = unlimited;
+        settings.common.http.rate_limit.login = unlimited;
         let s = &mut settings.services;
         s.licensing.port = 0;
         s.construction.port = 0;

@@ -1004,6 +1004,16 @@ pub(crate) async fn submitted_store(
     applicant: &str,
     uscc: &str,
 ) -> (Value, Value) {
+    submitted_store_with_key(stack, applicant, uscc, None).await
+}
+
+/// [`submitted_store`], sent with `Idempotency-Key: key` when given.
+pub(crate) async fn submitted_store_with_key(
+    stack: &TestStack,
+    applicant: &str,
+    uscc: &str,
+    key: Option<&str>,
+) -> (Value, Value) {
     let answers = json!({"sells_food": false, "sells_tobacco": true, "outdoor_sign": false});
     let notice = json_ok(
         stack
@@ -1031,13 +1041,15 @@ pub(crate) async fn submitted_store(
         },
         "materials": materials_for(&notice),
     });
-    let app = json_ok(
-        stack
-            .post_json(lic(stack, "/api/v1/applications"), applicant, &body)
-            .await,
-        201,
-    )
-    .await;
+    let mut request = stack
+        .client
+        .post(lic(stack, "/api/v1/applications"))
+        .bearer_auth(applicant)
+        .json(&body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    let app = json_ok(request.send().await.unwrap(), 201).await;
     (app, notice)
 }
 

@@ -183,6 +183,7 @@ pub fn http_server<F>(
     api: utoipa::openapi::OpenApi,
     readiness: Readiness,
     auth: Authenticator,
+    limited: &[yizhan_kit::rate_limit::Rule],
     configure: F,
 ) -> anyhow::Result<(u16, actix_web::dev::Server)>
 where
@@ -194,11 +195,33 @@ where
     let auth = web::Data::new(auth);
     let json_limit = common.http.json_limit_bytes;
     let served = web::Data::new(yizhan_kit::openapi::ServedPaths::of(&api));
+    let limits = web::Data::new(yizhan_kit::rate_limit::RateLimits::new(
+        &common.http.rate_limit,
+        limited,
+    )?);
+    // Installed before the first request, so no early count is lost.
+    let _ = yizhan_kit::metrics::handle();
+    let service_label = web::Data::new(yizhan_kit::metrics::ServiceLabel(
+        api.info
+            .title
+            .strip_prefix("yizhan ")
+            .unwrap_or(&api.info.title)
+            .to_owned(),
+    ));
     let server = HttpServer::new(move || {
         App::new()
+            // Inside the request context, so a 429 carries the request id
+            // and trace context like any other answer.
+            .wrap(actix_web::middleware::from_fn(
+                yizhan_kit::rate_limit::limit,
+            ))
             .wrap(actix_web::middleware::from_fn(
                 yizhan_kit::http::request_context,
             ))
+            // Outermost: counts the final answer (429s and rewritten errors too).
+            .wrap(actix_web::middleware::from_fn(yizhan_kit::metrics::record))
+            .app_data(limits.clone())
+            .app_data(service_label.clone())
             .app_data(yizhan_kit::http::json_config(json_limit))
             .app_data(yizhan_kit::http::query_config())
             .app_data(yizhan_kit::http::path_config())
@@ -212,6 +235,8 @@ where
             .service(yizhan_kit::health::healthz)
             .service(yizhan_kit::health::readyz)
             .into_app()
+            // Not part of the API document: an operator's endpoint.
+            .service(yizhan_kit::metrics::metrics_endpoint)
             .service(yizhan_kit::openapi::swagger_ui(api.clone()))
             .default_service(web::to(yizhan_kit::http::fallback))
     })

@@ -8,11 +8,13 @@ pub mod db;
 pub mod health;
 pub mod http;
 pub mod idempotency;
+pub mod metrics;
 pub mod openapi;
 #[cfg(feature = "testing")]
 pub mod outage;
 pub mod pagination;
 pub mod problem;
+pub mod rate_limit;
 pub mod settings;
 pub mod shutdown;
 pub mod telemetry;

@@ -123,6 +123,8 @@ pub struct HttpSettings {
     /// Base URL other services and people use to reach this deployment's
     /// services, when they sit behind a gateway; defaults to `http://host:port`.
     pub public_base_url: Option<String>,
+    /// Quotas per client address on public and login endpoints.
+    pub rate_limit: crate::rate_limit::RateLimitSettings,
 }
 
 impl Default for HttpSettings {
@@ -132,6 +134,7 @@ impl Default for HttpSettings {
             shutdown_timeout_secs: 30,
             json_limit_bytes: 1024 * 1024,
             public_base_url: None,
+            rate_limit: crate::rate_limit::RateLimitSettings::default(),
         }
     }
 }

@@ -175,7 +175,7 @@ impl Certificates {
         }
         let command = IssueCommand::from_request(request, &self.catalog)?;
         let serial = store::next_serial(db, &command.kind.code).await?;
-        let id = command.identifier(&self.catalog, serial);
+        let id = command.identifier(&self.catalog, serial, &random_nonce());
         let content = command.content(&self.catalog, &id, Utc::now());
         let key = self.keys.active();
         let jws = jws::sign(&key.signing, &key.kid, &serde_json::to_vec(&content)?);
@@ -261,4 +261,12 @@ impl Certificates {
         }
         Ok(content)
     }
+}
+
+/// A serial nonce from the thread's CSPRNG (ChaCha, seeded by the OS).
+fn random_nonce() -> crate::domain::certificate::SerialNonce {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    let draws = std::array::from_fn(|_| rng.random_range(0..36u8));
+    crate::domain::certificate::SerialNonce::from_draws(draws)
 }

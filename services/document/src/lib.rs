@@ -134,6 +134,7 @@ impl Application {
             openapi(),
             readiness,
             auth,
+            routes::RATE_LIMITED,
             move |cfg| {
                 cfg.app_data(state.clone());
                 cfg.app_data(routes_certificates.clone());

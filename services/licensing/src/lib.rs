@@ -192,6 +192,7 @@ impl Application {
             openapi(),
             readiness,
             auth,
+            routes::RATE_LIMITED,
             move |cfg| {
                 cfg.app_data(routes_state.clone());
                 routes::configure(cfg);

@@ -365,6 +365,7 @@ impl Application {
             openapi(),
             readiness,
             auth,
+            &[],
             move |cfg| {
                 cfg.app_data(state.clone());
                 routes::configure(cfg);

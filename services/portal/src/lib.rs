@@ -92,6 +92,14 @@ impl std::fmt::Debug for Settings {
     }
 }
 
+/// Sign-in routes, limited per client address: the login page, the dev
+/// login, the OIDC start and its callback, and any `/api/v1/auth` endpoint.
+pub const RATE_LIMITED: &[yizhan_kit::rate_limit::Rule] = &[
+    yizhan_kit::rate_limit::Rule::login("/login"),
+    yizhan_kit::rate_limit::Rule::login("/auth"),
+    yizhan_kit::rate_limit::Rule::login("/api/v1/auth"),
+];
+
 /// Signs demo-user tokens for the dev login (hs256 mode only).
 #[derive(Clone)]
 pub struct DevSigner {
@@ -171,6 +179,7 @@ impl Application {
             openapi(),
             Readiness::default(),
             auth,
+            RATE_LIMITED,
             move |cfg| {
                 cfg.app_data(state.clone());
                 cfg.app_data(

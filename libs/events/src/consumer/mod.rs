@@ -199,7 +199,7 @@ impl<D: Dispatcher> EventConsumer<D> {
                         w.attempt += 1;
                         match self.attempt(&mut w, &cancel).await {
                             Step::Done(outcome) => {
-                                finished(outcome);
+                                finished(&self.config.group_id, outcome);
                                 resume(&consumer, &w.message);
                             }
                             Step::Retry(at) => {
@@ -234,7 +234,7 @@ impl<D: Dispatcher> EventConsumer<D> {
                         Err(e) => {
                             let error = format!("unreadable envelope: {e}");
                             if self.dead_letter(&message, &error, 1, &cancel).await {
-                                finished(Outcome::DeadLettered);
+                                finished(&self.config.group_id, Outcome::DeadLettered);
                                 store(&consumer, &message);
                             }
                             continue;
@@ -249,7 +249,7 @@ impl<D: Dispatcher> EventConsumer<D> {
                     };
                     match self.attempt(&mut w, &cancel).await {
                         Step::Done(outcome) => {
-                            finished(outcome);
+                            finished(&self.config.group_id, outcome);
                             store(&consumer, &w.message);
                         }
                         Step::Retry(at) => {
@@ -357,9 +357,20 @@ impl<D: Dispatcher> EventConsumer<D> {
     }
 }
 
-/// The one place a message's fate is known (a hook for counting them).
-fn finished(outcome: Outcome) {
+/// The one place a message's fate is known: counted per consuming service.
+fn finished(group: &str, outcome: Outcome) {
     tracing::debug!(?outcome, "message done");
+    let outcome = match outcome {
+        Outcome::Applied => "applied",
+        Outcome::Duplicate => "duplicate",
+        Outcome::DeadLettered => "dead_lettered",
+    };
+    metrics::counter!(
+        yizhan_kit::metrics::CONSUMER_MESSAGES,
+        "service" => group.to_owned(),
+        "outcome" => outcome
+    )
+    .increment(1);
 }
 
 async fn sleep_until(at: Option<Instant>) {

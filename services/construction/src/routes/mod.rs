@@ -13,6 +13,15 @@ pub mod task_steps;
 pub mod tasks;
 pub mod views;
 
+use yizhan_kit::rate_limit::Rule;
+
+/// Routes anyone may call, limited per client address: the catalog and
+/// the project categories.
+pub const RATE_LIMITED: &[Rule] = &[
+    Rule::public("/api/v1/catalog"),
+    Rule::public("/api/v1/categories"),
+];
+
 /// Registers every route under `/api/v1`.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     cfg.service(

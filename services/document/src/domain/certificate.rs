@@ -262,16 +262,18 @@ impl IssueCommand {
         }
     }
 
-    /// The identifier for the `serial`-th certificate of this type.
-    pub fn identifier(&self, catalog: &Catalog, serial: i64) -> CertificateId {
+    /// The identifier for the `serial`-th certificate of this type, with
+    /// `nonce` (see [`SerialNonce`]) after the counter.
+    pub fn identifier(&self, catalog: &Catalog, serial: i64, nonce: &SerialNonce) -> CertificateId {
         CertificateId::new(
             &self.kind.code,
             &catalog.issuer_uscc,
-            &format_serial(serial),
+            &format_serial(serial, nonce),
             VERSION,
         )
-        // The type code was checked by `Catalog::new`; the serial is digits.
-        .expect("catalog type codes and numeric serials form valid identifiers")
+        // The type code was checked by `Catalog::new`; the serial is
+        // digits and capitals, at most 20 + 10 characters.
+        .expect("catalog type codes and counter + nonce serials form valid identifiers")
     }
 
     /// The content to sign for identifier `id`, issued `now`, in status 01.
@@ -306,10 +308,33 @@ impl IssueCommand {
     }
 }
 
-/// Serials are zero-padded to eight digits so identifiers sort and read
-/// evenly; beyond 99,999,999 they simply grow (the part allows 32).
-pub fn format_serial(serial: i64) -> String {
-    format!("{serial:08}")
+/// Characters of the random part of a serial.
+pub const NONCE_LEN: usize = 10;
+
+/// The random part of a certificate's serial: ten characters of `0-9A-Z`
+/// (36^10, about 3.7 × 10^15 values), so knowing one identifier tells
+/// nothing about the next. The caller draws it (the domain does no I/O).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SerialNonce(String);
+
+impl SerialNonce {
+    /// A nonce from `NONCE_LEN` draws in `0..36` (anything above is reduced).
+    pub fn from_draws(draws: [u8; NONCE_LEN]) -> Self {
+        const ALPHABET: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        Self(
+            draws
+                .iter()
+                .map(|d| ALPHABET[usize::from(*d) % 36] as char)
+                .collect(),
+        )
+    }
+}
+
+/// The serial part: the per-type counter zero-padded to eight digits (so
+/// identifiers of one type read evenly; beyond 99,999,999 it grows), then
+/// the nonce. Within the national format's 32 characters of `0-9A-Z`.
+pub fn format_serial(serial: i64, nonce: &SerialNonce) -> String {
+    format!("{serial:08}{}", nonce.0)
 }
 
 /// Where a certificate stands on `today` against its validity period.
@@ -390,10 +415,11 @@ mod tests {
     fn identifiers_carry_type_issuer_serial_and_a_valid_check_char() {
         let c = catalog();
         let cmd = IssueCommand::from_request(&request(), &c).unwrap();
-        let id = cmd.identifier(&c, 42);
+        let nonce = SerialNonce::from_draws([0, 1, 9, 10, 35, 36, 71, 2, 3, 4]);
+        let id = cmd.identifier(&c, 42, &nonce);
         assert_eq!(id.type_code(), "HYZHXKZ");
         assert_eq!(id.issuer(), c.issuer_uscc);
-        assert_eq!(id.serial(), "00000042");
+        assert_eq!(id.serial(), "00000042019AZ0Z234");
         assert_eq!(id.version(), "001");
         assert_eq!(CertificateId::parse(id.as_str()).unwrap(), id);
     }
@@ -402,7 +428,7 @@ mod tests {
     fn content_is_status_01_at_whole_seconds() {
         let c = catalog();
         let cmd = IssueCommand::from_request(&request(), &c).unwrap();
-        let id = cmd.identifier(&c, 1);
+        let id = cmd.identifier(&c, 1, &SerialNonce::from_draws([0; NONCE_LEN]));
         let now = DateTime::parse_from_rfc3339("2026-11-23T08:00:00.123456Z")
             .unwrap()
             .with_timezone(&Utc);

@@ -7,6 +7,17 @@ pub mod pages;
 pub mod types;
 pub mod verify;
 
+use yizhan_kit::rate_limit::Rule;
+
+/// Routes anyone may call, limited per client address: verification (the
+/// API and the page a QR code opens), the key set and the material types.
+pub const RATE_LIMITED: &[Rule] = &[
+    Rule::public("/api/v1/verify"),
+    Rule::public("/verify"),
+    Rule::public("/.well-known/jwks.json"),
+    Rule::public("/api/v1/material-types"),
+];
+
 /// Registers every route: the API under `/api/v1`, and the public
 /// verification page and key set at the root.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {

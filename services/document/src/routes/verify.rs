@@ -158,6 +158,10 @@ pub struct Verification {
     pub checked_at: DateTime<Utc>,
 }
 
+/// The verdict for an identifier this centre has no record of, and for one
+/// whose check character is wrong (the two are not told apart).
+pub const NOT_FOUND: &str = "未查询到该电子证照，请核对标识是否抄录有误";
+
 /// Raw facts, before the verdict is worded.
 struct Facts {
     identifier: Option<String>,
@@ -178,10 +182,13 @@ impl Facts {
             .map(|r| validity_on(today(), r.valid_from, r.valid_until));
         let identifier_valid = self.identifier.is_some() && self.identifier_error.is_none();
         let signature_valid = self.signature_checked && self.signature.is_ok();
-        let verdict = match (&self.identifier_error, &self.row, status, validity) {
-            (Some(IdentifierError::InvalidCheckDigit { expected, .. }), _, _, _) => {
-                format!("电子证照标识校验位错误（应为 {expected}），请核对标识是否抄录有误")
-            }
+        // A wrong check character reads like an unknown identifier: naming
+        // the right one would hand an enumerator the next valid identifier.
+        let malformed = self
+            .identifier_error
+            .as_ref()
+            .filter(|e| !matches!(e, IdentifierError::InvalidCheckDigit { .. }));
+        let verdict = match (malformed, &self.row, status, validity) {
             (Some(e), _, _, _) => format!("签名数据中的电子证照标识无效：{}", e.message()),
             (None, None, _, _) if self.identifier.is_none() => {
                 "签名验证未通过，且无法读出电子证照标识：数据可能已被篡改".to_owned()
@@ -189,7 +196,7 @@ impl Facts {
             (None, None, _, _) if signature_valid => {
                 "签名有效，但本中心没有该电子证照的登记记录".to_owned()
             }
-            (None, None, _, _) => "未查询到该电子证照".to_owned(),
+            (None, None, _, _) => NOT_FOUND.to_owned(),
             _ if !signature_valid => {
                 "签名验证未通过：证照数据可能已被篡改，或并非本中心签发".to_owned()
             }
@@ -234,7 +241,8 @@ impl Facts {
 }
 
 /// Checks by identifier. A wrong final check character is an answer
-/// (`identifier_valid: false`); any other malformation is a 422 naming `id`.
+/// (`identifier_valid: false`, worded like an unknown identifier, the
+/// registry not consulted); any other malformation is a 422 naming `id`.
 async fn by_identifier(
     state: &AppState,
     certs: &Certificates,

@@ -11,6 +11,17 @@ pub mod statistics;
 pub mod tasks;
 pub mod views;
 
+use yizhan_kit::rate_limit::Rule;
+
+/// Routes anyone may call, limited per client address: scenarios, notices
+/// (一次性告知), the catalog and the working-day calendar.
+pub const RATE_LIMITED: &[Rule] = &[
+    Rule::public("/api/v1/scenarios"),
+    Rule::public("/api/v1/notices"),
+    Rule::public("/api/v1/catalog"),
+    Rule::public("/api/v1/calendar"),
+];
+
 /// Registers every route under `/api/v1`.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     cfg.service(
