@@ -16,6 +16,7 @@ use yizhan_auth::Authenticator;
 use yizhan_kit::health::{IntoChecks, Readiness, ReadinessCheck};
 use yizhan_kit::settings::CommonSettings;
 
+use crate::audit::middleware::AuditLog;
 use crate::kafka::KafkaConfig;
 use crate::outbox::{OutboxSignal, Relay, RelayConfig};
 
@@ -156,7 +157,12 @@ async fn finish_by<T: 'static>(
 
 /// A service's OpenAPI document: its routes (from `configure`) plus the
 /// endpoints every service has (health, `/api/v1/me`).
-pub fn openapi_of<F>(base: utoipa::openapi::OpenApi, configure: F) -> utoipa::openapi::OpenApi
+/// `audited`: the service has a database and serves its audit log.
+pub fn openapi_of<F>(
+    base: utoipa::openapi::OpenApi,
+    audited: bool,
+    configure: F,
+) -> utoipa::openapi::OpenApi
 where
     F: FnOnce(&mut ServiceConfig<'_>),
 {
@@ -164,6 +170,7 @@ where
         .into_utoipa_app()
         .openapi(base)
         .service(yizhan_auth::routes::me)
+        .configure(|cfg| audit_routes(cfg, audited))
         .configure(configure)
         .service(yizhan_kit::health::healthz)
         .service(yizhan_kit::health::readyz)
@@ -173,9 +180,18 @@ where
     api
 }
 
+fn audit_routes(cfg: &mut ServiceConfig<'_>, audited: bool) {
+    if audited {
+        cfg.service(crate::audit::routes::search)
+            .service(crate::audit::routes::export);
+    }
+}
+
 /// Binds and builds a service's HTTP server: the shared middleware and
 /// error handling, health, `/api/v1/me`, Swagger UI, a problem+json 404, and
-/// the service's own state and routes from `configure`. Signals are not
+/// the service's own state and routes from `configure`. With `audit` (every
+/// service with a database) state-changing requests are recorded in its
+/// audit log and admins may search and export it. Signals are not
 /// handled here: the caller's cancellation token stops the server.
 pub fn http_server<F>(
     common: &CommonSettings,
@@ -183,6 +199,7 @@ pub fn http_server<F>(
     api: utoipa::openapi::OpenApi,
     readiness: Readiness,
     auth: Authenticator,
+    audit: Option<AuditLog>,
     configure: F,
 ) -> anyhow::Result<(u16, actix_web::dev::Server)>
 where
@@ -194,26 +211,37 @@ where
     let auth = web::Data::new(auth);
     let json_limit = common.http.json_limit_bytes;
     let served = web::Data::new(yizhan_kit::openapi::ServedPaths::of(&api));
+    let audited = audit.is_some();
+    let audit = audit.map(web::Data::new);
     let server = HttpServer::new(move || {
-        App::new()
-            .wrap(actix_web::middleware::from_fn(
-                yizhan_kit::http::request_context,
-            ))
-            .app_data(yizhan_kit::http::json_config(json_limit))
-            .app_data(yizhan_kit::http::query_config())
-            .app_data(yizhan_kit::http::path_config())
-            .app_data(readiness.clone())
-            .app_data(auth.clone())
-            .app_data(served.clone())
-            .into_utoipa_app()
-            // Before the service's `/api/v1` scope, which would shadow it.
-            .service(yizhan_auth::routes::me)
-            .configure(configure.clone())
-            .service(yizhan_kit::health::healthz)
-            .service(yizhan_kit::health::readyz)
-            .into_app()
-            .service(yizhan_kit::openapi::swagger_ui(api.clone()))
-            .default_service(web::to(yizhan_kit::http::fallback))
+        let mut app = App::new();
+        if let Some(audit) = &audit {
+            app = app.app_data(audit.clone());
+        }
+        // The audit middleware sits inside `request_context`, which gives it
+        // the request id.
+        app.wrap(actix_web::middleware::from_fn(
+            crate::audit::middleware::audit,
+        ))
+        .wrap(actix_web::middleware::from_fn(
+            yizhan_kit::http::request_context,
+        ))
+        .app_data(yizhan_kit::http::json_config(json_limit))
+        .app_data(yizhan_kit::http::query_config())
+        .app_data(yizhan_kit::http::path_config())
+        .app_data(readiness.clone())
+        .app_data(auth.clone())
+        .app_data(served.clone())
+        .into_utoipa_app()
+        // Before the service's `/api/v1` scope, which would shadow it.
+        .service(yizhan_auth::routes::me)
+        .configure(|cfg| audit_routes(cfg, audited))
+        .configure(configure.clone())
+        .service(yizhan_kit::health::healthz)
+        .service(yizhan_kit::health::readyz)
+        .into_app()
+        .service(yizhan_kit::openapi::swagger_ui(api.clone()))
+        .default_service(web::to(yizhan_kit::http::fallback))
     })
     .listen(listener)?
     .shutdown_timeout(common.http.shutdown_timeout_secs)

@@ -117,6 +117,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             "licensing",
             "一业一证：一单告知、一表申请、综合受理、并联审批、一证准营与办理进度；工作日历。所有错误均为 RFC 9457 problem+json。",
         ),
+        true,
         routes::configure,
     )
 }
@@ -192,6 +193,10 @@ impl Application {
             openapi(),
             readiness,
             auth,
+            Some(yizhan_events::audit::middleware::AuditLog {
+                db: db.clone(),
+                service: SERVICE.to_owned(),
+            }),
             move |cfg| {
                 cfg.app_data(routes_state.clone());
                 routes::configure(cfg);

@@ -133,6 +133,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             SERVICE,
             "办事门户：综合窗口与部门审批的合并队列（跨一业一证与工程建设项目审批，按剩余工作时间排序）。页面为服务端渲染，不在本文档内。所有错误均为 RFC 9457 problem+json。",
         ),
+        false,
         queues::configure,
     )
 }
@@ -171,6 +172,7 @@ impl Application {
             openapi(),
             Readiness::default(),
             auth,
+            None,
             move |cfg| {
                 cfg.app_data(state.clone());
                 cfg.app_data(
