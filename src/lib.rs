@@ -297,6 +297,7 @@ pub async fn build_service(
         retention: Duration::from_secs(
             u64::from(settings.common.outbox.retention_days) * 24 * 3600,
         ),
+        audit_retention_days: settings.common.audit.retention_days,
     };
     let backbone = Backbone::connect(broker.bootstrap(), service.name(), relay)?;
     let backbone_kafka = backbone.kafka.clone();

@@ -1055,7 +1055,7 @@ pub(crate) async fn submitted_store_with_key(
 
 /// A convenience store application of enterprise A, accepted: the app URL
 /// and its tobacco task id.
-async fn accepted_store(stack: &TestStack, applicant: &str) -> (String, String, Value) {
+pub(crate) async fn accepted_store(stack: &TestStack, applicant: &str) -> (String, String, Value) {
     let clerk = stack.staff("clerk-1", Role::WindowClerk);
     let (app, notice) = submitted_store(stack, applicant, ENTERPRISE_A).await;
     let app_url = lic(

@@ -8,6 +8,7 @@
 //! protocol on loopback ([`broker`]).
 
 pub mod asyncapi;
+pub mod audit;
 pub mod broker;
 pub mod consumer;
 pub mod contracts;

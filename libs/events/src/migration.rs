@@ -130,5 +130,6 @@ pub fn backbone_migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(CreateOutbox),
         Box::new(CreateInbox),
         Box::new(CreateBackboneState),
+        Box::new(crate::audit::migration::CreateAuditLog),
     ]
 }

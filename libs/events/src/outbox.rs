@@ -38,6 +38,9 @@ pub async fn enqueue<E: Event>(
 ) -> Result<Envelope, DbErr> {
     let envelope = Envelope::new(source, event, yizhan_kit::telemetry::current_traceparent());
     enqueue_envelope(txn, E::TOPIC, &envelope).await?;
+    // Every state change a request makes announces itself here, so this is
+    // where its audit row joins the same transaction.
+    crate::audit::record_change(txn, &envelope.subject).await?;
     Ok(envelope)
 }
 
@@ -88,6 +91,10 @@ pub struct RelayConfig {
     pub batch_size: u64,
     /// How long published rows are kept before pruning.
     pub retention: Duration,
+    /// Days audit rows are kept (never fewer than
+    /// `audit::MIN_RETENTION_DAYS`); pruned on the same schedule but
+    /// independently of the outbox.
+    pub audit_retention_days: u32,
 }
 
 impl Default for RelayConfig {
@@ -96,6 +103,7 @@ impl Default for RelayConfig {
             poll_interval: Duration::from_millis(500),
             batch_size: 200,
             retention: Duration::from_secs(7 * 24 * 3600),
+            audit_retention_days: crate::audit::DEFAULT_RETENTION_DAYS,
         }
     }
 }
@@ -157,6 +165,11 @@ impl Relay {
                         tracing::info!(pruned = n, "pruned published outbox events past retention")
                     }
                     Err(e) => tracing::warn!(error = %e, "outbox prune failed; will retry"),
+                }
+                match crate::audit::store::prune(&self.db, self.config.audit_retention_days).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(pruned = n, "pruned audit rows past retention"),
+                    Err(e) => tracing::warn!(error = %e, "audit prune failed; will retry"),
                 }
             }
             match self.round().await {

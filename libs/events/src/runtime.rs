@@ -16,6 +16,7 @@ use yizhan_auth::Authenticator;
 use yizhan_kit::health::{IntoChecks, Readiness, ReadinessCheck};
 use yizhan_kit::settings::CommonSettings;
 
+use crate::audit::middleware::AuditLog;
 use crate::kafka::KafkaConfig;
 use crate::outbox::{OutboxSignal, Relay, RelayConfig};
 
@@ -156,7 +157,12 @@ async fn finish_by<T: 'static>(
 
 /// A service's OpenAPI document: its routes (from `configure`) plus the
 /// endpoints every service has (health, `/api/v1/me`).
-pub fn openapi_of<F>(base: utoipa::openapi::OpenApi, configure: F) -> utoipa::openapi::OpenApi
+/// `audited`: the service has a database and serves its audit log.
+pub fn openapi_of<F>(
+    base: utoipa::openapi::OpenApi,
+    audited: bool,
+    configure: F,
+) -> utoipa::openapi::OpenApi
 where
     F: FnOnce(&mut ServiceConfig<'_>),
 {
@@ -164,6 +170,7 @@ where
         .into_utoipa_app()
         .openapi(base)
         .service(yizhan_auth::routes::me)
+        .configure(|cfg| audit_routes(cfg, audited))
         .configure(configure)
         .service(yizhan_kit::health::healthz)
         .service(yizhan_kit::health::readyz)
@@ -173,22 +180,41 @@ where
     api
 }
 
+fn audit_routes(cfg: &mut ServiceConfig<'_>, audited: bool) {
+    if audited {
+        cfg.service(crate::audit::routes::search)
+            .service(crate::audit::routes::export);
+    }
+}
+
+/// What a service's HTTP edge guards beyond authentication.
+pub struct Guards<'a> {
+    /// Routes rate-limited per client address (public reads, sign-in).
+    pub limited: &'a [yizhan_kit::rate_limit::Rule],
+    /// The service's audit log (every service with a database):
+    /// state-changing requests are recorded, and admins may search and
+    /// export it.
+    pub audit: Option<AuditLog>,
+}
+
 /// Binds and builds a service's HTTP server: the shared middleware and
 /// error handling, health, `/api/v1/me`, Swagger UI, a problem+json 404, and
-/// the service's own state and routes from `configure`. Signals are not
-/// handled here: the caller's cancellation token stops the server.
+/// the service's own state and routes from `configure`, behind its
+/// [`Guards`]. Signals are not handled here: the caller's cancellation
+/// token stops the server.
 pub fn http_server<F>(
     common: &CommonSettings,
     port: u16,
     api: utoipa::openapi::OpenApi,
     readiness: Readiness,
     auth: Authenticator,
-    limited: &[yizhan_kit::rate_limit::Rule],
+    guards: Guards<'_>,
     configure: F,
 ) -> anyhow::Result<(u16, actix_web::dev::Server)>
 where
     F: Fn(&mut ServiceConfig<'_>) + Clone + Send + 'static,
 {
+    let Guards { limited, audit } = guards;
     let listener = yizhan_kit::http::bind(&common.http.host, port)?;
     let port = listener.local_addr()?.port();
     let readiness = web::Data::new(readiness);
@@ -208,37 +234,49 @@ where
             .unwrap_or(&api.info.title)
             .to_owned(),
     ));
+    let audited = audit.is_some();
+    let audit = audit.map(web::Data::new);
     let server = HttpServer::new(move || {
-        App::new()
-            // Inside the request context, so a 429 carries the request id
-            // and trace context like any other answer.
-            .wrap(actix_web::middleware::from_fn(
-                yizhan_kit::rate_limit::limit,
-            ))
-            .wrap(actix_web::middleware::from_fn(
-                yizhan_kit::http::request_context,
-            ))
-            // Outermost: counts the final answer (429s and rewritten errors too).
-            .wrap(actix_web::middleware::from_fn(yizhan_kit::metrics::record))
-            .app_data(limits.clone())
-            .app_data(service_label.clone())
-            .app_data(yizhan_kit::http::json_config(json_limit))
-            .app_data(yizhan_kit::http::query_config())
-            .app_data(yizhan_kit::http::path_config())
-            .app_data(readiness.clone())
-            .app_data(auth.clone())
-            .app_data(served.clone())
-            .into_utoipa_app()
-            // Before the service's `/api/v1` scope, which would shadow it.
-            .service(yizhan_auth::routes::me)
-            .configure(configure.clone())
-            .service(yizhan_kit::health::healthz)
-            .service(yizhan_kit::health::readyz)
-            .into_app()
-            // Not part of the API document: an operator's endpoint.
-            .service(yizhan_kit::metrics::metrics_endpoint)
-            .service(yizhan_kit::openapi::swagger_ui(api.clone()))
-            .default_service(web::to(yizhan_kit::http::fallback))
+        let mut app = App::new();
+        if let Some(audit) = &audit {
+            app = app.app_data(audit.clone());
+        }
+        // The audit middleware sits inside `request_context`, which gives it
+        // the request id, and inside the rate limit, so a flood answered 429
+        // writes no audit rows (the rows would be the flood's amplifier).
+        // The rate limit is inside `request_context` too, so a 429 carries
+        // the request id and trace context like any other answer.
+        app.wrap(actix_web::middleware::from_fn(
+            crate::audit::middleware::audit,
+        ))
+        .wrap(actix_web::middleware::from_fn(
+            yizhan_kit::rate_limit::limit,
+        ))
+        .wrap(actix_web::middleware::from_fn(
+            yizhan_kit::http::request_context,
+        ))
+        // Outermost: counts the final answer (429s and rewritten errors too).
+        .wrap(actix_web::middleware::from_fn(yizhan_kit::metrics::record))
+        .app_data(limits.clone())
+        .app_data(service_label.clone())
+        .app_data(yizhan_kit::http::json_config(json_limit))
+        .app_data(yizhan_kit::http::query_config())
+        .app_data(yizhan_kit::http::path_config())
+        .app_data(readiness.clone())
+        .app_data(auth.clone())
+        .app_data(served.clone())
+        .into_utoipa_app()
+        // Before the service's `/api/v1` scope, which would shadow it.
+        .service(yizhan_auth::routes::me)
+        .configure(|cfg| audit_routes(cfg, audited))
+        .configure(configure.clone())
+        .service(yizhan_kit::health::healthz)
+        .service(yizhan_kit::health::readyz)
+        .into_app()
+        // Not part of the API document: an operator's endpoint.
+        .service(yizhan_kit::metrics::metrics_endpoint)
+        .service(yizhan_kit::openapi::swagger_ui(api.clone()))
+        .default_service(web::to(yizhan_kit::http::fallback))
     })
     .listen(listener)?
     .shutdown_timeout(common.http.shutdown_timeout_secs)

@@ -10,7 +10,7 @@ use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, ResponseError, web};
+use actix_web::{HttpMessage, HttpRequest, ResponseError, web};
 use tracing::Instrument;
 
 use crate::problem::{PROBLEM_JSON, Problem};
@@ -18,6 +18,10 @@ use crate::telemetry::{self, TRACEPARENT};
 
 /// Header carrying the request id, echoed on every response.
 pub const REQUEST_ID: &str = "x-request-id";
+
+/// The request's id, in the request's extensions for inner middleware.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
 
 /// Middleware: a request span (child of an incoming `traceparent`), a request
 /// id, the trace context on the response, and problem+json for any error
@@ -40,6 +44,7 @@ pub async fn request_context(
         request_id = %request_id,
         http.status = tracing::field::Empty,
     );
+    req.extensions_mut().insert(RequestId(request_id.clone()));
     telemetry::set_parent_from_traceparent(
         &span,
         req.headers().get(TRACEPARENT).and_then(|v| v.to_str().ok()),

@@ -57,6 +57,8 @@ pub struct CommonSettings {
     pub log: LogSettings,
     /// Outbox relay tuning.
     pub outbox: OutboxSettings,
+    /// Audit log retention.
+    pub audit: AuditSettings,
 }
 
 impl Default for CommonSettings {
@@ -68,6 +70,7 @@ impl Default for CommonSettings {
             auth: AuthSettings::default(),
             log: LogSettings::default(),
             outbox: OutboxSettings::default(),
+            audit: AuditSettings::default(),
         }
     }
 }
@@ -106,6 +109,7 @@ impl std::fmt::Debug for CommonSettings {
             .field("auth", &self.auth)
             .field("log", &self.log)
             .field("outbox", &self.outbox)
+            .field("audit", &self.audit)
             .finish()
     }
 }
@@ -230,6 +234,23 @@ impl Default for OutboxSettings {
             poll_interval_ms: 500,
             batch_size: 200,
             retention_days: 7,
+        }
+    }
+}
+
+/// Audit log settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuditSettings {
+    /// Days audit rows are kept before pruning (default 365). A value below
+    /// 180 is raised to 180: the log must answer for at least half a year.
+    pub retention_days: u32,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            retention_days: 365,
         }
     }
 }

@@ -143,6 +143,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             "construction",
             "工程建设项目审批：项目登记、四阶段一表申请、并联审批、容缺受理、告知承诺制、拿地即开工、联合验收、征求意见、全流程时限与统计。所有错误均为 RFC 9457 problem+json。",
         ),
+        true,
         routes::configure,
     )
 }
@@ -203,7 +204,13 @@ impl Application {
             openapi(),
             readiness,
             auth,
-            routes::RATE_LIMITED,
+            yizhan_events::runtime::Guards {
+                limited: routes::RATE_LIMITED,
+                audit: Some(yizhan_events::audit::middleware::AuditLog {
+                    db: db.clone(),
+                    service: SERVICE.to_owned(),
+                }),
+            },
             move |cfg| {
                 cfg.app_data(routes_state.clone());
                 routes::configure(cfg);

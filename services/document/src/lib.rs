@@ -86,6 +86,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             "document",
             "材料上传与企业档案（一企一档）；电子证照的签发记录、二维码、打印版、公开核验与签名公钥集（JWKS）。所有错误均为 RFC 9457 problem+json。",
         ),
+        true,
         routes::configure,
     )
 }
@@ -134,7 +135,13 @@ impl Application {
             openapi(),
             readiness,
             auth,
-            routes::RATE_LIMITED,
+            yizhan_events::runtime::Guards {
+                limited: routes::RATE_LIMITED,
+                audit: Some(yizhan_events::audit::middleware::AuditLog {
+                    db: db.clone(),
+                    service: SERVICE.to_owned(),
+                }),
+            },
             move |cfg| {
                 cfg.app_data(state.clone());
                 cfg.app_data(routes_certificates.clone());

@@ -117,6 +117,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             "licensing",
             "一业一证：一单告知、一表申请、综合受理、并联审批、一证准营与办理进度；工作日历。所有错误均为 RFC 9457 problem+json。",
         ),
+        true,
         routes::configure,
     )
 }
@@ -192,7 +193,13 @@ impl Application {
             openapi(),
             readiness,
             auth,
-            routes::RATE_LIMITED,
+            yizhan_events::runtime::Guards {
+                limited: routes::RATE_LIMITED,
+                audit: Some(yizhan_events::audit::middleware::AuditLog {
+                    db: db.clone(),
+                    service: SERVICE.to_owned(),
+                }),
+            },
             move |cfg| {
                 cfg.app_data(routes_state.clone());
                 routes::configure(cfg);

@@ -297,6 +297,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             "notification",
             "站内消息（按用户与企业）与合作系统事件推送（webhook）。推送内容与签名见 webhooks 一节。所有错误均为 RFC 9457 problem+json。",
         ),
+        true,
         routes::configure,
     );
     webhooks::payloads::add_webhooks(&mut api);
@@ -365,7 +366,13 @@ impl Application {
             openapi(),
             readiness,
             auth,
-            &[],
+            yizhan_events::runtime::Guards {
+                limited: &[],
+                audit: Some(yizhan_events::audit::middleware::AuditLog {
+                    db: db.clone(),
+                    service: SERVICE.to_owned(),
+                }),
+            },
             move |cfg| {
                 cfg.app_data(state.clone());
                 routes::configure(cfg);

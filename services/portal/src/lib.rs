@@ -141,6 +141,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             SERVICE,
             "办事门户：综合窗口与部门审批的合并队列（跨一业一证与工程建设项目审批，按剩余工作时间排序）。页面为服务端渲染，不在本文档内。所有错误均为 RFC 9457 problem+json。",
         ),
+        false,
         queues::configure,
     )
 }
@@ -179,7 +180,10 @@ impl Application {
             openapi(),
             Readiness::default(),
             auth,
-            RATE_LIMITED,
+            yizhan_events::runtime::Guards {
+                limited: RATE_LIMITED,
+                audit: None,
+            },
             move |cfg| {
                 cfg.app_data(state.clone());
                 cfg.app_data(
