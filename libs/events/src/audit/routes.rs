@@ -39,7 +39,7 @@ pub struct AuditQuery {
     /// The object's id (an application, task, project, document ...).
     pub object: Option<String>,
     /// `succeeded`, `refused` or `failed`.
-    #[param(value_type = Option<OutcomeParam>)]
+    #[param(value_type = Option<OutcomeParam>, inline)]
     pub outcome: Option<String>,
     /// Recorded at or after (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime, example = "2026-12-01T00:00:00+08:00")]
@@ -53,7 +53,7 @@ pub struct AuditQuery {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// Export format: `jsonl` (default) or `csv` (export only).
-    #[param(value_type = Option<ExportFormat>)]
+    #[param(value_type = Option<ExportFormat>, inline)]
     pub format: Option<String>,
 }
 
