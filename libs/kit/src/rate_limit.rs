@@ -70,6 +70,53 @@ impl Rule {
     }
 }
 
+/// States in `api` that every operation under a rate-limited prefix may
+/// answer 429 problem+json with `Retry-After`: the limit is part of the
+/// contract, so partners (and contract tests) see it.
+pub fn document(api: &mut utoipa::openapi::OpenApi, rules: &[Rule]) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, header::HeaderBuilder};
+
+    let response = ResponseBuilder::new()
+        .description("请求过于频繁，请按 Retry-After 所示秒数后重试")
+        .header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(Some(utoipa::openapi::schema::Object::with_type(
+                    utoipa::openapi::schema::Type::Integer,
+                )))
+                .description(Some("建议等待的秒数"))
+                .build(),
+        )
+        .content(
+            crate::problem::PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build();
+    for (path, item) in api.paths.paths.iter_mut() {
+        if !rules.iter().any(|r| r.matches(path)) {
+            continue;
+        }
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            operation
+                .responses
+                .responses
+                .entry("429".to_owned())
+                .or_insert_with(|| RefOr::T(response.clone()));
+        }
+    }
+}
+
 /// One quota: a sustained rate and the burst allowed on top of an idle bucket.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(default)]

@@ -138,14 +138,16 @@ pub struct AppState {
 
 /// The OpenAPI document (also written to `openapi/construction.json`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    yizhan_events::runtime::openapi_of(
+    let mut api = yizhan_events::runtime::openapi_of(
         yizhan_kit::openapi::base(
             "construction",
             "工程建设项目审批：项目登记、四阶段一表申请、并联审批、容缺受理、告知承诺制、拿地即开工、联合验收、征求意见、全流程时限与统计。所有错误均为 RFC 9457 problem+json。",
         ),
         true,
         routes::configure,
-    )
+    );
+    yizhan_kit::rate_limit::document(&mut api, routes::RATE_LIMITED);
+    api
 }
 
 /// A built, bound, not yet running service.

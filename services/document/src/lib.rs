@@ -81,14 +81,16 @@ pub struct AppState {
 
 /// The OpenAPI document (also written to `openapi/document.json`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    yizhan_events::runtime::openapi_of(
+    let mut api = yizhan_events::runtime::openapi_of(
         yizhan_kit::openapi::base(
             "document",
             "材料上传与企业档案（一企一档）；电子证照的签发记录、二维码、打印版、公开核验与签名公钥集（JWKS）。所有错误均为 RFC 9457 problem+json。",
         ),
         true,
         routes::configure,
-    )
+    );
+    yizhan_kit::rate_limit::document(&mut api, routes::RATE_LIMITED);
+    api
 }
 
 /// A built, bound, not yet running service.

@@ -112,14 +112,16 @@ impl AppState {
 
 /// The OpenAPI document (also written to `openapi/licensing.json`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    yizhan_events::runtime::openapi_of(
+    let mut api = yizhan_events::runtime::openapi_of(
         yizhan_kit::openapi::base(
             "licensing",
             "一业一证：一单告知、一表申请、综合受理、并联审批、一证准营与办理进度；工作日历。所有错误均为 RFC 9457 problem+json。",
         ),
         true,
         routes::configure,
-    )
+    );
+    yizhan_kit::rate_limit::document(&mut api, routes::RATE_LIMITED);
+    api
 }
 
 /// A built, bound, not yet running service.

@@ -136,14 +136,16 @@ pub struct AppState {
 /// The OpenAPI document (also written to `openapi/portal.json`): the merged
 /// queues. The HTML pages are not part of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    yizhan_events::runtime::openapi_of(
+    let mut api = yizhan_events::runtime::openapi_of(
         yizhan_kit::openapi::base(
             SERVICE,
             "办事门户：综合窗口与部门审批的合并队列（跨一业一证与工程建设项目审批，按剩余工作时间排序）。页面为服务端渲染，不在本文档内。所有错误均为 RFC 9457 problem+json。",
         ),
         false,
         queues::configure,
-    )
+    );
+    yizhan_kit::rate_limit::document(&mut api, RATE_LIMITED);
+    api
 }
 
 /// A built, bound, not yet running portal.
