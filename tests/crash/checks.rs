@@ -45,19 +45,19 @@ pub async fn duplicates(cluster: &Cluster) -> Vec<(&'static str, i64)> {
         (
             "tasks per application item",
             Service::Licensing,
-            "SELECT COUNT(*) FROM (SELECT application_id, item_code FROM tasks GROUP BY application_id, item_code HAVING COUNT(*) > 1) d",
+            "SELECT COUNT(*) FROM (SELECT case_id, item_code FROM workflow_tasks GROUP BY case_id, item_code HAVING COUNT(*) > 1) d",
         ),
         (
             "timeline steps",
             Service::Licensing,
-            "SELECT COUNT(*) FROM (SELECT application_id, action, COALESCE(task_id, '') FROM timeline_entries \
-             GROUP BY application_id, action, COALESCE(task_id, '') HAVING COUNT(*) > 1) d",
+            "SELECT COUNT(*) FROM (SELECT subject_id, action, COALESCE(task_id, '') FROM workflow_timeline \
+             GROUP BY subject_id, action, COALESCE(task_id, '') HAVING COUNT(*) > 1) d",
         ),
         (
             "licences recorded per application",
             Service::Licensing,
-            "SELECT COUNT(*) FROM (SELECT application_id FROM timeline_entries WHERE action = 'licence_issued' \
-             GROUP BY application_id HAVING COUNT(*) > 1) d",
+            "SELECT COUNT(*) FROM (SELECT subject_id FROM workflow_timeline WHERE action = 'licence_issued' \
+             GROUP BY subject_id HAVING COUNT(*) > 1) d",
         ),
         (
             "inbox messages",
