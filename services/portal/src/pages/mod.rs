@@ -8,7 +8,9 @@
 pub mod construction;
 pub mod licensing;
 pub mod multipart;
+pub mod redirect;
 pub mod review;
+pub mod values;
 pub mod window;
 
 use std::collections::BTreeMap;
@@ -24,6 +26,9 @@ use yizhan_auth::Role;
 use crate::AppState;
 use crate::session::{MaybeViewer, Viewer};
 use crate::upstream::{Upstream, UpstreamError};
+
+pub use redirect::local_path;
+pub use values::{prefixed, typed_map, typed_value, value};
 
 macro_rules! templates {
     ($($name:literal),* $(,)?) => {
@@ -232,32 +237,6 @@ pub fn code_path(code: &str, what: &str) -> Result<String, PageError> {
     }
 }
 
-/// `next` when it is a path on this site; `/` otherwise (no open redirect).
-///
-/// Browsers drop tabs and newlines from URLs and read `\\` as `/`, so
-/// `/\t/evil.example` would become `//evil.example`: any control or
-/// whitespace character, or a backslash, refuses the path outright. What
-/// remains must resolve, against this site, to this site.
-pub fn local_path(next: Option<&str>) -> String {
-    const HERE: &str = "http://portal.invalid/";
-    let Some(path) = next else {
-        return "/".into();
-    };
-    let plain = path
-        .chars()
-        .all(|c| !c.is_control() && !c.is_whitespace() && c != '\\');
-    if !plain || !path.starts_with('/') || path.starts_with("//") {
-        return "/".into();
-    }
-    let Ok(base) = reqwest::Url::parse(HERE) else {
-        return "/".into();
-    };
-    match base.join(path) {
-        Ok(url) if url.origin() == base.origin() => url.as_str()[HERE.len() - 1..].to_owned(),
-        _ => "/".into(),
-    }
-}
-
 /// The viewer as templates see it.
 fn me(viewer: &Viewer) -> Value {
     let p = &viewer.principal;
@@ -372,65 +351,6 @@ pub fn field_errors(error: &UpstreamError) -> (BTreeMap<String, String>, Vec<Str
         general.push(error.message());
     }
     (by_field, general)
-}
-
-/// A form value typed by its field definition (`type`: integer, number,
-/// boolean, …). Text that does not parse is sent as text, so the service
-/// names the field and says what is wrong instead of the page guessing.
-pub fn typed_value(kind: &str, raw: &str) -> Value {
-    let raw = raw.trim();
-    match kind {
-        "integer" => raw
-            .parse::<i64>()
-            .map(Value::from)
-            .unwrap_or_else(|_| json!(raw)),
-        "number" => raw
-            .parse::<f64>()
-            .ok()
-            .and_then(|n| serde_json::Number::from_f64(n).map(Value::Number))
-            .unwrap_or_else(|| json!(raw)),
-        "boolean" => match raw {
-            "true" => json!(true),
-            "false" => json!(false),
-            other => json!(other),
-        },
-        _ => json!(raw),
-    }
-}
-
-/// Form fields of one prefix (`form.`, `q.`), prefix removed, empty values
-/// left out (a missing required value is the service's to name).
-pub fn prefixed(fields: &[(String, String)], prefix: &str) -> BTreeMap<String, String> {
-    fields
-        .iter()
-        .filter_map(|(k, v)| {
-            let key = k.strip_prefix(prefix)?;
-            (!v.trim().is_empty()).then(|| (key.to_owned(), v.clone()))
-        })
-        .collect()
-}
-
-/// The first value of `name`.
-pub fn value<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// Typed values for `defs` (a list of `{key, type}`) from raw strings.
-pub fn typed_map(defs: &Value, raw: &BTreeMap<String, String>) -> Map<String, Value> {
-    let mut out = Map::new();
-    for def in defs.as_array().into_iter().flatten() {
-        let (Some(key), kind) = (def["key"].as_str(), def["type"].as_str().unwrap_or("text"))
-        else {
-            continue;
-        };
-        if let Some(raw) = raw.get(key) {
-            out.insert(key.to_owned(), typed_value(kind, raw));
-        }
-    }
-    out
 }
 
 /// A service's refusal of an action as one line on a page (every field
@@ -633,31 +553,6 @@ mod tests {
         );
         assert_eq!(flash_text(Some("系统升级，请拨打 400-xxx 缴费")), None);
         assert_eq!(flash_text(None), None);
-    }
-
-    #[test]
-    fn only_local_paths_are_followed() {
-        assert_eq!(
-            local_path(Some("/review?type=licensing")),
-            "/review?type=licensing"
-        );
-        assert_eq!(local_path(Some("//evil.example/")), "/");
-        assert_eq!(local_path(Some("https://evil.example/")), "/");
-        assert_eq!(local_path(Some("/\\evil.example")), "/");
-        assert_eq!(local_path(None), "/");
-        // Browsers strip tabs and newlines: these would become `//evil…`.
-        for tricky in [
-            "/\t/evil.example",
-            "/\n/evil.example",
-            "/\r/evil.example",
-            "/ /evil.example",
-            "/\u{0}/evil.example",
-            "\t//evil.example",
-            "/\\/evil.example",
-        ] {
-            assert_eq!(local_path(Some(tricky)), "/", "{tricky:?}");
-        }
-        assert_eq!(local_path(Some("/a/../b?x=1#f")), "/b?x=1#f");
     }
 
     #[test]
