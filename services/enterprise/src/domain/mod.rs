@@ -1,0 +1,5 @@
+//! Types and rules of the enterprise service; no I/O, no HTTP, no SQL.
+
+pub mod amount;
+pub mod facts;
+pub mod rules;
