@@ -2,4 +2,5 @@
 
 pub mod amount;
 pub mod facts;
+pub mod requests;
 pub mod rules;
