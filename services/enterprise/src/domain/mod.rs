@@ -2,5 +2,7 @@
 
 pub mod amount;
 pub mod facts;
+pub mod ratings;
 pub mod requests;
 pub mod rules;
+pub mod stats;
