@@ -2,6 +2,7 @@
 
 pub mod amount;
 pub mod facts;
+pub mod profile;
 pub mod ratings;
 pub mod requests;
 pub mod rules;
