@@ -21,7 +21,7 @@ use yizhan_kit::testing::Backend;
 
 use crate::common::*;
 use crate::portal_pages::{client, csrf, session};
-use crate::webhooks::{Receiver, Received, Reply, partner};
+use crate::webhooks::{Received, Receiver, Reply, partner};
 
 const WAIT: Duration = Duration::from_secs(60);
 /// The applicant's own call to licensing.
@@ -39,7 +39,9 @@ fn trace_of(headers: &reqwest::header::HeaderMap) -> String {
         .expect("a traceparent on the answer")
         .to_str()
         .unwrap();
-    trace_id_of(value).expect("a well-formed traceparent").to_owned()
+    trace_id_of(value)
+        .expect("a well-formed traceparent")
+        .to_owned()
 }
 
 /// Subscribes `url` to every event; answers the signing secret.
@@ -236,7 +238,10 @@ async fn a_trace_survives_portal_licensing_kafka_notification(backend: Backend) 
     // The delivery is a span of its own in that trace, not a copy of the
     // event's context.
     let body: Value = serde_json::from_str(&got.body).unwrap();
-    assert_eq!(body["traceparent"].as_str().and_then(trace_id_of), Some(PAGE_TRACE));
+    assert_eq!(
+        body["traceparent"].as_str().and_then(trace_id_of),
+        Some(PAGE_TRACE)
+    );
     assert_ne!(body["traceparent"].as_str(), Some(header.as_str()));
     assert!(signed_validly(&secret, &got), "{:?}", got.headers);
     stack.stop().await;

@@ -21,8 +21,8 @@ use sea_orm::{
     Statement, TransactionTrait,
 };
 use tokio::sync::Notify;
-use tracing::Instrument;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::contracts::Event;
 use crate::envelope::Envelope;
@@ -312,12 +312,8 @@ impl Relay {
             })
             .collect();
         let payloads: Vec<String> = rows.iter().map(|r| r.payload.clone()).collect();
-        let sends = rows
-            .iter()
-            .zip(&envelopes)
-            .zip(&payloads)
-            .zip(&spans)
-            .map(|(((row, envelope), payload), span)| {
+        let sends = rows.iter().zip(&envelopes).zip(&payloads).zip(&spans).map(
+            |(((row, envelope), payload), span)| {
                 self.producer
                     .send(
                         FutureRecord::to(&row.topic)
@@ -327,7 +323,8 @@ impl Relay {
                         Duration::from_secs(30),
                     )
                     .instrument(span.clone())
-            });
+            },
+        );
         let results = futures_util::future::join_all(sends).await;
         let mut ok = 0;
         for (result, span) in results.into_iter().zip(&spans) {

@@ -366,7 +366,10 @@ mod tests {
 
     #[test]
     fn host_splits_into_address_and_port() {
-        assert_eq!(split_host("portal.example:8443"), ("portal.example", Some(8443)));
+        assert_eq!(
+            split_host("portal.example:8443"),
+            ("portal.example", Some(8443))
+        );
         assert_eq!(split_host("portal.example"), ("portal.example", None));
         assert_eq!(split_host("[::1]:8080"), ("::1", Some(8080)));
         assert_eq!(split_host("[::1]"), ("::1", None));

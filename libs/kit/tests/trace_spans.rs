@@ -124,7 +124,10 @@ async fn a_call_is_one_trace_from_client_span_to_server_span() {
     assert_eq!(client.name, "GET");
     assert_eq!(client.parent_span_id.to_string(), PARENT_SPAN);
     assert_eq!(attr(&client, "http.request.method").as_deref(), Some("GET"));
-    assert_eq!(attr(&client, "server.address").as_deref(), Some("127.0.0.1"));
+    assert_eq!(
+        attr(&client, "server.address").as_deref(),
+        Some("127.0.0.1")
+    );
     assert_eq!(attr(&client, "server.port"), Some(port.to_string()));
     assert_eq!(
         attr(&client, "url.full"),
@@ -192,7 +195,11 @@ async fn server_errors_and_unknown_paths_are_named_and_marked() {
     .await;
     assert_eq!(boom.name, "GET /boom");
     assert_eq!(attr(&boom, "error.type").as_deref(), Some("500"));
-    assert!(matches!(boom.status, Status::Error { .. }), "{:?}", boom.status);
+    assert!(
+        matches!(boom.status, Status::Error { .. }),
+        "{:?}",
+        boom.status
+    );
 
     // No route: the method alone, so unknown paths do not each name a span.
     let unknown = span("1af7651916cd43dd8448eb211c80319c", "404", |s| {

@@ -248,7 +248,9 @@ impl Upstreams {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let response = traced(request).await.map_err(|e| unavailable(service, &e))?;
+        let response = traced(request)
+            .await
+            .map_err(|e| unavailable(service, &e))?;
         let status = response.status();
         if !status.is_success() {
             return Err(refusal(service, response).await);
