@@ -29,5 +29,6 @@ mod shutdown;
 mod slice;
 mod standard_webhooks;
 mod storage;
+mod traces;
 mod webhooks;
 mod window;

@@ -22,6 +22,7 @@ use sea_orm::{
 };
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::contracts::Event;
 use crate::envelope::Envelope;
@@ -117,6 +118,29 @@ pub struct Relay {
     producer: FutureProducer,
     signal: OutboxSignal,
     config: RelayConfig,
+}
+
+/// The relay's producer span for one row, a child of the request that
+/// wrote the row (its stored `traceparent`): the hop through the outbox is
+/// part of the request's trace, and the Kafka header names this span.
+/// Attributes follow the OpenTelemetry messaging conventions.
+fn publish_span(row: &PendingRow) -> tracing::Span {
+    let span = tracing::info_span!(
+        "outbox.publish",
+        otel.name = %format!("send {}", row.topic),
+        otel.kind = "producer",
+        messaging.system = "kafka",
+        "messaging.operation.type" = "send",
+        messaging.operation.name = "send",
+        messaging.destination.name = %row.topic,
+        messaging.message.id = %row.event_id,
+        messaging.kafka.message.key = %row.partition_key,
+        cloudevents.event_type = %row.ce_type,
+        "error.type" = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    );
+    yizhan_kit::telemetry::set_parent_from_traceparent(&span, row.traceparent.as_deref());
+    span
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -270,38 +294,45 @@ impl Relay {
     /// rows were acknowledged: a failure stops the prefix there, so a later
     /// row of the same key is never marked ahead of an earlier one.
     async fn publish(&self, rows: &[PendingRow]) -> Published {
+        let spans: Vec<tracing::Span> = rows.iter().map(publish_span).collect();
         let envelopes: Vec<Envelope> = rows
             .iter()
-            .map(|row| Envelope {
+            .zip(&spans)
+            .map(|(row, span)| Envelope {
                 id: row.event_id.clone(),
                 source: row.ce_source.clone(),
                 event_type: row.ce_type.clone(),
                 subject: row.partition_key.clone(),
                 time: row.ce_time,
-                traceparent: row.traceparent.clone(),
+                // The consumer continues from the relay's span; without an
+                // OpenTelemetry layer, from the request's as stored.
+                traceparent: yizhan_kit::telemetry::traceparent_of(span)
+                    .or_else(|| row.traceparent.clone()),
                 data: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null),
             })
             .collect();
         let payloads: Vec<String> = rows.iter().map(|r| r.payload.clone()).collect();
-        let sends = rows
-            .iter()
-            .zip(&envelopes)
-            .zip(&payloads)
-            .map(|((row, envelope), payload)| {
-                self.producer.send(
-                    FutureRecord::to(&row.topic)
-                        .key(&row.partition_key)
-                        .payload(payload)
-                        .headers(envelope.headers()),
-                    Duration::from_secs(30),
-                )
-            });
+        let sends = rows.iter().zip(&envelopes).zip(&payloads).zip(&spans).map(
+            |(((row, envelope), payload), span)| {
+                self.producer
+                    .send(
+                        FutureRecord::to(&row.topic)
+                            .key(&row.partition_key)
+                            .payload(payload)
+                            .headers(envelope.headers()),
+                        Duration::from_secs(30),
+                    )
+                    .instrument(span.clone())
+            },
+        );
         let results = futures_util::future::join_all(sends).await;
         let mut ok = 0;
-        for result in results {
+        for (result, span) in results.into_iter().zip(&spans) {
             match result {
                 Ok(_) => ok += 1,
                 Err((e, _)) => {
+                    span.record("error.type", "kafka_error");
+                    span.record("otel.status_code", "ERROR");
                     return Published {
                         ok,
                         error: Some(e.to_string()),

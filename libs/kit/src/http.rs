@@ -1,4 +1,5 @@
-//! HTTP plumbing shared by every service: request ids and trace context,
+//! HTTP plumbing shared by every service: request ids and trace context
+//! (a server span per request, see [`request_context`]),
 //! problem+json for every error actix itself produces (bad JSON, wrong content
 //! type, oversized bodies, unknown routes), and the listener/server handle.
 
@@ -37,13 +38,7 @@ pub async fn request_context(
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let span = tracing::info_span!(
-        "http.request",
-        http.method = %req.method(),
-        http.target = %req.path(),
-        request_id = %request_id,
-        http.status = tracing::field::Empty,
-    );
+    let span = server_span(&req, &request_id);
     req.extensions_mut().insert(RequestId(request_id.clone()));
     telemetry::set_parent_from_traceparent(
         &span,
@@ -51,7 +46,12 @@ pub async fn request_context(
     );
     let response = next.call(req).instrument(span.clone()).await?;
     let status = response.status();
-    span.record("http.status", status.as_u16());
+    span.record("http.response.status_code", status.as_u16());
+    // For a server only a 5xx is its own failure; a 4xx is the caller's.
+    if status.is_server_error() {
+        span.record("error.type", status.as_str());
+        span.record("otel.status_code", "ERROR");
+    }
     if status.is_server_error()
         && let Some(error) = response.response().error()
     {
@@ -81,6 +81,97 @@ pub async fn request_context(
     }
     drop(_entered);
     Ok(response)
+}
+
+/// The request's server span, named `{method} {route template}` (just the
+/// method when no route matched, so unknown paths do not each become a
+/// span name), with the current OpenTelemetry HTTP server attributes.
+/// `url.query` is left out: a query may carry identifiers of people.
+fn server_span(req: &ServiceRequest, request_id: &str) -> tracing::Span {
+    let method = method_name(req.method());
+    let route = req.match_pattern();
+    let name = match &route {
+        Some(route) => format!("{method} {route}"),
+        None => method.to_owned(),
+    };
+    let connection = req.connection_info();
+    let (server_address, server_port) = split_host(connection.host());
+    // Behind a proxy, the client it names (`Forwarded`, `X-Forwarded-For`);
+    // the TCP peer is `network.peer.address`.
+    let client_address = connection.realip_remote_addr().map(|a| {
+        a.parse::<std::net::SocketAddr>()
+            .map_or_else(|_| a.to_owned(), |s| s.ip().to_string())
+    });
+    let peer = req.peer_addr();
+    tracing::info_span!(
+        "http.server",
+        otel.name = %name,
+        otel.kind = "server",
+        http.request.method = method,
+        http.route = route.as_deref(),
+        url.path = req.path(),
+        url.scheme = connection.scheme(),
+        server.address = server_address,
+        server.port = server_port,
+        client.address = client_address.as_deref(),
+        network.peer.address = peer.map(|p| p.ip().to_string()).as_deref(),
+        network.peer.port = peer.map(|p| p.port()),
+        network.protocol.name = "http",
+        network.protocol.version = protocol_version(req.version()),
+        user_agent.original = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+        request_id = %request_id,
+        http.response.status_code = tracing::field::Empty,
+        "error.type" = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    )
+}
+
+/// The method as the conventions name it: `_OTHER` for a method outside
+/// the HTTP standard set (an attacker's made-up methods would otherwise
+/// each name a span).
+fn method_name(method: &actix_web::http::Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method.as_str())
+        .unwrap_or("_OTHER")
+}
+
+fn protocol_version(version: actix_web::http::Version) -> &'static str {
+    use actix_web::http::Version;
+    [
+        (Version::HTTP_09, "0.9"),
+        (Version::HTTP_10, "1.0"),
+        (Version::HTTP_2, "2"),
+        (Version::HTTP_3, "3"),
+    ]
+    .into_iter()
+    .find(|(v, _)| *v == version)
+    .map_or("1.1", |(_, name)| name)
+}
+
+/// `host[:port]` (IPv6 in brackets) as address and port.
+fn split_host(host: &str) -> (&str, Option<u16>) {
+    let (address, port) = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((address, tail)) => (address, tail.strip_prefix(':')),
+            None => (host, None),
+        },
+        None => match host.rsplit_once(':') {
+            Some((address, port)) => (address, Some(port)),
+            None => (host, None),
+        },
+    };
+    match port.map(str::parse::<u16>) {
+        Some(Ok(port)) => (address, Some(port)),
+        Some(Err(_)) => (host, None),
+        None => (address, None),
+    }
 }
 
 fn has_content_type<B>(response: &ServiceResponse<B>, content_type: &str) -> bool {
@@ -271,6 +362,18 @@ mod tests {
         assert_eq!(p.status, 422);
         assert_eq!(p.errors[0].field, "name");
         assert_eq!(p.errors[0].code, "required");
+    }
+
+    #[test]
+    fn host_splits_into_address_and_port() {
+        assert_eq!(
+            split_host("portal.example:8443"),
+            ("portal.example", Some(8443))
+        );
+        assert_eq!(split_host("portal.example"), ("portal.example", None));
+        assert_eq!(split_host("[::1]:8080"), ("::1", Some(8080)));
+        assert_eq!(split_host("[::1]"), ("::1", None));
+        assert_eq!(split_host("odd:port"), ("odd:port", None));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod db;
 pub mod health;
 pub mod http;
+pub mod http_client;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;

@@ -98,10 +98,23 @@ fn default_filter() -> &'static str {
 
 /// The current span's context as a `traceparent` value, if it has one.
 pub fn current_traceparent() -> Option<String> {
-    let context = tracing::Span::current().context();
+    traceparent_of(&tracing::Span::current())
+}
+
+/// `span`'s context as a `traceparent` value; `None` when no OpenTelemetry
+/// layer is installed (then there is no trace to continue).
+pub fn traceparent_of(span: &tracing::Span) -> Option<String> {
+    let context = span.context();
     let mut carrier: HashMap<String, String> = HashMap::new();
     TraceContextPropagator::new().inject_context(&context, &mut carrier);
     carrier.remove(TRACEPARENT)
+}
+
+/// The trace id (32 lowercase hex digits) of a `traceparent` value.
+pub fn trace_id_of(traceparent: &str) -> Option<&str> {
+    let mut parts = traceparent.split('-');
+    let (_version, trace_id) = (parts.next()?, parts.next()?);
+    (trace_id.len() == 32 && trace_id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(trace_id)
 }
 
 /// Makes `span` a child of the trace named by `traceparent` (from an HTTP

@@ -160,10 +160,7 @@ impl MaterialCheck {
         if let Some(a) = authorization {
             request = request.header(reqwest::header::AUTHORIZATION, a);
         }
-        if let Some(tp) = yizhan_kit::telemetry::current_traceparent() {
-            request = request.header(yizhan_kit::telemetry::TRACEPARENT, tp);
-        }
-        match request.send().await {
+        match yizhan_kit::http_client::send(request, None).await {
             Ok(r) if r.status().is_success() => match r.json::<MaterialInfo>().await {
                 Ok(m) => Lookup::Found(m),
                 Err(e) => Lookup::Unavailable(format!("material {id}: {e}")),

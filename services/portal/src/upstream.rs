@@ -1,5 +1,6 @@
 //! Calls to the other services' REST APIs, always with the signed-in
-//! person's token, always with a timeout.
+//! person's token, always with a timeout, always carrying the trace
+//! (`traceparent`) of the page request they serve.
 //!
 //! Two kinds of failure are kept apart because callers treat them
 //! differently: a service that did not answer (down, timed out, a 5xx) is
@@ -214,7 +215,7 @@ impl Upstreams {
             .bearer_auth(token)
             .header("Idempotency-Key", key)
             .json(body);
-        read(service, request.send().await).await
+        read(service, traced(request).await).await
     }
 
     async fn call(
@@ -232,7 +233,7 @@ impl Upstreams {
         if let Some(body) = body {
             request = request.json(body);
         }
-        read(service, request.send().await).await
+        read(service, traced(request).await).await
     }
 
     /// Fetch a file (certificate print page, QR code, material content) to
@@ -247,7 +248,9 @@ impl Upstreams {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.map_err(|e| unavailable(service, &e))?;
+        let response = traced(request)
+            .await
+            .map_err(|e| unavailable(service, &e))?;
         let status = response.status();
         if !status.is_success() {
             return Err(refusal(service, response).await);
@@ -289,8 +292,15 @@ impl Upstreams {
             .post(self.url(Upstream::Document, "/api/v1/materials"))
             .bearer_auth(token)
             .multipart(form);
-        read(Upstream::Document, request.send().await).await
+        read(Upstream::Document, traced(request).await).await
     }
+}
+
+/// Sends in a client span whose context goes out as `traceparent`: the
+/// service's request span continues the portal's trace (which itself
+/// continues the browser's or the ingress's, see `yizhan_kit::http`).
+async fn traced(request: reqwest::RequestBuilder) -> Result<reqwest::Response, reqwest::Error> {
+    yizhan_kit::http_client::send(request, None).await
 }
 
 fn unavailable(service: Upstream, error: &reqwest::Error) -> UpstreamError {

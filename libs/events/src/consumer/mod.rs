@@ -278,12 +278,21 @@ impl<D: Dispatcher> EventConsumer<D> {
 
     /// One attempt at `w`; on a failure to retry, the next delay is set.
     async fn attempt(&self, w: &mut Waiting, cancel: &CancellationToken) -> Step {
+        // Named and attributed by the OpenTelemetry messaging conventions;
+        // the parent is the relay's producer span (the Kafka header).
         let span = tracing::info_span!(
             "kafka.consume",
+            otel.name = %format!("process {}", w.message.topic()),
+            otel.kind = "consumer",
             messaging.system = "kafka",
-            messaging.destination = %w.message.topic(),
-            event.id = %w.envelope.id,
-            event.type_ = %w.envelope.event_type,
+            "messaging.operation.type" = "process",
+            messaging.operation.name = "process",
+            messaging.destination.name = %w.message.topic(),
+            messaging.destination.partition.id = %w.message.partition(),
+            messaging.kafka.offset = w.message.offset(),
+            messaging.consumer.group.name = %self.config.group_id,
+            messaging.message.id = %w.envelope.id,
+            cloudevents.event_type = %w.envelope.event_type,
         );
         yizhan_kit::telemetry::set_parent_from_traceparent(
             &span,

@@ -214,9 +214,11 @@ impl DeliveryWorker {
                 retry_after: None,
             },
             Some(request) => {
-                let request = request
-                    .header("X-Yizhan-Attempt", attempts.to_string())
-                    .send();
+                let request = request.header("X-Yizhan-Attempt", attempts.to_string());
+                let trace = event_traceparent(&delivery.body);
+                // A client span in the event's trace; its `traceparent` header
+                // is outside what Standard Webhooks signs (id, timestamp, body).
+                let request = yizhan_kit::http_client::send(request, trace.as_deref());
                 tokio::select! {
                     sent = request => self.outcome(sent),
                     _ = cancel.cancelled() => return store::release(&self.db, id).await,
@@ -331,6 +333,13 @@ enum Outcome {
         error: String,
         retry_after: Option<Duration>,
     },
+}
+
+/// The event's trace context: the body's `traceparent` extension attribute
+/// (see `crate::handlers`), present when the event had one.
+fn event_traceparent(body: &str) -> Option<String> {
+    let body: serde_json::Value = serde_json::from_str(body).ok()?;
+    body.get("traceparent")?.as_str().map(str::to_owned)
 }
 
 /// A transport error in words a partner can act on.
