@@ -193,7 +193,10 @@ async fn check_backbone_and_task_series(stack: &TestStack) {
             .then_some(scrape)
     })
     .await;
-    assert!(notification.contains("partition=\""), "lag is per partition");
+    assert!(
+        notification.contains("partition=\""),
+        "lag is per partition"
+    );
 
     for (service, name) in [
         (Service::Licensing, "licensing"),

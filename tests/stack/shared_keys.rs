@@ -164,7 +164,12 @@ async fn issue_on(
 async fn verifies_on(client: &reqwest::Client, instance: &Instance, cert: &serde_json::Value) {
     let id = cert["id"].as_str().unwrap();
     let jws = cert["jws"].as_str().unwrap();
-    let by_id = get_json(client, instance.url(&format!("/api/v1/verify?id={id}")), None).await;
+    let by_id = get_json(
+        client,
+        instance.url(&format!("/api/v1/verify?id={id}")),
+        None,
+    )
+    .await;
     assert_eq!(by_id["valid"], true, "{by_id}");
     assert_eq!(by_id["signature_valid"], true, "{by_id}");
     let by_jws: serde_json::Value = client
@@ -288,9 +293,7 @@ async fn delivered(receiver: &Receiver, event_id: &str) -> (String, String) {
             .received()
             .into_iter()
             .filter(|r| r.answered < 300)
-            .find(|r| {
-                serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["id"] == event_id
-            })
+            .find(|r| serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["id"] == event_id)
             .map(|r| (r.headers["x-yizhan-signature"].clone(), r.body))
     })
     .await

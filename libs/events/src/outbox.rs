@@ -167,9 +167,9 @@ impl Relay {
         };
         match backlog(&self.db).await {
             Ok(b) => {
-                let age = b
-                    .oldest
-                    .map_or(0.0, |t| (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0);
+                let age = b.oldest.map_or(0.0, |t| {
+                    (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0
+                });
                 metrics::gauge!(yizhan_kit::metrics::OUTBOX_BACKLOG, "service" => service.clone())
                     .set(b.rows as f64);
                 metrics::gauge!(yizhan_kit::metrics::OUTBOX_OLDEST_AGE, "service" => service.clone())

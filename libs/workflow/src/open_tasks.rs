@@ -75,7 +75,9 @@ pub async fn count(
             .map(|c| c.reading_at(engine.calendar, local).committed.state)
             .and_then(label);
         if let Some(state) = state {
-            *counts.entry((t.department_code.clone(), state)).or_default() += 1;
+            *counts
+                .entry((t.department_code.clone(), state))
+                .or_default() += 1;
         }
     }
     Ok(counts)

@@ -94,6 +94,9 @@ mod tests {
         let elsewhere = serde_json::json!({"partition": 1, "desired": false,
             "consumer_lag_stored": -1, "consumer_lag": -1});
         assert_eq!(p(elsewhere), Some((1, 0)));
-        assert_eq!(p(serde_json::json!({"partition": -1, "desired": false})), None);
+        assert_eq!(
+            p(serde_json::json!({"partition": -1, "desired": false})),
+            None
+        );
     }
 }
