@@ -484,6 +484,42 @@ mod tests {
         assert_eq!(listing(&dir), before, "opening wrote nothing");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_kubernetes_secret_layout_is_read_and_follows_an_update() {
+        // The kubelet's layout: the files are symlinks into `..data`, itself
+        // a symlink to a timestamped directory swapped atomically on update.
+        let tmp = tempfile::tempdir().unwrap();
+        let work = tmp.path().join("work");
+        let first = rotate(&work).unwrap();
+        let mount = tmp.path().join("mount");
+        let publish = |version: &str| {
+            let snapshot = mount.join(format!("..{version}"));
+            std::fs::create_dir_all(&snapshot).unwrap();
+            for entry in std::fs::read_dir(&work).unwrap() {
+                let entry = entry.unwrap();
+                std::fs::copy(entry.path(), snapshot.join(entry.file_name())).unwrap();
+                let link = mount.join(entry.file_name());
+                if !link.exists() {
+                    std::os::unix::fs::symlink(Path::new("..data").join(entry.file_name()), &link)
+                        .unwrap();
+                }
+            }
+            let tmp_link = mount.join("..data_tmp");
+            std::os::unix::fs::symlink(format!("..{version}"), &tmp_link).unwrap();
+            std::fs::rename(&tmp_link, mount.join("..data")).unwrap();
+        };
+        publish("2026_01_01");
+        let ring = KeyRing::open(&mount, None).unwrap();
+        assert_eq!(ring.active().kid, first.new_kid);
+        // The operator rotates the copy and updates the Secret.
+        let second = rotate(&work).unwrap();
+        publish("2026_02_01");
+        assert_eq!(ring.active().kid, second.new_kid);
+        assert!(ring.verifying_key(&first.new_kid).is_some());
+        assert_eq!(ring.jwks().len(), 2);
+    }
+
     #[test]
     fn a_jwk_file_whose_kid_lies_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
