@@ -40,10 +40,13 @@ RUN apt-get update \
 
 ARG UID=10001
 ARG GID=10001
+# The directories compose mounts named volumes on exist here, owned by the
+# service user: a fresh named volume takes their owner and mode.
 RUN groupadd --system --gid "${GID}" yizhan \
     && useradd --system --uid "${UID}" --gid "${GID}" --home-dir /var/lib/yizhan \
         --no-create-home --shell /usr/sbin/nologin yizhan \
-    && mkdir -p /var/lib/yizhan/documents \
+    && mkdir -p /var/lib/yizhan/documents /var/lib/yizhan/webhook-key \
+    && mkdir -p -m 0700 /var/lib/yizhan/certificate-keys \
     && chown -R yizhan:yizhan /var/lib/yizhan
 
 COPY --from=builder /out/yizhan /usr/local/bin/yizhan

@@ -89,9 +89,21 @@ enum CertificateKeysAction {
     /// JWKS, so certificates signed before still verify; the old private key
     /// is deleted. A running document service signs with the new key from
     /// its next certificate on.
-    Rotate,
+    ///
+    /// With `--dir`, works on that directory instead of the configured one:
+    /// how an operator prepares the files of a read-only Kubernetes Secret
+    /// (docs/CERTIFICATES.md).
+    Rotate {
+        /// Key directory to work on (default: the configured one).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// List the published key ids and the active one.
-    List,
+    List {
+        /// Key directory to read (default: the configured one).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -229,9 +241,10 @@ async fn broker(settings: StackSettings) -> anyhow::Result<()> {
 
 fn certificate_keys(settings: &StackSettings, action: CertificateKeysAction) -> anyhow::Result<()> {
     let certificates = &settings.services.document.certificates;
-    let dir = certificates.keys_dir(&settings.common);
+    let configured_dir = certificates.keys_dir(&settings.common);
     match action {
-        CertificateKeysAction::Rotate => {
+        CertificateKeysAction::Rotate { dir } => {
+            let dir = dir.unwrap_or(configured_dir);
             if certificates.signing_key.is_some() {
                 anyhow::bail!(
                     "document.certificates.signing_key is set: the key comes from configuration; \
@@ -249,7 +262,8 @@ fn certificate_keys(settings: &StackSettings, action: CertificateKeysAction) -> 
                 println!("  {kid}");
             }
         }
-        CertificateKeysAction::List => {
+        CertificateKeysAction::List { dir } => {
+            let dir = dir.unwrap_or(configured_dir);
             let ring = yizhan_document::store::keys::KeyRing::open(
                 &dir,
                 certificates.signing_key.as_deref(),

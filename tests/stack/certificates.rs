@@ -226,7 +226,7 @@ impl Drop for CertStack {
     }
 }
 
-fn hotel_licence(request_id: &str, holder: &str) -> CertificateIssueRequested {
+pub(crate) fn hotel_licence(request_id: &str, holder: &str) -> CertificateIssueRequested {
     CertificateIssueRequested {
         request_id: request_id.into(),
         certificate_type: "industry_comprehensive_licence".into(),
@@ -285,7 +285,10 @@ fn check_character_is_valid(id: &str) -> bool {
 
 /// Verifies a compact JWS with nothing but the JWKS JSON, as an independent
 /// verifier would: find the key by `kid`, check `alg`, verify Ed25519.
-fn verify_with_jwks(jws: &str, jwks: &serde_json::Value) -> Result<serde_json::Value, String> {
+pub(crate) fn verify_with_jwks(
+    jws: &str,
+    jwks: &serde_json::Value,
+) -> Result<serde_json::Value, String> {
     let parts: Vec<&str> = jws.split('.').collect();
     if parts.len() != 3 {
         return Err("not a compact JWS".into());

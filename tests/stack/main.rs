@@ -25,6 +25,7 @@ mod portal_e2e;
 mod portal_hardening;
 mod portal_pages;
 mod rate_limits;
+mod shared_keys;
 mod shutdown;
 mod slice;
 mod standard_webhooks;

@@ -157,7 +157,7 @@ async fn read_request(
 }
 
 /// Checks `t=<ts>,v1=<hex>` against HMAC-SHA256(secret, "<ts>.<body>").
-fn signature_verifies(secret: &str, header: &str, body: &str) -> bool {
+pub(crate) fn signature_verifies(secret: &str, header: &str, body: &str) -> bool {
     let mut ts = None;
     let mut v1 = None;
     for part in header.split(',') {
@@ -424,7 +424,7 @@ async fn produce(brokers: &str, envelope: &Envelope) {
     produce_to(brokers, topics::DOCUMENT, envelope).await
 }
 
-async fn produce_to(brokers: &str, topic: &str, envelope: &Envelope) {
+pub(crate) async fn produce_to(brokers: &str, topic: &str, envelope: &Envelope) {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .create()
@@ -443,7 +443,7 @@ async fn produce_to(brokers: &str, topic: &str, envelope: &Envelope) {
         .unwrap();
 }
 
-fn material_event(material_id: &str, filename: &str) -> Envelope {
+pub(crate) fn material_event(material_id: &str, filename: &str) -> Envelope {
     Envelope::new(
         "/yizhan/document",
         &MaterialUploaded {

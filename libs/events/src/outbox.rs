@@ -118,6 +118,8 @@ pub struct Relay {
     producer: FutureProducer,
     signal: OutboxSignal,
     config: RelayConfig,
+    /// `service` label of the backlog gauges; `None`: not reported.
+    service: Option<String>,
 }
 
 /// The relay's producer span for one row, a child of the request that
@@ -169,6 +171,37 @@ impl Relay {
             producer,
             signal,
             config,
+            service: None,
+        }
+    }
+
+    /// Reports the backlog gauges (`yizhan_outbox_backlog`,
+    /// `yizhan_outbox_oldest_unpublished_age_seconds`) labelled `service`
+    /// after every round.
+    pub fn labelled(mut self, service: &str) -> Self {
+        self.service = Some(service.to_owned());
+        self
+    }
+
+    /// Measures the backlog and sets the gauges. Every replica reports the
+    /// same table, so dashboards take the `max` per service.
+    async fn report_backlog(&self) {
+        let Some(service) = &self.service else {
+            return;
+        };
+        match backlog(&self.db).await {
+            Ok(b) => {
+                let age = b.oldest.map_or(0.0, |t| {
+                    (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0
+                });
+                metrics::gauge!(yizhan_kit::metrics::OUTBOX_BACKLOG, "service" => service.clone())
+                    .set(b.rows as f64);
+                metrics::gauge!(yizhan_kit::metrics::OUTBOX_OLDEST_AGE, "service" => service.clone())
+                    .set(age);
+            }
+            // The database is away: the gauges keep their last value, and
+            // the relay's own error says why.
+            Err(e) => tracing::debug!(error = %e, "cannot measure the outbox backlog"),
         }
     }
 
@@ -196,7 +229,9 @@ impl Relay {
                     Err(e) => tracing::warn!(error = %e, "audit prune failed; will retry"),
                 }
             }
-            match self.round().await {
+            let round = self.round().await;
+            self.report_backlog().await;
+            match round {
                 Ok(published) => {
                     backoff = Duration::from_millis(100);
                     if published as u64 >= self.config.batch_size {
@@ -477,6 +512,33 @@ pub async fn prune_published(db: &DatabaseConnection, retention: Duration) -> Re
         .exec(db)
         .await?;
     Ok(result.rows_affected)
+}
+
+/// The unpublished rows: how many, and when the oldest was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    /// Unpublished rows.
+    pub rows: u64,
+    /// `created_at` of the oldest one.
+    pub oldest: Option<chrono::DateTime<Utc>>,
+}
+
+/// Measures the backlog in one query.
+pub async fn backlog(db: &impl ConnectionTrait) -> Result<Backlog, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let (rows, oldest): (i64, Option<chrono::DateTime<Utc>>) = entity::Entity::find()
+        .select_only()
+        .column_as(entity::Column::Seq.count(), "rows")
+        .column_as(entity::Column::CreatedAt.min(), "oldest")
+        .filter(entity::Column::PublishedAt.is_null())
+        .into_tuple()
+        .one(db)
+        .await?
+        .unwrap_or((0, None));
+    Ok(Backlog {
+        rows: u64::try_from(rows).unwrap_or(0),
+        oldest,
+    })
 }
 
 /// Unpublished rows (for readiness, metrics and tests).

@@ -36,6 +36,8 @@ pub struct Backbone {
     pub relay: RelayConfig,
     /// The consumer's state, shown by `/readyz`.
     pub consumer_status: crate::consumer::ConsumerStatus,
+    /// The service's name, the `service` label of the relay's gauges.
+    pub service: String,
 }
 
 impl Backbone {
@@ -52,6 +54,7 @@ impl Backbone {
             signal: OutboxSignal::default(),
             relay,
             consumer_status: Default::default(),
+            service: service.to_owned(),
         })
     }
 
@@ -63,6 +66,7 @@ impl Backbone {
             self.signal.clone(),
             self.relay.clone(),
         )
+        .labelled(&self.service)
     }
 
     /// `/readyz` entries of the backbone: the broker (through this

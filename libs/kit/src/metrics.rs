@@ -11,6 +11,11 @@
 //! | `http_request_errors_total` | counter | service, method, route, class (`client`/`server`) |
 //! | `idempotent_replays_total` | counter | service, route |
 //! | `consumer_messages_total` | counter | service, outcome (`applied`/`duplicate`/`dead_lettered`) |
+//! | `consumer_lag_messages` | gauge | service, topic, partition |
+//! | `outbox_backlog` | gauge | service |
+//! | `outbox_oldest_unpublished_age_seconds` | gauge | service |
+//! | `webhook_deliveries_total` | counter | service, outcome (`delivered`/`retrying`/`dead`) |
+//! | `open_tasks` | gauge | service, department, sla_state (`on_time`/`warning`/`overdue`/`paused`) |
 //!
 //! Who may call `/metrics`: anyone who reaches the service port, like
 //! `/healthz`. It carries counts by route template and status only, no
@@ -37,6 +42,31 @@ pub const HTTP_ERRORS: &str = "yizhan_http_request_errors_total";
 pub const IDEMPOTENT_REPLAYS: &str = "yizhan_idempotent_replays_total";
 /// Consumed messages by outcome.
 pub const CONSUMER_MESSAGES: &str = "yizhan_consumer_messages_total";
+/// Messages on a partition not yet consumed (high watermark minus the
+/// consumer's stored offset), from librdkafka's statistics.
+pub const CONSUMER_LAG: &str = "yizhan_consumer_lag_messages";
+/// Outbox rows not yet published.
+pub const OUTBOX_BACKLOG: &str = "yizhan_outbox_backlog";
+/// Age of the oldest unpublished outbox row, seconds (0 when none).
+pub const OUTBOX_OLDEST_AGE: &str = "yizhan_outbox_oldest_unpublished_age_seconds";
+/// Webhook delivery attempts by what came of them.
+pub const WEBHOOK_DELIVERIES: &str = "yizhan_webhook_deliveries_total";
+/// Open workflow tasks by department and SLA state.
+pub const OPEN_TASKS: &str = "yizhan_open_tasks";
+
+/// Counts one webhook delivery attempt: `delivered`, `retrying` (failed,
+/// another attempt is scheduled) or `dead` (failed, attempts exhausted).
+pub fn webhook_attempt(service: &str, outcome: &'static str) {
+    metrics::counter!(WEBHOOK_DELIVERIES, "service" => service.to_owned(), "outcome" => outcome)
+        .increment(1);
+}
+
+/// Sets the open-task gauge of one department and SLA state.
+pub fn open_tasks(service: &str, department: &str, sla_state: &'static str, count: usize) {
+    metrics::gauge!(OPEN_TASKS, "service" => service.to_owned(),
+        "department" => department.to_owned(), "sla_state" => sla_state)
+    .set(count as f64);
+}
 
 /// Route label of a request no route matched: unknown paths must not each
 /// become a series.

@@ -46,6 +46,7 @@ pub mod idempotent;
 pub mod lock;
 pub mod materials;
 pub mod migration;
+pub mod open_tasks;
 pub mod queue;
 pub mod task;
 pub mod timeline;

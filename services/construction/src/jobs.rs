@@ -77,6 +77,13 @@ pub async fn run_periodically(
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "deadline sweep failed; retrying next tick"),
         }
+        crate::store::deadlines::report_open_tasks(
+            &state.db,
+            &state.calendar,
+            &state.catalog.departments,
+            now,
+        )
+        .await;
         let today = china_local(now).date();
         if daily_done == Some(today) {
             continue;

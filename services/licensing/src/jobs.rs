@@ -32,6 +32,8 @@ const BATCH: u64 = 500;
 /// Runs every job once, as at `now`.
 pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<TickReport, Error> {
     let alarms = store::deadlines::sweep(&state.db, &state.calendar, now, BATCH).await?;
+    let departments = state.catalog().departments.clone();
+    store::deadlines::report_open_tasks(&state.db, &state.calendar, &departments, now).await;
     let terminated = store::tolerance::expire(
         &state.db,
         &state.calendar,

@@ -15,6 +15,7 @@ pub mod routes;
 pub mod store;
 pub mod webhooks;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,9 +53,14 @@ pub struct Settings {
     /// docs/WEBHOOKS.md). Turn off once every partner verifies
     /// `webhook-signature`.
     pub webhook_legacy_signature: bool,
-    /// Base64 32-byte key sealing webhook secrets; when unset one is
-    /// generated into `<data_dir>/webhook-secret-key`.
+    /// Base64 32-byte key sealing webhook secrets (e.g. from a Kubernetes
+    /// Secret through the environment). Every replica must use the same key:
+    /// a secret sealed by one is opened by another when it delivers.
     pub webhook_secret_key: Option<String>,
+    /// File holding that key in base64 when `webhook_secret_key` is unset
+    /// (a mounted Secret, a shared compose volume); generated there when
+    /// missing. Defaults to `<data_dir>/webhook-secret-key`.
+    pub webhook_secret_key_file: Option<PathBuf>,
     /// Attempts per delivery cycle before it is dead-lettered.
     pub webhook_max_attempts: u32,
     /// First retry delay (ms); doubles per attempt.
@@ -103,6 +109,7 @@ impl Default for Settings {
             allow_private_webhook_targets: false,
             webhook_legacy_signature: true,
             webhook_secret_key: None,
+            webhook_secret_key_file: None,
             // 5 s doubling to 1 h: the last of 15 attempts is ~5 h after the first.
             webhook_max_attempts: 15,
             webhook_first_retry_ms: 5_000,
@@ -147,6 +154,7 @@ impl std::fmt::Debug for Settings {
                 "webhook_secret_key",
                 &self.webhook_secret_key.as_ref().map(|_| "<redacted>"),
             )
+            .field("webhook_secret_key_file", &self.webhook_secret_key_file)
             .field("webhook_max_attempts", &self.webhook_max_attempts)
             .field("webhook_first_retry_ms", &self.webhook_first_retry_ms)
             .field("webhook_max_retry_ms", &self.webhook_max_retry_ms)
@@ -197,15 +205,26 @@ impl Settings {
         }
     }
 
-    /// The key sealing webhook secrets: configured, or generated under `data/`.
+    /// The key sealing webhook secrets: configured, or read from its file
+    /// (generated there on first use; two processes starting together on a
+    /// shared volume agree on one key).
     fn webhook_key(&self, common: &CommonSettings) -> anyhow::Result<Vec<u8>> {
         match &self.webhook_secret_key {
             Some(b64) => Ok(base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
                 .map_err(|_| anyhow::anyhow!("notification.webhook_secret_key is not base64"))?),
-            None => Ok(yizhan_auth::load_or_create_dev_secret(
-                &common.data_dir.join("webhook-secret-key"),
-            )?),
+            None => {
+                let path = self
+                    .webhook_secret_key_file
+                    .clone()
+                    .unwrap_or_else(|| common.data_dir.join("webhook-secret-key"));
+                yizhan_auth::load_or_create_dev_secret(&path).map_err(|e| {
+                    anyhow::anyhow!(
+                        "notification.webhook_secret_key_file {}: {e}",
+                        path.display()
+                    )
+                })
+            }
         }
     }
 

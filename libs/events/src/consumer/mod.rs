@@ -24,6 +24,7 @@
 
 mod dead_letter;
 pub mod failure;
+mod lag;
 mod status;
 
 use std::collections::HashMap;
@@ -31,7 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::producer::FutureProducer;
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -39,6 +40,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBacken
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+
+use lag::{LagConsumer, LagContext};
 
 pub use dead_letter::header as dead_letter_header;
 pub use failure::{Failure, Rejected, Unavailable};
@@ -157,8 +160,8 @@ impl<D: Dispatcher> EventConsumer<D> {
         })
     }
 
-    fn stream_consumer(&self) -> anyhow::Result<StreamConsumer> {
-        let consumer: StreamConsumer = self
+    fn stream_consumer(&self) -> anyhow::Result<LagConsumer> {
+        let consumer: LagConsumer = self
             .kafka
             .client_config()
             .set("group.id", &self.config.group_id)
@@ -173,7 +176,11 @@ impl<D: Dispatcher> EventConsumer<D> {
             // embedded broker holds fetches for the full wait even when data
             // arrives, so the default 500 ms would become event latency.
             .set("fetch.wait.max.ms", "50")
-            .create()?;
+            // The lag gauge comes from these reports (`lag`).
+            .set("statistics.interval.ms", lag::STATS_INTERVAL_MS)
+            .create_with_context(LagContext {
+                service: self.config.group_id.clone(),
+            })?;
         let topics: Vec<&str> = self.config.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;
         Ok(consumer)
@@ -396,13 +403,13 @@ fn partition_of(message: &OwnedMessage) -> TopicPartitionList {
 }
 
 /// Stored only once the effects are committed (or dead-lettered).
-fn store(consumer: &StreamConsumer, message: &OwnedMessage) {
+fn store(consumer: &LagConsumer, message: &OwnedMessage) {
     if let Err(e) = consumer.store_offset(message.topic(), message.partition(), message.offset()) {
         tracing::warn!(error = %e, "cannot store offset; message may be redelivered");
     }
 }
 
-fn pause(consumer: &StreamConsumer, message: &OwnedMessage) {
+fn pause(consumer: &LagConsumer, message: &OwnedMessage) {
     if let Err(e) = consumer.pause(&partition_of(message)) {
         tracing::warn!(error = %e, "cannot pause partition");
     }
@@ -410,7 +417,7 @@ fn pause(consumer: &StreamConsumer, message: &OwnedMessage) {
 
 /// Stores the finished message's offset, moves the partition's position to
 /// the message after it and resumes the partition.
-fn resume(consumer: &StreamConsumer, message: &OwnedMessage) {
+fn resume(consumer: &LagConsumer, message: &OwnedMessage) {
     store(consumer, message);
     if let Err(e) = consumer.seek(
         message.topic(),
@@ -432,7 +439,7 @@ fn resume(consumer: &StreamConsumer, message: &OwnedMessage) {
 /// must stop in bounded time, so the close runs on a thread of its own that
 /// nobody waits for; the committed offsets are already on their way, and a
 /// missed one is only a redelivery the inbox ignores.
-fn close_in_background(consumer: StreamConsumer) {
+fn close_in_background(consumer: LagConsumer) {
     let spawned = std::thread::Builder::new()
         .name("kafka-consumer-close".into())
         .spawn(move || drop(consumer));

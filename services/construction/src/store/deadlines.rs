@@ -32,3 +32,14 @@ pub async fn sweep(
     })
     .await
 }
+
+/// Refreshes the open-task gauge (`yizhan_open_tasks`) as at `now`, with a
+/// row of zeros for every department of the catalog.
+pub async fn report_open_tasks(
+    db: &DatabaseConnection,
+    calendar: &Calendar,
+    departments: &[yizhan_workflow::form::Department],
+    now: DateTime<Utc>,
+) {
+    yizhan_workflow::open_tasks::report(engine(calendar), db, departments, now).await;
+}

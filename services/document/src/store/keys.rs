@@ -111,7 +111,13 @@ fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> 
     std::fs::rename(&tmp, path)
 }
 
+/// Creates the directory (mode 0700) when it is missing. An existing one is
+/// left as it is: it may be a read-only Secret mount, whose permissions are
+/// the mount's `defaultMode` and cannot be changed from inside the pod.
 fn create_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
     std::fs::create_dir_all(dir)?;
     #[cfg(unix)]
     {
@@ -258,7 +264,13 @@ impl KeyRing {
                         "document.certificates.signing_key is not a PKCS#8 Ed25519 PEM key: {e}"
                     )
                 })?;
-                let jwk = write_public(dir, &signing.verifying_key())?;
+                let jwk = write_public(dir, &signing.verifying_key()).with_context(|| {
+                    format!(
+                        "publishing the configured key's JWK in {} (it must stay \
+                         published after the key is replaced)",
+                        dir.display()
+                    )
+                })?;
                 Some(Arc::new(ActiveKey {
                     kid: jwk.kid,
                     signing,
@@ -266,7 +278,18 @@ impl KeyRing {
             }
             None => {
                 if read_active_kid(dir)?.is_none() {
-                    let kid = add_active(dir)?;
+                    // Only a writable directory gets a generated key (dev, a
+                    // compose volume). A read-only one (a Kubernetes Secret)
+                    // must come with its keys: see `yizhan certificate-keys
+                    // rotate --dir` in docs/CERTIFICATES.md.
+                    let kid = add_active(dir).with_context(|| {
+                        format!(
+                            "{} has no `active` key and a first key cannot be written there; \
+                             create the keys with `yizhan certificate-keys rotate --dir <dir>` \
+                             and mount them",
+                            dir.display()
+                        )
+                    })?;
                     tracing::info!(kid, dir = %dir.display(), "generated the first certificate signing key");
                 }
                 None
@@ -431,6 +454,70 @@ mod tests {
         assert!(tmp.path().join(format!("{kid}{JWK_SUFFIX}")).exists());
         assert!(!tmp.path().join(format!("{kid}{KEY_SUFFIX}")).exists());
         assert!(KeyRing::open(tmp.path(), Some("not a key")).is_err());
+    }
+
+    #[test]
+    fn a_prepared_directory_is_only_read() {
+        // As mounted from a Kubernetes Secret: made by `rotate`, then opened
+        // by replicas that must not write (the mount is read-only).
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("certificate-keys");
+        let first = rotate(&dir).unwrap();
+        let second = rotate(&dir).unwrap();
+        let listing = |dir: &Path| {
+            let mut names: Vec<(String, std::time::SystemTime)> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| {
+                    let e = e.unwrap();
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    (name, e.metadata().unwrap().modified().unwrap())
+                })
+                .collect();
+            names.sort();
+            names
+        };
+        let before = listing(&dir);
+        let ring = KeyRing::open(&dir, None).unwrap();
+        assert_eq!(ring.active().kid, second.new_kid);
+        assert_eq!(ring.jwks().len(), 2);
+        assert!(ring.verifying_key(&first.new_kid).is_some());
+        assert_eq!(listing(&dir), before, "opening wrote nothing");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_kubernetes_secret_layout_is_read_and_follows_an_update() {
+        // The kubelet's layout: the files are symlinks into `..data`, itself
+        // a symlink to a timestamped directory swapped atomically on update.
+        let tmp = tempfile::tempdir().unwrap();
+        let work = tmp.path().join("work");
+        let first = rotate(&work).unwrap();
+        let mount = tmp.path().join("mount");
+        let publish = |version: &str| {
+            let snapshot = mount.join(format!("..{version}"));
+            std::fs::create_dir_all(&snapshot).unwrap();
+            for entry in std::fs::read_dir(&work).unwrap() {
+                let entry = entry.unwrap();
+                std::fs::copy(entry.path(), snapshot.join(entry.file_name())).unwrap();
+                let link = mount.join(entry.file_name());
+                if !link.exists() {
+                    std::os::unix::fs::symlink(Path::new("..data").join(entry.file_name()), &link)
+                        .unwrap();
+                }
+            }
+            let tmp_link = mount.join("..data_tmp");
+            std::os::unix::fs::symlink(format!("..{version}"), &tmp_link).unwrap();
+            std::fs::rename(&tmp_link, mount.join("..data")).unwrap();
+        };
+        publish("2026_01_01");
+        let ring = KeyRing::open(&mount, None).unwrap();
+        assert_eq!(ring.active().kid, first.new_kid);
+        // The operator rotates the copy and updates the Secret.
+        let second = rotate(&work).unwrap();
+        publish("2026_02_01");
+        assert_eq!(ring.active().kid, second.new_kid);
+        assert!(ring.verifying_key(&first.new_kid).is_some());
+        assert_eq!(ring.jwks().len(), 2);
     }
 
     #[test]

@@ -227,6 +227,12 @@ impl DeliveryWorker {
         };
         let record = self.record(attempts, started, outcome);
         tracing::debug!(delivery = %id, attempts, status = record.status, "webhook attempt");
+        let outcome = match record.status {
+            status::DELIVERED => "delivered",
+            status::DEAD => "dead",
+            _ => "retrying",
+        };
+        yizhan_kit::metrics::webhook_attempt(crate::SERVICE, outcome);
         store::record_attempt(&self.db, id, record).await
     }
 
