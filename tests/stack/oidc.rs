@@ -224,10 +224,14 @@ impl Browser {
             let mut removed = value.is_empty();
             for attribute in parts {
                 let lower = attribute.to_ascii_lowercase();
-                if let Some(p) = attribute.strip_prefix("path=").or(attribute.strip_prefix("Path=")) {
+                if let Some(p) = attribute
+                    .strip_prefix("path=")
+                    .or(attribute.strip_prefix("Path="))
+                {
                     path = p.to_owned();
                 }
-                if lower == "max-age=0" || (lower.starts_with("expires=") && lower.contains("1970")) {
+                if lower == "max-age=0" || (lower.starts_with("expires=") && lower.contains("1970"))
+                {
                     removed = true;
                 }
             }
@@ -294,18 +298,27 @@ fn query_param(url: &str, name: &str) -> Option<String> {
 /// Signs `user` in at the provider, from the provider's authorization URL
 /// to the callback URL it sends the browser back to (not yet followed).
 async fn provider_login(browser: &mut Browser, authorize: &str, user: &str) -> String {
-    let interaction = location(&browser.get(authorize).await);
-    assert!(interaction.contains("/interaction/"), "{interaction}");
-    let interaction = if interaction.starts_with('/') {
-        let origin = reqwest::Url::parse(authorize).unwrap();
-        format!("{}{interaction}", origin.origin().ascii_serialization())
-    } else {
-        interaction
+    // The provider may answer with relative locations: resolve them
+    // against the page they came from, never against the portal.
+    let at = |base: &str, location: String| {
+        reqwest::Url::parse(base)
+            .unwrap()
+            .join(&location)
+            .unwrap()
+            .to_string()
     };
+    let interaction = at(authorize, location(&browser.get(authorize).await));
+    assert!(interaction.contains("/interaction/"), "{interaction}");
     assert_eq!(browser.get(&interaction).await.status(), 200);
-    let resume = location(&browser.post(&interaction, &[("login", user)]).await);
+    let resume = at(
+        &interaction,
+        location(&browser.post(&interaction, &[("login", user)]).await),
+    );
     let callback = location(&browser.get(&resume).await);
-    assert!(callback.starts_with(&format!("{PORTAL}/auth/callback?")), "{callback}");
+    assert!(
+        callback.starts_with(&format!("{PORTAL}/auth/callback?")),
+        "{callback}"
+    );
     callback
 }
 
@@ -326,7 +339,10 @@ fn exp_of(jwt: &str) -> i64 {
 async fn wait_past(exp: i64) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while chrono::Utc::now().timestamp() <= exp {
-        assert!(tokio::time::Instant::now() < deadline, "the clock never passed {exp}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the clock never passed {exp}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -356,12 +372,26 @@ async fn oidc_login_refresh_and_logout(backend: Backend) {
 
     // Start: to the provider's discovered authorization endpoint.
     let authorize = location(&browser.get("/login/oidc?next=/window/intake").await);
-    assert!(authorize.starts_with(&format!("{}/auth?", provider.issuer)), "{authorize}");
-    assert_eq!(query_param(&authorize, "client_id").as_deref(), Some(CLIENT_ID));
-    assert_eq!(query_param(&authorize, "code_challenge_method").as_deref(), Some("S256"));
+    assert!(
+        authorize.starts_with(&format!("{}/auth?", provider.issuer)),
+        "{authorize}"
+    );
+    assert_eq!(
+        query_param(&authorize, "client_id").as_deref(),
+        Some(CLIENT_ID)
+    );
+    assert_eq!(
+        query_param(&authorize, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
     assert!(query_param(&authorize, "nonce").is_some_and(|n| n.len() >= 16));
     assert!(query_param(&authorize, "state").is_some());
-    assert!(query_param(&authorize, "scope").unwrap().split(' ').any(|s| s == "openid"));
+    assert!(
+        query_param(&authorize, "scope")
+            .unwrap()
+            .split(' ')
+            .any(|s| s == "openid")
+    );
     assert!(browser.cookie("yizhan_oidc").is_some(), "the flow cookie");
 
     let callback = provider_login(&mut browser, &authorize, "clerk").await;
@@ -369,9 +399,15 @@ async fn oidc_login_refresh_and_logout(backend: Backend) {
     assert_eq!(location(&done), "/window/intake");
     let first_token = browser.cookie("yizhan_session").expect("a session");
     assert!(browser.cookie("yizhan_oidc_session").is_some());
-    assert!(browser.cookie("yizhan_oidc").is_none(), "the flow cookie is spent");
     assert!(
-        !browser.cookie("yizhan_oidc_session").unwrap().contains("refresh"),
+        browser.cookie("yizhan_oidc").is_none(),
+        "the flow cookie is spent"
+    );
+    assert!(
+        !browser
+            .cookie("yizhan_oidc_session")
+            .unwrap()
+            .contains("refresh"),
         "the refresh token is encrypted"
     );
 
@@ -410,7 +446,10 @@ async fn oidc_login_refresh_and_logout(backend: Backend) {
     assert!(browser.cookie("yizhan_session").is_none());
     assert!(browser.cookie("yizhan_oidc_session").is_none());
     let confirm = browser.get(&end_session).await.text().await.unwrap();
-    let xsrf_at = confirm.find("name=\"xsrf\" value=\"").expect("the logout form") + 19;
+    let xsrf_at = confirm
+        .find("name=\"xsrf\" value=\"")
+        .expect("the logout form")
+        + 19;
     let xsrf = &confirm[xsrf_at..xsrf_at + confirm[xsrf_at..].find('"').unwrap()];
     let back = location(
         &browser
@@ -430,9 +469,18 @@ async fn oidc_login_refresh_and_logout(backend: Backend) {
     let mut stale = before_logout;
     wait_past(exp_of(&stale.cookie("yizhan_session").unwrap())).await;
     let replay = stale.get("/window/intake").await;
-    assert!(location(&replay).starts_with("/login"), "a refused refresh signs out");
-    assert!(stale.cookie("yizhan_session").is_none(), "session cookie removed");
-    assert!(stale.cookie("yizhan_oidc_session").is_none(), "OIDC cookie removed");
+    assert!(
+        location(&replay).starts_with("/login"),
+        "a refused refresh signs out"
+    );
+    assert!(
+        stale.cookie("yizhan_session").is_none(),
+        "session cookie removed"
+    );
+    assert!(
+        stale.cookie("yizhan_oidc_session").is_none(),
+        "OIDC cookie removed"
+    );
     stack.stop().await;
 }
 
@@ -485,8 +533,10 @@ async fn oidc_refuses_forged_callbacks(backend: Backend) {
     let response = browser.get(&callback).await;
     refused(&response, &browser, 403);
 
-    // The same browser, untampered, signs in fine: the refusals were the
-    // checks, not a broken setup.
+    // Untampered, the same sign-in works: the refusals were the checks,
+    // not a broken setup. (A new browser: the last one is signed in at
+    // the provider, which would skip its login page.)
+    let mut browser = Browser::new(&stack);
     let authorize = location(&browser.get("/login/oidc").await);
     let callback = provider_login(&mut browser, &authorize, "clerk").await;
     assert_eq!(location(&browser.get(&callback).await), "/");

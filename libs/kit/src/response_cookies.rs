@@ -49,7 +49,10 @@ pub async fn apply(
             .cookies()
             .map(|c| c.name().to_owned())
             .collect();
-        for cookie in cookies.iter().filter(|c| !own.iter().any(|n| n == c.name())) {
+        for cookie in cookies
+            .iter()
+            .filter(|c| !own.iter().any(|n| n == c.name()))
+        {
             if let Err(e) = res.response_mut().add_cookie(cookie) {
                 tracing::warn!(error = %e, cookie = cookie.name(), "queued cookie not set");
             }

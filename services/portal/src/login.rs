@@ -379,7 +379,9 @@ pub async fn logout(
     {
         match oidc.provider.logout_url(&session.id_token).await {
             Some(url) => location = url,
-            None => tracing::warn!("the provider has no end_session_endpoint; signed out locally only"),
+            None => {
+                tracing::warn!("the provider has no end_session_endpoint; signed out locally only")
+            }
         }
     }
     let mut response = HttpResponse::SeeOther();

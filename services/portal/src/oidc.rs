@@ -20,8 +20,7 @@ use openidconnect::{
     AccessTokenHash, AsyncHttpClient, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
     EndSessionUrl, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, LogoutRequest, Nonce,
     OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
-    ProviderMetadataWithLogout, RedirectUrl, RefreshToken, RequestTokenError, Scope,
-    TokenResponse,
+    ProviderMetadataWithLogout, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -182,10 +181,7 @@ impl Provider {
             .map_err(|e| {
                 OidcError::Unavailable(format!("身份认证服务的配置（discovery）无法读取：{e}"))
             })?;
-        let end_session = metadata
-            .additional_metadata()
-            .end_session_endpoint
-            .clone();
+        let end_session = metadata.additional_metadata().end_session_endpoint.clone();
         let redirect = RedirectUrl::new(self.rp.redirect_url.clone())
             .map_err(|e| OidcError::Unavailable(format!("redirect_url 无效：{e}")))?;
         let client = CoreClient::from_provider_metadata(
@@ -321,8 +317,8 @@ impl Provider {
     pub async fn logout_url(&self, id_token: &str) -> Option<String> {
         let discovered = self.discovered().await.ok()?;
         let endpoint = discovered.end_session.clone()?;
-        let mut request = LogoutRequest::from(endpoint)
-            .set_client_id(ClientId::new(self.rp.client_id.clone()));
+        let mut request =
+            LogoutRequest::from(endpoint).set_client_id(ClientId::new(self.rp.client_id.clone()));
         if let Ok(hint) = id_token.parse::<CoreIdToken>() {
             request = request.set_id_token_hint(&hint);
         }
@@ -399,14 +395,18 @@ fn expires_at(response: &CoreTokenResponse, access_token: &str) -> i64 {
 }
 
 fn token_error<RE: std::error::Error + 'static>(
-    e: RequestTokenError<RE, openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>>,
+    e: RequestTokenError<
+        RE,
+        openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
+    >,
 ) -> OidcError {
     match e {
         RequestTokenError::ServerResponse(answer) => OidcError::Refused(format!(
             "身份认证服务拒绝了请求：{}",
-            answer.error_description().cloned().unwrap_or_else(|| {
-                serde_json::to_string(answer.error()).unwrap_or_default()
-            })
+            answer
+                .error_description()
+                .cloned()
+                .unwrap_or_else(|| { serde_json::to_string(answer.error()).unwrap_or_default() })
         )),
         RequestTokenError::Request(e) => {
             OidcError::Unavailable(format!("身份认证服务无法连接：{e}"))

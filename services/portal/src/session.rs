@@ -160,7 +160,10 @@ impl Sessions {
                 "the OIDC session cookie is larger than browsers keep; shorten the provider's tokens"
             );
         }
-        vec![self.sign_in(&tokens.access_token, self.oidc_ttl_secs), sealed]
+        vec![
+            self.sign_in(&tokens.access_token, self.oidc_ttl_secs),
+            sealed,
+        ]
     }
 
     /// The OIDC session of a request, when its cookie decrypts.
@@ -192,7 +195,9 @@ impl Sessions {
         let name = cookie.name().to_owned();
         let mut jar = CookieJar::new();
         jar.private_mut(&self.jar_key).add(cookie);
-        jar.get(&name).cloned().unwrap_or_else(|| Cookie::new(name, ""))
+        jar.get(&name)
+            .cloned()
+            .unwrap_or_else(|| Cookie::new(name, ""))
     }
 
     fn open(&self, req: &HttpRequest, name: &str) -> Option<String> {
