@@ -17,6 +17,7 @@ mod errors;
 mod licensing;
 mod licensing_more;
 mod metrics;
+mod oidc;
 mod outages;
 mod parity;
 mod portal;

@@ -1,16 +1,11 @@
 //! The portal's pages over real HTTP, without a browser: who may open
-//! which page (and what the others get), CSRF on every change, the demo
-//! login, and the OIDC authorization-code login against a provider that
-//! speaks real HTTP.
+//! which page (and what the others get), CSRF on every change, and the demo
+//! login (the OIDC login against a real provider: `oidc.rs`).
 
-use std::sync::{Arc, Mutex};
-
-use base64::Engine;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
-use sha2::Digest;
 use yizhan::Service;
-use yizhan_auth::{Role, TokenRequest};
+use yizhan_auth::Role;
 use yizhan_kit::testing::Backend;
 
 use crate::common::*;
@@ -364,195 +359,6 @@ pub(crate) async fn login_form(stack: &TestStack) -> (String, String) {
         .expect("a login CSRF token")
         + 20;
     (nonce, html[start..start + 32].to_owned())
-}
-
-/// What the fake provider saw and answers.
-#[derive(Default)]
-struct Provider {
-    token_requests: Vec<String>,
-    access_token: String,
-}
-
-/// A minimal OIDC provider token endpoint over real HTTP: records each
-/// request body and answers with `access_token`.
-async fn start_provider(state: Arc<Mutex<Provider>>) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let state = state.clone();
-            tokio::spawn(async move {
-                let mut buffer = Vec::new();
-                let mut chunk = [0u8; 4096];
-                let body = loop {
-                    let n = socket.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buffer.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buffer).into_owned();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let length = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if buffer.len() >= end + 4 + length {
-                            break text[end + 4..end + 4 + length].to_owned();
-                        }
-                    }
-                };
-                let answer = {
-                    let mut s = state.lock().unwrap();
-                    s.token_requests.push(body);
-                    serde_json::json!({
-                        "access_token": s.access_token,
-                        "token_type": "Bearer",
-                        "expires_in": 600,
-                    })
-                    .to_string()
-                };
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                    answer.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-            });
-        }
-    });
-    port
-}
-
-fn query_param(url: &str, name: &str) -> String {
-    let query = url.split_once('?').unwrap().1;
-    query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("{name} in {url}"))
-        .to_owned()
-}
-
-fn form_param(body: &str, name: &str) -> String {
-    query_param(&format!("?{body}"), name)
-}
-
-async fn oidc_authorization_code_login(backend: Backend) {
-    let provider = Arc::new(Mutex::new(Provider::default()));
-    let idp = start_provider(provider.clone()).await;
-    let stack = TestStack::start_tuned(&[Service::Licensing, Service::Portal], backend, |s| {
-        let oidc = &mut s.services.portal.oidc;
-        oidc.client_id = Some("yizhan-portal".into());
-        oidc.client_secret = Some("s3cret".into());
-        oidc.authorization_endpoint = Some(format!("http://127.0.0.1:{idp}/authorize"));
-        oidc.token_endpoint = Some(format!("http://127.0.0.1:{idp}/token"));
-        oidc.redirect_url = Some("http://portal.example/auth/callback".into());
-        oidc.display_name = Some("政务服务统一身份认证".into());
-    })
-    .await;
-    let alice = stack.applicant("alice", ENTERPRISE_A);
-    provider.lock().unwrap().access_token = alice.clone();
-
-    let login = page(&stack, None, "/login").await.text().await.unwrap();
-    assert!(login.contains("通过政务服务统一身份认证登录"));
-
-    // Start: to the provider with state and a PKCE challenge.
-    let start = page(&stack, None, "/login/oidc?next=/licensing/applications").await;
-    assert_eq!(start.status(), 303);
-    let location = start.headers()[LOCATION].to_str().unwrap().to_owned();
-    assert!(location.starts_with(&format!("http://127.0.0.1:{idp}/authorize?")));
-    assert_eq!(query_param(&location, "response_type"), "code");
-    assert_eq!(query_param(&location, "client_id"), "yizhan-portal");
-    assert_eq!(query_param(&location, "code_challenge_method"), "S256");
-    let state = query_param(&location, "state");
-    let challenge = query_param(&location, "code_challenge");
-    let flow_cookie = set_cookies(&start)
-        .into_iter()
-        .find(|c| c.starts_with("yizhan_oidc="))
-        .expect("the flow cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-
-    let callback = |query: String, cookie: Option<String>| {
-        let url = stack.url(Service::Portal, &format!("/auth/callback?{query}"));
-        async move {
-            let mut request = client().get(url);
-            if let Some(cookie) = cookie {
-                request = request.header(COOKIE, cookie);
-            }
-            request.send().await.unwrap()
-        }
-    };
-    // A callback with another state, or without the flow cookie, is refused
-    // and never reaches the provider.
-    let forged = callback("code=abc&state=forged".into(), Some(flow_cookie.clone())).await;
-    assert_eq!(forged.status(), 400);
-    assert!(
-        set_cookies(&forged)
-            .iter()
-            .all(|c| !c.starts_with("yizhan_session="))
-    );
-    let cookieless = callback(format!("code=abc&state={state}"), None).await;
-    assert_eq!(cookieless.status(), 400);
-    assert!(provider.lock().unwrap().token_requests.is_empty());
-
-    // The real callback: the code is exchanged with the verifier, the token
-    // becomes the session, and the person lands where they were going.
-    let done = callback(
-        format!("code=the-code&state={state}"),
-        Some(flow_cookie.clone()),
-    )
-    .await;
-    assert_eq!(done.status(), 303, "{:?}", done.headers());
-    assert_eq!(done.headers()[LOCATION], "/licensing/applications");
-    let cookies = set_cookies(&done);
-    assert!(
-        cookies
-            .iter()
-            .any(|c| c.starts_with(&format!("yizhan_session={alice}")) && c.contains("HttpOnly")),
-        "{cookies:?}"
-    );
-    let body = provider.lock().unwrap().token_requests[0].clone();
-    assert_eq!(form_param(&body, "grant_type"), "authorization_code");
-    assert_eq!(form_param(&body, "code"), "the-code");
-    assert_eq!(form_param(&body, "client_secret"), "s3cret");
-    let verifier = form_param(&body, "code_verifier");
-    assert_eq!(
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(sha2::Sha256::digest(verifier.as_bytes())),
-        challenge,
-        "the verifier matches the challenge"
-    );
-    assert_eq!(
-        page(&stack, Some(&alice), "/licensing/applications")
-            .await
-            .status(),
-        200
-    );
-
-    // A provider token the services would refuse never becomes a session.
-    provider.lock().unwrap().access_token = stack.token(TokenRequest {
-        sub: "mallory".into(),
-        roles: vec![Role::Admin],
-        ttl_secs: -60,
-        ..Default::default()
-    });
-    let expired = callback(format!("code=again&state={state}"), Some(flow_cookie)).await;
-    assert_eq!(expired.status(), 403);
-    assert!(
-        set_cookies(&expired)
-            .iter()
-            .all(|c| !c.starts_with("yizhan_session="))
-    );
-    stack.stop().await;
 }
 
 /// A convenience store application of enterprise A, submitted through the
@@ -939,5 +745,4 @@ yizhan_kit::backend_tests!(
     supplement_round_trip_through_the_pages,
     window_rejects_and_tolerates_through_the_pages,
     demo_login,
-    oidc_authorization_code_login,
 );

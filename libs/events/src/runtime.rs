@@ -250,7 +250,11 @@ where
         // writes no audit rows (the rows would be the flood's amplifier).
         // The rate limit is inside `request_context` too, so a 429 carries
         // the request id and trace context like any other answer.
+        // Innermost: cookies an extractor queued reach the handler's answer.
         app.wrap(actix_web::middleware::from_fn(
+            yizhan_kit::response_cookies::apply,
+        ))
+        .wrap(actix_web::middleware::from_fn(
             crate::audit::middleware::audit,
         ))
         .wrap(actix_web::middleware::from_fn(

@@ -16,6 +16,7 @@ pub mod outage;
 pub mod pagination;
 pub mod problem;
 pub mod rate_limit;
+pub mod response_cookies;
 pub mod settings;
 pub mod shutdown;
 pub mod telemetry;

@@ -11,6 +11,7 @@
 //! or the same page with inline errors.
 
 pub mod login;
+pub mod oidc;
 pub mod pages;
 pub mod queues;
 pub mod session;
@@ -54,7 +55,7 @@ pub struct Settings {
     /// Base64 key of the CSRF tokens; every replica must share it. When
     /// unset one is generated into `<data_dir>/portal-csrf-key`.
     pub csrf_key: Option<String>,
-    /// OIDC authorization-code login; off while `client_id` is unset.
+    /// OpenID Connect login; off while `client_id` is unset.
     pub oidc: login::OidcSettings,
 }
 

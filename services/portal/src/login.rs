@@ -1,5 +1,6 @@
-//! Signing in: demo users in development, OIDC authorization-code login
-//! (with PKCE) against the configured provider in production.
+//! Signing in: demo users in development, OpenID Connect in production
+//! (discovery, authorization code with PKCE, state and nonce, validated ID
+//! tokens, refresh, RP-initiated logout: see [`crate::oidc`]).
 //!
 //! Either way the result is a token the services check themselves; the
 //! portal verifies it with the same authenticator before it sets the
@@ -11,13 +12,12 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::json;
 use yizhan_auth::{Role, TokenRequest};
 use yizhan_kit::settings::CommonSettings;
 
+use crate::oidc::{OidcError, Provider, RelyingParty};
 use crate::pages::{PageError, local_path, render};
-use crate::queues::urlencode;
 use crate::session::{LOGIN_COOKIE, MaybeViewer};
 use crate::upstream::Upstream;
 use crate::{AppState, DevSigner};
@@ -28,58 +28,72 @@ pub const DEMO_ENTERPRISE: &str = "91350100M000100Y43";
 pub const DEMO_ENTERPRISE_NAME: &str = "福州一站酒店有限公司";
 /// Lifetime of a demo session (s).
 const DEMO_TTL_SECS: i64 = 8 * 3600;
-/// Cookie carrying the OIDC state, PKCE verifier and return path.
-const OIDC_COOKIE: &str = "yizhan_oidc";
 
 /// `[portal.oidc]`: the provider of production sign-in.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(default)]
 pub struct OidcSettings {
+    /// The provider's issuer URL (`iss`); its endpoints and keys are
+    /// discovered from `<issuer_url>/.well-known/openid-configuration`.
+    pub issuer_url: Option<String>,
     /// The portal's client id at the provider; OIDC is off while unset.
     pub client_id: Option<String>,
     /// Client secret (confidential clients); public clients rely on PKCE.
     pub client_secret: Option<String>,
-    /// The provider's authorization endpoint.
-    pub authorization_endpoint: Option<String>,
-    /// The provider's token endpoint.
-    pub token_endpoint: Option<String>,
     /// Where the provider sends people back; defaults to
     /// `<http.public_base_url>/auth/callback`.
     pub redirect_url: Option<String>,
-    /// Requested scopes.
+    /// Where the provider sends people after logging out; defaults to
+    /// `<http.public_base_url>/`.
+    pub post_logout_redirect_url: Option<String>,
+    /// Requested scopes, space-separated (`openid` is always requested).
     pub scopes: Option<String>,
     /// Provider's name on the sign-in button.
     pub display_name: Option<String>,
+    /// Lifetime of the session cookies (s). The session itself lasts as
+    /// long as the provider keeps refreshing it, at most this long.
+    pub session_ttl_secs: i64,
+}
+
+impl Default for OidcSettings {
+    fn default() -> Self {
+        Self {
+            issuer_url: None,
+            client_id: None,
+            client_secret: None,
+            redirect_url: None,
+            post_logout_redirect_url: None,
+            scopes: None,
+            display_name: None,
+            session_ttl_secs: 12 * 3600,
+        }
+    }
 }
 
 impl std::fmt::Debug for OidcSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OidcSettings")
+            .field("issuer_url", &self.issuer_url)
             .field("client_id", &self.client_id)
             .field(
                 "client_secret",
                 &self.client_secret.as_ref().map(|_| "<redacted>"),
             )
-            .field("authorization_endpoint", &self.authorization_endpoint)
-            .field("token_endpoint", &self.token_endpoint)
             .field("redirect_url", &self.redirect_url)
+            .field("post_logout_redirect_url", &self.post_logout_redirect_url)
             .field("scopes", &self.scopes)
             .field("display_name", &self.display_name)
+            .field("session_ttl_secs", &self.session_ttl_secs)
             .finish()
     }
 }
 
 /// A configured OIDC provider.
 pub struct Oidc {
-    client_id: String,
-    client_secret: Option<String>,
-    authorization_endpoint: String,
-    token_endpoint: String,
-    redirect_url: String,
-    scopes: String,
+    /// Discovery, tokens, logout.
+    pub provider: Provider,
     /// Shown on the sign-in page.
     pub display_name: String,
-    client: reqwest::Client,
 }
 
 impl Oidc {
@@ -93,46 +107,47 @@ impl Oidc {
         let Some(client_id) = settings.client_id.clone() else {
             return Ok(None);
         };
-        let need = |value: &Option<String>, key: &str| {
-            value.clone().ok_or_else(|| {
-                anyhow::anyhow!("portal.oidc.client_id is set, so portal.oidc.{key} is needed too")
-            })
+        let issuer = settings.issuer_url.clone().ok_or_else(|| {
+            anyhow::anyhow!("portal.oidc.client_id is set, so portal.oidc.issuer_url is needed too")
+        })?;
+        let base = common
+            .http
+            .public_base_url
+            .as_deref()
+            .map(|b| b.trim_end_matches('/').to_owned());
+        let redirect_url = match (&settings.redirect_url, &base) {
+            (Some(url), _) => url.clone(),
+            (None, Some(base)) => format!("{base}/auth/callback"),
+            (None, None) => {
+                anyhow::bail!("portal.oidc needs redirect_url or http.public_base_url")
+            }
         };
-        let redirect_url = match &settings.redirect_url {
-            Some(url) => url.clone(),
-            None => format!(
-                "{}/auth/callback",
-                common
-                    .http
-                    .public_base_url
-                    .as_deref()
-                    .ok_or_else(|| anyhow::anyhow!(
-                        "portal.oidc needs redirect_url or http.public_base_url"
-                    ))?
-                    .trim_end_matches('/')
-            ),
-        };
+        let post_logout_redirect_url = settings
+            .post_logout_redirect_url
+            .clone()
+            .or_else(|| base.map(|b| format!("{b}/")));
+        let scopes = settings
+            .scopes
+            .as_deref()
+            .unwrap_or("openid profile")
+            .split_whitespace()
+            // The crate always asks for `openid` itself.
+            .filter(|s| *s != "openid")
+            .map(str::to_owned)
+            .collect();
         Ok(Some(Self {
-            client_id,
-            client_secret: settings.client_secret.clone(),
-            authorization_endpoint: need(
-                &settings.authorization_endpoint,
-                "authorization_endpoint",
-            )?,
-            token_endpoint: need(&settings.token_endpoint, "token_endpoint")?,
-            redirect_url,
-            scopes: settings
-                .scopes
-                .clone()
-                .unwrap_or_else(|| "openid profile".into()),
+            provider: Provider::new(RelyingParty {
+                issuer,
+                client_id,
+                client_secret: settings.client_secret.clone(),
+                redirect_url,
+                post_logout_redirect_url,
+                scopes,
+            })?,
             display_name: settings
                 .display_name
                 .clone()
                 .unwrap_or_else(|| "统一身份认证".into()),
-            client: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()?,
         }))
     }
 }
@@ -325,7 +340,14 @@ fn mint(signer: &DevSigner, request: &TokenRequest) -> String {
 }
 
 fn signed_in(state: &AppState, token: &str, ttl: i64, next: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
+    // A demo user replaces whoever was signed in, OIDC session included.
+    let mut response = HttpResponse::SeeOther();
+    for cookie in state.sessions.sign_out() {
+        if cookie.name() != crate::session::SESSION_COOKIE {
+            response.cookie(cookie);
+        }
+    }
+    response
         .cookie(state.sessions.sign_in(token, ttl))
         .insert_header((header::LOCATION, next.to_owned()))
         .finish()
@@ -338,9 +360,12 @@ pub struct LogoutForm {
     csrf: Option<String>,
 }
 
-/// Signs out.
+/// Signs out: the portal's cookies go, and an OIDC session is also ended
+/// at the provider (RP-initiated logout with the ID token as hint), which
+/// sends the browser back to `post_logout_redirect_url`.
 #[post("/logout")]
 pub async fn logout(
+    req: HttpRequest,
     state: web::Data<AppState>,
     viewer: MaybeViewer,
     form: web::Form<LogoutForm>,
@@ -348,21 +373,28 @@ pub async fn logout(
     if let Some(viewer) = &viewer.0 {
         viewer.check_csrf(form.csrf.as_deref())?;
     }
-    let mut removal = state.sessions.sign_out();
-    removal.set_path("/");
-    Ok(HttpResponse::SeeOther()
-        .cookie(removal)
-        .insert_header((header::LOCATION, "/"))
+    let mut location = "/".to_owned();
+    if let Some(oidc) = &state.oidc
+        && let Some(session) = state.sessions.oidc_session(&req)
+    {
+        match oidc.provider.logout_url(&session.id_token).await {
+            Some(url) => location = url,
+            None => {
+                tracing::warn!("the provider has no end_session_endpoint; signed out locally only")
+            }
+        }
+    }
+    let mut response = HttpResponse::SeeOther();
+    for cookie in state.sessions.sign_out() {
+        response.cookie(cookie);
+    }
+    Ok(response
+        .insert_header((header::LOCATION, location))
         .finish())
 }
 
-fn random_b64(len: usize) -> String {
-    let bytes: Vec<u8> = (0..len).map(|_| rand::random::<u8>()).collect();
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Starts the authorization-code flow: state and PKCE verifier go into a
-/// short-lived cookie, the browser to the provider.
+/// Starts the authorization-code flow: state, nonce and PKCE verifier go
+/// into a short-lived encrypted cookie, the browser to the provider.
 #[get("/login/oidc")]
 pub async fn oidc_start(
     state: web::Data<AppState>,
@@ -372,32 +404,24 @@ pub async fn oidc_start(
         .oidc
         .as_ref()
         .ok_or_else(|| PageError::NotFound("未配置统一身份认证（OIDC）".into()))?;
-    let csrf_state = random_b64(24);
-    let verifier = random_b64(32);
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let next = local_path(query.next.as_deref());
-    let cookie_value = URL_SAFE_NO_PAD.encode(
-        serde_json::to_vec(&json!({"state": csrf_state, "verifier": verifier, "next": next}))
-            .unwrap_or_default(),
-    );
-    let separator = if oidc.authorization_endpoint.contains('?') {
-        '&'
-    } else {
-        '?'
-    };
-    let location = format!(
-        "{}{separator}response_type=code&client_id={}&redirect_uri={}&scope={}&state={}&code_challenge={}&code_challenge_method=S256",
-        oidc.authorization_endpoint,
-        urlencode(&oidc.client_id),
-        urlencode(&oidc.redirect_url),
-        urlencode(&oidc.scopes),
-        urlencode(&csrf_state),
-        urlencode(&challenge),
-    );
+    let (location, pending) = oidc.provider.start(next).await.map_err(page_error)?;
     Ok(HttpResponse::SeeOther()
-        .cookie(state.sessions.transient(OIDC_COOKIE, cookie_value))
+        .cookie(state.sessions.pending_login(&pending))
         .insert_header((header::LOCATION, location))
         .finish())
+}
+
+fn random_b64(len: usize) -> String {
+    let bytes: Vec<u8> = (0..len).map(|_| rand::random::<u8>()).collect();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn page_error(e: OidcError) -> PageError {
+    match e {
+        OidcError::Unavailable(detail) => PageError::Unavailable(format!("{detail}，请稍后重试")),
+        OidcError::Refused(detail) => PageError::Forbidden(format!("{detail}，请重新登录")),
+    }
 }
 
 /// The provider's answer.
@@ -409,9 +433,11 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
-/// The provider sends the browser back here with a code; it is exchanged
-/// for tokens (with the PKCE verifier), the access token is checked like
-/// every service checks it, and becomes the session.
+/// The provider sends the browser back here with a code: it is exchanged
+/// for tokens (with the PKCE verifier), the ID token is validated
+/// (signature, issuer, audience, expiry, this login's nonce, `at_hash`),
+/// the access token is checked like every service checks it, and both
+/// become the session.
 #[get("/auth/callback")]
 pub async fn oidc_callback(
     state: web::Data<AppState>,
@@ -428,12 +454,11 @@ pub async fn oidc_callback(
             query.error_description.as_deref().unwrap_or(error)
         )));
     }
-    let saved: Value = req
-        .cookie(OIDC_COOKIE)
-        .and_then(|c| URL_SAFE_NO_PAD.decode(c.value()).ok())
-        .and_then(|b| serde_json::from_slice(&b).ok())
+    let pending = state
+        .sessions
+        .read_pending_login(&req)
         .ok_or_else(|| PageError::BadRequest("登录会话已过期，请重新登录".into()))?;
-    if query.state.is_none() || saved["state"].as_str() != query.state.as_deref() {
+    if query.state.as_deref() != Some(pending.state.as_str()) {
         return Err(PageError::BadRequest(
             "登录请求与回调不匹配（state），请重新登录".into(),
         ));
@@ -443,63 +468,30 @@ pub async fn oidc_callback(
         .as_deref()
         .filter(|c| !c.is_empty())
         .ok_or_else(|| PageError::BadRequest("回调缺少授权码（code）".into()))?;
-    let mut body = vec![
-        ("grant_type", "authorization_code".to_owned()),
-        ("code", code.to_owned()),
-        ("redirect_uri", oidc.redirect_url.clone()),
-        ("client_id", oidc.client_id.clone()),
-        (
-            "code_verifier",
-            saved["verifier"].as_str().unwrap_or_default().to_owned(),
-        ),
-    ];
-    if let Some(secret) = &oidc.client_secret {
-        body.push(("client_secret", secret.clone()));
-    }
-    let body = body
-        .iter()
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let unavailable = |detail: String| PageError::Unavailable(detail);
-    let response = oidc
-        .client
-        .post(&oidc.token_endpoint)
-        .header(
-            reqwest::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .body(body)
-        .send()
+    let tokens = oidc
+        .provider
+        .finish(code, &pending)
         .await
-        .map_err(|e| unavailable(format!("身份认证服务无法连接：{e}")))?;
-    if !response.status().is_success() {
-        return Err(PageError::BadRequest(format!(
-            "身份认证服务拒绝了授权码（HTTP {}），请重新登录",
-            response.status().as_u16()
-        )));
-    }
-    let tokens: Value = response
-        .json()
-        .await
-        .map_err(|_| unavailable("身份认证服务的答复无法读取".into()))?;
-    let access = tokens["access_token"]
-        .as_str()
-        .ok_or_else(|| unavailable("身份认证服务未返回 access_token".into()))?;
+        .map_err(page_error)?;
     let principal = state
         .auth
-        .authenticate(access)
+        .authenticate(&tokens.access_token)
         .await
         .map_err(|e| PageError::Forbidden(format!("身份认证服务签发的令牌未通过校验：{e}")))?;
+    if principal.sub != tokens.sub {
+        return Err(PageError::Forbidden(
+            "访问令牌与 ID 令牌不属于同一用户，请重新登录".into(),
+        ));
+    }
     tracing::info!(sub = %principal.sub, "signed in through OIDC");
-    let ttl = tokens["expires_in"].as_i64().unwrap_or(3600);
-    let next = saved["next"].as_str().unwrap_or("/").to_owned();
-    let mut done = state.sessions.transient(OIDC_COOKIE, String::new());
-    done.make_removal();
-    Ok(HttpResponse::SeeOther()
-        .cookie(state.sessions.sign_in(access, ttl))
-        .cookie(done)
-        .insert_header((header::LOCATION, local_path(Some(&next))))
+    let sid = random_b64(18);
+    let mut response = HttpResponse::SeeOther();
+    for cookie in state.sessions.sign_in_oidc(&tokens, &sid) {
+        response.cookie(cookie);
+    }
+    Ok(response
+        .cookie(state.sessions.pending_login_done())
+        .insert_header((header::LOCATION, local_path(Some(&pending.next))))
         .finish())
 }
 
