@@ -25,6 +25,7 @@ mod portal_e2e;
 mod portal_hardening;
 mod portal_pages;
 mod rate_limits;
+mod security;
 mod shutdown;
 mod slice;
 mod standard_webhooks;
