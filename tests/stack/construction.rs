@@ -1032,7 +1032,12 @@ async fn tolerance_supplied_in_time_and_expired(backend: Backend) {
     stack.stop().await;
 }
 
-pub(crate) async fn supply_to(stack: &TestStack, token: &str, sid: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn supply_to(
+    stack: &TestStack,
+    token: &str,
+    sid: &str,
+    body: Value,
+) -> reqwest::Response {
     stack
         .post_json(
             con(stack, &format!("/api/v1/stages/{sid}/owed-materials")),
