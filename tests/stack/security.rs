@@ -1,8 +1,14 @@
 //! Security probes over HTTP, as an attacker would try them: references to
-//! another tenant's data.
+//! another tenant's data, and claims honoured only for the role they
+//! belong to.
+
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use yizhan::Service;
+use yizhan_auth::{Role, TokenRequest};
+use yizhan_events::Envelope;
+use yizhan_events::contracts::{DeadlineApproaching, DeadlineLimit, DeadlineNotice, topics};
 use yizhan_kit::testing::Backend;
 
 use crate::common::*;
@@ -134,5 +140,110 @@ async fn construction_refuses_other_tenants_and_made_up_material_ids(backend: Ba
     stack.stop().await;
 }
 
-yizhan_kit::backend_tests!(construction_refuses_other_tenants_and_made_up_material_ids,);
+/// The inbox honours an `enterprises` claim only on an agent's token: a
+/// clerk, an admin or another enterprise's applicant whose token carries
+/// `enterprises: [A]` sees none of A's messages; A's agent does.
+async fn inbox_honours_the_enterprises_claim_only_for_agents(backend: Backend) {
+    let stack = TestStack::start(&[Service::Notification], backend).await;
+    let warning = DeadlineApproaching(DeadlineNotice {
+        task_id: "task-9".into(),
+        application_id: "app-9".into(),
+        project_id: None,
+        item_code: "SC-001".into(),
+        item_name: "食品经营许可".into(),
+        department_code: "market_supervision".into(),
+        reviewer_sub: None,
+        applicant_uscc: ENTERPRISE_A.into(),
+        applicant_sub: None,
+        due_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        limit_kind: DeadlineLimit::Committed,
+        working_days_remaining: 2,
+    });
+    let envelope = Envelope::new("/yizhan/licensing", &warning, None);
+    crate::webhooks::produce_to(&stack.brokers, topics::LICENSING, &envelope).await;
+    let inbox = stack.url(Service::Notification, "/api/v1/inbox/messages?limit=50");
+    let count = |token: String| {
+        let (stack, inbox) = (&stack, inbox.clone());
+        async move {
+            stack.get_json(&inbox, &token).await["items"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    let a_agent = agent(&stack, "agent-a", &[ENTERPRISE_A]);
+    eventually(
+        "the warning in A's agent's inbox",
+        Duration::from_secs(60),
+        || async { (count(a_agent.clone()).await == 1).then_some(()) },
+    )
+    .await;
+    let claiming = |sub: &str, role: Role, uscc: Option<&str>| {
+        stack.token(TokenRequest {
+            sub: sub.into(),
+            roles: vec![role],
+            uscc: uscc.map(str::to_owned),
+            enterprises: vec![ENTERPRISE_A.into()],
+            ttl_secs: 600,
+            ..Default::default()
+        })
+    };
+    for (who, token) in [
+        ("a clerk", claiming("clerk-9", Role::WindowClerk, None)),
+        ("an admin", claiming("admin-9", Role::Admin, None)),
+        (
+            "B's applicant",
+            claiming("bob-9", Role::Applicant, Some(ENTERPRISE_B)),
+        ),
+    ] {
+        assert_eq!(count(token.clone()).await, 0, "{who} with enterprises [A]");
+        let unread = stack
+            .get_json(
+                stack.url(Service::Notification, "/api/v1/inbox/unread-count"),
+                &token,
+            )
+            .await;
+        assert_eq!(unread["unread"], 0, "{who} with enterprises [A]: {unread}");
+    }
+    // A's own applicant still sees it, by the `uscc` claim.
+    assert_eq!(count(stack.applicant("alice-9", ENTERPRISE_A)).await, 1);
+    stack.stop().await;
+}
 
+yizhan_kit::backend_tests!(
+    construction_refuses_other_tenants_and_made_up_material_ids,
+    inbox_honours_the_enterprises_claim_only_for_agents,
+);
+
+/// SQLite database files (and their `-wal` and `-shm`) are created
+/// readable by their owner only: licensing.db holds legal
+/// representatives' ID numbers. SQLite only: PostgreSQL keeps its own files.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_database_files_are_created_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let stack = TestStack::start(&[Service::Licensing, Service::Document], Backend::Sqlite).await;
+    // A write, so the write-ahead log and its index exist.
+    upload_one(&stack, &stack.applicant("alice", ENTERPRISE_A)).await;
+    for service in [Service::Licensing, Service::Document] {
+        let url = stack.database_url(service);
+        let path = url
+            .strip_prefix("sqlite://")
+            .and_then(|rest| rest.split('?').next())
+            .unwrap()
+            .to_owned();
+        let mut checked = 0;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = format!("{path}{suffix}");
+            let Ok(meta) = std::fs::metadata(&file) else {
+                assert!(!suffix.is_empty(), "{file} exists");
+                continue;
+            };
+            let mode = meta.permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{file} has mode {mode:o}");
+            checked += 1;
+        }
+        assert!(checked >= 2, "the database and its WAL files of {path}");
+    }
+    stack.stop().await;
+}

@@ -234,6 +234,9 @@ where
             .unwrap_or(&api.info.title)
             .to_owned(),
     ));
+    let body_deadline = web::Data::new(crate::http_guards::BodyDeadline(
+        std::time::Duration::from_secs(common.http.body_timeout_secs.max(1)),
+    ));
     let audited = audit.is_some();
     let audit = audit.map(web::Data::new);
     let server = HttpServer::new(move || {
@@ -246,7 +249,12 @@ where
         // writes no audit rows (the rows would be the flood's amplifier).
         // The rate limit is inside `request_context` too, so a 429 carries
         // the request id and trace context like any other answer.
+        // Innermost: a body that does not arrive in time is a 408 whatever
+        // the handler made of the failed read; the audit row records that.
         app.wrap(actix_web::middleware::from_fn(
+            crate::http_guards::body_deadline,
+        ))
+        .wrap(actix_web::middleware::from_fn(
             crate::audit::middleware::audit,
         ))
         .wrap(actix_web::middleware::from_fn(
@@ -255,8 +263,13 @@ where
         .wrap(actix_web::middleware::from_fn(
             yizhan_kit::http::request_context,
         ))
+        // On every answer, rewritten errors and 429s included.
+        .wrap(actix_web::middleware::from_fn(
+            crate::http_guards::security_headers,
+        ))
         // Outermost: counts the final answer (429s and rewritten errors too).
         .wrap(actix_web::middleware::from_fn(yizhan_kit::metrics::record))
+        .app_data(body_deadline.clone())
         .app_data(limits.clone())
         .app_data(service_label.clone())
         .app_data(yizhan_kit::http::json_config(json_limit))

@@ -47,9 +47,16 @@ impl Sessions {
             key.len() >= 16,
             "portal.csrf_key must hold at least 16 bytes"
         );
+        // Behind an https address the cookies never travel in clear, even
+        // if `secure_cookies` was forgotten.
+        let https = common
+            .http
+            .public_base_url
+            .as_deref()
+            .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://"));
         Ok(Self {
             key,
-            secure: settings.secure_cookies,
+            secure: settings.secure_cookies || https,
         })
     }
 
