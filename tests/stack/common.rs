@@ -317,6 +317,51 @@ where
     }
 }
 
+/// Whether consumer group `group` has committed, on every partition of
+/// `topics`, everything the broker at `brokers` holds: every message,
+/// duplicates included, has been applied or dropped by then. Any error
+/// (the broker still starting) answers `false`, for the caller to poll.
+pub async fn consumer_caught_up(brokers: &str, group: &str, topics: &[&str]) -> bool {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let (brokers, group) = (brokers.to_owned(), group.to_owned());
+    let topics: Vec<String> = topics.iter().map(|t| (*t).to_owned()).collect();
+    let check = move || -> rdkafka::error::KafkaResult<bool> {
+        let timeout = Duration::from_secs(5);
+        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .set("group.id", &group)
+            .set("enable.auto.commit", "false")
+            .create()?;
+        let mut wanted = rdkafka::TopicPartitionList::new();
+        let mut marks = Vec::new();
+        for topic in &topics {
+            let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
+            for described in metadata.topics() {
+                for p in described.partitions() {
+                    let (low, high) = consumer.fetch_watermarks(topic, p.id(), timeout)?;
+                    wanted.add_partition(topic, p.id());
+                    marks.push((topic.clone(), p.id(), low, high));
+                }
+            }
+        }
+        let committed = consumer.committed_offsets(wanted, timeout)?;
+        Ok(marks.iter().all(|(topic, partition, low, high)| {
+            match committed
+                .find_partition(topic, *partition)
+                .map(|p| p.offset())
+            {
+                Some(rdkafka::Offset::Offset(at)) => at >= *high,
+                // Nothing committed: caught up only if nothing was ever there.
+                _ => low == high,
+            }
+        }))
+    };
+    tokio::task::spawn_blocking(check)
+        .await
+        .unwrap()
+        .unwrap_or(false)
+}
+
 /// Asserts a problem+json answer with `status` and `code`; returns the body.
 pub async fn expect_problem(
     response: reqwest::Response,

@@ -822,7 +822,7 @@ async fn scoping_refusals(backend: Backend) {
     stack.stop().await;
 }
 
-async fn intake(stack: &TestStack, stage_id: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn intake(stack: &TestStack, stage_id: &str, body: &Value) -> reqwest::Response {
     let clerk = stack.staff("clerk-1", Role::WindowClerk);
     stack
         .post_json(
@@ -835,7 +835,7 @@ async fn intake(stack: &TestStack, stage_id: &str, body: &Value) -> reqwest::Res
 
 /// Stage 1 of a small low-risk project filed without its two non-key
 /// materials and accepted with tolerance (容缺受理); answers the stage.
-async fn tolerance_stage(stack: &TestStack, token: &str, project: &str) -> Value {
+pub(crate) async fn tolerance_stage(stack: &TestStack, token: &str, project: &str) -> Value {
     let owed = ["legal_rep_id_card", "land_document"];
     let (form, materials) = filled(stack, token, project, "land_planning", &owed).await;
     let app = json_ok(
@@ -1032,7 +1032,12 @@ async fn tolerance_supplied_in_time_and_expired(backend: Backend) {
     stack.stop().await;
 }
 
-async fn supply_to(stack: &TestStack, token: &str, sid: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn supply_to(
+    stack: &TestStack,
+    token: &str,
+    sid: &str,
+    body: Value,
+) -> reqwest::Response {
     stack
         .post_json(
             con(stack, &format!("/api/v1/stages/{sid}/owed-materials")),

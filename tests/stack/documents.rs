@@ -371,8 +371,52 @@ async fn concurrent_uploads_all_succeed_with_distinct_versions(backend: Backend)
     stack.stop().await;
 }
 
+/// A file name built to mislead a clerk (`\u{202E}` turns "fdp.exe" into
+/// "exe.pdf" on screen; zero-width characters and a BOM hide in it) is
+/// kept without them, sent as browsers send names: raw UTF-8 in the
+/// Content-Disposition.
+async fn file_names_lose_bidi_overrides_and_invisible_characters(backend: Backend) {
+    let stack = TestStack::start(&[Service::Document], backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    for (sent, kept) in [
+        ("\u{202E}fdp.exe", "fdp.exe"),
+        (
+            "\u{FEFF}合同\u{200B}扫描\u{2066}件\u{2069}\u{202A}.pdf\u{200F}",
+            "合同扫描件.pdf",
+        ),
+    ] {
+        let form = reqwest::multipart::Form::new()
+            .text("material_type", "floor_plan")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(pdf_bytes(300, sent)).file_name(sent.to_owned()),
+            )
+            .percent_encode_noop();
+        let r = stack
+            .client
+            .post(stack.url(Service::Document, "/api/v1/materials"))
+            .bearer_auth(&alice)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let m = json_ok(r, 201).await;
+        assert_eq!(m["filename"], kept, "{sent:?}");
+        let id = m["id"].as_str().unwrap();
+        let shown = stack
+            .get_json(
+                stack.url(Service::Document, &format!("/api/v1/materials/{id}")),
+                &alice,
+            )
+            .await;
+        assert_eq!(shown["filename"], kept);
+    }
+    stack.stop().await;
+}
+
 yizhan_kit::backend_tests!(
     uploads_enforce_cap_type_and_names,
+    file_names_lose_bidi_overrides_and_invisible_characters,
     identical_content_is_stored_once_and_versions_count_up,
     other_enterprises_are_refused,
     idempotency_key_replays_and_refuses_reuse,

@@ -27,6 +27,7 @@ mod portal_hardening;
 mod portal_pages;
 mod rate_limits;
 mod shared_keys;
+mod security;
 mod shutdown;
 mod slice;
 mod standard_webhooks;

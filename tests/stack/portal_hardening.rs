@@ -1,5 +1,6 @@
 //! The portal under hostile requests: multipart bodies that cost more than
-//! a form can need, redirects off-site, forged logins, slow bodies.
+//! a form can need, redirects off-site, forged logins, slow bodies; and
+//! the headers and cookies a browser is given.
 
 use std::time::Duration;
 
@@ -125,7 +126,164 @@ async fn multipart_part_count_and_total_are_capped(backend: Backend) {
     stack.stop().await;
 }
 
+/// Sends `head` (which announces far more body than it holds) and then,
+/// with `drip`, one more byte every 200 ms, never finishing. The server
+/// must end the connection within 30 s (the test's body deadline is 2 s);
+/// answers the status it sent, unless the answer was lost to the reset a
+/// server closing on unread bytes sends (only possible with `drip`).
+async fn trickle(stack: &TestStack, service: Service, head: String, drip: bool) -> Option<u16> {
+    let (host, port) = socket_of(stack, service);
+    let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
+        .await
+        .unwrap();
+    let (mut read, mut write) = tcp.into_split();
+    write.write_all(head.as_bytes()).await.unwrap();
+    let writer = tokio::spawn(async move {
+        while drip && write.write_all(b"x").await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // Stalled: keep the connection open, sending nothing more.
+        std::future::pending::<()>().await;
+        drop(write);
+    });
+    let answer = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 1024];
+        loop {
+            match read.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        seen
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{service:?}: a trickled body held the connection for 30 s"));
+    writer.abort();
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    if text.is_empty() {
+        return None;
+    }
+    assert!(text.contains("request_timeout"), "{text}");
+    text.split(' ').nth(1).unwrap().parse().ok()
+}
+
+/// A body sent one byte a second used to hold its connection (and its
+/// handler) for as long as the client liked. Bodies must arrive within
+/// `http.body_timeout_secs`: past it the answer is 408 problem+json and
+/// the connection is closed, for a streamed upload and a form alike.
+async fn a_trickled_body_is_cut_off(backend: Backend) {
+    let stack = TestStack::start_tuned(&[Service::Document, Service::Portal], backend, |s| {
+        s.common.http.body_timeout_secs = 2;
+    })
+    .await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let head = format!(
+        "POST /api/v1/materials HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {alice}\r\n\
+         Content-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: 100000\r\n\r\n\
+         --XYZ\r\nContent-Disposition: form-data; name=\"material_type\"\r\n\r\nfloor_plan\r\n\
+         --XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n%PDF-1.7\n"
+    );
+    assert_eq!(
+        trickle(&stack, Service::Document, head.clone(), false).await,
+        Some(408)
+    );
+    assert!(matches!(
+        trickle(&stack, Service::Document, head, true).await,
+        Some(408) | None
+    ));
+    let head = "POST /login/dev HTTP/1.1\r\nHost: x\r\n\
+                Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 10000\r\n\r\nuser="
+        .to_owned();
+    assert_eq!(
+        trickle(&stack, Service::Portal, head.clone(), false).await,
+        Some(408)
+    );
+    assert!(matches!(
+        trickle(&stack, Service::Portal, head, true).await,
+        Some(408) | None
+    ));
+    // A body that arrives in time is untouched.
+    upload_one(&stack, &alice).await;
+    stack.stop().await;
+}
+
+/// Every portal answer carries a Content-Security-Policy without inline
+/// script, no framing (CSP and X-Frame-Options), nosniff and a referrer
+/// policy; the services' JSON answers carry nosniff.
+async fn pages_carry_security_headers(backend: Backend) {
+    let stack = TestStack::start(&[Service::Portal, Service::Document], backend).await;
+    for path in [
+        "/",
+        "/login",
+        "/licensing",
+        "/static/portal.css",
+        "/no-such-page",
+    ] {
+        let r = client()
+            .get(stack.url(Service::Portal, path))
+            .send()
+            .await
+            .unwrap();
+        let h = r.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        let script = csp
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("script-src"))
+            .unwrap_or_else(|| panic!("{path}: no script-src in {csp}"));
+        assert_eq!(script, "script-src 'self'", "{path}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("object-src 'none'"), "{path}: {csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+    }
+    let r = stack
+        .get(
+            stack.url(Service::Document, "/api/v1/materials"),
+            &stack.applicant("alice", ENTERPRISE_A),
+        )
+        .await;
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    stack.stop().await;
+}
+
+/// The portal's cookies are `Secure` whenever its public address is https,
+/// even with `portal.secure_cookies` left off; over plain http (local
+/// development) they are not, or the browser would drop them.
+async fn cookies_are_secure_behind_https(backend: Backend) {
+    let login_cookie = |stack: &TestStack| {
+        let url = stack.url(Service::Portal, "/login");
+        async move {
+            let r = client().get(url).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.headers()
+                .get_all("set-cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .find(|c| c.starts_with("yizhan_login="))
+                .expect("the login page sets its nonce cookie")
+        }
+    };
+    let plain = TestStack::start(&[Service::Portal], backend.clone()).await;
+    let cookie = login_cookie(&plain).await;
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    plain.stop().await;
+    let https = TestStack::start_tuned(&[Service::Portal], backend, |s| {
+        s.common.http.public_base_url = Some("https://yizhan.example.gov.cn".into());
+    })
+    .await;
+    let cookie = login_cookie(&https).await;
+    assert!(cookie.contains("Secure"), "{cookie}");
+    https.stop().await;
+}
+
 yizhan_kit::backend_tests!(
     multipart_without_a_token_is_refused_before_its_body,
     multipart_part_count_and_total_are_capped,
+    a_trickled_body_is_cut_off,
+    pages_carry_security_headers,
+    cookies_are_secure_behind_https,
 );

@@ -186,8 +186,10 @@ async fn events_survive_a_restart_of_the_embedded_stack(backend: Backend) {
     assert_eq!(r.status(), 201);
     let inbox_url = stack.url(Service::Notification, "/api/v1/inbox/messages");
     // The three events have different keys, so different partitions: no
-    // order between them. Wait until all three arrived, then give any
-    // duplicate (from the two re-drives) time to show up.
+    // order between them. Wait until all three arrived, the re-driven
+    // outbox is published, and the consumer has committed everything the
+    // broker holds: any duplicate (from the two re-drives) was handled by
+    // then, applied or dropped.
     let bodies = |page: serde_json::Value| -> Vec<String> {
         page["items"]
             .as_array()
@@ -208,7 +210,33 @@ async fn events_survive_a_restart_of_the_embedded_stack(backend: Backend) {
             .then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let document = stack.connect(Service::Document).await;
+    eventually(
+        "the document outbox published",
+        Duration::from_secs(60),
+        || async {
+            (yizhan_events::outbox::pending_count(&document)
+                .await
+                .unwrap()
+                == 0)
+                .then_some(())
+        },
+    )
+    .await;
+    eventually(
+        "notification caught up with the broker",
+        Duration::from_secs(60),
+        || async {
+            consumer_caught_up(
+                &stack.brokers,
+                "notification",
+                &[yizhan_events::contracts::topics::DOCUMENT],
+            )
+            .await
+            .then_some(())
+        },
+    )
+    .await;
     let seen = bodies(
         stack
             .get_json(format!("{inbox_url}?limit=50"), &alice)

@@ -249,7 +249,6 @@ async fn delivery_in(
 async fn a_receiver_failing_three_times_gets_one_verified_delivery(backend: Backend) {
     let stack = TestStack::start(&[Service::Document, Service::Notification], backend).await;
     let receiver = Receiver::start(|n| match n {
-        // Retry-After must be honoured even though the test backoff is 50 ms.
         0 => Reply {
             headers: vec![("Retry-After", "1".into())],
             ..Reply::status(429)
@@ -258,23 +257,56 @@ async fn a_receiver_failing_three_times_gets_one_verified_delivery(backend: Back
         _ => Reply::status(204),
     })
     .await;
+    // Retry-After must be honoured even though the test backoff is 50 ms:
+    // a receiver asking for ten minutes gets its next attempt scheduled ten
+    // minutes after its first, by the service's own record (no stopwatch
+    // of ours, so a slow machine cannot make it pass or fail).
+    let patient = Receiver::start(|_| Reply {
+        headers: vec![("Retry-After", "600".into())],
+        ..Reply::status(429)
+    })
+    .await;
     let token = partner(&stack, "partner-a");
     let (subscription, secret) = subscribe(&stack, &token, &receiver.url).await;
+    let (later, _) = subscribe(&stack, &token, &patient.url).await;
     let material_id = upload_one(&stack, "flaky.pdf").await;
 
     let delivered = delivery_in(&stack, &token, &subscription, "delivered").await;
     assert_eq!(delivered["attempts"], 4, "{delivered}");
     assert_eq!(delivered["last_status_code"], 204);
-    // No attempt after success.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let got = receiver.received();
+    // A delivered delivery is never attempted again (only pending ones are
+    // claimed); the receiver logs its answer after sending it, so wait for
+    // the fourth entry rather than reading the log at once.
+    let got = eventually("the receiver's log of four attempts", WAIT, || async {
+        let got = receiver.received();
+        (got.len() >= 4).then_some(got)
+    })
+    .await;
     assert_eq!(got.len(), 4, "{got:?}");
     assert_eq!(got.iter().filter(|r| r.answered < 300).count(), 1);
+    let deferred = eventually(
+        "the first attempt at the patient receiver",
+        WAIT,
+        || async {
+            deliveries(&stack, &token, &format!("subscription_id={later}"))
+                .await
+                .into_iter()
+                .find(|d| d["attempts"] == 1 && d["last_status_code"] == 429)
+        },
+    )
+    .await;
+    let at = |key: &str| {
+        chrono::DateTime::parse_from_rfc3339(deferred[key].as_str().unwrap())
+            .unwrap()
+            .to_utc()
+    };
+    let wait = at("next_attempt_at") - at("last_attempt_at");
     assert!(
-        got[1].at - got[0].at >= Duration::from_millis(900),
-        "Retry-After: 1 honoured: {:?}",
-        got[1].at - got[0].at
+        wait >= chrono::Duration::seconds(600) && wait < chrono::Duration::seconds(660),
+        "Retry-After: 600 honoured, not the 50 ms backoff: {wait} ({deferred})"
     );
+    assert_eq!(deferred["status"], "pending");
+    assert_eq!(patient.received().len(), 1);
     let ok = got.last().unwrap();
     assert!(signature_verifies(
         &secret,
@@ -895,11 +927,24 @@ async fn deadline_warnings_reach_the_right_inboxes_and_partners_once(backend: Ba
     });
     assert!(titles(not_reviewer).await.is_empty());
 
-    eventually("both warnings at the market partner", WAIT, || async {
-        (receiver.received().len() == 2).then_some(())
-    })
+    // The inbox showed both messages, so the consumer has handled all three
+    // events (the overdue one shares the task's partition and came last):
+    // every delivery they were going to make is recorded. Once each is
+    // delivered no further attempt can come; wait for that, and for the
+    // receiver's log (written after it answers).
+    eventually(
+        "both warnings delivered to the market partner",
+        WAIT,
+        || async {
+            let recorded = deliveries(&stack, &market, "").await;
+            (recorded.len() == 2
+                && recorded.iter().all(|d| d["status"] == "delivered")
+                && receiver.received().len() >= 2)
+                .then_some(())
+        },
+    )
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(deliveries(&stack, &market, "").await.len(), 2);
     let ids: Vec<String> = receiver
         .received()
         .iter()

@@ -14,6 +14,7 @@ pub mod consumer;
 pub mod contracts;
 pub mod dlq;
 pub mod envelope;
+pub mod http_guards;
 pub mod kafka;
 pub mod migration;
 pub mod one_time;

@@ -238,6 +238,9 @@ where
             .unwrap_or(&api.info.title)
             .to_owned(),
     ));
+    let body_deadline = web::Data::new(crate::http_guards::BodyDeadline(
+        std::time::Duration::from_secs(common.http.body_timeout_secs.max(1)),
+    ));
     let audited = audit.is_some();
     let audit = audit.map(web::Data::new);
     let server = HttpServer::new(move || {
@@ -254,6 +257,11 @@ where
         app.wrap(actix_web::middleware::from_fn(
             yizhan_kit::response_cookies::apply,
         ))
+        // Then: a body that does not arrive in time is a 408 whatever the
+        // handler made of the failed read; the audit row records that.
+        .wrap(actix_web::middleware::from_fn(
+            crate::http_guards::body_deadline,
+        ))
         .wrap(actix_web::middleware::from_fn(
             crate::audit::middleware::audit,
         ))
@@ -263,8 +271,13 @@ where
         .wrap(actix_web::middleware::from_fn(
             yizhan_kit::http::request_context,
         ))
+        // On every answer, rewritten errors and 429s included.
+        .wrap(actix_web::middleware::from_fn(
+            crate::http_guards::security_headers,
+        ))
         // Outermost: counts the final answer (429s and rewritten errors too).
         .wrap(actix_web::middleware::from_fn(yizhan_kit::metrics::record))
+        .app_data(body_deadline.clone())
         .app_data(limits.clone())
         .app_data(service_label.clone())
         .app_data(yizhan_kit::http::json_config(json_limit))

@@ -20,14 +20,19 @@ pub async fn connect_and_migrate<M: MigratorTrait>(url: &str) -> Result<Database
     Ok(db)
 }
 
-/// Opens a pool for `url`. For SQLite file URLs the parent directory is created.
+/// Opens a pool for `url`. For SQLite file URLs the parent directory is
+/// created, and the database file is readable by its owner only.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    if let Some(path) = sqlite_file_path(url)
-        && let Some(parent) = std::path::Path::new(path).parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
+    if let Some(path) = sqlite_file_path(url) {
+        let path = std::path::Path::new(path);
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        owner_only(path)
+            .map_err(|e| DbErr::Custom(format!("cannot restrict {}: {e}", path.display())))?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -48,6 +53,41 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         options.max_connections(20).min_connections(1);
     }
     Database::connect(options).await
+}
+
+/// Creates the SQLite file `path` with mode 0600 (SQLite itself would
+/// create it 0644 less the umask, readable by every local user, and
+/// licensing.db holds legal representatives' ID numbers), or tightens an
+/// existing one and its `-wal`/`-shm` to 0600. SQLite gives the `-wal` and
+/// `-shm` files it creates the main file's mode, so they follow.
+#[cfg(unix)]
+fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    // An empty file is an empty database to SQLite.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match std::fs::metadata(&file) {
+            Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &std::path::Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 fn sqlite_file_path(url: &str) -> Option<&str> {

@@ -124,6 +124,9 @@ pub struct HttpSettings {
     pub shutdown_timeout_secs: u64,
     /// JSON body limit in bytes.
     pub json_limit_bytes: usize,
+    /// Seconds a request body may take to arrive once its head has: a
+    /// slower body is answered 408 and its connection closed.
+    pub body_timeout_secs: u64,
     /// Base URL other services and people use to reach this deployment's
     /// services, when they sit behind a gateway; defaults to `http://host:port`.
     pub public_base_url: Option<String>,
@@ -137,6 +140,8 @@ impl Default for HttpSettings {
             host: "127.0.0.1".into(),
             shutdown_timeout_secs: 30,
             json_limit_bytes: 1024 * 1024,
+            // A 20 MB upload needs about 1.4 Mbit/s to make it.
+            body_timeout_secs: 120,
             public_base_url: None,
             rate_limit: crate::rate_limit::RateLimitSettings::default(),
         }

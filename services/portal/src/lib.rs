@@ -51,6 +51,7 @@ pub struct Settings {
     /// auth mode, where the portal can sign tokens; never in production.
     pub dev_login: bool,
     /// Mark the session cookie `Secure` (serve the portal over HTTPS).
+    /// Cookies are `Secure` anyway whenever `http.public_base_url` is https.
     pub secure_cookies: bool,
     /// Base64 key of the CSRF tokens; every replica must share it. When
     /// unset one is generated into `<data_dir>/portal-csrf-key`.
@@ -189,6 +190,8 @@ impl Application {
             },
             move |cfg| {
                 cfg.app_data(state.clone());
+                // Pages for browsers: CSP without inline script, no framing.
+                cfg.app_data(web::Data::new(yizhan_events::http_guards::PageHeaders));
                 cfg.app_data(
                     web::FormConfig::default()
                         .limit(64 * 1024)

@@ -90,10 +90,17 @@ impl Sessions {
         derive.update(&key);
         derive.update(b"\0portal-cookie-encryption\0");
         let jar_key = Key::from(&derive.finalize());
+        // Behind an https address the cookies never travel in clear, even
+        // if `secure_cookies` was forgotten.
+        let https = common
+            .http
+            .public_base_url
+            .as_deref()
+            .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://"));
         Ok(Self {
             key,
             jar_key,
-            secure: settings.secure_cookies,
+            secure: settings.secure_cookies || https,
             oidc_ttl_secs: settings.oidc.session_ttl_secs.max(60),
         })
     }

@@ -103,11 +103,22 @@ pub fn material_type(code: &str) -> Option<MaterialType> {
 /// `../../etc/passwd` becomes `passwd`), no control characters, no leading
 /// dots, at most 120 characters. Files are stored by content hash, so the
 /// name is only ever shown, never used as a path.
+///
+/// Bidi overrides and isolates, zero-width characters and the BOM
+/// ([`yizhan_kit::text::is_invisible_format`]) are dropped rather than the
+/// upload refused: browsers and scanners put them in names innocently
+/// (a BOM, a zero-width space from a copied title), and without them the
+/// name shows what it is: `\u{202E}fdp.exe` is kept as `fdp.exe`, never
+/// shown to a clerk as "exe.pdf".
 pub fn sanitize_filename(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = last
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | '*' | '?' | ':'))
+        .filter(|c| {
+            !c.is_control()
+                && !yizhan_kit::text::is_invisible_format(*c)
+                && !matches!(c, '"' | '<' | '>' | '|' | '*' | '?' | ':')
+        })
         .collect();
     let trimmed = cleaned.trim().trim_start_matches('.').trim();
     let limited: String = trimmed.chars().take(120).collect();
@@ -130,6 +141,17 @@ mod tests {
         assert_eq!(sanitize_filename(".hidden"), "hidden");
         assert_eq!(sanitize_filename("营业执照.pdf"), "营业执照.pdf");
         assert_eq!(sanitize_filename("a\u{0}b\r\n.pdf"), "ab.pdf");
+    }
+
+    #[test]
+    fn names_lose_bidi_overrides_and_invisible_characters() {
+        assert_eq!(sanitize_filename("\u{202E}fdp.exe"), "fdp.exe");
+        assert_eq!(
+            sanitize_filename("\u{FEFF}合同\u{200B}\u{2066}扫描\u{2069}\u{202D}.pdf\u{200F}"),
+            "合同扫描.pdf"
+        );
+        assert_eq!(sanitize_filename("\u{202A}\u{200C}"), "未命名文件");
+        assert_eq!(sanitize_filename("a\u{1b}[31mb\u{7f}.pdf"), "a[31mb.pdf");
     }
 
     #[test]

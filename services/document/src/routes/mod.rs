@@ -5,6 +5,7 @@ pub mod checks;
 pub mod materials;
 pub mod pages;
 pub mod types;
+mod upload_parts;
 pub mod verify;
 
 use yizhan_kit::rate_limit::Rule;

@@ -110,9 +110,16 @@ pub async fn insert_message(
 
 /// Who the caller is, for inbox visibility: their own messages, their
 /// enterprise's (applicants) or their authorising enterprises' (agents), and
-/// their department's (department reviewers).
+/// their department's (department reviewers). Each claim counts only with
+/// its role: an `enterprises` claim on a clerk's or an applicant's token
+/// (a misissued token, or an IdP mapping gone wrong) opens no enterprise's
+/// messages, as `may_act_for` opens none of its cases.
 fn visible_to(principal: &Principal) -> Condition {
-    let mut enterprises: Vec<String> = principal.enterprises.clone();
+    let mut enterprises: Vec<String> = if principal.has_role(Role::Agent) {
+        principal.enterprises.clone()
+    } else {
+        Vec::new()
+    };
     if principal.has_role(Role::Applicant)
         && let Some(own) = &principal.uscc
     {

@@ -5,6 +5,7 @@
 //! the viewer's token and show what comes back; a 422 from a service is
 //! shown next to the fields it names, in the service's own Chinese words.
 
+pub mod applications;
 pub mod construction;
 pub mod licensing;
 pub mod multipart;
