@@ -1,6 +1,7 @@
 //! Types and rules of the enterprise service; no I/O, no HTTP, no SQL.
 
 pub mod amount;
+pub mod benefits;
 pub mod dispatch;
 pub mod facts;
 pub mod profile;
