@@ -109,15 +109,17 @@ pub fn fact(key: &str) -> Option<(FactIndex, &'static FactDef)> {
     FACTS.iter().enumerate().find(|(_, def)| def.key == key)
 }
 
-/// A fact's value.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// A fact's value. Written to JSON as the bare value; read only through
+/// [`FactValue::parse`], which knows the fact's kind (a derived untagged
+/// reader would take the text `"2026-01-31"` of a text fact for a date).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(untagged)]
 pub enum FactValue {
-    /// Yes or no (checked before numbers: JSON `true` is no number).
+    /// Yes or no.
     Flag(bool),
     /// A whole number.
     Integer(i64),
-    /// A date (`2026-01-31`); tried before text when reading JSON.
+    /// A date (`2026-01-31`).
     Date(NaiveDate),
     /// Text or a code.
     Text(String),

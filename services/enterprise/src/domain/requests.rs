@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use yizhan_approval::{Clock, ClockError, Limits, WorkingTime};
 
 /// Working days a department has to accept or transfer a dispatched request.
-pub const ACCEPT_LIMIT_DAYS: i64 = 1;
+pub const ACCEPT_LIMIT_DAYS: i32 = 1;
 /// Rounds of handling: the first, and one more after a 不满意 rating.
 pub const MAX_ROUNDS: u8 = 2;
 
@@ -228,7 +228,7 @@ impl std::error::Error for TransitionError {}
 
 /// The 签收 clock of a dispatch at `at` (China local time).
 pub fn accept_clock(at: NaiveDateTime) -> Clock {
-    let limit = WorkingTime::from_days(ACCEPT_LIMIT_DAYS as i32);
+    let limit = WorkingTime::from_days(ACCEPT_LIMIT_DAYS);
     Clock::start(
         at,
         Limits::new(limit, limit).expect("equal, non-negative limits"),
