@@ -35,6 +35,8 @@ pub enum Service {
     Document,
     /// 消息通知.
     Notification,
+    /// 企业服务: 一企一档, 诉求, 免申即享, 好差评.
+    Enterprise,
     /// 办事门户: the web pages and the merged queues.
     Portal,
 }
@@ -42,11 +44,12 @@ pub enum Service {
 impl Service {
     /// All services, in start order (producers before consumers, the
     /// portal, which calls the others, last).
-    pub const ALL: [Service; 5] = [
+    pub const ALL: [Service; 6] = [
         Service::Document,
         Service::Licensing,
         Service::Construction,
         Service::Notification,
+        Service::Enterprise,
         Service::Portal,
     ];
 
@@ -57,6 +60,7 @@ impl Service {
             Self::Construction => "construction",
             Self::Document => "document",
             Self::Notification => "notification",
+            Self::Enterprise => "enterprise",
             Self::Portal => "portal",
         }
     }
@@ -74,6 +78,7 @@ impl Service {
             Self::Construction => "工程建设项目审批",
             Self::Document => "材料与电子证照",
             Self::Notification => "消息通知",
+            Self::Enterprise => "企业服务",
             Self::Portal => "办事门户",
         }
     }
@@ -87,6 +92,7 @@ impl Service {
             Self::Construction => yizhan_construction::openapi(),
             Self::Document => yizhan_document::openapi(),
             Self::Notification => yizhan_notification::openapi(),
+            Self::Enterprise => yizhan_enterprise::openapi(),
             Self::Portal => yizhan_portal::openapi(),
         };
         let port = ServiceSettings::default().port(self);
@@ -107,6 +113,8 @@ pub struct ServiceSettings {
     pub document: yizhan_document::Settings,
     /// `[notification]`.
     pub notification: yizhan_notification::Settings,
+    /// `[enterprise]`.
+    pub enterprise: yizhan_enterprise::Settings,
     /// `[portal]`.
     pub portal: yizhan_portal::Settings,
 }
@@ -119,6 +127,7 @@ impl ServiceSettings {
             Service::Construction => self.construction.port,
             Service::Document => self.document.port,
             Service::Notification => self.notification.port,
+            Service::Enterprise => self.enterprise.port,
             Service::Portal => self.portal.port,
         }
     }
@@ -236,6 +245,8 @@ pub enum Built {
     Document(yizhan_document::Application),
     /// 消息通知.
     Notification(yizhan_notification::Application),
+    /// 企业服务.
+    Enterprise(yizhan_enterprise::Application),
     /// 办事门户.
     Portal(yizhan_portal::Application),
 }
@@ -248,6 +259,7 @@ impl Built {
             Self::Construction(a) => a.port(),
             Self::Document(a) => a.port(),
             Self::Notification(a) => a.port(),
+            Self::Enterprise(a) => a.port(),
             Self::Portal(a) => a.port(),
         }
     }
@@ -258,6 +270,7 @@ impl Built {
             Self::Construction(a) => Some(a.db()),
             Self::Document(a) => Some(a.db()),
             Self::Notification(a) => Some(a.db()),
+            Self::Enterprise(a) => Some(a.db()),
             Self::Portal(_) => None,
         }
     }
@@ -269,6 +282,7 @@ impl Built {
             Self::Construction(a) => a.run(cancel).await,
             Self::Document(a) => a.run(cancel).await,
             Self::Notification(a) => a.run(cancel).await,
+            Self::Enterprise(a) => a.run(cancel).await,
             Self::Portal(a) => a.run(cancel).await,
         }
     }
@@ -317,6 +331,9 @@ pub async fn build_service(
         Service::Notification => Built::Notification(
             yizhan_notification::Application::build(common, &s.notification, backbone, auth)
                 .await?,
+        ),
+        Service::Enterprise => Built::Enterprise(
+            yizhan_enterprise::Application::build(common, &s.enterprise, backbone, auth).await?,
         ),
         Service::Portal => unreachable!("the portal is built above"),
     };
@@ -460,7 +477,7 @@ impl Stack {
                 Service::Notification => {
                     portal.notification_url.get_or_insert(url);
                 }
-                Service::Portal => {}
+                Service::Enterprise | Service::Portal => {}
             }
             ports.push((service, built.port()));
             tasks.spawn(built.run(cancel.clone()));

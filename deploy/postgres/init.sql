@@ -4,7 +4,7 @@
 -- Idempotent: a database that already exists is skipped (psql \gexec).
 
 SELECT format('CREATE DATABASE %I OWNER yizhan ENCODING ''UTF8'' TEMPLATE template0', name)
-FROM (VALUES ('licensing'), ('construction'), ('document'), ('notification')) AS services(name)
+FROM (VALUES ('licensing'), ('construction'), ('document'), ('notification'), ('enterprise')) AS services(name)
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = services.name)
 \gexec
 
@@ -13,3 +13,4 @@ REVOKE CONNECT ON DATABASE licensing FROM PUBLIC;
 REVOKE CONNECT ON DATABASE construction FROM PUBLIC;
 REVOKE CONNECT ON DATABASE document FROM PUBLIC;
 REVOKE CONNECT ON DATABASE notification FROM PUBLIC;
+REVOKE CONNECT ON DATABASE enterprise FROM PUBLIC;

@@ -86,6 +86,7 @@ impl TestStack {
         s.construction.port = 0;
         s.document.port = 0;
         s.notification.port = 0;
+        s.enterprise.port = 0;
         s.portal.port = 0;
         s.document.max_upload_bytes = TEST_UPLOAD_CAP;
         // Webhook receivers in tests listen on 127.0.0.1; retries in milliseconds.
@@ -155,6 +156,7 @@ impl TestStack {
                     Service::Construction => s.construction.database_url = url,
                     Service::Document => s.document.database_url = url,
                     Service::Notification => s.notification.database_url = url,
+                    Service::Enterprise => s.enterprise.database_url = url,
                     Service::Portal => unreachable!("the portal has no database"),
                 }
                 self.databases.push((*service, db));

@@ -13,6 +13,7 @@ mod channels;
 mod construction;
 mod contract;
 mod documents;
+mod enterprise;
 mod errors;
 mod licensing;
 mod licensing_more;

@@ -31,7 +31,13 @@ impl EmbeddedBroker {
             .iter()
             .map(|t| (t.to_string(), EMBEDDED_PARTITIONS))
             .collect();
-        for service in ["licensing", "construction", "document", "notification"] {
+        for service in [
+            "licensing",
+            "construction",
+            "document",
+            "notification",
+            "enterprise",
+        ] {
             wanted.push((topics::dead_letter(service), 1));
         }
         wanted.extend(

@@ -45,8 +45,10 @@ pub mod topics {
     pub const DOCUMENT: &str = "yizhan.document.v1";
     /// Notification service events.
     pub const NOTIFICATION: &str = "yizhan.notification.v1";
+    /// Enterprise service events (诉求, 免申即享, 好差评, 一企一档).
+    pub const ENTERPRISE: &str = "yizhan.enterprise.v1";
     /// Every service topic (created at start, and by the embedded broker).
-    pub const ALL: [&str; 4] = [LICENSING, CONSTRUCTION, DOCUMENT, NOTIFICATION];
+    pub const ALL: [&str; 5] = [LICENSING, CONSTRUCTION, DOCUMENT, NOTIFICATION, ENTERPRISE];
 
     /// Dead-letter topic of one consumer group (the consuming service).
     pub fn dead_letter(consumer: &str) -> String {

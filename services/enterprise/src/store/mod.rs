@@ -1,0 +1,10 @@
+//! Enterprise persistence. Handlers never build queries; every write goes
+//! through a function here, in one transaction with the outbox events it
+//! causes (docs/ARCHITECTURE.md, outbox).
+
+pub mod migration;
+
+pub use migration::Migrator;
+
+/// `ce_source` of enterprise events.
+pub const SOURCE: &str = "/yizhan/enterprise";
