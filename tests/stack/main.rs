@@ -23,6 +23,7 @@ mod outages;
 mod parity;
 mod portal;
 mod portal_construction_e2e;
+mod portal_crawl;
 mod portal_e2e;
 mod portal_hardening;
 mod portal_pages;

@@ -133,6 +133,9 @@ pub struct AppState {
     pub oidc: Option<login::Oidc>,
     /// Session cookies and CSRF tokens.
     pub sessions: session::Sessions,
+    /// The address people reach the centre at (`http.public_base_url`):
+    /// links printed on a licence use it, never an internal port.
+    pub public_base_url: Option<String>,
 }
 
 /// The OpenAPI document (also written to `openapi/portal.json`): the merged
@@ -177,6 +180,11 @@ impl Application {
             dev: dev.filter(|_| settings.dev_login),
             oidc,
             sessions: session::Sessions::new(common, settings)?,
+            public_base_url: common
+                .http
+                .public_base_url
+                .as_deref()
+                .map(|b| b.trim_end_matches('/').to_owned()),
         });
         let (port, server) = yizhan_events::runtime::http_server(
             common,

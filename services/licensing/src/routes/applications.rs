@@ -338,17 +338,23 @@ pub async fn list_applications(
         limit,
     )
     .await?;
+    // The scenario's name as the application's notice snapshot has it.
+    let rows = rows
+        .into_iter()
+        .map(|a| a.notice().map(|n| (n.scenario_name, a)))
+        .collect::<Result<Vec<_>, _>>()?;
     let page = Page::from_rows_with_cursors(
         rows,
         limit,
-        |a| a.id.clone(),
-        |a, cursor| {
+        |(_, a)| a.id.clone(),
+        |(scenario_name, a), cursor| {
             let status = a.status();
             ApplicationSummary {
                 id: a.id,
                 status,
                 status_name: status.zh_name().into(),
                 scenario_code: a.scenario_code,
+                scenario_name,
                 enterprise_uscc: a.enterprise_uscc,
                 enterprise_name: a.enterprise_name,
                 created_at: a.created_at,

@@ -94,6 +94,8 @@ pub struct ApplicationSummary {
     pub status_name: String,
     /// 情形编码.
     pub scenario_code: String,
+    /// 情形名称 (as in the application's notice).
+    pub scenario_name: String,
     /// Enterprise.
     pub enterprise_uscc: String,
     /// Enterprise name.

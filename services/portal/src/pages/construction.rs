@@ -169,15 +169,51 @@ pub async fn project_page(
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&FILERS)?;
     let project = project_of(&state, &viewer.token, &id).await?;
+    let material_names = owed_material_names(&state, &viewer.token, &project).await?;
     render(
         Some(&viewer),
         "con_project.html",
         json!({
             "title": project["name"],
             "project": project,
+            "material_names": material_names,
             "flash": flash.text(),
         }),
     )
+}
+
+/// The Chinese names of the materials stages still owe (容缺), read from
+/// those stages' forms: a stage lists owed materials by code only.
+async fn owed_material_names(
+    state: &AppState,
+    token: &str,
+    project: &Value,
+) -> Result<BTreeMap<String, String>, PageError> {
+    let mut names = BTreeMap::new();
+    let project_id = project["id"].as_str().unwrap_or_default();
+    let stages = project["stages"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    for stage in stages {
+        let owes = stage["owed_materials"]
+            .as_array()
+            .is_some_and(|owed| !owed.is_empty());
+        let Some(code) = stage["stage"].as_str().filter(|_| owes) else {
+            continue;
+        };
+        let form = stage_form_of(state, token, project_id, code).await?;
+        for m in form["materials"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            if let (Some(c), Some(n)) = (m["code"].as_str(), m["name"].as_str()) {
+                names.insert(c.to_owned(), n.to_owned());
+            }
+        }
+    }
+    Ok(names)
 }
 
 /// The merged form of `stage` (wire name) for project `project_id`.

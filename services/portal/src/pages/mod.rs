@@ -7,6 +7,7 @@
 
 pub mod applications;
 pub mod construction;
+pub mod licence;
 pub mod licensing;
 pub mod multipart;
 pub mod redirect;
@@ -59,6 +60,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "window_licensing.html",
         "window_stage.html",
         "review_task.html",
+        "licence_print.html",
     ] {
         // The templates are part of the binary and checked by the tests;
         // a broken one is a build defect, so fail loudly at first use.
@@ -75,6 +77,9 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         sla_name(v.as_deref()).to_owned()
     });
     env.add_filter("local_time", |v: String| -> String { local_time(&v) });
+    env.add_filter("role_name", |v: String| -> String {
+        role_name(&v).to_owned()
+    });
     env
 });
 
@@ -112,6 +117,15 @@ fn sla_name(state: Option<&str>) -> &'static str {
         Some("paused") => "暂停计时",
         Some("stopped") => "已停止计时",
         _ => "未计时",
+    }
+}
+
+/// Who took a step, by the Chinese name of their role (a timeline's
+/// `actor.role`); `system` is the centre's own jobs.
+fn role_name(role: &str) -> &'static str {
+    match role {
+        "system" => "系统",
+        other => Role::from_wire(other).map_or("工作人员", Role::zh_name),
     }
 }
 
@@ -450,6 +464,17 @@ pub async fn home(
 }
 
 const CSS: &str = include_str!("../../static/portal.css");
+const PRINT_JS: &str = include_str!("../../static/print.js");
+
+/// The print button's script (the only script: every page works without
+/// it).
+#[get("/static/print.js")]
+pub async fn print_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(PRINT_JS)
+}
 
 /// The stylesheet (compiled in; no build step, no download).
 #[get("/static/portal.css")]
@@ -469,18 +494,8 @@ pub async fn certificate_file(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, file) = path.into_inner();
-    // 电子证照标识: `1.2.156.3005.2.<type>.<issuer>.<serial>.<version>.<check>`,
-    // the check character possibly `*`.
-    let plausible = !id.is_empty()
-        && id.len() <= 128
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '*' | '-'));
-    if !plausible {
-        return Err(PageError::NotFound("证照不存在".into()));
-    }
+    licence::certificate_path(&id)?;
     let suffix = match file.as_str() {
-        "print" => "print",
         "qr.png" => "qr.png",
         "qr.svg" => "qr.svg",
         _ => return Err(PageError::NotFound("没有这种证照文件".into())),
@@ -501,6 +516,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
     cfg.map(|c| {
         c.service(home)
             .service(stylesheet)
+            .service(print_script)
+            .service(licence::print_page)
+            .service(licence::verify_page)
             .service(certificate_file)
             .service(crate::login::login_page)
             .service(crate::login::dev_login)

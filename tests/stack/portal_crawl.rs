@@ -1,0 +1,316 @@
+//! People read names, never codes: after a hotel licence run (one returned
+//! with a one-time list, one accepted with 容缺 and a 补正 open, one
+//! approved and its licence issued) and a construction run (one stage
+//! concluded, one accepted with 容缺), a browser signs in as every role,
+//! visits every page it can reach by following the portal's own links,
+//! and fails on any snake_case code in the visible text.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use yizhan::Service;
+use yizhan_auth::Role;
+use yizhan_kit::testing::Backend;
+
+use crate::browser::Browser;
+use crate::common::*;
+use crate::construction::{con, file_and_accept, project_code, register};
+use crate::licensing::{hotel_answers, lic};
+use crate::portal_e2e::sign_in;
+
+/// Words that look like codes but are not (each with why it may show).
+const NOT_CODES: &[&str] = &[];
+
+/// Most pages one role may visit; a crawl that grows past it is a loop.
+const MAX_PAGES: usize = 150;
+
+/// One PDF per material code, named in Chinese as a person would (the
+/// filename is shown; a code in it would be the test's, not the portal's).
+async fn materials(stack: &TestStack, token: &str, codes: &[String]) -> Value {
+    let mut out = serde_json::Map::new();
+    for (n, code) in codes.iter().enumerate() {
+        let response = upload(
+            stack,
+            token,
+            code,
+            &format!("材料{n}.pdf"),
+            pdf_bytes(2048, &uuid::Uuid::now_v7().to_string()),
+            &[],
+        )
+        .await;
+        let id = json_ok(response, 201).await["id"].clone();
+        out.insert(code.clone(), id);
+    }
+    Value::Object(out)
+}
+
+async fn hotel(stack: &TestStack, token: &str, skip: &[&str]) -> Value {
+    let notice = crate::licensing_more::notice(stack, "hotel", &hotel_answers()).await;
+    let codes: Vec<String> = notice["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["code"].as_str().unwrap().to_owned())
+        .filter(|c| !skip.contains(&c.as_str()))
+        .collect();
+    let materials = materials(stack, token, &codes).await;
+    json_ok(
+        stack
+            .post_json(
+                lic(stack, "/api/v1/applications"),
+                token,
+                &json!({
+                    "scenario": "hotel",
+                    "answers": hotel_answers(),
+                    "enterprise_uscc": ENTERPRISE_A,
+                    "form": yizhan_licensing::seed::sample_hotel_form(),
+                    "materials": materials,
+                }),
+            )
+            .await,
+        201,
+    )
+    .await
+}
+
+async fn intake(stack: &TestStack, app: &Value, body: Value) -> Value {
+    let clerk = stack.staff("clerk-crawl", Role::WindowClerk);
+    let url = lic(
+        stack,
+        &format!(
+            "/api/v1/applications/{}/intake",
+            app["id"].as_str().unwrap()
+        ),
+    );
+    json_ok(stack.post_json(url, &clerk, &body).await, 200).await
+}
+
+async fn decide(stack: &TestStack, task: &Value, action: &str, body: Value) {
+    let dept = task["department_code"].as_str().unwrap();
+    let url = lic(
+        stack,
+        &format!("/api/v1/tasks/{}/{action}", task["id"].as_str().unwrap()),
+    );
+    json_ok(
+        stack.post_json(url, &reviewer(stack, dept), &body).await,
+        200,
+    )
+    .await;
+}
+
+/// The licensing side of the run; answers the departments involved.
+async fn licensing_run(stack: &TestStack, alice: &str) -> BTreeSet<String> {
+    // Returned at intake with a one-time list of a field and a material.
+    let returned = hotel(stack, alice, &[]).await;
+    intake(
+        stack,
+        &returned,
+        json!({"decision": "reject", "deficiencies": [
+            {"field": "contact_phone", "reason": "联系电话无法接通"},
+            {"material": "articles_of_association", "reason": "章程未盖章"},
+        ]}),
+    )
+    .await;
+
+    // 容缺受理, then one department asks for a 补正, one refuses.
+    let tolerant = hotel(stack, alice, &["surveillance_plan"]).await;
+    let due = chrono::Utc::now().date_naive() + chrono::Days::new(5);
+    let accepted = intake(
+        stack,
+        &tolerant,
+        json!({"decision": "accept_with_tolerance", "tolerance_due_date": due,
+               "deficiencies": [{"material": "surveillance_plan", "reason": "监控方案待补"}]}),
+    )
+    .await;
+    let tasks = accepted["tasks"].as_array().unwrap();
+    decide(
+        stack,
+        &tasks[0],
+        "supplement-requests",
+        json!({"items": [{"field": "employee_count", "reason": "从业人数与健康证数量不符"}]}),
+    )
+    .await;
+    decide(
+        stack,
+        &tasks[1],
+        "decision",
+        json!({"decision": "reject", "reasons": "经营场所距中小学校不足 50 米"}),
+    )
+    .await;
+
+    // Approved by every department: the licence is issued.
+    let full = hotel(stack, alice, &[]).await;
+    let accepted = intake(stack, &full, json!({"decision": "accept"})).await;
+    let mut departments = BTreeSet::new();
+    for (n, task) in accepted["tasks"].as_array().unwrap().iter().enumerate() {
+        departments.insert(task["department_code"].as_str().unwrap().to_owned());
+        decide(
+            stack,
+            task,
+            "decision",
+            json!({"decision": "approve", "permit_number": format!("JY-CRAWL-{n:03}")}),
+        )
+        .await;
+    }
+    let url = lic(
+        stack,
+        &format!("/api/v1/applications/{}", full["id"].as_str().unwrap()),
+    );
+    eventually("the hotel licence", Duration::from_secs(60), || async {
+        let app = stack.get_json(&url, alice).await;
+        app["certificate_id"].is_string().then_some(())
+    })
+    .await;
+    departments
+}
+
+/// The construction side: one stage concluded, one owing materials.
+async fn construction_run(stack: &TestStack, alice: &str) -> BTreeSet<String> {
+    let done = register(stack, alice, &project_code(901), "small_low_risk", true).await;
+    let stage = file_and_accept(
+        stack,
+        alice,
+        done["id"].as_str().unwrap(),
+        "land_planning",
+        false,
+    )
+    .await;
+    // Permit numbers as a department writes them (not the item codes
+    // other tests use, which would read as codes on the page).
+    for (n, t) in stage["tasks"].as_array().unwrap().iter().enumerate() {
+        if t["status"] != "in_review" || t["joint_inspection"] == true {
+            continue;
+        }
+        let url = con(
+            stack,
+            &format!("/api/v1/tasks/{}/decision", t["id"].as_str().unwrap()),
+        );
+        let dept = reviewer(stack, t["department_code"].as_str().unwrap());
+        let body = json!({"decision": "approve", "permit_number": format!("闽建-2026-{n:04}")});
+        json_ok(stack.post_json(url, &dept, &body).await, 200).await;
+    }
+    let owing = register(stack, alice, &project_code(902), "small_low_risk", true).await;
+    crate::construction::tolerance_stage(stack, alice, owing["id"].as_str().unwrap()).await;
+    let project = stack
+        .get_json(
+            con(
+                stack,
+                &format!("/api/v1/projects/{}", done["id"].as_str().unwrap()),
+            ),
+            alice,
+        )
+        .await;
+    project["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["tasks"].as_array().cloned().unwrap_or_default())
+        .filter_map(|t| t["department_code"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Whether the crawl should follow `url` (the portal's own GET pages; not
+/// images, downloads or signing out).
+fn follow(url: &str, origin: &str) -> Option<String> {
+    let rest = url.strip_prefix(origin)?;
+    let path = rest.split('#').next().unwrap_or_default();
+    let skip = [
+        "/logout", "/login", "/static/", "/metrics", "/openapi", "/health",
+    ];
+    if skip.iter().any(|s| path.starts_with(s)) || path.ends_with(".png") || path.ends_with(".svg")
+    {
+        return None;
+    }
+    // A flash message is one of the portal's own sentences; the page is
+    // the same without it.
+    let (page, query) = path.split_once('?').unwrap_or((path, ""));
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("msg="))
+        .collect();
+    Some(if kept.is_empty() {
+        page.to_owned()
+    } else {
+        format!("{page}?{}", kept.join("&"))
+    })
+}
+
+/// Visits every page `user` can reach from the home page; answers the
+/// codes found, as `path: code`, and how many pages were seen.
+async fn crawl(browser: &Browser, stack: &TestStack, user: &str) -> (Vec<String>, usize) {
+    sign_in(browser, stack, user).await;
+    let origin = stack.url(Service::Portal, "");
+    let origin = origin.trim_end_matches('/');
+    let mut queue = VecDeque::from(["/".to_owned()]);
+    let mut seen = BTreeSet::from(["/".to_owned()]);
+    let mut found = Vec::new();
+    while let Some(path) = queue.pop_front() {
+        assert!(
+            seen.len() <= MAX_PAGES,
+            "{user}: more than {MAX_PAGES} pages"
+        );
+        browser.goto(&format!("{origin}{path}")).await;
+        let page = browser
+            .script(
+                "return {text: document.body ? document.body.innerText : '', \
+                 links: Array.from(document.querySelectorAll('a[href]')) \
+                   .filter(a => !a.hasAttribute('download')).map(a => a.href), \
+                 codes: Array.from((document.body ? document.body.innerText : '') \
+                   .matchAll(/\\b[a-z]+(_[a-z0-9]+)+\\b/g)).map(m => [m[0], \
+                   m.input.slice(Math.max(0, m.index - 20), m.index + m[0].length + 20)])};",
+            )
+            .await;
+        for hit in page["codes"].as_array().unwrap() {
+            let code = hit[0].as_str().unwrap();
+            if !NOT_CODES.contains(&code) {
+                found.push(format!(
+                    "{user} {path}: {code} in «{}»",
+                    hit[1].as_str().unwrap()
+                ));
+            }
+        }
+        for link in page["links"].as_array().unwrap() {
+            if let Some(next) = follow(link.as_str().unwrap(), origin)
+                && seen.insert(next.clone())
+            {
+                queue.push_back(next);
+            }
+        }
+    }
+    (found, seen.len())
+}
+
+async fn no_page_shows_a_code(backend: Backend) {
+    let stack = TestStack::start(&Service::ALL, backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let mut departments = licensing_run(&stack, &alice).await;
+    departments.extend(construction_run(&stack, &alice).await);
+
+    let browser = Browser::start("crawl").await;
+    let mut users: Vec<String> = ["applicant", "agent", "clerk", "admin"]
+        .iter()
+        .map(|u| (*u).to_owned())
+        .collect();
+    users.extend(departments.iter().map(|d| format!("reviewer:{d}")));
+    let mut found = Vec::new();
+    for user in &users {
+        let (codes, pages) = crawl(&browser, &stack, user).await;
+        // Each role reaches more than its home page.
+        assert!(pages > 3, "{user} reached only {pages} pages");
+        found.extend(codes);
+    }
+    browser.quit().await;
+    stack.stop().await;
+    assert!(
+        found.is_empty(),
+        "codes shown to people:\n{}",
+        found.join("\n")
+    );
+}
+
+/// One run: which backend holds the data does not change what is shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_page_shows_a_code_to_any_role() {
+    no_page_shows_a_code(Backend::Sqlite).await;
+}
