@@ -25,6 +25,7 @@ mod portal;
 mod portal_construction_e2e;
 mod portal_crawl;
 mod portal_e2e;
+mod portal_errors;
 mod portal_hardening;
 mod portal_pages;
 mod rate_limits;

@@ -287,7 +287,7 @@ async fn construction_project(backend: Backend) {
             "the task page shows the item's fields"
         );
         let permit = format!("GC-E2E-{n:03}");
-        browser.fill("#permit_number", &permit).await;
+        browser.fill("#f-permit_number", &permit).await;
         if n == 0 {
             browser.screenshot("review-task").await;
         }

@@ -3,7 +3,8 @@
 //! approved and its licence issued) and a construction run (one stage
 //! concluded, one accepted with 容缺), a browser signs in as every role,
 //! visits every page it can reach by following the portal's own links,
-//! and fails on any snake_case code in the visible text.
+//! and fails on any snake_case code in the visible text (or any page
+//! that is an error).
 
 use std::collections::{BTreeSet, VecDeque};
 use std::time::Duration;
@@ -139,6 +140,9 @@ async fn licensing_run(stack: &TestStack, alice: &str) -> BTreeSet<String> {
     )
     .await;
 
+    // Waiting at the window.
+    hotel(stack, alice, &[]).await;
+
     // Approved by every department: the licence is issued.
     let full = hotel(stack, alice, &[]).await;
     let accepted = intake(stack, &full, json!({"decision": "accept"})).await;
@@ -190,6 +194,17 @@ async fn construction_run(stack: &TestStack, alice: &str) -> BTreeSet<String> {
         let body = json!({"decision": "approve", "permit_number": format!("闽建-2026-{n:04}")});
         json_ok(stack.post_json(url, &dept, &body).await, 200).await;
     }
+    // Waiting at the window.
+    let waiting = register(stack, alice, &project_code(903), "small_low_risk", true).await;
+    let waiting = waiting["id"].as_str().unwrap();
+    let (form, materials) =
+        crate::construction::filled(stack, alice, waiting, "land_planning", &[]).await;
+    let body = json!({"stage": "land_planning", "form": form, "materials": materials});
+    json_ok(
+        crate::construction::submit_stage(stack, alice, waiting, &body).await,
+        201,
+    )
+    .await;
     let owing = register(stack, alice, &project_code(902), "small_low_risk", true).await;
     crate::construction::tolerance_stage(stack, alice, owing["id"].as_str().unwrap()).await;
     let project = stack
@@ -254,6 +269,7 @@ async fn crawl(browser: &Browser, stack: &TestStack, user: &str) -> (Vec<String>
         let page = browser
             .script(
                 "return {text: document.body ? document.body.innerText : '', \
+                 failed: document.querySelector('p.alert[data-status]') !== null, \
                  links: Array.from(document.querySelectorAll('a[href]')) \
                    .filter(a => !a.hasAttribute('download')).map(a => a.href), \
                  codes: Array.from((document.body ? document.body.innerText : '') \
@@ -261,6 +277,9 @@ async fn crawl(browser: &Browser, stack: &TestStack, user: &str) -> (Vec<String>
                    m.input.slice(Math.max(0, m.index - 20), m.index + m[0].length + 20)])};",
             )
             .await;
+        if page["failed"] == true {
+            found.push(format!("{user} {path}: an error page"));
+        }
         for hit in page["codes"].as_array().unwrap() {
             let code = hit[0].as_str().unwrap();
             if !NOT_CODES.contains(&code) {

@@ -184,7 +184,7 @@ async fn hotel_licence_in_the_browser(backend: Backend) {
         }
         browser.click(&format!("a[data-open='{task_id}']")).await;
         browser
-            .fill("#permit_number", &format!("JY-E2E-{n:03}"))
+            .fill("#f-permit_number", &format!("JY-E2E-{n:03}"))
             .await;
         if n == 0 {
             browser.screenshot("review-task").await;

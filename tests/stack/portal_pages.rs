@@ -395,7 +395,7 @@ async fn submit_store_with_notice(stack: &TestStack, alice: &str) -> (Value, Val
     (app, notice)
 }
 
-async fn submit_store(stack: &TestStack, alice: &str) -> Value {
+pub(crate) async fn submit_store(stack: &TestStack, alice: &str) -> Value {
     submit_store_with_notice(stack, alice).await.0
 }
 

@@ -9,7 +9,10 @@ use serde_json::{Value, json};
 
 use super::licensing::{FILERS, as_texts, carry, upload_materials};
 use super::multipart::read_multipart;
-use super::{Flash, PageError, act, notice_of, prefixed, render, see_other, typed_map, value};
+use super::{
+    Flash, PageError, notice_of, prefixed, render, render_status, see_other, try_act, typed_map,
+    value, with_refused,
+};
 use crate::AppState;
 use crate::session::Viewer;
 use crate::upstream::Upstream;
@@ -85,16 +88,25 @@ pub async fn application_page(
     flash: web::Query<Flash>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&FILERS)?;
-    let app = application(&state, &viewer.token, &id).await?;
-    let licence = licence_of(&state, &app).await;
-    render(
-        Some(&viewer),
-        "lic_application.html",
+    application_view(&state, &viewer, &id, flash.text(), None).await
+}
+
+/// The application page, with a refused 补正 answer shown again (what was
+/// typed, the messages at their fields) when given.
+async fn application_view(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    flash: Option<String>,
+    refused: Option<Value>,
+) -> Result<HttpResponse, PageError> {
+    let app = application(state, &viewer.token, id).await?;
+    let licence = licence_of(state, &app).await;
+    let (context, status) = with_refused(
         json!({
             "title": format!("申请 {}", app["scenario_name"].as_str().unwrap_or_default()),
-            "app": app,
             "licence": licence,
-            "flash": flash.text(),
+            "flash": flash,
             "errors": {},
             "correct": format!(
                 "{}&resubmit={}",
@@ -104,8 +116,11 @@ pub async fn application_page(
                 ),
                 crate::queues::urlencode(app["id"].as_str().unwrap_or_default())
             ),
+            "app": app,
         }),
-    )
+        refused,
+    );
+    render_status(Some(viewer), "lic_application.html", context, status)
 }
 
 /// Answers a 补正 request: the fields and materials it lists.
@@ -128,8 +143,15 @@ pub async fn supply(
     let (mut materials, upload_errors) =
         upload_materials(&state, &viewer, enterprise, &posted.files).await;
     materials.extend(prefixed(&posted.fields, "m."));
-    if let Some((_, message)) = upload_errors.into_iter().next() {
-        return Err(PageError::Refused(422, message));
+    let mut fields = posted.fields.clone();
+    fields.push(("task".into(), id.to_string()));
+    if !upload_errors.is_empty() {
+        let errors = upload_errors
+            .into_iter()
+            .map(|(code, message)| (format!("materials.{code}"), message))
+            .collect();
+        let refused = super::refused_with(&fields, errors, Vec::new());
+        return application_view(&state, &viewer, application_id, None, Some(refused)).await;
     }
     let values = prefixed(&posted.fields, "form.");
     // Typed by the merged form's field definitions (the notice of the
@@ -140,13 +162,12 @@ pub async fn supply(
         .map(|n| n["form"].clone())
         .unwrap_or(Value::Null);
     let form_values = typed_map(&defs, &values);
-    act(
-        &state,
-        &viewer,
-        Upstream::Licensing,
-        &format!("/api/v1/tasks/{}/supplements", id_path(&id, "任务")?),
-        &json!({"form": form_values, "materials": materials}),
-    )
-    .await?;
+    let path = format!("/api/v1/tasks/{}/supplements", id_path(&id, "任务")?);
+    let body = json!({"form": form_values, "materials": materials});
+    if let Err(refused) =
+        try_act(&state, &viewer, Upstream::Licensing, &path, &body, &fields).await?
+    {
+        return application_view(&state, &viewer, application_id, None, Some(refused)).await;
+    }
     Ok(see_other(&back, "补正材料已提交，审批恢复计时"))
 }

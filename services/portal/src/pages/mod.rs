@@ -7,6 +7,8 @@
 
 pub mod applications;
 pub mod construction;
+pub mod errors;
+pub mod forms;
 pub mod licence;
 pub mod licensing;
 pub mod multipart;
@@ -15,7 +17,6 @@ pub mod review;
 pub mod values;
 pub mod window;
 
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use actix_web::http::StatusCode;
@@ -29,6 +30,8 @@ use crate::AppState;
 use crate::session::{MaybeViewer, Viewer};
 use crate::upstream::{Upstream, UpstreamError};
 
+pub(crate) use forms::{act, reason_list, refused_with, try_act, with_refused};
+pub use forms::{field_errors, refused_form};
 pub use redirect::local_path;
 pub use values::{prefixed, typed_map, typed_value, value};
 
@@ -207,21 +210,20 @@ impl ResponseError for PageError {
                 ))
                 .finish();
         }
-        let title = match self {
-            Self::Forbidden(_) => "无权访问",
-            Self::NotFound(_) => "未找到",
-            Self::Unavailable(_) => "服务暂不可用",
-            _ => "无法办理",
+        let page = errors::ErrorPage {
+            title: match self {
+                Self::Forbidden(_) => "无权访问",
+                Self::NotFound(_) => "未找到",
+                Self::Unavailable(_) => "服务暂不可用",
+                _ => "无法办理",
+            },
+            message: self.to_string(),
         };
-        let body = ENV
-            .get_template("error.html")
-            .and_then(|t| {
-                t.render(json!({"title": title, "message": self.to_string(), "status": self.status_code().as_u16()}))
-            })
-            .unwrap_or_else(|_| title.to_owned());
-        HttpResponse::build(self.status_code())
-            .content_type(ContentType::html())
-            .body(body)
+        // Drawn without the viewer here; the pages' middleware draws it
+        // again with the signed-in header.
+        let mut response = errors::error_page(None, self.status_code(), &page);
+        response.extensions_mut().insert(page);
+        response
     }
 }
 
@@ -283,9 +285,19 @@ pub fn render_status(
     mut context: Value,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    if let (Some(map), Some(viewer)) = (context.as_object_mut(), viewer) {
-        map.insert("me".into(), me(viewer));
-        map.insert("csrf".into(), json!(viewer.csrf));
+    if let Some(map) = context.as_object_mut() {
+        // A form page first drawn has nothing typed and no messages yet.
+        for (key, empty) in [
+            ("posted", json!({})),
+            ("errors", json!({})),
+            ("general", json!([])),
+        ] {
+            map.entry(key).or_insert(empty);
+        }
+        if let Some(viewer) = viewer {
+            map.insert("me".into(), me(viewer));
+            map.insert("csrf".into(), json!(viewer.csrf));
+        }
     }
     let html = ENV
         .get_template(template)
@@ -350,40 +362,6 @@ impl Flash {
     }
 }
 
-/// Field errors of a refusal keyed by field (`form.room_count` …), plus
-/// the lines that name no field.
-pub fn field_errors(error: &UpstreamError) -> (BTreeMap<String, String>, Vec<String>) {
-    let mut by_field = BTreeMap::new();
-    let mut general = Vec::new();
-    for (field, message) in error.field_errors() {
-        if field.is_empty() {
-            general.push(message);
-        } else {
-            by_field.entry(field).or_insert(message);
-        }
-    }
-    if by_field.is_empty() && general.is_empty() {
-        general.push(error.message());
-    }
-    (by_field, general)
-}
-
-/// A service's refusal of an action as one line on a page (every field
-/// message, or the detail); other failures as they are.
-pub(crate) fn refusal_line(error: UpstreamError) -> PageError {
-    match &error {
-        UpstreamError::Refused { status, .. } if *status == 409 || *status == 422 => {
-            let problem = crate::queues::refusal_problem(&error);
-            let mut lines: Vec<String> = problem.errors.iter().map(|e| e.message.clone()).collect();
-            if lines.is_empty() {
-                lines.push(problem.detail.unwrap_or(problem.title));
-            }
-            PageError::Refused(*status, lines.join("；"))
-        }
-        _ => error.into(),
-    }
-}
-
 /// The service of a page path's `{source}` segment.
 pub(crate) fn source_service(source: &str) -> Result<Upstream, PageError> {
     match source {
@@ -391,45 +369,6 @@ pub(crate) fn source_service(source: &str) -> Result<Upstream, PageError> {
         "construction" => Ok(Upstream::Construction),
         _ => Err(PageError::NotFound("没有这种业务".into())),
     }
-}
-
-/// POSTs an action (`body`) to `path` at `service` as the viewer.
-pub(crate) async fn act(
-    state: &AppState,
-    viewer: &Viewer,
-    service: Upstream,
-    path: &str,
-    body: &Value,
-) -> Result<Value, PageError> {
-    state
-        .upstream
-        .send(
-            service,
-            reqwest::Method::POST,
-            path,
-            Some(&viewer.token),
-            body,
-        )
-        .await
-        .map_err(refusal_line)
-}
-
-/// A one-time list (deficiencies, 补正 items) from a form: every
-/// `<prefix>form.<key>` and `<prefix>m.<code>` given a reason.
-pub(crate) fn reason_list(fields: &[(String, String)], prefix: &str) -> Vec<Value> {
-    fields
-        .iter()
-        .filter(|(_, reason)| !reason.trim().is_empty())
-        .filter_map(|(name, reason)| {
-            let name = name.strip_prefix(prefix)?;
-            if let Some(key) = name.strip_prefix("form.") {
-                Some(json!({"field": key, "reason": reason.trim()}))
-            } else {
-                name.strip_prefix("m.")
-                    .map(|code| json!({"material": code, "reason": reason.trim()}))
-            }
-        })
-        .collect()
 }
 
 /// The 一单告知 notice of a scenario and answers (public, no token).
@@ -514,22 +453,33 @@ pub async fn certificate_file(
 /// Mounts every page.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     cfg.map(|c| {
-        c.service(home)
-            .service(stylesheet)
-            .service(print_script)
-            .service(licence::print_page)
-            .service(licence::verify_page)
-            .service(certificate_file)
-            .service(crate::login::login_page)
-            .service(crate::login::dev_login)
-            .service(crate::login::logout)
-            .service(crate::login::oidc_start)
-            .service(crate::login::oidc_callback)
-            .configure(licensing::configure)
-            .configure(construction::configure)
-            .configure(window::configure)
-            .configure(review::configure)
+        c.service(
+            web::scope("")
+                .guard(actix_web::guard::fn_guard(errors::page_guard))
+                .wrap(actix_web::middleware::from_fn(errors::signed_in_errors))
+                .configure(pages)
+                .default_service(web::to(errors::not_found)),
+        )
     });
+}
+
+/// Every page, in the pages' scope.
+fn pages(c: &mut web::ServiceConfig) {
+    c.service(home)
+        .service(stylesheet)
+        .service(print_script)
+        .service(licence::print_page)
+        .service(licence::verify_page)
+        .service(certificate_file)
+        .service(crate::login::login_page)
+        .service(crate::login::dev_login)
+        .service(crate::login::logout)
+        .service(crate::login::oidc_start)
+        .service(crate::login::oidc_callback)
+        .configure(licensing::configure)
+        .configure(construction::configure)
+        .configure(window::configure)
+        .configure(review::configure);
 }
 
 #[cfg(test)]
@@ -543,25 +493,6 @@ mod tests {
         assert_eq!(typed_value("number", "1200.5"), json!(1200.5));
         assert_eq!(typed_value("boolean", "true"), json!(true));
         assert_eq!(typed_value("text", " 张三 "), json!("张三"));
-    }
-
-    #[test]
-    fn one_time_lists_are_the_fields_and_materials_given_a_reason() {
-        let form = vec![
-            ("_csrf".to_owned(), "x".to_owned()),
-            ("d.form.room_count".to_owned(), " 与平面图不符 ".to_owned()),
-            ("d.form.bed_count".to_owned(), "  ".to_owned()),
-            ("d.m.floor_plan".to_owned(), "未标注消防通道".to_owned()),
-            ("s.form.business_scope".to_owned(), "另一张清单".to_owned()),
-        ];
-        assert_eq!(
-            reason_list(&form, "d."),
-            vec![
-                json!({"field": "room_count", "reason": "与平面图不符"}),
-                json!({"material": "floor_plan", "reason": "未标注消防通道"}),
-            ]
-        );
-        assert_eq!(reason_list(&form, "s.").len(), 1);
     }
 
     #[test]

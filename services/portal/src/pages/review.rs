@@ -11,7 +11,10 @@ use yizhan_auth::Role;
 
 use super::licensing::id_path;
 use super::window::{QueuePageQuery, queue_page};
-use super::{Flash, PageError, act, notice_of, reason_list, render, see_other, value};
+use super::{
+    Flash, PageError, notice_of, reason_list, render_status, see_other, try_act, value,
+    with_refused,
+};
 use crate::AppState;
 use crate::queues::Queue;
 use crate::session::Viewer;
@@ -56,6 +59,19 @@ pub async fn licensing_task(
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&REVIEWERS)?;
     let application = query.application.as_deref().unwrap_or_default();
+    let flash = super::flash_text(query.msg.as_deref());
+    licensing_task_page(&state, &viewer, &id, application, flash, None).await
+}
+
+/// The 一业一证 task page, with a refused form shown again when given.
+async fn licensing_task_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    application: &str,
+    flash: Option<String>,
+    refused: Option<Value>,
+) -> Result<HttpResponse, PageError> {
     let app = state
         .upstream
         .get(
@@ -66,23 +82,16 @@ pub async fn licensing_task(
         .await?;
     let task = app["tasks"]
         .as_array()
-        .and_then(|tasks| {
-            tasks
-                .iter()
-                .find(|t| t["id"].as_str() == Some(id.as_str()))
-                .cloned()
-        })
+        .and_then(|tasks| tasks.iter().find(|t| t["id"].as_str() == Some(id)).cloned())
         .filter(|t| t["department_code"].as_str() == viewer.principal.dept.as_deref())
         .ok_or_else(|| PageError::NotFound("任务不存在或不属于本部门".into()))?;
     let answers = app["answers"].as_object().cloned().unwrap_or_default();
-    let notice = notice_of(&state, &app["scenario_code"], &answers)
+    let notice = notice_of(state, &app["scenario_code"], &answers)
         .await
         .unwrap_or(Value::Null);
     // The fields and materials this task's item uses, for the reviewer to
     // read and to name in a 补正 request.
-    render(
-        Some(&viewer),
-        "review_task.html",
+    let (context, status) = with_refused(
         json!({
             "title": format!("审批 · {}", task["item_name"].as_str().unwrap_or_default()),
             "source": "licensing",
@@ -92,9 +101,11 @@ pub async fn licensing_task(
             "materials": used_by(&notice["materials"], &task["item_code"]),
             "values": app["form"],
             "attached": app["materials"],
-            "flash": super::flash_text(query.msg.as_deref()),
+            "flash": flash,
         }),
-    )
+        refused,
+    );
+    render_status(Some(viewer), "review_task.html", context, status)
 }
 
 /// Page: one construction task with its stage and project.
@@ -106,11 +117,22 @@ pub async fn construction_task(
     flash: web::Query<Flash>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&REVIEWERS)?;
+    construction_task_page(&state, &viewer, &id, flash.text(), None).await
+}
+
+/// The construction task page, with a refused form shown again when given.
+async fn construction_task_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    flash: Option<String>,
+    refused: Option<Value>,
+) -> Result<HttpResponse, PageError> {
     let task = state
         .upstream
         .get(
             Upstream::Construction,
-            &format!("/api/v1/tasks/{}", id_path(&id, "任务")?),
+            &format!("/api/v1/tasks/{}", id_path(id, "任务")?),
             Some(&viewer.token),
         )
         .await?;
@@ -118,14 +140,12 @@ pub async fn construction_task(
     // this task's item uses (reviewers may read the stages their
     // department has tasks in).
     let (stage, form) = super::construction::stage_with_form(
-        &state,
+        state,
         &viewer.token,
         task["stage_application_id"].as_str().unwrap_or_default(),
     )
     .await?;
-    render(
-        Some(&viewer),
-        "review_task.html",
+    let (context, status) = with_refused(
         json!({
             "title": format!("审批 · {}", task["item_name"].as_str().unwrap_or_default()),
             "source": "construction",
@@ -134,9 +154,11 @@ pub async fn construction_task(
             "materials": used_by(&form["materials"], &task["item_code"]),
             "values": stage["form"],
             "attached": stage["materials"],
-            "flash": flash.text(),
+            "flash": flash,
         }),
-    )
+        refused,
+    );
+    render_status(Some(viewer), "review_task.html", context, status)
 }
 
 /// The entries of a merged form's `fields` or `materials` that `item` uses.
@@ -181,14 +203,10 @@ pub async fn decide(
     let (source, id) = path.into_inner();
     let service = super::source_service(&source)?;
     let body = decision_body(&form)?;
-    act(
-        &state,
-        &viewer,
-        service,
-        &format!("/api/v1/tasks/{}/decision", id_path(&id, "任务")?),
-        &body,
-    )
-    .await?;
+    let path = format!("/api/v1/tasks/{}/decision", id_path(&id, "任务")?);
+    if let Err(refused) = try_act(&state, &viewer, service, &path, &body, &form).await? {
+        return task_page_again(&state, &viewer, &source, &id, &form, refused).await;
+    }
     let message = if body["decision"] == "approve" {
         "已准予许可"
     } else {
@@ -209,18 +227,34 @@ pub async fn request_supplement(
     viewer.require(&REVIEWERS)?;
     viewer.check_csrf(value(&form, "_csrf"))?;
     let items = reason_list(&form, "s.");
-    act(
-        &state,
-        &viewer,
-        Upstream::Licensing,
-        &format!(
-            "/api/v1/tasks/{}/supplement-requests",
-            id_path(&id, "任务")?
-        ),
-        &json!({"items": items}),
-    )
-    .await?;
+    let path = format!(
+        "/api/v1/tasks/{}/supplement-requests",
+        id_path(&id, "任务")?
+    );
+    let body = json!({"items": items});
+    if let Err(refused) = try_act(&state, &viewer, Upstream::Licensing, &path, &body, &form).await?
+    {
+        return task_page_again(&state, &viewer, "licensing", &id, &form, refused).await;
+    }
     Ok(see_other("/review", "已一次性告知申请人补正，计时暂停"))
+}
+
+/// The task page again after a refused decision or 补正 request: what
+/// was typed kept, the service's messages at their fields.
+async fn task_page_again(
+    state: &AppState,
+    viewer: &Viewer,
+    source: &str,
+    id: &str,
+    form: &[(String, String)],
+    refused: Value,
+) -> Result<HttpResponse, PageError> {
+    if source == "licensing" {
+        let application = value(form, "application").unwrap_or_default();
+        licensing_task_page(state, viewer, id, application, None, Some(refused)).await
+    } else {
+        construction_task_page(state, viewer, id, None, Some(refused)).await
+    }
 }
 
 /// Mounts the reviewer pages.

@@ -12,7 +12,10 @@ use yizhan_kit::pagination::PageQuery;
 
 use super::construction::{project_of, stage_with_form};
 use super::licensing::{application, id_path};
-use super::{Flash, PageError, act, notice_of, reason_list, render, see_other, value};
+use super::{
+    Flash, PageError, act, notice_of, reason_list, render, render_status, see_other, try_act,
+    value, with_refused,
+};
 use crate::AppState;
 use crate::queues::{Queue, QueueQuery, merged_page};
 use crate::session::Viewer;
@@ -140,22 +143,34 @@ pub async fn licensing_application(
     flash: web::Query<Flash>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&WINDOW)?;
-    let app = application(&state, &viewer.token, &id).await?;
+    licensing_page(&state, &viewer, &id, flash.text(), None).await
+}
+
+/// The window's page of a 一业一证 application, with a refused intake form
+/// shown again when given.
+async fn licensing_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    flash: Option<String>,
+    refused: Option<Value>,
+) -> Result<HttpResponse, PageError> {
+    let app = application(state, &viewer.token, id).await?;
     let answers = app["answers"].as_object().cloned().unwrap_or_default();
-    let notice = notice_of(&state, &app["scenario_code"], &answers)
+    let notice = notice_of(state, &app["scenario_code"], &answers)
         .await
         .unwrap_or(Value::Null);
-    render(
-        Some(&viewer),
-        "window_licensing.html",
+    let (context, status) = with_refused(
         json!({
             "title": format!("受理 · {}", app["enterprise_name"].as_str().unwrap_or_default()),
             "app": app,
             "notice": notice,
-            "flash": flash.text(),
+            "flash": flash,
             "tomorrow_plus": (chrono::Utc::now() + chrono::Duration::days(10)).date_naive().to_string(),
         }),
-    )
+        refused,
+    );
+    render_status(Some(viewer), "window_licensing.html", context, status)
 }
 
 /// Page: one construction stage application at the window.
@@ -167,24 +182,36 @@ pub async fn stage_application(
     flash: web::Query<Flash>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&WINDOW)?;
-    let (stage, form) = stage_with_form(&state, &viewer.token, &id).await?;
+    stage_page(&state, &viewer, &id, flash.text(), None).await
+}
+
+/// The window's page of a stage application, with a refused intake form
+/// shown again when given.
+async fn stage_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    flash: Option<String>,
+    refused: Option<Value>,
+) -> Result<HttpResponse, PageError> {
+    let (stage, form) = stage_with_form(state, &viewer.token, id).await?;
     let project = project_of(
-        &state,
+        state,
         &viewer.token,
         stage["project_id"].as_str().unwrap_or_default(),
     )
     .await?;
-    render(
-        Some(&viewer),
-        "window_stage.html",
+    let (context, status) = with_refused(
         json!({
             "title": format!("受理 · {}", project["name"].as_str().unwrap_or_default()),
             "stage": stage,
             "project": project,
             "form": form,
-            "flash": flash.text(),
+            "flash": flash,
         }),
-    )
+        refused,
+    );
+    render_status(Some(viewer), "window_stage.html", context, status)
 }
 
 /// What the window acts on at a source: an application (一业一证) or a
@@ -258,18 +285,17 @@ pub async fn intake(
     let (source, id) = path.into_inner();
     let item = window_item(&source)?;
     let body = intake_body(item.service, &form)?;
-    act(
-        &state,
-        &viewer,
-        item.service,
-        &format!(
-            "/api/v1/{}/{}/intake",
-            item.collection,
-            id_path(&id, item.name)?
-        ),
-        &body,
-    )
-    .await?;
+    let path = format!(
+        "/api/v1/{}/{}/intake",
+        item.collection,
+        id_path(&id, item.name)?
+    );
+    if let Err(refused) = try_act(&state, &viewer, item.service, &path, &body, &form).await? {
+        return match item.service {
+            Upstream::Licensing => licensing_page(&state, &viewer, &id, None, Some(refused)).await,
+            _ => stage_page(&state, &viewer, &id, None, Some(refused)).await,
+        };
+    }
     let message = match body["decision"].as_str() {
         Some("accept") => "已受理，事项已分送各部门并联审批",
         Some("accept_with_tolerance") => "已容缺受理，事项已分送各部门；已告知申请人待补交材料",
