@@ -232,6 +232,20 @@ impl Browser {
         fits
     }
 
+    /// Resizes the window to `width`×900 and answers whether the page fits
+    /// that width (no sideways scrolling); the window stays at that size.
+    pub async fn fits_width(&self, width: u32) -> bool {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": 900})),
+        )
+        .await;
+        self.script("return document.scrollingElement.scrollWidth <= window.innerWidth;")
+            .await
+            == true
+    }
+
     /// Waits up to 10 s until nothing matches `css`.
     pub async fn wait_gone(&self, css: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);

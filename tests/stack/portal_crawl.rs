@@ -328,6 +328,100 @@ async fn no_page_shows_a_code(backend: Backend) {
     );
 }
 
+/// The pages people complained of fit a desktop (1280 px) and a phone
+/// (390 px) without sideways scrolling: the licence print page, the
+/// application with its licence card, and a project with its task table
+/// (whose cells keep at least a word per line).
+async fn pages_fit_desktop_and_phone(backend: Backend) {
+    let stack = TestStack::start(&Service::ALL, backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    licensing_run(&stack, &alice).await;
+    construction_run(&stack, &alice).await;
+    let apps = stack
+        .get_json(lic(&stack, "/api/v1/applications?limit=50"), &alice)
+        .await;
+    let mut licensed = None;
+    for a in apps["items"].as_array().unwrap() {
+        let url = lic(
+            &stack,
+            &format!("/api/v1/applications/{}", a["id"].as_str().unwrap()),
+        );
+        let app = stack.get_json(&url, &alice).await;
+        if let Some(cert) = app["certificate_id"].as_str() {
+            licensed = Some((app["id"].as_str().unwrap().to_owned(), cert.to_owned()));
+        }
+    }
+    let (app_id, cert) = licensed.expect("a licensed application");
+    let projects = stack
+        .get_json(con(&stack, "/api/v1/projects?limit=50"), &alice)
+        .await;
+    let browser = Browser::start("layout").await;
+    sign_in(&browser, &stack, "applicant").await;
+    let mut pages = vec![
+        format!("/certificates/{cert}/print"),
+        format!("/licensing/applications/{app_id}"),
+    ];
+    pages.extend(
+        projects["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| format!("/construction/projects/{}", p["id"].as_str().unwrap())),
+    );
+    let mut wide = Vec::new();
+    for path in &pages {
+        browser.goto(&stack.url(Service::Portal, path)).await;
+        for width in [1280, 390] {
+            if !browser.fits_width(width).await {
+                // What sticks out, to say where to look.
+                let culprits = browser
+                    .script(
+                        "return Array.from(document.querySelectorAll('body *')) \
+                         .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1) \
+                         .slice(-5).map(e => e.tagName + '.' + e.className + ' ' \
+                           + Math.round(e.getBoundingClientRect().right));",
+                    )
+                    .await;
+                wide.push(format!("{path} at {width} px: {culprits}"));
+            }
+            // No task cell is squeezed to one character per line.
+            let squeezed = browser
+                .script(
+                    "return Array.from(document.querySelectorAll('table.tasks td')) \
+                     .filter(td => td.offsetParent !== null && td.innerText.trim().length > 2 \
+                       && td.getBoundingClientRect().width < 40).length;",
+                )
+                .await;
+            assert_eq!(squeezed, 0, "{path} at {width} px squeezes task cells");
+        }
+        browser
+            .screenshot(path.split('/').nth(1).unwrap_or("page"))
+            .await;
+    }
+    // The print page prints, and its verify link is not a service's port.
+    browser
+        .goto(&stack.url(Service::Portal, &format!("/certificates/{cert}/print")))
+        .await;
+    browser.find("button[data-print]").await;
+    let verify = browser.text("[data-testid=verify-url]").await;
+    assert!(
+        verify.starts_with(&stack.url(Service::Portal, "/verify?id=")),
+        "{verify}"
+    );
+    browser.quit().await;
+    stack.stop().await;
+    assert!(
+        wide.is_empty(),
+        "pages wider than the window:\n{}",
+        wide.join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn licence_and_task_pages_fit_desktop_and_phone() {
+    pages_fit_desktop_and_phone(Backend::Sqlite).await;
+}
+
 /// One run: which backend holds the data does not change what is shown.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_page_shows_a_code_to_any_role() {

@@ -80,6 +80,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         sla_name(v.as_deref()).to_owned()
     });
     env.add_filter("local_time", |v: String| -> String { local_time(&v) });
+    env.add_filter("plain", |v: minijinja::Value| -> String { plain(&v) });
     env.add_filter("role_name", |v: String| -> String {
         role_name(&v).to_owned()
     });
@@ -98,6 +99,21 @@ fn days(v: Option<f64>) -> String {
         Some(d) if d.fract() == 0.0 => format!("{d:.0}"),
         Some(d) => format!("{d:.1}"),
         None => "—".into(),
+    }
+}
+
+/// A form value as people write it: `500` not `500.0`, 是/否 for a yes/no
+/// answer, nothing for a missing one.
+fn plain(v: &minijinja::Value) -> String {
+    use minijinja::value::ValueKind;
+    match v.kind() {
+        ValueKind::Undefined | ValueKind::None => String::new(),
+        ValueKind::Bool => if v.is_true() { "是" } else { "否" }.to_owned(),
+        ValueKind::Number => match f64::try_from(v.clone()) {
+            Ok(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{n:.0}"),
+            _ => v.to_string(),
+        },
+        _ => v.to_string(),
     }
 }
 
@@ -493,6 +509,38 @@ mod tests {
         assert_eq!(typed_value("number", "1200.5"), json!(1200.5));
         assert_eq!(typed_value("boolean", "true"), json!(true));
         assert_eq!(typed_value("text", " 张三 "), json!("张三"));
+    }
+
+    #[test]
+    fn values_print_as_people_write_them() {
+        let v = minijinja::Value::from_serialize;
+        assert_eq!(plain(&v(json!(500.0))), "500");
+        assert_eq!(plain(&v(json!(2.5))), "2.5");
+        assert_eq!(plain(&v(json!(80))), "80");
+        assert_eq!(plain(&v(json!(true))), "是");
+        assert_eq!(plain(&v(json!(null))), "");
+        assert_eq!(plain(&v(json!("张三"))), "张三");
+        assert_eq!(role_name("window_clerk"), "综合窗口人员");
+        assert_eq!(role_name("system"), "系统");
+    }
+
+    #[test]
+    fn finished_items_show_no_days_left() {
+        let badge = |state: &str, left: f64| {
+            ENV.render_str(
+                "{% from 'macros.html' import sla %}{{ sla(state, left) }}",
+                json!({"state": state, "left": left}),
+            )
+            .unwrap()
+        };
+        assert!(
+            !badge("stopped", 5.5).contains('剩'),
+            "{}",
+            badge("stopped", 5.5)
+        );
+        assert!(badge("on_time", 5.5).contains("剩 5.5 个工作日"));
+        assert!(badge("paused", 3.0).contains("剩 3 个工作日"));
+        assert!(badge("overdue", -2.0).contains("超 2 个工作日"));
     }
 
     #[test]
