@@ -170,6 +170,17 @@ async fn refused_forms_come_back_in_place(backend: Backend) {
     )
     .await;
     assert_eq!(asked.status(), 303);
+    let waiting = html(
+        page(
+            &stack,
+            Some(&alice),
+            &format!("/licensing/applications/{app_id}"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(waiting.contains("<strong>待补正</strong>"), "{waiting}");
     let form = reqwest::multipart::Form::new()
         .text("_csrf", csrf(&stack, &alice).await)
         .text("application_id", app_id.clone())

@@ -51,14 +51,28 @@ pub fn id_path(id: &str, what: &str) -> Result<String, PageError> {
 
 /// One application, as the viewer may see it.
 pub async fn application(state: &AppState, token: &str, id: &str) -> Result<Value, PageError> {
-    Ok(state
+    let mut app = state
         .upstream
         .get(
             Upstream::Licensing,
             &format!("/api/v1/applications/{}", id_path(id, "申请")?),
             Some(token),
         )
-        .await?)
+        .await?;
+    name_the_wait(&mut app);
+    Ok(app)
+}
+
+/// While a department's 补正 waits on the applicant the application is, for
+/// people, 待补正 rather than 并联审批中: the next step is theirs.
+fn name_the_wait(app: &mut Value) {
+    let waiting = app["status"] == "in_review"
+        && app["tasks"]
+            .as_array()
+            .is_some_and(|tasks| tasks.iter().any(|t| t["status"] == "supplement_requested"));
+    if waiting {
+        app["status_name"] = json!("待补正");
+    }
 }
 
 /// The public verification of the application's licence, once issued
@@ -170,4 +184,21 @@ pub async fn supply(
         return application_view(&state, &viewer, application_id, None, Some(refused)).await;
     }
     Ok(see_other(&back, "补正材料已提交，审批恢复计时"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_application_waiting_on_a_supplement_reads_so() {
+        let mut app = json!({"status": "in_review", "status_name": "并联审批中",
+            "tasks": [{"status": "in_review"}, {"status": "supplement_requested"}]});
+        name_the_wait(&mut app);
+        assert_eq!(app["status_name"], "待补正");
+        let mut app = json!({"status": "in_review", "status_name": "并联审批中",
+            "tasks": [{"status": "approved"}]});
+        name_the_wait(&mut app);
+        assert_eq!(app["status_name"], "并联审批中");
+    }
 }
