@@ -10,7 +10,7 @@ use yizhan_auth::Role;
 use yizhan_kit::testing::Backend;
 
 use crate::common::*;
-use crate::portal_pages::{client, csrf, page, session, submit_store};
+use crate::portal_pages::{answer_supplement, client, csrf, page, session, submit_store};
 
 /// The HTML of a response that must be `status` and a page.
 async fn html(response: reqwest::Response, status: u16) -> String {
@@ -181,20 +181,7 @@ async fn refused_forms_come_back_in_place(backend: Backend) {
     )
     .await;
     assert!(waiting.contains("<strong>待补正</strong>"), "{waiting}");
-    let form = reqwest::multipart::Form::new()
-        .text("_csrf", csrf(&stack, &alice).await)
-        .text("application_id", app_id.clone())
-        .text("form.business_scope", "");
-    let answered = client()
-        .post(stack.url(
-            Service::Portal,
-            &format!("/licensing/tasks/{task}/supplements"),
-        ))
-        .header(COOKIE, session(&alice))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let answered = answer_supplement(&stack, &alice, &task, &app_id, "").await;
     let body = html(answered, 422).await;
     assert!(body.contains(&format!("action=\"/licensing/tasks/{task}/supplements\"")));
     assert!(body.contains("id=\"error-summary\""), "{body}");

@@ -49,6 +49,31 @@ pub(crate) async fn csrf(stack: &TestStack, token: &str) -> String {
     html[start..start + 32].to_owned()
 }
 
+/// Answers a 补正 on the business scope through the application page's
+/// form.
+pub(crate) async fn answer_supplement(
+    stack: &TestStack,
+    token: &str,
+    task: &str,
+    app_id: &str,
+    business_scope: &str,
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf(stack, token).await)
+        .text("application_id", app_id.to_owned())
+        .text("form.business_scope", business_scope.to_owned());
+    client()
+        .post(stack.url(
+            Service::Portal,
+            &format!("/licensing/tasks/{task}/supplements"),
+        ))
+        .header(COOKIE, session(token))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn pages_refuse_who_may_not_use_them(backend: Backend) {
     let stack = TestStack::start(
         &[Service::Licensing, Service::Construction, Service::Portal],
@@ -703,20 +728,14 @@ async fn supplement_round_trip_through_the_pages(backend: Backend) {
         "action=\"/licensing/tasks/{task_id}/supplements\""
     )));
     assert!(app_page.contains("经营范围须与营业执照一致"));
-    let form = reqwest::multipart::Form::new()
-        .text("_csrf", csrf(&stack, &alice).await)
-        .text("application_id", app_id.clone())
-        .text("form.business_scope", "日用百货零售；预包装食品销售");
-    let supplied = client()
-        .post(stack.url(
-            Service::Portal,
-            &format!("/licensing/tasks/{task_id}/supplements"),
-        ))
-        .header(COOKIE, session(&alice))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let supplied = answer_supplement(
+        &stack,
+        &alice,
+        &task_id,
+        &app_id,
+        "日用百货零售；预包装食品销售",
+    )
+    .await;
     assert_eq!(supplied.status(), 303);
     assert!(
         supplied.headers()[LOCATION]

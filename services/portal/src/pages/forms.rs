@@ -78,17 +78,7 @@ pub(crate) async fn try_act(
     body: &Value,
     form: &[(String, String)],
 ) -> Result<Result<Value, Value>, PageError> {
-    match state
-        .upstream
-        .send(
-            service,
-            reqwest::Method::POST,
-            path,
-            Some(&viewer.token),
-            body,
-        )
-        .await
-    {
+    match post_as(state, viewer, service, path, body).await {
         Ok(answer) => Ok(Ok(answer)),
         Err(
             e @ UpstreamError::Refused {
@@ -119,6 +109,19 @@ pub(crate) async fn act(
     path: &str,
     body: &Value,
 ) -> Result<Value, PageError> {
+    post_as(state, viewer, service, path, body)
+        .await
+        .map_err(refusal_line)
+}
+
+/// POSTs `body` to `path` at `service` with the viewer's token.
+async fn post_as(
+    state: &AppState,
+    viewer: &Viewer,
+    service: Upstream,
+    path: &str,
+    body: &Value,
+) -> Result<Value, UpstreamError> {
     state
         .upstream
         .send(
@@ -129,7 +132,6 @@ pub(crate) async fn act(
             body,
         )
         .await
-        .map_err(refusal_line)
 }
 
 /// A one-time list (deficiencies, 补正 items) from a form: every
