@@ -101,7 +101,7 @@ pub struct RelayConfig {
 impl Default for RelayConfig {
     fn default() -> Self {
         Self {
-            poll_interval: Duration::from_millis(500),
+            poll_interval: Duration::from_secs(5),
             batch_size: 200,
             retention: Duration::from_secs(7 * 24 * 3600),
             audit_retention_days: crate::audit::DEFAULT_RETENTION_DAYS,
@@ -111,6 +111,11 @@ impl Default for RelayConfig {
 
 /// How often the relay prunes published rows past retention.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Least time between two backlog measurements: the gauges are scraped
+/// every few seconds, and measuring after every round would add a query to
+/// each burst of commits.
+const BACKLOG_EVERY: Duration = Duration::from_secs(1);
 
 /// Publishes committed outbox rows to Kafka until cancelled.
 pub struct Relay {
@@ -210,6 +215,7 @@ impl Relay {
     pub async fn run(self, cancel: CancellationToken) {
         let mut backoff = Duration::from_millis(100);
         let mut next_prune = tokio::time::Instant::now();
+        let mut next_backlog = tokio::time::Instant::now();
         loop {
             if cancel.is_cancelled() {
                 break;
@@ -230,7 +236,10 @@ impl Relay {
                 }
             }
             let round = self.round().await;
-            self.report_backlog().await;
+            if tokio::time::Instant::now() >= next_backlog {
+                next_backlog = tokio::time::Instant::now() + BACKLOG_EVERY;
+                self.report_backlog().await;
+            }
             match round {
                 Ok(published) => {
                     backoff = Duration::from_millis(100);
@@ -343,23 +352,26 @@ impl Relay {
                 // OpenTelemetry layer, from the request's as stored.
                 traceparent: yizhan_kit::telemetry::traceparent_of(span)
                     .or_else(|| row.traceparent.clone()),
-                data: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null),
+                // Only the headers are taken from it; the stored payload
+                // goes out as it is, unparsed.
+                data: serde_json::Value::Null,
             })
             .collect();
-        let payloads: Vec<String> = rows.iter().map(|r| r.payload.clone()).collect();
-        let sends = rows.iter().zip(&envelopes).zip(&payloads).zip(&spans).map(
-            |(((row, envelope), payload), span)| {
+        let sends = rows
+            .iter()
+            .zip(&envelopes)
+            .zip(&spans)
+            .map(|((row, envelope), span)| {
                 self.producer
                     .send(
                         FutureRecord::to(&row.topic)
                             .key(&row.partition_key)
-                            .payload(payload)
+                            .payload(&row.payload)
                             .headers(envelope.headers()),
                         Duration::from_secs(30),
                     )
                     .instrument(span.clone())
-            },
-        );
+            });
         let results = futures_util::future::join_all(sends).await;
         let mut ok = 0;
         for (result, span) in results.into_iter().zip(&spans) {

@@ -23,6 +23,10 @@ use yizhan_events::probe::{Migrator, ProbeHandler};
 use yizhan_events::runtime::Backbone;
 use yizhan_kit::testing::{Backend, TestDatabase};
 
+// Batched consumption, with this file's harness.
+#[path = "backbone/batching.rs"]
+mod batching;
+
 const SOURCE: &str = "/yizhan/test";
 
 struct Harness {

@@ -224,7 +224,10 @@ pub struct LogSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct OutboxSettings {
-    /// Fallback poll interval when no commit wakes the relay.
+    /// Fallback poll interval when no commit wakes the relay. Every commit
+    /// that enqueues events wakes it, so this only bounds how late an event
+    /// leaves when a wake-up was missed; short values cost idle CPU (each
+    /// poll is a query).
     pub poll_interval_ms: u64,
     /// Rows claimed and published per round.
     pub batch_size: u64,
@@ -236,7 +239,7 @@ pub struct OutboxSettings {
 impl Default for OutboxSettings {
     fn default() -> Self {
         Self {
-            poll_interval_ms: 500,
+            poll_interval_ms: 5_000,
             batch_size: 200,
             retention_days: 7,
         }
