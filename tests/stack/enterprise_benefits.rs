@@ -144,6 +144,11 @@ async fn issue_hotel_licence(stack: &TestStack, applicant: &str, uscc: &str) {
     }
 }
 
+/// The field the 422 answer names first.
+async fn refused_field(response: reqwest::Response) -> Value {
+    expect_problem(response, 422, "validation_failed").await["errors"][0]["field"].clone()
+}
+
 fn usccs_of(list: &Value) -> Vec<String> {
     let mut all: Vec<String> = list["items"]
         .as_array()
@@ -221,13 +226,10 @@ async fn a_policy_matches_exactly_the_eligible_within_its_budget(backend: Backen
     .await;
     assert_eq!(p["errors"][0]["field"], "value");
     assert_eq!(p["errors"][0]["message"], "从业人数应为整数");
-    let p = expect_problem(
-        put(&stack, &fact_url(&a, "staff"), &officer, &body).await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    assert_eq!(p["errors"][0]["field"], "fact");
+    assert_eq!(
+        refused_field(put(&stack, &fact_url(&a, "staff"), &officer, &body).await).await,
+        "fact"
+    );
 
     // Certificates for C and D (hotel) and E (food only) through the
     // document service; the profiles hold them once it has issued.
@@ -287,35 +289,35 @@ async fn a_policy_matches_exactly_the_eligible_within_its_budget(backend: Backen
         "forbidden",
     )
     .await;
-    let p = expect_problem(
-        stack
-            .post_json(
-                &policies,
-                &admin,
-                &policy(json!({"all": [
-                    {"licence": "special_trade_permit_hotel"},
-                    {"fact": "staff", "op": "le", "value": 50}
-                ]})),
-            )
-            .await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    assert_eq!(p["errors"][0]["field"], "eligibility.all[1].fact");
-    let p = expect_problem(
-        stack
-            .post_json(
-                &policies,
-                &admin,
-                &policy(json!({"licence": "hotel_permit"})),
-            )
-            .await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    assert_eq!(p["errors"][0]["field"], "eligibility.licence");
+    assert_eq!(
+        refused_field(
+            stack
+                .post_json(
+                    &policies,
+                    &admin,
+                    &policy(json!({"all": [
+                        {"licence": "special_trade_permit_hotel"},
+                        {"fact": "staff", "op": "le", "value": 50}
+                    ]})),
+                )
+                .await
+        )
+        .await,
+        "eligibility.all[1].fact"
+    );
+    assert_eq!(
+        refused_field(
+            stack
+                .post_json(
+                    &policies,
+                    &admin,
+                    &policy(json!({"licence": "hotel_permit"})),
+                )
+                .await
+        )
+        .await,
+        "eligibility.licence"
+    );
     let published = json_ok(stack.post_json(&policies, &admin, &good).await, 201).await;
     let policy_id = published["id"].as_str().unwrap().to_owned();
     assert_eq!(published["matched"], 1, "{published}");
@@ -434,15 +436,15 @@ async fn a_policy_matches_exactly_the_eligible_within_its_budget(backend: Backen
         over["detail"],
         "本批合计 5,000.00 元，超出预算余额 4,000.00 元"
     );
-    let p = expect_problem(
-        stack
-            .post_json(&batches, &officer, &json!({"candidate_ids": [c_id]}))
-            .await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    assert_eq!(p["errors"][0]["field"], "candidate_ids[0]");
+    assert_eq!(
+        refused_field(
+            stack
+                .post_json(&batches, &officer, &json!({"candidate_ids": [c_id]}))
+                .await
+        )
+        .await,
+        "candidate_ids[0]"
+    );
 
     // A objects; the objection is what a 诉求 to the department needs.
     let objected = json_ok(

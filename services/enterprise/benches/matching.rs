@@ -138,7 +138,10 @@ fn main() {
         matched = profiles.iter().filter(|p| rule.holds(p, today)).count();
         times.push(start.elapsed());
     }
-    println!("in memory: {n} profiles, {matched} eligible; {}", spread(times));
+    println!(
+        "in memory: {n} profiles, {matched} eligible; {}",
+        spread(times)
+    );
     let start = Instant::now();
     let explained: usize = profiles
         .iter()

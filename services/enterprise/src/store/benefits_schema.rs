@@ -21,18 +21,6 @@ impl MigrationName for CreateBenefits {
     }
 }
 
-fn index(name: &str, table: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(Alias::new(table)).if_not_exists();
-    if unique {
-        i.unique();
-    }
-    for c in cols {
-        i.col(Alias::new(*c));
-    }
-    i.to_owned()
-}
-
 /// The licensing catalog's items as seeded (`services/licensing/src/seed.rs`).
 /// The enterprise service has no catalog of its own and must not call
 /// licensing to publish a policy, so it knows items from two sources: this
@@ -135,20 +123,27 @@ impl MigrationTrait for CreateBenefits {
             .await?;
         // One candidate per policy and enterprise, whatever matches again.
         manager
-            .create_index(index(
-                "benefit_candidates_policy_uscc",
-                "benefit_candidates",
-                &["policy_id", "enterprise_uscc"],
-                true,
-            ))
+            .create_index(
+                Index::create()
+                    .name("benefit_candidates_policy_uscc")
+                    .table("benefit_candidates")
+                    .col("policy_id")
+                    .col("enterprise_uscc")
+                    .unique()
+                    .if_not_exists()
+                    .to_owned(),
+            )
             .await?;
         manager
-            .create_index(index(
-                "benefit_candidates_uscc",
-                "benefit_candidates",
-                &["enterprise_uscc", "id"],
-                false,
-            ))
+            .create_index(
+                Index::create()
+                    .name("benefit_candidates_uscc")
+                    .table("benefit_candidates")
+                    .col("enterprise_uscc")
+                    .col("id")
+                    .if_not_exists()
+                    .to_owned(),
+            )
             .await?;
         manager
             .create_table(

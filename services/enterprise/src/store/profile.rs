@@ -257,7 +257,10 @@ pub async fn set_fact(
 /// on file: the initial load of 一企一档 from an existing register, and the
 /// matching benchmark's seed. Publishes nothing and matches nothing; the
 /// next policy published matches them all.
-pub async fn import(conn: &impl ConnectionTrait, records: &[EnterpriseRecord]) -> Result<(), DbErr> {
+pub async fn import(
+    conn: &impl ConnectionTrait,
+    records: &[EnterpriseRecord],
+) -> Result<(), DbErr> {
     let now = Utc::now();
     for chunk in records.chunks(500) {
         record::Entity::insert_many(chunk.iter().map(|r| to_row(r, now)))
