@@ -14,6 +14,7 @@ mod construction;
 mod contract;
 mod documents;
 mod enterprise;
+mod enterprise_benefits;
 mod errors;
 mod licensing;
 mod licensing_more;

@@ -126,6 +126,16 @@ fn catalogue(g: &mut SchemaGenerator) -> Vec<EventContract> {
         >(g),
         // notification
         EventContract::of::<InboxMessageDelivered>(g),
+        // enterprise: profile and 免申即享
+        EventContract::of::<EnterpriseFactSet>(g),
+        EventContract::of::<EnterpriseLicenceRecorded>(g),
+        EventContract::of::<BenefitPolicyPublished>(g),
+        EventContract::of::<BenefitMatched>(g),
+        EventContract::of::<BenefitConfirmed>(g),
+        EventContract::of::<BenefitExcluded>(g),
+        EventContract::of::<BenefitPaid>(g),
+        EventContract::of::<BenefitDeclined>(g),
+        EventContract::of::<BenefitObjected>(g),
     ]
 }
 
@@ -333,6 +343,7 @@ mod tests {
             include_str!("contracts/construction.rs"),
             include_str!("contracts/deadlines.rs"),
             include_str!("contracts/document.rs"),
+            include_str!("contracts/enterprise_benefits.rs"),
             include_str!("contracts/licensing.rs"),
             include_str!("contracts/notification.rs"),
         ];

@@ -21,6 +21,7 @@ pub mod error;
 pub mod id_card_no;
 pub mod iso7064;
 pub mod material_type;
+pub mod money;
 pub mod project_code;
 pub mod uscc;
 pub mod working_days;

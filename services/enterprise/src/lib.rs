@@ -64,6 +64,12 @@ impl Default for Settings {
     }
 }
 
+/// The day in China (UTC+8) at `now`: policies' windows, licence validity
+/// and "issued after" are all China-local days.
+pub fn today(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    yizhan_approval::calendar::china_local(now).date()
+}
+
 /// Migrations of this service.
 pub use store::Migrator;
 

@@ -10,13 +10,13 @@ use tokio::sync::Notify;
 use yizhan_events::Envelope;
 use yizhan_events::consumer::Dispatcher;
 use yizhan_events::contracts::{
-    ApplicationAccepted, ApplicationReturned, ApplicationTerminated, BundleRefused,
-    ConstructionCertificateRecorded, ConstructionDeadlineApproaching, ConstructionDeadlineOverdue,
-    ConstructionTaskStatusChanged, ConsultationAnswered, ConsultationRequested,
-    DeadlineApproaching, DeadlineOverdue, Event, InboxMessageDelivered, JointInspectionConcluded,
-    JointInspectionScheduled, LicenceCancelled, LicenceIssued, MaterialUploaded,
-    StageApplicationAccepted, StageApplicationReturned, StageCompleted, StageStopped,
-    SupplementRequested, TaskCreated, TaskDecided,
+    ApplicationAccepted, ApplicationReturned, ApplicationTerminated, BenefitConfirmed,
+    BenefitMatched, BenefitPaid, BundleRefused, ConstructionCertificateRecorded,
+    ConstructionDeadlineApproaching, ConstructionDeadlineOverdue, ConstructionTaskStatusChanged,
+    ConsultationAnswered, ConsultationRequested, DeadlineApproaching, DeadlineOverdue, Event,
+    InboxMessageDelivered, JointInspectionConcluded, JointInspectionScheduled, LicenceCancelled,
+    LicenceIssued, MaterialUploaded, StageApplicationAccepted, StageApplicationReturned,
+    StageCompleted, StageStopped, SupplementRequested, TaskCreated, TaskDecided,
 };
 use yizhan_events::outbox::OutboxSignal;
 
@@ -93,6 +93,13 @@ impl Dispatcher for Handlers {
                     .into_iter()
                     .collect()
             }
+            BenefitMatched::TYPE => {
+                vec![crate::enterprise_benefits::matched(event.decode()?)]
+            }
+            BenefitConfirmed::TYPE => {
+                vec![crate::enterprise_benefits::confirmed(event.decode()?)]
+            }
+            BenefitPaid::TYPE => vec![crate::enterprise_benefits::paid(event.decode()?)],
             // Events without a template yet are recorded in the inbox table
             // (so never re-examined) and otherwise ignored.
             _ => return Ok(()),

@@ -125,20 +125,9 @@ impl AmountRule {
     }
 }
 
-/// Formats 分 as 元 for people: `123456` → `1,234.56 元`.
-pub fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let fen = fen.unsigned_abs();
-    let whole = (fen / 100).to_string();
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    format!("{sign}{grouped}.{:02} 元", fen % 100)
-}
+/// Formats 分 as 元 for people: `123456` → `1,234.56 元` (shared with the
+/// notification service's messages).
+pub use yizhan_types::money::yuan;
 
 /// A disbursement batch would overspend the policy's budget.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -147,6 +147,33 @@ pub enum CandidateAction {
 }
 
 impl Candidate {
+    /// Every state, in the order a candidate goes.
+    pub const ALL: [Candidate; 6] = [
+        Candidate::Matched,
+        Candidate::Confirmed,
+        Candidate::Excluded,
+        Candidate::Paid,
+        Candidate::Declined,
+        Candidate::Objected,
+    ];
+
+    /// The code stored and sent (`matched` …).
+    pub const fn code(self) -> &'static str {
+        match self {
+            Candidate::Matched => "matched",
+            Candidate::Confirmed => "confirmed",
+            Candidate::Excluded => "excluded",
+            Candidate::Paid => "paid",
+            Candidate::Declined => "declined",
+            Candidate::Objected => "objected",
+        }
+    }
+
+    /// The state of a stored code.
+    pub fn from_code(code: &str) -> Option<Candidate> {
+        Self::ALL.into_iter().find(|c| c.code() == code)
+    }
+
     /// The Chinese name shown to people.
     pub const fn name(self) -> &'static str {
         match self {

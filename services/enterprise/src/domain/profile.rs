@@ -13,12 +13,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::facts::{FactValue, HeldLicence, Profile, fact};
 
 /// Status of a certificate as the record keeps it (the national codes'
 /// meaning, not their numbers: only "is it in force" matters here).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CertificateState {
     /// Requested, not yet issued.
     Requested,
@@ -31,7 +33,7 @@ pub enum CertificateState {
 }
 
 /// One licence or permit of the enterprise.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LicenceEntry {
     /// The issue request's id (the application's id).
     pub request_id: String,
@@ -51,7 +53,7 @@ pub struct LicenceEntry {
 }
 
 /// A material type the enterprise has on file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MaterialOnFile {
     /// Latest version number.
     pub version: i32,

@@ -2,7 +2,11 @@
 //! through a function here, in one transaction with the outbox events it
 //! causes (docs/ARCHITECTURE.md, outbox).
 
+pub mod benefits;
+pub mod benefits_schema;
+pub mod matching;
 pub mod migration;
+pub mod profile;
 
 pub use migration::Migrator;
 

@@ -3,12 +3,13 @@
 use yizhan_kit::problem::FieldError;
 
 /// Message categories a person may route to a channel.
-pub const CATEGORIES: [&str; 5] = [
+pub const CATEGORIES: [&str; 6] = [
     "material",
     "application",
     "deadline",
     "certificate",
     "inspection",
+    "benefit",
 ];
 
 /// Checks an email address (a pragmatic check: one `@`, a dotted domain,

@@ -1,0 +1,607 @@
+//! 免申即享: the policy catalog (`/api/v1/policies`), candidates and
+//! disbursement batches (officers), and the enterprise's benefits
+//! (`/api/v1/enterprises/{uscc}/benefits`, `/api/v1/benefits/{id}/…`).
+//!
+//! Who may call: admins publish; 部门审批人员 of the policy's department
+//! and admins review candidates and batches; the enterprise (applicants,
+//! authorised agents) sees, declines or objects to its own benefits, and
+//! officers read any enterprise's list.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use yizhan_auth::{Principal, Role};
+use yizhan_kit::Problem;
+use yizhan_kit::idempotency::{self, IdempotencyKey};
+use yizhan_workflow::idempotent::{Idempotent, Recorded};
+
+use crate::AppState;
+use crate::domain::amount::yuan;
+use crate::domain::benefits::Candidate;
+use crate::routes::profile::{OFFICERS, actor, readable};
+use crate::store::benefits::{self as store, Batch, CandidateRow, NewPolicy, PolicyRow};
+
+const ADMIN: [Role; 1] = [Role::Admin];
+const REVIEWERS: [Role; 2] = [Role::DeptReviewer, Role::Admin];
+const ENTERPRISE: [Role; 2] = [Role::Applicant, Role::Agent];
+
+/// A policy as an admin submits it.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "小型旅馆纾困补助",
+    "department": "commerce",
+    "eligibility": {"all": [
+        {"licence": "special_trade_permit_hotel", "issued_after": "2026-01-01"},
+        {"fact": "employee_count", "op": "le", "value": 50}
+    ]},
+    "amount": {"fixed_fen": 500000},
+    "budget_fen": 100000000,
+    "valid_from": "2026-12-01",
+    "valid_until": "2027-03-31"
+}))]
+pub struct PolicyDraft {
+    /// Title shown to enterprises (1-100 characters).
+    pub title: String,
+    /// Code of the department that reviews and pays.
+    pub department: String,
+    /// Eligibility rule (docs/ENTERPRISE.md).
+    #[schema(value_type = Object)]
+    pub eligibility: serde_json::Value,
+    /// Amount rule (`fixed_fen` or `per_fact`).
+    #[schema(value_type = Object)]
+    pub amount: serde_json::Value,
+    /// Budget, 分.
+    pub budget_fen: i64,
+    /// First day.
+    pub valid_from: NaiveDate,
+    /// Last day.
+    pub valid_until: NaiveDate,
+}
+
+/// A published policy.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193aa00-0000-7000-8000-000000000010", "title": "小型旅馆纾困补助",
+    "department": "commerce",
+    "eligibility": {"licence": "special_trade_permit_hotel"}, "amount": {"fixed_fen": 500000},
+    "budget_fen": 100000000, "budget": "1,000,000.00 元", "committed_fen": 0,
+    "remaining": "1,000,000.00 元", "valid_from": "2026-12-01", "valid_until": "2027-03-31",
+    "matched": 2
+}))]
+pub struct PolicyView {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Department code.
+    pub department: String,
+    /// Eligibility rule as stored.
+    #[schema(value_type = Object)]
+    pub eligibility: serde_json::Value,
+    /// Amount rule as stored.
+    #[schema(value_type = Object)]
+    pub amount: serde_json::Value,
+    /// Budget, 分.
+    pub budget_fen: i64,
+    /// Budget in 元.
+    pub budget: String,
+    /// Committed by batches, 分.
+    pub committed_fen: i64,
+    /// What is left, in 元.
+    pub remaining: String,
+    /// First day.
+    pub valid_from: NaiveDate,
+    /// Last day.
+    pub valid_until: NaiveDate,
+    /// Enterprises matched when published (list views: absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<i64>,
+}
+
+fn policy_view(p: &PolicyRow, matched: Option<i64>) -> PolicyView {
+    PolicyView {
+        id: p.id.clone(),
+        title: p.title.clone(),
+        department: p.department.clone(),
+        eligibility: serde_json::from_str(&p.eligibility).unwrap_or_default(),
+        amount: serde_json::from_str(&p.amount).unwrap_or_default(),
+        budget_fen: p.budget_fen,
+        budget: yuan(p.budget_fen),
+        committed_fen: p.committed_fen,
+        remaining: yuan(p.budget_fen - p.committed_fen),
+        valid_from: p.valid_from,
+        valid_until: p.valid_until,
+        matched,
+    }
+}
+
+/// One candidate (an officer's view) or benefit (the enterprise's).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193aa00-0000-7000-8000-000000000011", "policy_id": "0193aa00-0000-7000-8000-000000000010",
+    "policy_title": "小型旅馆纾困补助", "enterprise_uscc": "91350100M000100Y43",
+    "enterprise_name": "榕城酒店有限公司", "state": "matched", "state_name": "待审核",
+    "amount_fen": 500000, "amount": "5,000.00 元",
+    "message": "无需申请，您符合《小型旅馆纾困补助》，金额 5,000.00 元",
+    "reasons": ["持有有效的特种行业许可（旅馆业）（发证日期：2026-12-03）"],
+    "note": null, "batch_id": null
+}))]
+pub struct CandidateView {
+    /// Id.
+    pub id: String,
+    /// Policy id.
+    pub policy_id: String,
+    /// Policy title.
+    pub policy_title: String,
+    /// The enterprise.
+    pub enterprise_uscc: String,
+    /// Its name.
+    pub enterprise_name: Option<String>,
+    /// `matched`, `confirmed`, `excluded`, `paid`, `declined`, `objected`.
+    pub state: String,
+    /// 待审核, 已确认, 已排除, 已发放, 企业放弃, 有异议.
+    pub state_name: String,
+    /// Amount, 分, when known.
+    pub amount_fen: Option<i64>,
+    /// Amount in 元, or 金额待核定.
+    pub amount: String,
+    /// What the enterprise is told.
+    pub message: String,
+    /// Why it matched.
+    pub reasons: Vec<String>,
+    /// Exclusion, decline or objection reason.
+    pub note: Option<String>,
+    /// The disbursement batch.
+    pub batch_id: Option<String>,
+}
+
+fn candidate_view(c: &CandidateRow, p: &PolicyRow) -> CandidateView {
+    let state = Candidate::from_code(&c.state).unwrap_or(Candidate::Matched);
+    let amount = c.amount_fen.map_or_else(|| "金额待核定".to_owned(), yuan);
+    CandidateView {
+        id: c.id.clone(),
+        policy_id: p.id.clone(),
+        policy_title: p.title.clone(),
+        enterprise_uscc: c.enterprise_uscc.clone(),
+        enterprise_name: c.enterprise_name.clone(),
+        state: state.code().to_owned(),
+        state_name: state.name().to_owned(),
+        amount_fen: c.amount_fen,
+        message: format!("无需申请，您符合《{}》，金额 {amount}", p.title),
+        amount,
+        reasons: serde_json::from_str(&c.reasons).unwrap_or_default(),
+        note: c.note.clone(),
+        batch_id: c.batch_id.clone(),
+    }
+}
+
+/// A list of candidates or benefits.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": []}))]
+pub struct CandidateList {
+    /// Entries.
+    pub items: Vec<CandidateView>,
+}
+
+/// The policies.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": []}))]
+pub struct PolicyList {
+    /// Policies, newest first.
+    pub items: Vec<PolicyView>,
+}
+
+/// A disbursement batch and its benefits.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193aa00-0000-7000-8000-000000000020",
+    "policy_id": "0193aa00-0000-7000-8000-000000000010", "state": "confirmed",
+    "total_fen": 1000000, "total": "10,000.00 元", "items": []}))]
+pub struct BatchView {
+    /// Id.
+    pub id: String,
+    /// Policy id.
+    pub policy_id: String,
+    /// `confirmed` or `paid`.
+    pub state: String,
+    /// Sum, 分.
+    pub total_fen: i64,
+    /// Sum in 元.
+    pub total: String,
+    /// Its benefits (on payment: those paid).
+    pub items: Vec<CandidateView>,
+}
+
+fn batch_view(b: &Batch, p: &PolicyRow, members: &[CandidateRow]) -> BatchView {
+    BatchView {
+        id: b.id.clone(),
+        policy_id: p.id.clone(),
+        state: b.state.clone(),
+        total_fen: b.total_fen,
+        total: yuan(b.total_fen),
+        items: members.iter().map(|c| candidate_view(c, p)).collect(),
+    }
+}
+
+/// Officers of the policy's department, or admins; 403 otherwise.
+#[allow(clippy::result_large_err)]
+fn reviews(principal: &Principal, p: &PolicyRow) -> Result<(), Problem> {
+    principal.require_any(&REVIEWERS)?;
+    if principal.has_role(Role::Admin) || principal.dept.as_deref() == Some(p.department.as_str()) {
+        Ok(())
+    } else {
+        Err(Problem::forbidden("只有政策所属部门的审批人员可以审核"))
+    }
+}
+
+/// Publishes a 免申即享 policy and matches it against every enterprise on
+/// file at once. Refused whole, naming the field, for an unknown fact or
+/// item, a value of the wrong kind, a bad amount, budget or window
+/// (`eligibility.all[1].fact`).
+///
+/// 调用方：管理员；其他 403。
+#[utoipa::path(
+    tag = "benefits",
+    request_body = PolicyDraft,
+    params(("Idempotency-Key" = Option<String>, Header, description = "重试不会重复发布")),
+    responses(
+        (status = 201, description = "已发布并完成匹配", body = PolicyView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "仅管理员可发布", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "政策有误（字段已指明）", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/policies")]
+pub async fn publish(
+    principal: Principal,
+    key: IdempotencyKey,
+    state: web::Data<AppState>,
+    body: web::Json<PolicyDraft>,
+) -> Result<HttpResponse, Problem> {
+    principal.require_any(&ADMIN)?;
+    let bytes = serde_json::to_vec(&*body).unwrap_or_default();
+    let fingerprint = idempotency::fingerprint(&[&bytes]);
+    let scope = format!("{} POST /api/v1/policies", principal.sub);
+    let idempotent = key.0.as_deref().map(|k| Idempotent {
+        scope: &scope,
+        key: k,
+        fingerprint: &fingerprint,
+    });
+    let body = body.into_inner();
+    let new = NewPolicy {
+        title: body.title,
+        department: body.department,
+        eligibility: body.eligibility,
+        amount: body.amount,
+        budget_fen: body.budget_fen,
+        valid_from: body.valid_from,
+        valid_until: body.valid_until,
+    };
+    let respond = |(p, n): &(PolicyRow, i64)| {
+        serde_json::to_value(policy_view(p, Some(*n))).unwrap_or_default()
+    };
+    match store::publish(
+        &state.db,
+        new,
+        &actor(&principal, &ADMIN),
+        idempotent,
+        respond,
+    )
+    .await?
+    {
+        Recorded::Created((p, n)) => {
+            state.signal.wake();
+            Ok(HttpResponse::Created()
+                .insert_header((header::LOCATION, format!("/api/v1/policies/{}", p.id)))
+                .json(policy_view(&p, Some(n))))
+        }
+        Recorded::Replayed(stored) => Ok(stored.into_response()),
+    }
+}
+
+/// The policy catalog, newest first, with budgets and what is left.
+///
+/// 调用方：部门审批人员、综合窗口人员、管理员；其他 403。
+#[utoipa::path(
+    tag = "benefits",
+    responses(
+        (status = 200, description = "政策目录", body = PolicyList),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "角色无权查看", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/policies")]
+pub async fn list_policies(
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    principal.require_any(&OFFICERS)?;
+    let items = store::policies(&state.db)
+        .await?
+        .iter()
+        .map(|p| policy_view(p, None))
+        .collect();
+    Ok(HttpResponse::Ok().json(PolicyList { items }))
+}
+
+/// A policy's candidates with the reasons each matched and its amount.
+///
+/// 调用方：政策所属部门的部门审批人员、管理员；其他 403。
+#[utoipa::path(
+    tag = "benefits",
+    params(("id" = String, Path, description = "政策编号")),
+    responses(
+        (status = 200, description = "候选企业", body = CandidateList),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非政策所属部门", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "政策不存在", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/policies/{id}/candidates")]
+pub async fn list_candidates(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    principal.require_any(&REVIEWERS)?;
+    let p = store::find_policy(&state.db, &id).await?;
+    reviews(&principal, &p)?;
+    let items = store::candidates(&state.db, &p.id)
+        .await?
+        .iter()
+        .map(|c| candidate_view(c, &p))
+        .collect();
+    Ok(HttpResponse::Ok().json(CandidateList { items }))
+}
+
+/// A reason (exclusion, decline, objection).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "已享受同类补助"}))]
+pub struct Reason {
+    /// 1-500 characters.
+    pub reason: Option<String>,
+}
+
+#[allow(clippy::result_large_err)]
+fn reason_text(reason: Option<&str>, required: bool) -> Result<Option<String>, Problem> {
+    match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) if r.chars().count() <= 500 => Ok(Some(r.to_owned())),
+        Some(_) => Err(Problem::field("reason", "too_long", "理由不超过 500 字")),
+        None if required => Err(Problem::field("reason", "required", "请填写理由")),
+        None => Ok(None),
+    }
+}
+
+/// Excludes a candidate, with a reason (409 unless 待审核).
+///
+/// 调用方：政策所属部门的部门审批人员、管理员；其他 403。
+#[utoipa::path(
+    tag = "benefits",
+    params(("id" = String, Path, description = "候选编号")),
+    request_body = Reason,
+    responses(
+        (status = 200, description = "已排除", body = CandidateView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非政策所属部门", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "候选不存在", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "当前状态不能排除", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "未填写理由", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/candidates/{id}/exclude")]
+pub async fn exclude(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<Reason>,
+) -> Result<HttpResponse, Problem> {
+    principal.require_any(&REVIEWERS)?;
+    let (_, p) = store::find_candidate(&state.db, &id).await?;
+    reviews(&principal, &p)?;
+    let reason = reason_text(body.reason.as_deref(), true)?.unwrap_or_default();
+    let c = store::exclude(
+        &state.db,
+        &id,
+        |_, _| true,
+        &reason,
+        &actor(&principal, &REVIEWERS),
+    )
+    .await?;
+    state.signal.wake();
+    Ok(HttpResponse::Ok().json(candidate_view(&c, &p)))
+}
+
+/// Candidates confirmed together.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"candidate_ids": ["0193aa00-0000-7000-8000-000000000011"]}))]
+pub struct NewBatch {
+    /// Candidates of the policy, each 待审核 with an amount.
+    pub candidate_ids: Vec<String>,
+}
+
+/// Confirms candidates as one disbursement batch. Refused whole (409
+/// `over_budget`, both sums in 元) when it exceeds what is left of the
+/// budget; 422 naming `candidate_ids[i]` for one not 待审核 or without an
+/// amount.
+///
+/// 调用方：政策所属部门的部门审批人员、管理员；其他 403。
+#[utoipa::path(
+    tag = "benefits",
+    params(("id" = String, Path, description = "政策编号")),
+    request_body = NewBatch,
+    responses(
+        (status = 201, description = "已确认，生成发放批次", body = BatchView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非政策所属部门", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "政策不存在", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "超出预算余额", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "候选企业有误", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/policies/{id}/batches")]
+pub async fn create_batch(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<NewBatch>,
+) -> Result<HttpResponse, Problem> {
+    principal.require_any(&REVIEWERS)?;
+    let p = store::find_policy(&state.db, &id).await?;
+    reviews(&principal, &p)?;
+    let (b, members) = store::create_batch(
+        &state.db,
+        &p.id,
+        &body.candidate_ids,
+        &actor(&principal, &REVIEWERS),
+    )
+    .await?;
+    state.signal.wake();
+    Ok(HttpResponse::Created().json(batch_view(&b, &p, &members)))
+}
+
+/// Records a batch as paid: its benefits still 已确认 become 已发放.
+///
+/// 调用方：政策所属部门的部门审批人员、管理员；其他 403。
+#[utoipa::path(
+    tag = "benefits",
+    params(("id" = String, Path, description = "批次编号")),
+    responses(
+        (status = 200, description = "已发放", body = BatchView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "非政策所属部门", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "批次不存在", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "已发放", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/batches/{id}/paid")]
+pub async fn pay_batch(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    principal.require_any(&REVIEWERS)?;
+    let (_, p) = store::find_batch(&state.db, &id).await?;
+    reviews(&principal, &p)?;
+    let (b, paid) = store::pay_batch(&state.db, &id, &actor(&principal, &REVIEWERS)).await?;
+    state.signal.wake();
+    Ok(HttpResponse::Ok().json(batch_view(&b, &p, &paid)))
+}
+
+/// The enterprise's 免申即享 benefits: "无需申请" with the amount in 元,
+/// the state and why it matched.
+///
+/// 调用方：申请人（本企业）、帮办代办员（已授权企业）、部门审批人员、综合窗口人员、管理员；其他 403。
+#[utoipa::path(
+    tag = "benefits",
+    params(("uscc" = String, Path, description = "统一社会信用代码")),
+    responses(
+        (status = 200, description = "惠企政策", body = CandidateList),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "无权查看该企业", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "统一社会信用代码无效", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/enterprises/{uscc}/benefits")]
+pub async fn enterprise_benefits(
+    principal: Principal,
+    state: web::Data<AppState>,
+    uscc: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let uscc = readable(&principal, &uscc)?;
+    let items = store::of_enterprise(&state.db, &uscc)
+        .await?
+        .iter()
+        .map(|(c, p)| candidate_view(c, p))
+        .collect();
+    Ok(HttpResponse::Ok().json(CandidateList { items }))
+}
+
+async fn respond(
+    principal: &Principal,
+    state: &AppState,
+    id: &str,
+    object: bool,
+    reason: Option<String>,
+) -> Result<HttpResponse, Problem> {
+    principal.require_any(&ENTERPRISE)?;
+    let (c, p) = store::respond(
+        &state.db,
+        id,
+        |c, _| principal.may_act_for(&c.enterprise_uscc),
+        object,
+        reason,
+        &actor(principal, &ENTERPRISE),
+    )
+    .await?;
+    state.signal.wake();
+    Ok(HttpResponse::Ok().json(candidate_view(&c, &p)))
+}
+
+/// The enterprise declines a benefit (reason optional) while it is not
+/// paid.
+///
+/// 调用方：申请人（本企业）、帮办代办员（已授权企业）；他人 404，其他角色 403。
+#[utoipa::path(
+    tag = "benefits",
+    params(("id" = String, Path, description = "候选编号")),
+    request_body = Reason,
+    responses(
+        (status = 200, description = "已放弃", body = CandidateView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "角色无权操作", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或非本企业", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "当前状态不能放弃", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "理由过长", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/benefits/{id}/decline")]
+pub async fn decline(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<Reason>,
+) -> Result<HttpResponse, Problem> {
+    let reason = reason_text(body.reason.as_deref(), false)?;
+    respond(&principal, &state, &id, false, reason).await
+}
+
+/// The enterprise objects to a benefit, with its reason; the objection is
+/// recorded and published for the policy's department to answer as a 诉求.
+///
+/// 调用方：申请人（本企业）、帮办代办员（已授权企业）；他人 404，其他角色 403。
+#[utoipa::path(
+    tag = "benefits",
+    params(("id" = String, Path, description = "候选编号")),
+    request_body = Reason,
+    responses(
+        (status = 200, description = "异议已记录", body = CandidateView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "角色无权操作", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或非本企业", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "当前状态不能提出异议", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "未填写理由", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/benefits/{id}/objection")]
+pub async fn raise_objection(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<Reason>,
+) -> Result<HttpResponse, Problem> {
+    let reason = reason_text(body.reason.as_deref(), true)?;
+    respond(&principal, &state, &id, true, reason).await
+}
