@@ -14,6 +14,7 @@ mod construction;
 mod contract;
 mod documents;
 mod enterprise;
+mod enterprise_requests;
 mod errors;
 mod licensing;
 mod licensing_more;

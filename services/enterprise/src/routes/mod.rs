@@ -1,7 +1,11 @@
 //! HTTP routes of the enterprise service. Every handler's doc comment ends
 //! with a "调用方：…" paragraph saying who may call it.
 
+pub mod dispatch;
 pub mod facts;
+pub mod ratings;
+pub mod requests;
+pub mod statistics;
 
 use yizhan_kit::rate_limit::Rule;
 
@@ -10,5 +14,19 @@ pub const RATE_LIMITED: &[Rule] = &[Rule::public("/api/v1/facts")];
 
 /// Registers every route under `/api/v1`.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(utoipa_actix_web::scope::scope("/api/v1").service(facts::list_facts));
+    cfg.service(utoipa_actix_web::scope::scope("/api/v1").service(facts::list_facts)
+            .service(dispatch::get_rules)
+            .service(dispatch::put_rules)
+            .service(requests::file)
+            .service(requests::list)
+            .service(requests::assigned)
+            .service(requests::queue)
+            .service(requests::get_request)
+            .service(requests::act)
+            .service(ratings::rateables)
+            .service(ratings::rate)
+            .service(ratings::list)
+            .service(ratings::follow_up)
+            .service(statistics::request_figures)
+            .service(statistics::rating_figures));
 }

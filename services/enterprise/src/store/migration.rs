@@ -12,6 +12,9 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = yizhan_events::migration::backbone_migrations();
         all.push(Box::new(yizhan_workflow::migration::CreateWorkflow));
+        all.push(Box::new(
+            super::requests::migration::CreateRequestsAndRatings,
+        ));
         all
     }
 }

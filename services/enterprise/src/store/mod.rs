@@ -2,7 +2,10 @@
 //! through a function here, in one transaction with the outbox events it
 //! causes (docs/ARCHITECTURE.md, outbox).
 
+pub mod dispatch;
 pub mod migration;
+pub mod ratings;
+pub mod requests;
 
 pub use migration::Migrator;
 
