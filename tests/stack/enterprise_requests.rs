@@ -115,7 +115,7 @@ async fn the_issue_flow_with_alarms_reopening_and_exact_statistics(backend: Back
     assert_eq!(filed["channel_name"], "营商专员走访");
     assert_eq!(filed["limit"]["limit_name"], "签收时限");
     assert_eq!(actions(&filed), ["filed", "dispatched"]);
-    // A second, open request of the same department for the statistics.
+    // A second request of the same department for the statistics.
     let other = json_ok(
         stack
             .post_json(
@@ -133,6 +133,15 @@ async fn the_issue_flow_with_alarms_reopening_and_exact_statistics(backend: Back
         .get_json(url(&stack, "/api/v1/requests-assigned"), &spec)
         .await;
     assert_eq!(assigned["requests"].as_array().unwrap().len(), 2);
+    // The other is withdrawn at once: unresolved, and no clock runs.
+    let other_id = other["id"].as_str().unwrap();
+    let withdrawn = step(&stack, &alice, other_id, "withdraw", json!({})).await;
+    assert_eq!(withdrawn["status_name"], "已撤回");
+    assert!(withdrawn["limit"].is_null());
+    let assigned = stack
+        .get_json(url(&stack, "/api/v1/requests-assigned"), &spec)
+        .await;
+    assert_eq!(assigned["requests"].as_array().unwrap().len(), 1);
 
     // Transferred once, with a reason, to the talent office.
     let finance = reviewer(&stack, "finance_bureau");
@@ -262,7 +271,7 @@ async fn the_issue_flow_with_alarms_reopening_and_exact_statistics(backend: Back
     .await;
 
     // Statistics, exact: talent handled one (answered late, 满意); finance
-    // holds the other, open.
+    // had the other, withdrawn.
     let admin = stack.staff("admin-1", Role::Admin);
     let stats = stack
         .get_json(url(&stack, "/api/v1/request-statistics"), &admin)
@@ -283,7 +292,6 @@ async fn the_issue_flow_with_alarms_reopening_and_exact_statistics(backend: Back
     assert_eq!(finance_category["resolution_per_mille"], 500);
     assert_eq!(stats["channels"]["gaoxintong"]["total"], 1);
     assert_eq!(stats["channels"]["specialist_visit"]["resolved"], 1);
-    let _ = other;
     stack.stop().await;
 }
 

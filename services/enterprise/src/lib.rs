@@ -200,12 +200,17 @@ impl Application {
             EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;
         let jobs = jobs::run(self.state.clone(), self.jobs_interval, cancel.clone());
         let consuming = consumer.run(cancel.clone());
-        let task: yizhan_events::runtime::ConsumerTask = Box::pin(async move {
-            let jobs = actix_web::rt::spawn(jobs);
-            let result = consuming.await;
-            jobs.abort();
-            result
-        });
+        // Both on the consumer's task: the jobs end with `cancel` as the
+        // consumer does, and the service ends when the consumer does.
+        let (mut jobs, mut consuming) = (Box::pin(jobs), Box::pin(consuming));
+        let mut jobs_done = false;
+        let task: yizhan_events::runtime::ConsumerTask =
+            Box::pin(std::future::poll_fn(move |cx| {
+                if !jobs_done && jobs.as_mut().poll(cx).is_ready() {
+                    jobs_done = true;
+                }
+                consuming.as_mut().poll(cx)
+            }));
         yizhan_events::runtime::run(self.server, relay, Some(task), cancel).await
     }
 }
