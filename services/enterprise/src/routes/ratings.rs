@@ -200,7 +200,7 @@ pub async fn rateables(
     security(("bearer" = []))
 )]
 #[post("/ratings")]
-pub async fn rate(
+pub async fn rate_service(
     principal: Principal,
     state: web::Data<AppState>,
     body: web::Json<RateBody>,
@@ -273,7 +273,7 @@ fn scope_of(p: &Principal) -> Result<Scope, Problem> {
     security(("bearer" = []))
 )]
 #[get("/ratings")]
-pub async fn list(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn list_ratings(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
     let scope = scope_of(&principal)?;
     let rows = ratings::list(&state.db, &scope, 200).await?;
     Ok(HttpResponse::Ok().json(RatingList {
@@ -313,7 +313,7 @@ pub struct FollowUpBody {
     security(("bearer" = []))
 )]
 #[post("/ratings/{id}/{step}")]
-pub async fn follow_up(
+pub async fn follow_up_rating(
     principal: Principal,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,

@@ -268,7 +268,7 @@ fn text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> S
     security(("bearer" = []))
 )]
 #[post("/requests")]
-pub async fn file(
+pub async fn file_request(
     principal: Principal,
     key: IdempotencyKey,
     state: web::Data<AppState>,
@@ -419,7 +419,7 @@ fn enterprises_of(p: &Principal, requested: Option<&str>) -> Result<Vec<String>,
     security(("bearer" = []))
 )]
 #[get("/requests")]
-pub async fn list(
+pub async fn list_requests(
     principal: Principal,
     state: web::Data<AppState>,
     filter: web::Query<ListFilter>,
@@ -444,7 +444,7 @@ pub async fn list(
     security(("bearer" = []))
 )]
 #[get("/requests-assigned")]
-pub async fn assigned(
+pub async fn assigned_requests(
     principal: Principal,
     state: web::Data<AppState>,
     filter: web::Query<ListFilter>,
@@ -470,7 +470,7 @@ pub async fn assigned(
     security(("bearer" = []))
 )]
 #[get("/request-queue")]
-pub async fn queue(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn request_queue(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
     let dept = principal.reviewer_department()?;
     let rows = queries::queue(&state.db, &dept, 100).await?;
     Ok(HttpResponse::Ok().json(limit_list(&rows, &state)))
@@ -529,7 +529,7 @@ fn required(field: &str, value: Option<&String>, max: usize) -> Result<String, P
     security(("bearer" = []))
 )]
 #[post("/requests/{id}/{step}")]
-pub async fn act(
+pub async fn request_step(
     principal: Principal,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,

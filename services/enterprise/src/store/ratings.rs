@@ -451,6 +451,11 @@ pub struct RatingFigures {
 
 /// Ratings grouped by department, item and channel.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[schema(example = json!({
+    "departments": {"approval_bureau": {"total": 4, "score_sum": 14, "bad": 1, "bad_concluded_on_time": 1, "rectified_on_time_per_mille": 1000}},
+    "items": {"企业诉求": {"total": 1, "score_sum": 2, "bad": 1, "bad_concluded_on_time": 1, "rectified_on_time_per_mille": 1000}},
+    "channels": {"window": {"total": 3, "score_sum": 12, "bad": 0, "bad_concluded_on_time": 0, "rectified_on_time_per_mille": null}}
+}))]
 pub struct RatingStatistics {
     /// By department code.
     pub departments: BTreeMap<String, RatingFigures>,

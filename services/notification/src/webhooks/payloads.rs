@@ -13,7 +13,12 @@ use super::{CONTENT_TYPE, DELIVERY_HEADER, EVENT_TYPE_HEADER};
 
 /// The topics this service consumes, and so the events partners can
 /// subscribe to.
-pub const FORWARDED_TOPICS: [&str; 3] = [topics::DOCUMENT, topics::LICENSING, topics::CONSTRUCTION];
+pub const FORWARDED_TOPICS: [&str; 4] = [
+    topics::DOCUMENT,
+    topics::LICENSING,
+    topics::CONSTRUCTION,
+    topics::ENTERPRISE,
+];
 
 /// Adds a `webhooks` entry per forwarded event type, and the payload
 /// schemas. Panics if an event schema's name is already taken by one of
