@@ -18,9 +18,7 @@ fn url(stack: &TestStack, path: &str) -> String {
 }
 
 fn rules() -> Value {
-    let route = |d: &str, n: &str, days: i32| {
-        json!({"department": d, "department_name": n, "answer_limit_days": days})
-    };
+    let route = |d: &str, n: &str, days: i32| json!({"department": d, "department_name": n, "answer_limit_days": days});
     json!({"routes": {
         "policy": route("development_reform", "发展和改革局", 5),
         "finance": route("finance_bureau", "金融服务中心", 3),
@@ -60,7 +58,11 @@ async fn set_rules(stack: &TestStack) {
 async fn step(stack: &TestStack, token: &str, id: &str, name: &str, body: Value) -> Value {
     json_ok(
         stack
-            .post_json(url(stack, &format!("/api/v1/requests/{id}/{name}")), token, &body)
+            .post_json(
+                url(stack, &format!("/api/v1/requests/{id}/{name}")),
+                token,
+                &body,
+            )
             .await,
         200,
     )
@@ -98,14 +100,18 @@ async fn the_issue_flow_with_alarms_reopening_and_exact_statistics(backend: Back
         "description": "扩大产能需要 500 万元流动资金贷款，希望了解贴息政策"
     });
     expect_problem(
-        stack.post_json(url(&stack, "/api/v1/requests"), &spec, &file).await,
+        stack
+            .post_json(url(&stack, "/api/v1/requests"), &spec, &file)
+            .await,
         409,
         "dispatch_rules_missing",
     )
     .await;
     set_rules(&stack).await;
     let filed = json_ok(
-        stack.post_json(url(&stack, "/api/v1/requests"), &spec, &file).await,
+        stack
+            .post_json(url(&stack, "/api/v1/requests"), &spec, &file)
+            .await,
         201,
     )
     .await;
@@ -158,12 +164,16 @@ async fn the_issue_flow_with_alarms_reopening_and_exact_statistics(backend: Back
     assert_eq!(moved["transfers"], 1);
     // Finance no longer sees it; talent does.
     expect_problem(
-        stack.get(url(&stack, &format!("/api/v1/requests/{id}")), &finance).await,
+        stack
+            .get(url(&stack, &format!("/api/v1/requests/{id}")), &finance)
+            .await,
         404,
         "not_found",
     )
     .await;
-    let queue = stack.get_json(url(&stack, "/api/v1/request-queue"), &talent).await;
+    let queue = stack
+        .get_json(url(&stack, "/api/v1/request-queue"), &talent)
+        .await;
     assert_eq!(queue["requests"][0]["id"], id.as_str());
     let accepted = step(&stack, &talent, &id, "accept", json!({})).await;
     assert_eq!(accepted["status_name"], "办理中");
@@ -225,7 +235,14 @@ async fn the_issue_flow_with_alarms_reopening_and_exact_statistics(backend: Back
     assert!(first_round > 6, "more than the 5-day limit: {first_round}");
 
     // 不满意 reopens once; the second answer is on time; 满意 closes.
-    let reopened = step(&stack, &alice, &id, "rate", json!({"satisfaction": "dissatisfied"})).await;
+    let reopened = step(
+        &stack,
+        &alice,
+        &id,
+        "rate",
+        json!({"satisfaction": "dissatisfied"}),
+    )
+    .await;
     assert_eq!(reopened["status_name"], "办理中");
     assert_eq!(reopened["round"], 2);
     let again = step(
@@ -237,7 +254,14 @@ async fn the_issue_flow_with_alarms_reopening_and_exact_statistics(backend: Back
     )
     .await;
     assert_eq!(again["status_name"], "已答复");
-    let closed = step(&stack, &alice, &id, "rate", json!({"satisfaction": "satisfied"})).await;
+    let closed = step(
+        &stack,
+        &alice,
+        &id,
+        "rate",
+        json!({"satisfaction": "satisfied"}),
+    )
+    .await;
     assert_eq!(closed["status_name"], "已办结");
     assert_eq!(closed["satisfaction_name"], "满意");
     let handling = closed["handling_half_days"].as_i64().unwrap();
@@ -278,13 +302,20 @@ async fn the_issue_flow_with_alarms_reopening_and_exact_statistics(backend: Back
         .await;
     let t = &stats["departments"]["talent_office"];
     assert_eq!(
-        (t["total"].as_u64(), t["resolved"].as_u64(), t["on_time"].as_u64()),
+        (
+            t["total"].as_u64(),
+            t["resolved"].as_u64(),
+            t["on_time"].as_u64()
+        ),
         (Some(1), Some(1), Some(0))
     );
     assert_eq!(t["satisfaction_per_mille"], 1000);
     assert_eq!(t["p90_handling_half_days"].as_i64(), Some(handling));
     let f = &stats["departments"]["finance_bureau"];
-    assert_eq!((f["total"].as_u64(), f["resolved"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(
+        (f["total"].as_u64(), f["resolved"].as_u64()),
+        (Some(1), Some(0))
+    );
     assert_eq!(f["resolution_per_mille"], 0);
     assert!(f["satisfaction_per_mille"].is_null(), "no rating, no rate");
     let finance_category = &stats["categories"]["finance"];
@@ -315,22 +346,55 @@ async fn a_bad_rating_is_followed_up_until_rectified(backend: Backend) {
     .await;
     let id = filed["id"].as_str().unwrap();
     step(&stack, &approvals, id, "accept", json!({})).await;
-    let asked = step(&stack, &approvals, id, "ask", json!({"question": "请提供被要求补交的材料清单"})).await;
+    let asked = step(
+        &stack,
+        &approvals,
+        id,
+        "ask",
+        json!({"question": "请提供被要求补交的材料清单"}),
+    )
+    .await;
     assert_eq!(asked["status_name"], "待企业补充");
     assert_eq!(asked["limit"]["state_name"], "暂停计时");
-    step(&stack, &alice, id, "reply", json!({"reply": "健康证明、平面图各两次"})).await;
-    step(&stack, &approvals, id, "answer", json!({"answer": "已核实并一次性告知"})).await;
-    step(&stack, &alice, id, "rate", json!({"satisfaction": "acceptable"})).await;
+    step(
+        &stack,
+        &alice,
+        id,
+        "reply",
+        json!({"reply": "健康证明、平面图各两次"}),
+    )
+    .await;
+    step(
+        &stack,
+        &approvals,
+        id,
+        "answer",
+        json!({"answer": "已核实并一次性告知"}),
+    )
+    .await;
+    step(
+        &stack,
+        &alice,
+        id,
+        "rate",
+        json!({"satisfaction": "acceptable"}),
+    )
+    .await;
     // The closed request is rateable 1-5 by its applicant only.
-    let rateables = stack.get_json(url(&stack, "/api/v1/rateables"), &alice).await;
+    let rateables = stack
+        .get_json(url(&stack, "/api/v1/rateables"), &alice)
+        .await;
     let rateable = rateables["rateables"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(rateables["rateables"][0]["subject_name"], "企业诉求");
     let bobs = stack.get_json(url(&stack, "/api/v1/rateables"), &bob).await;
     assert!(bobs["rateables"].as_array().unwrap().is_empty());
     expect_problem(
         stack
-            .post_json(url(&stack, "/api/v1/ratings"), &bob,
-                &json!({"rateable_id": rateable, "score": 1}))
+            .post_json(
+                url(&stack, "/api/v1/ratings"),
+                &bob,
+                &json!({"rateable_id": rateable, "score": 1}),
+            )
             .await,
         404,
         "not_found",
@@ -338,8 +402,11 @@ async fn a_bad_rating_is_followed_up_until_rectified(backend: Backend) {
     .await;
     let bad = expect_problem(
         stack
-            .post_json(url(&stack, "/api/v1/ratings"), &alice,
-                &json!({"rateable_id": rateable, "score": 7}))
+            .post_json(
+                url(&stack, "/api/v1/ratings"),
+                &alice,
+                &json!({"rateable_id": rateable, "score": 7}),
+            )
             .await,
         422,
         "validation_failed",
@@ -348,8 +415,11 @@ async fn a_bad_rating_is_followed_up_until_rectified(backend: Backend) {
     assert_eq!(bad["errors"][0]["field"], "score");
     let rated = json_ok(
         stack
-            .post_json(url(&stack, "/api/v1/ratings"), &alice,
-                &json!({"rateable_id": rateable, "score": 2, "comment": "材料要求反复变化"}))
+            .post_json(
+                url(&stack, "/api/v1/ratings"),
+                &alice,
+                &json!({"rateable_id": rateable, "score": 2, "comment": "材料要求反复变化"}),
+            )
             .await,
         201,
     )
@@ -361,8 +431,11 @@ async fn a_bad_rating_is_followed_up_until_rectified(backend: Backend) {
     // Once.
     expect_problem(
         stack
-            .post_json(url(&stack, "/api/v1/ratings"), &alice,
-                &json!({"rateable_id": rateable, "score": 5}))
+            .post_json(
+                url(&stack, "/api/v1/ratings"),
+                &alice,
+                &json!({"rateable_id": rateable, "score": 5}),
+            )
             .await,
         409,
         "already_rated",
@@ -372,9 +445,11 @@ async fn a_bad_rating_is_followed_up_until_rectified(backend: Backend) {
     // rectifies.
     expect_problem(
         stack
-            .post_json(url(&stack, &format!("/api/v1/ratings/{rating_id}/verify")),
+            .post_json(
+                url(&stack, &format!("/api/v1/ratings/{rating_id}/verify")),
                 &reviewer(&stack, "justice"),
-                &json!({"substantiated": true, "note": "x"}))
+                &json!({"substantiated": true, "note": "x"}),
+            )
             .await,
         404,
         "not_found",
@@ -382,8 +457,11 @@ async fn a_bad_rating_is_followed_up_until_rectified(backend: Backend) {
     .await;
     expect_problem(
         stack
-            .post_json(url(&stack, &format!("/api/v1/ratings/{rating_id}/rectify")),
-                &approvals, &json!({"note": "提前整改"}))
+            .post_json(
+                url(&stack, &format!("/api/v1/ratings/{rating_id}/rectify")),
+                &approvals,
+                &json!({"note": "提前整改"}),
+            )
             .await,
         409,
         "illegal_transition",
@@ -391,8 +469,11 @@ async fn a_bad_rating_is_followed_up_until_rectified(backend: Backend) {
     .await;
     let verified = json_ok(
         stack
-            .post_json(url(&stack, &format!("/api/v1/ratings/{rating_id}/verify")),
-                &approvals, &json!({"substantiated": true, "note": "窗口未一次性告知"}))
+            .post_json(
+                url(&stack, &format!("/api/v1/ratings/{rating_id}/verify")),
+                &approvals,
+                &json!({"substantiated": true, "note": "窗口未一次性告知"}),
+            )
             .await,
         200,
     )
@@ -400,8 +481,11 @@ async fn a_bad_rating_is_followed_up_until_rectified(backend: Backend) {
     assert_eq!(verified["follow_up_name"], "整改中");
     let done = json_ok(
         stack
-            .post_json(url(&stack, &format!("/api/v1/ratings/{rating_id}/rectify")),
-                &approvals, &json!({"note": "已修订一次性告知单并培训窗口人员"}))
+            .post_json(
+                url(&stack, &format!("/api/v1/ratings/{rating_id}/rectify")),
+                &approvals,
+                &json!({"note": "已修订一次性告知单并培训窗口人员"}),
+            )
             .await,
         200,
     )
@@ -410,7 +494,10 @@ async fn a_bad_rating_is_followed_up_until_rectified(backend: Backend) {
     assert_eq!(done["follow_up_on_time"], true);
     // The applicant sees the result; B sees nothing of A's.
     let mine = stack.get_json(url(&stack, "/api/v1/ratings"), &alice).await;
-    assert_eq!(mine["ratings"][0]["rectification"], "已修订一次性告知单并培训窗口人员");
+    assert_eq!(
+        mine["ratings"][0]["rectification"],
+        "已修订一次性告知单并培训窗口人员"
+    );
     let bobs = stack.get_json(url(&stack, "/api/v1/ratings"), &bob).await;
     assert!(bobs["ratings"].as_array().unwrap().is_empty());
     let db = stack.connect(Service::Enterprise).await;
@@ -422,7 +509,9 @@ async fn a_bad_rating_is_followed_up_until_rectified(backend: Backend) {
         assert_eq!(outbox_count(&db, t).await, 1, "{t}");
     }
     let admin = stack.staff("admin-1", Role::Admin);
-    let stats = stack.get_json(url(&stack, "/api/v1/rating-statistics"), &admin).await;
+    let stats = stack
+        .get_json(url(&stack, "/api/v1/rating-statistics"), &admin)
+        .await;
     let d = &stats["departments"]["approval_bureau"];
     assert_eq!((d["total"].as_u64(), d["bad"].as_u64()), (Some(1), Some(1)));
     assert_eq!(d["rectified_on_time_per_mille"], 1000);
@@ -439,9 +528,12 @@ async fn requests_are_scoped_and_checked(backend: Backend) {
     // The hotline files for any enterprise.
     let filed = json_ok(
         stack
-            .post_json(url(&stack, "/api/v1/requests"), &hotline,
+            .post_json(
+                url(&stack, "/api/v1/requests"),
+                &hotline,
                 &json!({"enterprise_uscc": ENTERPRISE_A, "category": "utilities",
-                        "channel": "hotline_12345", "description": "厂房用电增容"}))
+                        "channel": "hotline_12345", "description": "厂房用电增容"}),
+            )
             .await,
         201,
     )
@@ -451,26 +543,38 @@ async fn requests_are_scoped_and_checked(backend: Backend) {
     let bobs = stack.get_json(url(&stack, "/api/v1/requests"), &bob).await;
     assert!(bobs["requests"].as_array().unwrap().is_empty());
     expect_problem(
-        stack.get(url(&stack, &format!("/api/v1/requests/{id}")), &bob).await,
+        stack
+            .get(url(&stack, &format!("/api/v1/requests/{id}")), &bob)
+            .await,
         404,
         "not_found",
     )
     .await;
     expect_problem(
-        stack.get(url(&stack, &format!("/api/v1/requests?uscc={ENTERPRISE_A}")), &bob).await,
+        stack
+            .get(
+                url(&stack, &format!("/api/v1/requests?uscc={ENTERPRISE_A}")),
+                &bob,
+            )
+            .await,
         403,
         "forbidden",
     )
     .await;
-    let alices = stack.get_json(url(&stack, "/api/v1/requests"), &alice).await;
+    let alices = stack
+        .get_json(url(&stack, "/api/v1/requests"), &alice)
+        .await;
     assert_eq!(alices["requests"][0]["channel_name"], "12345热线");
     // B cannot file for A, nor can a specialist for an enterprise not theirs.
     for token in [&bob, &specialist(&stack, &[ENTERPRISE_B])] {
         expect_problem(
             stack
-                .post_json(url(&stack, "/api/v1/requests"), token,
+                .post_json(
+                    url(&stack, "/api/v1/requests"),
+                    token,
                     &json!({"enterprise_uscc": ENTERPRISE_A, "category": "legal",
-                            "channel": "salon", "description": "合同纠纷"}))
+                            "channel": "salon", "description": "合同纠纷"}),
+                )
                 .await,
             403,
             "forbidden",
@@ -485,7 +589,12 @@ async fn requests_are_scoped_and_checked(backend: Backend) {
         ("/api/v1/requests", &clerk),
         ("/api/v1/requests-assigned", &alice),
     ] {
-        expect_problem(stack.get(url(&stack, method_path), token).await, 403, "forbidden").await;
+        expect_problem(
+            stack.get(url(&stack, method_path), token).await,
+            403,
+            "forbidden",
+        )
+        .await;
     }
     let r = stack
         .client
@@ -498,15 +607,24 @@ async fn requests_are_scoped_and_checked(backend: Backend) {
     expect_problem(r, 403, "forbidden").await;
     // The enterprise cannot accept; another department cannot answer.
     expect_problem(
-        stack.post_json(url(&stack, &format!("/api/v1/requests/{id}/accept")), &alice, &json!({})).await,
+        stack
+            .post_json(
+                url(&stack, &format!("/api/v1/requests/{id}/accept")),
+                &alice,
+                &json!({}),
+            )
+            .await,
         403,
         "forbidden",
     )
     .await;
     expect_problem(
         stack
-            .post_json(url(&stack, &format!("/api/v1/requests/{id}/accept")),
-                &reviewer(&stack, "justice"), &json!({}))
+            .post_json(
+                url(&stack, &format!("/api/v1/requests/{id}/accept")),
+                &reviewer(&stack, "justice"),
+                &json!({}),
+            )
             .await,
         404,
         "not_found",
@@ -515,9 +633,12 @@ async fn requests_are_scoped_and_checked(backend: Backend) {
     // Bad input names the field.
     let bad = expect_problem(
         stack
-            .post_json(url(&stack, "/api/v1/requests"), &alice,
+            .post_json(
+                url(&stack, "/api/v1/requests"),
+                &alice,
                 &json!({"enterprise_uscc": ENTERPRISE_A, "category": "tax",
-                        "channel": "fax", "description": " "}))
+                        "channel": "fax", "description": " "}),
+            )
             .await,
         422,
         "validation_failed",
@@ -531,7 +652,10 @@ async fn requests_are_scoped_and_checked(backend: Backend) {
         .collect();
     assert_eq!(fields, ["category", "channel", "description"]);
     let mut incomplete = rules();
-    incomplete["routes"].as_object_mut().unwrap().remove("legal");
+    incomplete["routes"]
+        .as_object_mut()
+        .unwrap()
+        .remove("legal");
     let r = stack
         .client
         .put(url(&stack, "/api/v1/dispatch-rules"))
@@ -545,8 +669,11 @@ async fn requests_are_scoped_and_checked(backend: Backend) {
     let utilities = reviewer(&stack, "utilities_office");
     let bad = expect_problem(
         stack
-            .post_json(url(&stack, &format!("/api/v1/requests/{id}/transfer")), &utilities,
-                &json!({"to_department": "nowhere", "reason": "不归我们"}))
+            .post_json(
+                url(&stack, &format!("/api/v1/requests/{id}/transfer")),
+                &utilities,
+                &json!({"to_department": "nowhere", "reason": "不归我们"}),
+            )
             .await,
         422,
         "validation_failed",
@@ -556,7 +683,113 @@ async fn requests_are_scoped_and_checked(backend: Backend) {
     stack.stop().await;
 }
 
+/// A concluded licensing application becomes rateable by its applicant,
+/// with the department that decided last as the responsible one; events
+/// applied twice change nothing.
+async fn a_concluded_application_is_rateable_by_its_applicant(backend: Backend) {
+    use yizhan_events::Envelope;
+    use yizhan_events::contracts::{Actor, BundleApproved, CertificateItem, TaskDecided};
+    let stack = TestStack::start(&[Service::Enterprise], backend).await;
+    let db = stack.connect(Service::Enterprise).await;
+    let decided = TaskDecided {
+        task_id: "task-1".into(),
+        application_id: "app-1".into(),
+        item_code: "food_business_licence".into(),
+        item_name: Some("食品经营许可".into()),
+        department_code: "market_supervision".into(),
+        department_name: Some("市场监督管理局".into()),
+        enterprise_uscc: ENTERPRISE_A.into(),
+        decision: "approve".into(),
+        blzt: 11,
+        permit_number: Some("JY-1".into()),
+        reasons: None,
+        actor: Actor {
+            sub: "reviewer-market_supervision".into(),
+            role: "dept_reviewer".into(),
+        },
+        at: Utc::now(),
+    };
+    let approved = BundleApproved {
+        application_id: "app-1".into(),
+        enterprise_uscc: ENTERPRISE_A.into(),
+        items: vec![CertificateItem {
+            item_code: "food_business_licence".into(),
+            item_name: "食品经营许可".into(),
+            department: "市场监督管理局".into(),
+            permit_number: "JY-1".into(),
+        }],
+        at: Utc::now(),
+    };
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let bob = stack.applicant("bob", ENTERPRISE_B);
+    // Decided but not concluded: nothing to rate yet.
+    let apply = |event: Envelope| {
+        let db = db.clone();
+        async move {
+            let txn = yizhan_kit::db::begin_write(&db).await.unwrap();
+            yizhan_enterprise::handlers::rateable::apply(&txn, &event)
+                .await
+                .unwrap();
+            txn.commit().await.unwrap();
+        }
+    };
+    apply(Envelope::new("/yizhan/licensing", &decided, None)).await;
+    let none = stack
+        .get_json(url(&stack, "/api/v1/rateables"), &alice)
+        .await;
+    assert!(none["rateables"].as_array().unwrap().is_empty());
+    for _ in 0..2 {
+        apply(Envelope::new("/yizhan/licensing", &approved, None)).await;
+    }
+    let listed = stack
+        .get_json(url(&stack, "/api/v1/rateables"), &alice)
+        .await;
+    let rateables = listed["rateables"].as_array().unwrap();
+    assert_eq!(rateables.len(), 1);
+    assert_eq!(rateables[0]["subject_name"], "一业一证申请");
+    assert_eq!(rateables[0]["item_name"], "食品经营许可");
+    assert_eq!(rateables[0]["department_name"], "市场监督管理局");
+    let id = rateables[0]["id"].as_str().unwrap();
+    expect_problem(
+        stack
+            .post_json(
+                url(&stack, "/api/v1/ratings"),
+                &bob,
+                &json!({"rateable_id": id, "score": 5}),
+            )
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let rated = json_ok(
+        stack
+            .post_json(
+                url(&stack, "/api/v1/ratings"),
+                &alice,
+                &json!({"rateable_id": id, "score": 5}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(rated["score_name"], "非常满意");
+    assert!(
+        rated["follow_up"].is_null(),
+        "a good rating opens no follow-up"
+    );
+    let market = stack
+        .get_json(
+            url(&stack, "/api/v1/ratings"),
+            &reviewer(&stack, "market_supervision"),
+        )
+        .await;
+    assert_eq!(market["ratings"].as_array().unwrap().len(), 1);
+    stack.stop().await;
+}
+
 yizhan_kit::backend_tests!(
+    a_concluded_application_is_rateable_by_its_applicant,
     the_issue_flow_with_alarms_reopening_and_exact_statistics,
     a_bad_rating_is_followed_up_until_rectified,
     requests_are_scoped_and_checked

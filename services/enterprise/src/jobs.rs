@@ -28,8 +28,7 @@ const BATCH: u64 = 500;
 /// Runs every job once, as at `now`.
 pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<TickReport, requests::Error> {
     let alarms = requests::deadlines::sweep(&state.db, &state.calendar, now, BATCH).await?;
-    let follow_ups_due =
-        ratings::sweep_due(&state.db, china_local(now).date(), now, BATCH).await?;
+    let follow_ups_due = ratings::sweep_due(&state.db, china_local(now).date(), now, BATCH).await?;
     if alarms.approaching + alarms.overdue + follow_ups_due > 0 {
         state.signal.wake();
     }

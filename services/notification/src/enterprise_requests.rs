@@ -15,7 +15,13 @@ fn link(r: &RequestFacts) -> Option<String> {
     Some(format!("/api/v1/requests/{}", r.request_id))
 }
 
-fn to_department(dept: &str, category: &'static str, title: &str, body: String, link: Option<String>) -> NewMessage {
+fn to_department(
+    dept: &str,
+    category: &'static str,
+    title: &str,
+    body: String,
+    link: Option<String>,
+) -> NewMessage {
     NewMessage {
         recipient_user: None,
         recipient_uscc: None,
@@ -37,7 +43,11 @@ pub fn filed(s: &RequestStep) -> Vec<NewMessage> {
     vec![to_enterprise(
         &r.enterprise_uscc,
         "您的诉求已受理",
-        format!("{}已受理，已派至{}办理，办理结果将通知您。", about(r), r.department_name),
+        format!(
+            "{}已受理，已派至{}办理，办理结果将通知您。",
+            about(r),
+            r.department_name
+        ),
         link(r),
     )]
 }
@@ -92,7 +102,11 @@ pub fn info_supplied(s: &RequestStep) -> Vec<NewMessage> {
         &r.department_code,
         "task",
         "企业已补充诉求情况",
-        format!("{}的企业已补充：{}", about(r), s.text.as_deref().unwrap_or("")),
+        format!(
+            "{}的企业已补充：{}",
+            about(r),
+            s.text.as_deref().unwrap_or("")
+        ),
         link(r),
     )]
 }
@@ -135,14 +149,20 @@ pub fn reopened(s: &RequestStep) -> Vec<NewMessage> {
         to_enterprise(
             &r.enterprise_uscc,
             "您的诉求将重新办理",
-            format!("您对答复不满意，{}将重新办理并再次答复。", r.department_name),
+            format!(
+                "您对答复不满意，{}将重新办理并再次答复。",
+                r.department_name
+            ),
             link(r),
         ),
         to_department(
             &r.department_code,
             "task",
             "诉求因企业不满意重新办理",
-            format!("{}的企业对答复不满意，请重新办理并在时限内再次答复。", about(r)),
+            format!(
+                "{}的企业对答复不满意，请重新办理并在时限内再次答复。",
+                about(r)
+            ),
             link(r),
         ),
     ]
@@ -154,7 +174,12 @@ pub fn deadline(n: &RequestDeadlineNotice, overdue: bool) -> Vec<NewMessage> {
     let (title, body) = if overdue {
         (
             "企业诉求已超期",
-            format!("{}已超过{}（{}），请立即办理。", about(r), n.limit_name, n.due_date),
+            format!(
+                "{}已超过{}（{}），请立即办理。",
+                about(r),
+                n.limit_name,
+                n.due_date
+            ),
         )
     } else {
         (
@@ -168,7 +193,13 @@ pub fn deadline(n: &RequestDeadlineNotice, overdue: bool) -> Vec<NewMessage> {
             ),
         )
     };
-    vec![to_department(&r.department_code, "deadline", title, body, link(r))]
+    vec![to_department(
+        &r.department_code,
+        "deadline",
+        title,
+        body,
+        link(r),
+    )]
 }
 
 /// 差评回访已生成 / 今日到期: the responsible department's task.

@@ -17,11 +17,11 @@ use yizhan_events::contracts::{
     EnterpriseRequestDeadlineApproaching, EnterpriseRequestDeadlineOverdue,
     EnterpriseRequestDispatched, EnterpriseRequestFiled, EnterpriseRequestInfoRequested,
     EnterpriseRequestInfoSupplied, EnterpriseRequestRated, EnterpriseRequestReopened,
-    EnterpriseRequestTransferred, Event, RatingFollowUpConcluded, RatingFollowUpDue,
-    RatingFollowUpOpened, InboxMessageDelivered, JointInspectionConcluded,
+    EnterpriseRequestTransferred, Event, InboxMessageDelivered, JointInspectionConcluded,
     JointInspectionScheduled, LicenceCancelled, LicenceIssued, MaterialUploaded,
-    StageApplicationAccepted, StageApplicationReturned, StageCompleted, StageStopped,
-    SupplementRequested, TaskCreated, TaskDecided,
+    RatingFollowUpConcluded, RatingFollowUpDue, RatingFollowUpOpened, StageApplicationAccepted,
+    StageApplicationReturned, StageCompleted, StageStopped, SupplementRequested, TaskCreated,
+    TaskDecided,
 };
 use yizhan_events::outbox::OutboxSignal;
 
@@ -127,18 +127,16 @@ impl Dispatcher for Handlers {
                 &event.decode::<EnterpriseRequestDeadlineApproaching>()?.0,
                 false,
             ),
-            EnterpriseRequestDeadlineOverdue::TYPE => enterprise::deadline(
-                &event.decode::<EnterpriseRequestDeadlineOverdue>()?.0,
-                true,
-            ),
+            EnterpriseRequestDeadlineOverdue::TYPE => {
+                enterprise::deadline(&event.decode::<EnterpriseRequestDeadlineOverdue>()?.0, true)
+            }
             RatingFollowUpOpened::TYPE => enterprise::follow_up_for_department(
                 &event.decode::<RatingFollowUpOpened>()?.0,
                 false,
             ),
-            RatingFollowUpDue::TYPE => enterprise::follow_up_for_department(
-                &event.decode::<RatingFollowUpDue>()?.0,
-                true,
-            ),
+            RatingFollowUpDue::TYPE => {
+                enterprise::follow_up_for_department(&event.decode::<RatingFollowUpDue>()?.0, true)
+            }
             RatingFollowUpConcluded::TYPE => {
                 enterprise::follow_up_concluded(&event.decode::<RatingFollowUpConcluded>()?.0)
             }

@@ -39,7 +39,9 @@ pub async fn apply(txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Resul
         TaskDecided::TYPE => {
             let e: TaskDecided = event.decode()?;
             RateableCase {
-                department_name: e.department_name.unwrap_or_else(|| e.department_code.clone()),
+                department_name: e
+                    .department_name
+                    .unwrap_or_else(|| e.department_code.clone()),
                 department_code: e.department_code,
                 ..case(
                     Subject::LicensingApplication,
@@ -76,7 +78,9 @@ pub async fn apply(txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Resul
         ConstructionTaskStatusChanged::TYPE => {
             let e: ConstructionTaskStatusChanged = event.decode()?;
             RateableCase {
-                department_name: e.department_name.unwrap_or_else(|| e.department_code.clone()),
+                department_name: e
+                    .department_name
+                    .unwrap_or_else(|| e.department_code.clone()),
                 department_code: e.department_code,
                 item_name: stage_name(&e.stage).unwrap_or("审批阶段").to_owned(),
                 ..case(

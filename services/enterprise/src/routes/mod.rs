@@ -14,7 +14,9 @@ pub const RATE_LIMITED: &[Rule] = &[Rule::public("/api/v1/facts")];
 
 /// Registers every route under `/api/v1`.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(utoipa_actix_web::scope::scope("/api/v1").service(facts::list_facts)
+    cfg.service(
+        utoipa_actix_web::scope::scope("/api/v1")
+            .service(facts::list_facts)
             .service(dispatch::get_rules)
             .service(dispatch::put_rules)
             .service(requests::file_request)
@@ -28,5 +30,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(ratings::list_ratings)
             .service(ratings::follow_up_rating)
             .service(statistics::request_figures)
-            .service(statistics::rating_figures));
+            .service(statistics::rating_figures),
+    );
 }

@@ -216,10 +216,18 @@ pub async fn rate_service(
         .map(str::trim)
         .filter(|c| !c.is_empty());
     if comment.is_some_and(|c| c.chars().count() > 500) {
-        errors.push(FieldError::new("comment", "too_long", "评价内容不超过 500 个字"));
+        errors.push(FieldError::new(
+            "comment",
+            "too_long",
+            "评价内容不超过 500 个字",
+        ));
     }
     if body.rateable_id.trim().is_empty() {
-        errors.push(FieldError::new("rateable_id", "required", "请指明评价的办件"));
+        errors.push(FieldError::new(
+            "rateable_id",
+            "required",
+            "请指明评价的办件",
+        ));
     }
     let (Some(score), true) = (score, errors.is_empty()) else {
         return Err(Problem::validation(errors));
@@ -253,7 +261,12 @@ fn scope_of(p: &Principal) -> Result<Scope, Problem> {
     } else if p.has_role(Role::DeptReviewer) {
         Ok(Scope::Department(p.reviewer_department()?))
     } else {
-        p.require_any(&[Role::Applicant, Role::Agent, Role::DeptReviewer, Role::Admin])?;
+        p.require_any(&[
+            Role::Applicant,
+            Role::Agent,
+            Role::DeptReviewer,
+            Role::Admin,
+        ])?;
         Ok(Scope::Enterprises(own_enterprises(p)))
     }
 }
@@ -273,7 +286,10 @@ fn scope_of(p: &Principal) -> Result<Scope, Problem> {
     security(("bearer" = []))
 )]
 #[get("/ratings")]
-pub async fn list_ratings(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn list_ratings(
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     let scope = scope_of(&principal)?;
     let rows = ratings::list(&state.db, &scope, 200).await?;
     Ok(HttpResponse::Ok().json(RatingList {
@@ -323,7 +339,11 @@ pub async fn follow_up_rating(
     let (id, step) = path.into_inner();
     let note = body.note.trim().to_owned();
     if note.is_empty() || note.chars().count() > 1000 {
-        return Err(Problem::field("note", "invalid", "请填写 1-1000 字的核实或整改情况"));
+        return Err(Problem::field(
+            "note",
+            "invalid",
+            "请填写 1-1000 字的核实或整改情况",
+        ));
     }
     let action = match step.as_str() {
         "verify" => FollowUpAction::Verify {

@@ -30,8 +30,7 @@ const ENTERPRISE: [Role; 2] = [Role::Applicant, Role::Agent];
 
 /// Whether the caller acts for `uscc` as the enterprise or its specialist.
 pub(crate) fn serves(p: &Principal, uscc: &str) -> bool {
-    p.may_act_for(uscc)
-        || (p.has_role(Role::Specialist) && p.enterprises.iter().any(|e| e == uscc))
+    p.may_act_for(uscc) || (p.has_role(Role::Specialist) && p.enterprises.iter().any(|e| e == uscc))
 }
 
 /// Whether the caller may read request `r`.
@@ -291,7 +290,9 @@ pub async fn file_request(
         && !principal.has_role(Role::HotlineOperator)
         && !serves(&principal, u)
     {
-        return Err(Problem::forbidden("只能为本企业、已授权或所服务的企业提交诉求"));
+        return Err(Problem::forbidden(
+            "只能为本企业、已授权或所服务的企业提交诉求",
+        ));
     }
     let category = Category::from_code(&body.category);
     if category.is_none() {
@@ -303,7 +304,11 @@ pub async fn file_request(
     }
     let description = text("description", &body.description, 2000, &mut errors);
     if body.attachments.len() > 20 {
-        errors.push(FieldError::new("attachments", "too_many", "附件不超过 20 件"));
+        errors.push(FieldError::new(
+            "attachments",
+            "too_many",
+            "附件不超过 20 件",
+        ));
     }
     for (i, a) in body.attachments.iter().enumerate() {
         if a.trim().is_empty() || a.len() > 64 {
@@ -400,7 +405,9 @@ fn enterprises_of(p: &Principal, requested: Option<&str>) -> Result<Vec<String>,
     }
     match requested {
         Some(u) if serves(p, u) => Ok(vec![u.to_owned()]),
-        Some(_) => Err(Problem::forbidden("只能查看本企业、已授权或所服务企业的诉求")),
+        Some(_) => Err(Problem::forbidden(
+            "只能查看本企业、已授权或所服务企业的诉求",
+        )),
         None => Ok(own),
     }
 }
@@ -470,7 +477,10 @@ pub async fn assigned_requests(
     security(("bearer" = []))
 )]
 #[get("/request-queue")]
-pub async fn request_queue(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn request_queue(
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     let dept = principal.reviewer_department()?;
     let rows = queries::queue(&state.db, &dept, 100).await?;
     Ok(HttpResponse::Ok().json(limit_list(&rows, &state)))

@@ -88,7 +88,11 @@ fn period(p: &Period) -> Result<(DateTime<Utc>, DateTime<Utc>), Problem> {
     let to = p.to.unwrap_or_else(Utc::now);
     let from = p.from.unwrap_or(to - chrono::Duration::days(30));
     if from > to {
-        return Err(Problem::field("from", "out_of_range", "起始时间不得晚于结束时间"));
+        return Err(Problem::field(
+            "from",
+            "out_of_range",
+            "起始时间不得晚于结束时间",
+        ));
     }
     Ok((from, to))
 }

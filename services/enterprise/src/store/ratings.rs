@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -212,7 +211,10 @@ pub async fn rate(
         .one(&txn)
         .await?;
     if already.is_some() {
-        return Err(Error::conflict("already_rated", "该办件已评价，每件只能评价一次"));
+        return Err(Error::conflict(
+            "already_rated",
+            "该办件已评价，每件只能评价一次",
+        ));
     }
     let bad = new.score.is_bad();
     let due = if bad {
@@ -362,7 +364,10 @@ pub async fn sweep_due(
     for row in due {
         let txn = yizhan_kit::db::begin_write(db).await?;
         yizhan_kit::db::lock_key(&txn, &format!("rating-follow-up:{}", row.id)).await?;
-        let Some(current) = rating::Entity::find_by_id(row.id.as_str()).one(&txn).await? else {
+        let Some(current) = rating::Entity::find_by_id(row.id.as_str())
+            .one(&txn)
+            .await?
+        else {
             continue;
         };
         if current.due_notified_at.is_some() || current.follow_up_closed_at.is_some() {
@@ -406,7 +411,10 @@ pub async fn list(
         Scope::Enterprises(e) => q.filter(rating::Column::EnterpriseUscc.is_in(e.iter().cloned())),
         Scope::Department(d) => q.filter(rating::Column::DepartmentCode.eq(d.as_str())),
     };
-    q.order_by_desc(rating::Column::Id).limit(limit).all(db).await
+    q.order_by_desc(rating::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
 }
 
 /// Rateable cases of these enterprises not rated yet, newest first.
@@ -466,11 +474,20 @@ pub struct RatingStatistics {
 }
 
 /// Figures of every rating in `scope`.
-pub async fn statistics(db: &impl ConnectionTrait, scope: &Scope) -> Result<RatingStatistics, DbErr> {
+pub async fn statistics(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<RatingStatistics, DbErr> {
     let rows = list(db, scope, u64::MAX >> 1).await?;
     let mut stats = RatingStatistics::default();
     for r in &rows {
-        add(stats.departments.entry(r.department_code.clone()).or_default(), r);
+        add(
+            stats
+                .departments
+                .entry(r.department_code.clone())
+                .or_default(),
+            r,
+        );
         add(stats.items.entry(r.item_name.clone()).or_default(), r);
         add(stats.channels.entry(r.channel.clone()).or_default(), r);
     }

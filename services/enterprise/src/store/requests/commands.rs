@@ -11,15 +11,14 @@ use yizhan_approval::{Calendar, PauseReason};
 use yizhan_events::contracts::{
     EnterpriseRequestAccepted, EnterpriseRequestAnswered, EnterpriseRequestDispatched,
     EnterpriseRequestFiled, EnterpriseRequestInfoRequested, EnterpriseRequestInfoSupplied,
-    EnterpriseRequestRated, EnterpriseRequestReopened, EnterpriseRequestTransferred,
-    RequestStep,
+    EnterpriseRequestRated, EnterpriseRequestReopened, EnterpriseRequestTransferred, RequestStep,
 };
 use yizhan_workflow::idempotent::{self, Idempotent, Recorded};
 use yizhan_workflow::timeline::{self, Entry};
 
 use super::{Actor, ClockKind, Error, NOT_FOUND, dispatch_rule, request};
-use crate::domain::requests::{self as domain, Category, Channel, ClockChange, Command, Status};
 use crate::domain::ratings::Subject;
+use crate::domain::requests::{self as domain, Category, Channel, ClockChange, Command, Status};
 use crate::store::SOURCE;
 use crate::store::ratings::{self, RateableCase};
 
@@ -182,7 +181,11 @@ pub async fn file<R: serde::Serialize>(
             )
             .await?;
             emit(txn, &EnterpriseRequestFiled(step_of(&row, actor, now))).await?;
-            emit(txn, &EnterpriseRequestDispatched(step_of(&row, &system(), now))).await?;
+            emit(
+                txn,
+                &EnterpriseRequestDispatched(step_of(&row, &system(), now)),
+            )
+            .await?;
             Ok(row)
         },
         respond,

@@ -87,7 +87,10 @@ pub async fn sweep(
                     &EnterpriseRequestDeadlineOverdue(notice.clone()),
                 )
                 .await?;
-                ("deadline_overdue", format!("已超过{}（{}）", kind.name(), notice.due_date))
+                (
+                    "deadline_overdue",
+                    format!("已超过{}（{}）", kind.name(), notice.due_date),
+                )
             } else {
                 report.approaching += 1;
                 yizhan_events::outbox::enqueue(
@@ -96,7 +99,10 @@ pub async fn sweep(
                     &EnterpriseRequestDeadlineApproaching(notice.clone()),
                 )
                 .await?;
-                ("deadline_approaching", format!("{}即将届满（{}）", kind.name(), notice.due_date))
+                (
+                    "deadline_approaching",
+                    format!("{}即将届满（{}）", kind.name(), notice.due_date),
+                )
             };
             // An overdue clock was past its warning too: never warn after.
             row.warned_at.get_or_insert(now);
@@ -118,7 +124,11 @@ pub async fn sweep(
         row.set_clock(Some((kind, &clock)), false, calendar, local);
         // If the projection disagrees with the reading (a calendar changed
         // under the row), look again next half-day, not on every tick.
-        if row.next_alarm_key.as_deref().is_some_and(|k| k <= now_key.as_str()) {
+        if row
+            .next_alarm_key
+            .as_deref()
+            .is_some_and(|k| k <= now_key.as_str())
+        {
             row.next_alarm_key = Some(due_key(Some(Deadline::containing(
                 local + chrono::Duration::hours(12),
             ))));

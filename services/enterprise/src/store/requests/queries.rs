@@ -58,7 +58,8 @@ pub async fn of_enterprises(
     open_only: bool,
     limit: u64,
 ) -> Result<Vec<request::Model>, DbErr> {
-    let mut q = request::Entity::find().filter(request::Column::EnterpriseUscc.is_in(usccs.iter().cloned()));
+    let mut q = request::Entity::find()
+        .filter(request::Column::EnterpriseUscc.is_in(usccs.iter().cloned()));
     if open_only {
         q = q.filter(
             request::Column::Status.is_not_in([Status::Closed.code(), Status::Withdrawn.code()]),
