@@ -33,6 +33,20 @@ fn case(subject: Subject, id: &str, uscc: &str) -> RateableCase {
     }
 }
 
+/// A construction stage application concluded (completed or stopped).
+fn stage_concluded(
+    id: &str,
+    uscc: &str,
+    stage: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> RateableCase {
+    RateableCase {
+        item_name: stage_name(stage).unwrap_or("审批阶段").to_owned(),
+        concluded_at: Some(at),
+        ..case(Subject::ConstructionStage, id, uscc)
+    }
+}
+
 /// Records `event`'s concluded case as rateable, if it is one.
 pub async fn apply(txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
     let record = match event.event_type.as_str() {
@@ -92,27 +106,11 @@ pub async fn apply(txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Resul
         }
         StageCompleted::TYPE => {
             let e: StageCompleted = event.decode()?;
-            RateableCase {
-                item_name: stage_name(&e.stage).unwrap_or("审批阶段").to_owned(),
-                concluded_at: Some(e.at),
-                ..case(
-                    Subject::ConstructionStage,
-                    &e.stage_application_id,
-                    &e.builder_uscc,
-                )
-            }
+            stage_concluded(&e.stage_application_id, &e.builder_uscc, &e.stage, e.at)
         }
         StageStopped::TYPE => {
             let e: StageStopped = event.decode()?;
-            RateableCase {
-                item_name: stage_name(&e.stage).unwrap_or("审批阶段").to_owned(),
-                concluded_at: Some(e.at),
-                ..case(
-                    Subject::ConstructionStage,
-                    &e.stage_application_id,
-                    &e.builder_uscc,
-                )
-            }
+            stage_concluded(&e.stage_application_id, &e.builder_uscc, &e.stage, e.at)
         }
         _ => return Ok(()),
     };
