@@ -34,7 +34,8 @@ enum Command {
     Broker,
     /// Mint a development token (HS256 with this deployment's dev secret).
     Token {
-        /// Role(s): applicant, agent, window_clerk, dept_reviewer, admin, partner.
+        /// Role(s): applicant, agent, window_clerk, dept_reviewer, admin, partner,
+        /// specialist, hotline_operator.
         #[arg(long = "role", required = true, value_delimiter = ',')]
         roles: Vec<String>,
         /// Subject (user id).
@@ -46,7 +47,8 @@ enum Command {
         /// Applicant's enterprise USCC.
         #[arg(long)]
         uscc: Option<String>,
-        /// Agent: an enterprise that authorised them (repeatable).
+        /// Agent or specialist: an enterprise that authorised them or is
+        /// assigned to them (repeatable).
         #[arg(long = "enterprise")]
         enterprises: Vec<String>,
         /// Reviewer's department code.
@@ -157,7 +159,7 @@ async fn main() -> anyhow::Result<()> {
                 .iter()
                 .map(|r| serde_json::from_value::<Role>(serde_json::Value::String(r.clone())))
                 .collect::<Result<Vec<_>, _>>()
-                .context("unknown role: use applicant, agent, window_clerk, dept_reviewer, admin or partner")?;
+                .context("unknown role: use applicant, agent, window_clerk, dept_reviewer, admin, partner, specialist or hotline_operator")?;
             let secret = yizhan::hs256_secret(&settings.common)?;
             let request = TokenRequest {
                 sub,

@@ -15,6 +15,7 @@ mod contract;
 mod documents;
 mod enterprise;
 mod enterprise_benefits;
+mod enterprise_requests;
 mod errors;
 mod licensing;
 mod licensing_more;

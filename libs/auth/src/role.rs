@@ -1,4 +1,4 @@
-//! The six roles of the approval centre and their zh-CN names.
+//! The eight roles of the approval centre and their zh-CN names.
 //!
 //! Roles arrive in the token's `roles` claim as snake_case strings; everything
 //! that shows a role to a person uses the `Display` name.
@@ -24,17 +24,24 @@ pub enum Role {
     Admin,
     /// 合作系统: a partner system calling the API (limited by `scopes`).
     Partner,
+    /// 营商专员: a business-environment specialist serving the enterprises
+    /// assigned to them (`enterprises`, like an agent's).
+    Specialist,
+    /// 12345热线话务员: a hotline operator filing requests for any enterprise.
+    HotlineOperator,
 }
 
 impl Role {
     /// Every role, in the order of the approval process.
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 8] = [
         Role::Applicant,
         Role::Agent,
         Role::WindowClerk,
         Role::DeptReviewer,
         Role::Admin,
         Role::Partner,
+        Role::Specialist,
+        Role::HotlineOperator,
     ];
 
     /// The wire name used in tokens (`window_clerk`, ...).
@@ -46,6 +53,8 @@ impl Role {
             Role::DeptReviewer => "dept_reviewer",
             Role::Admin => "admin",
             Role::Partner => "partner",
+            Role::Specialist => "specialist",
+            Role::HotlineOperator => "hotline_operator",
         }
     }
 
@@ -58,6 +67,8 @@ impl Role {
             Role::DeptReviewer => "部门审批人员",
             Role::Admin => "管理员",
             Role::Partner => "合作系统",
+            Role::Specialist => "营商专员",
+            Role::HotlineOperator => "12345热线话务员",
         }
     }
 
@@ -107,6 +118,7 @@ mod tests {
         }
         assert_eq!(Role::WindowClerk.as_str(), "window_clerk");
         assert_eq!(Role::DeptReviewer.as_str(), "dept_reviewer");
+        assert_eq!(Role::HotlineOperator.as_str(), "hotline_operator");
     }
 
     #[test]
@@ -117,5 +129,7 @@ mod tests {
         assert_eq!(Role::DeptReviewer.to_string(), "部门审批人员");
         assert_eq!(Role::Admin.to_string(), "管理员");
         assert_eq!(Role::Partner.to_string(), "合作系统");
+        assert_eq!(Role::Specialist.to_string(), "营商专员");
+        assert_eq!(Role::HotlineOperator.to_string(), "12345热线话务员");
     }
 }

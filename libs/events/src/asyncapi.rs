@@ -136,6 +136,22 @@ fn catalogue(g: &mut SchemaGenerator) -> Vec<EventContract> {
         EventContract::of::<BenefitPaid>(g),
         EventContract::of::<BenefitDeclined>(g),
         EventContract::of::<BenefitObjected>(g),
+        // enterprise: 诉求 and 好差评
+        EventContract::of::<EnterpriseRequestFiled>(g),
+        EventContract::of::<EnterpriseRequestDispatched>(g),
+        EventContract::of::<EnterpriseRequestTransferred>(g),
+        EventContract::of::<EnterpriseRequestAccepted>(g),
+        EventContract::of::<EnterpriseRequestInfoRequested>(g),
+        EventContract::of::<EnterpriseRequestInfoSupplied>(g),
+        EventContract::of::<EnterpriseRequestAnswered>(g),
+        EventContract::of::<EnterpriseRequestRated>(g),
+        EventContract::of::<EnterpriseRequestReopened>(g),
+        EventContract::of::<EnterpriseRequestDeadlineApproaching>(g),
+        EventContract::of::<EnterpriseRequestDeadlineOverdue>(g),
+        EventContract::of::<RatingRecorded>(g),
+        EventContract::of::<RatingFollowUpOpened>(g),
+        EventContract::of::<RatingFollowUpDue>(g),
+        EventContract::of::<RatingFollowUpConcluded>(g),
     ]
 }
 
@@ -344,6 +360,7 @@ mod tests {
             include_str!("contracts/deadlines.rs"),
             include_str!("contracts/document.rs"),
             include_str!("contracts/enterprise_benefits.rs"),
+            include_str!("contracts/enterprise_requests.rs"),
             include_str!("contracts/licensing.rs"),
             include_str!("contracts/notification.rs"),
         ];

@@ -13,11 +13,13 @@
 
 pub mod domain;
 pub mod handlers;
+pub mod jobs;
 pub mod routes;
 pub mod store;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::web;
 use sea_orm::DatabaseConnection;
@@ -106,6 +108,8 @@ pub struct Application {
     db: DatabaseConnection,
     backbone: Backbone,
     consumer: ConsumerConfig,
+    state: web::Data<AppState>,
+    jobs_interval: Duration,
 }
 
 impl Application {
@@ -139,6 +143,7 @@ impl Application {
             calendar: Arc::new(calendar),
             follow_up_days: settings.follow_up_days,
         });
+        let jobs_state = state.clone();
         let readiness = Readiness::default()
             .with(DatabaseCheck(db.clone()))
             .with(backbone.readiness());
@@ -169,6 +174,8 @@ impl Application {
                 SERVICE,
                 &[topics::LICENSING, topics::CONSTRUCTION, topics::DOCUMENT],
             ),
+            state: jobs_state,
+            jobs_interval: Duration::from_secs(settings.jobs_interval_secs.max(1)),
         })
     }
 
@@ -182,8 +189,14 @@ impl Application {
         &self.db
     }
 
-    /// Serves HTTP, relays the outbox and consumes the other services'
-    /// events until `cancel`.
+    /// The shared handler state (tests run the background jobs on it at a
+    /// chosen moment).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves HTTP, relays the outbox, consumes the other services' events
+    /// and runs the background jobs until `cancel`.
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
         let relay = self.backbone.relay(self.db.clone());
         let handlers = Arc::new(handlers::Handlers {
@@ -191,7 +204,19 @@ impl Application {
         });
         let consumer =
             EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;
-        let task: yizhan_events::runtime::ConsumerTask = Box::pin(consumer.run(cancel.clone()));
+        let jobs = jobs::run(self.state.clone(), self.jobs_interval, cancel.clone());
+        let consuming = consumer.run(cancel.clone());
+        // Both on the consumer's task: the jobs end with `cancel` as the
+        // consumer does, and the service ends when the consumer does.
+        let (mut jobs, mut consuming) = (Box::pin(jobs), Box::pin(consuming));
+        let mut jobs_done = false;
+        let task: yizhan_events::runtime::ConsumerTask =
+            Box::pin(std::future::poll_fn(move |cx| {
+                if !jobs_done && jobs.as_mut().poll(cx).is_ready() {
+                    jobs_done = true;
+                }
+                consuming.as_mut().poll(cx)
+            }));
         yizhan_events::runtime::run(self.server, relay, Some(task), cancel).await
     }
 }

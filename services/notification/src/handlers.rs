@@ -13,13 +13,19 @@ use yizhan_events::contracts::{
     ApplicationAccepted, ApplicationReturned, ApplicationTerminated, BenefitConfirmed,
     BenefitMatched, BenefitPaid, BundleRefused, ConstructionCertificateRecorded,
     ConstructionDeadlineApproaching, ConstructionDeadlineOverdue, ConstructionTaskStatusChanged,
-    ConsultationAnswered, ConsultationRequested, DeadlineApproaching, DeadlineOverdue, Event,
-    InboxMessageDelivered, JointInspectionConcluded, JointInspectionScheduled, LicenceCancelled,
-    LicenceIssued, MaterialUploaded, StageApplicationAccepted, StageApplicationReturned,
-    StageCompleted, StageStopped, SupplementRequested, TaskCreated, TaskDecided,
+    ConsultationAnswered, ConsultationRequested, DeadlineApproaching, DeadlineOverdue,
+    EnterpriseRequestAnswered, EnterpriseRequestDeadlineApproaching,
+    EnterpriseRequestDeadlineOverdue, EnterpriseRequestDispatched, EnterpriseRequestFiled,
+    EnterpriseRequestInfoRequested, EnterpriseRequestInfoSupplied, EnterpriseRequestRated,
+    EnterpriseRequestReopened, EnterpriseRequestTransferred, Event, InboxMessageDelivered,
+    JointInspectionConcluded, JointInspectionScheduled, LicenceCancelled, LicenceIssued,
+    MaterialUploaded, RatingFollowUpConcluded, RatingFollowUpDue, RatingFollowUpOpened,
+    StageApplicationAccepted, StageApplicationReturned, StageCompleted, StageStopped,
+    SupplementRequested, TaskCreated, TaskDecided,
 };
 use yizhan_events::outbox::OutboxSignal;
 
+use crate::enterprise_requests as enterprise;
 use crate::store::webhooks::{self as hooks, NewDelivery};
 use crate::store::{self, NewMessage};
 use crate::webhooks::matching::{Criteria, Filters};
@@ -100,6 +106,47 @@ impl Dispatcher for Handlers {
                 vec![crate::enterprise_benefits::confirmed(event.decode()?)]
             }
             BenefitPaid::TYPE => vec![crate::enterprise_benefits::paid(event.decode()?)],
+            EnterpriseRequestFiled::TYPE => {
+                enterprise::filed(&event.decode::<EnterpriseRequestFiled>()?.0)
+            }
+            EnterpriseRequestDispatched::TYPE => {
+                enterprise::dispatched(&event.decode::<EnterpriseRequestDispatched>()?.0)
+            }
+            EnterpriseRequestTransferred::TYPE => {
+                enterprise::transferred(&event.decode::<EnterpriseRequestTransferred>()?.0)
+            }
+            EnterpriseRequestInfoRequested::TYPE => {
+                enterprise::info_requested(&event.decode::<EnterpriseRequestInfoRequested>()?.0)
+            }
+            EnterpriseRequestInfoSupplied::TYPE => {
+                enterprise::info_supplied(&event.decode::<EnterpriseRequestInfoSupplied>()?.0)
+            }
+            EnterpriseRequestAnswered::TYPE => {
+                enterprise::answered(&event.decode::<EnterpriseRequestAnswered>()?.0)
+            }
+            EnterpriseRequestRated::TYPE => {
+                enterprise::rated(&event.decode::<EnterpriseRequestRated>()?.0)
+            }
+            EnterpriseRequestReopened::TYPE => {
+                enterprise::reopened(&event.decode::<EnterpriseRequestReopened>()?.0)
+            }
+            EnterpriseRequestDeadlineApproaching::TYPE => enterprise::deadline(
+                &event.decode::<EnterpriseRequestDeadlineApproaching>()?.0,
+                false,
+            ),
+            EnterpriseRequestDeadlineOverdue::TYPE => {
+                enterprise::deadline(&event.decode::<EnterpriseRequestDeadlineOverdue>()?.0, true)
+            }
+            RatingFollowUpOpened::TYPE => enterprise::follow_up_for_department(
+                &event.decode::<RatingFollowUpOpened>()?.0,
+                false,
+            ),
+            RatingFollowUpDue::TYPE => {
+                enterprise::follow_up_for_department(&event.decode::<RatingFollowUpDue>()?.0, true)
+            }
+            RatingFollowUpConcluded::TYPE => {
+                enterprise::follow_up_concluded(&event.decode::<RatingFollowUpConcluded>()?.0)
+            }
             // Events without a template yet are recorded in the inbox table
             // (so never re-examined) and otherwise ignored.
             _ => return Ok(()),

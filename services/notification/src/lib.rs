@@ -9,6 +9,7 @@ pub mod channels;
 pub mod construction;
 pub mod deadlines;
 pub mod enterprise_benefits;
+pub mod enterprise_requests;
 pub mod error;
 pub mod handlers;
 pub mod licensing;

@@ -2,8 +2,12 @@
 //! with a "调用方：…" paragraph saying who may call it.
 
 pub mod benefits;
+pub mod dispatch;
 pub mod facts;
 pub mod profile;
+pub mod ratings;
+pub mod requests;
+pub mod statistics;
 
 use yizhan_kit::rate_limit::Rule;
 
@@ -25,6 +29,20 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(benefits::pay_batch)
             .service(benefits::enterprise_benefits)
             .service(benefits::decline)
-            .service(benefits::raise_objection),
+            .service(benefits::raise_objection)
+            .service(dispatch::get_rules)
+            .service(dispatch::put_rules)
+            .service(requests::file_request)
+            .service(requests::list_requests)
+            .service(requests::assigned_requests)
+            .service(requests::request_queue)
+            .service(requests::get_request)
+            .service(requests::request_step)
+            .service(ratings::rateables)
+            .service(ratings::rate_service)
+            .service(ratings::list_ratings)
+            .service(ratings::follow_up_rating)
+            .service(statistics::request_figures)
+            .service(statistics::rating_figures),
     );
 }

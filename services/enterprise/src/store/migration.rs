@@ -13,6 +13,9 @@ impl MigratorTrait for Migrator {
         let mut all = yizhan_events::migration::backbone_migrations();
         all.push(Box::new(yizhan_workflow::migration::CreateWorkflow));
         all.push(Box::new(super::benefits_schema::CreateBenefits));
+        all.push(Box::new(
+            super::requests::migration::CreateRequestsAndRatings,
+        ));
         all
     }
 }

@@ -4,9 +4,12 @@
 
 pub mod benefits;
 pub mod benefits_schema;
+pub mod dispatch;
 pub mod matching;
 pub mod migration;
 pub mod profile;
+pub mod ratings;
+pub mod requests;
 
 pub use migration::Migrator;
 

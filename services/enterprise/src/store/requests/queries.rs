@@ -1,0 +1,103 @@
+//! Reading requests: one with its timeline, a department's queue in
+//! urgency order, an enterprise's or a specialist's list, and the rows the
+//! statistics count.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::{request, timeline};
+use crate::domain::requests::Status;
+use crate::domain::stats::Handled;
+
+/// A request and its timeline.
+pub async fn load(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<(request::Model, Vec<timeline::Model>)>, DbErr> {
+    let Some(row) = request::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let steps = yizhan_workflow::timeline::of_subject(db, id).await?;
+    Ok(Some((row, steps)))
+}
+
+/// The query behind [`queue`]: `dept`'s requests it has to act on, running
+/// clocks first by earliest due, then those waiting on the enterprise,
+/// oldest filing first within a due half-day. Served whole by the
+/// `enterprise_requests_queue` index, so its cost does not grow with the
+/// table (docs/BENCHMARKS.md).
+pub fn queue_select(dept: &str, limit: u64) -> sea_orm::Select<request::Entity> {
+    request::Entity::find()
+        .filter(request::Column::DepartmentCode.eq(dept))
+        .filter(request::Column::InQueue.eq(true))
+        .order_by_asc(request::Column::Paused)
+        .order_by_asc(request::Column::DueKey)
+        .order_by_asc(request::Column::FiledAt)
+        .order_by_asc(request::Column::Id)
+        .limit(limit)
+}
+
+/// The first `limit` requests of `dept`'s queue. The order by due half-day
+/// is the domain's urgency order (`domain::dispatch::by_urgency`): overdue
+/// clocks have the earliest due, warnings next, then on time; paused last.
+pub async fn queue(
+    db: &impl ConnectionTrait,
+    dept: &str,
+    limit: u64,
+) -> Result<Vec<request::Model>, DbErr> {
+    queue_select(dept, limit).all(db).await
+}
+
+/// Requests of the enterprises `usccs`, newest first; only open ones when
+/// `open_only` (a specialist's view).
+pub async fn of_enterprises(
+    db: &impl ConnectionTrait,
+    usccs: &[String],
+    open_only: bool,
+    limit: u64,
+) -> Result<Vec<request::Model>, DbErr> {
+    let mut q = request::Entity::find()
+        .filter(request::Column::EnterpriseUscc.is_in(usccs.iter().cloned()));
+    if open_only {
+        q = q.filter(
+            request::Column::Status.is_not_in([Status::Closed.code(), Status::Withdrawn.code()]),
+        );
+    }
+    q.order_by_desc(request::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Every request filed in `[from, to)`, as the statistics see it.
+pub async fn handled(
+    db: &impl ConnectionTrait,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Handled>, DbErr> {
+    let rows = request::Entity::find()
+        .filter(request::Column::FiledAt.gte(from))
+        .filter(request::Column::FiledAt.lt(to))
+        .all(db)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let status = r.status();
+            // Answered at least once and not withdrawn; a reopened request
+            // in its second round is unresolved until answered again.
+            let resolved = matches!(status, Status::Answered | Status::Closed);
+            Handled {
+                department: r.department_code.clone(),
+                category: r.category(),
+                channel: r.channel(),
+                resolved,
+                on_time: !r.answered_late,
+                satisfaction: r.satisfaction(),
+                handling_half_days: r.handling_half_days,
+            }
+        })
+        .collect())
+}
