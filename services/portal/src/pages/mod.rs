@@ -9,6 +9,7 @@ pub mod applications;
 pub mod construction;
 pub mod errors;
 pub mod forms;
+pub mod inbox;
 pub mod licence;
 pub mod licensing;
 pub mod multipart;
@@ -64,6 +65,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "window_stage.html",
         "review_task.html",
         "licence_print.html",
+        "inbox.html",
     ] {
         // The templates are part of the binary and checked by the tests;
         // a broken one is a build defect, so fail loudly at first use.
@@ -282,6 +284,7 @@ fn me(viewer: &Viewer) -> Value {
         "reviewer": p.has_role(Role::DeptReviewer),
         "dept": p.dept,
         "enterprise": viewer.enterprise(),
+        "unread": viewer.unread,
     })
 }
 
@@ -342,6 +345,7 @@ const MESSAGES: &[&str] = &[
     "已准予许可",
     "已作出不予许可决定",
     "已一次性告知申请人补正，计时暂停",
+    "已标为已读",
 ];
 
 /// A redirect after a successful form post (post/redirect/get), with a
@@ -495,7 +499,8 @@ fn pages(c: &mut web::ServiceConfig) {
         .configure(licensing::configure)
         .configure(construction::configure)
         .configure(window::configure)
-        .configure(review::configure);
+        .configure(review::configure)
+        .configure(inbox::configure);
 }
 
 #[cfg(test)]
