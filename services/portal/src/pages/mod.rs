@@ -7,6 +7,7 @@
 
 pub mod applications;
 pub mod construction;
+pub mod dashboard;
 pub mod errors;
 pub mod forms;
 pub mod inbox;
@@ -130,7 +131,7 @@ fn sla_class(state: Option<&str>) -> &'static str {
     }
 }
 
-fn sla_name(state: Option<&str>) -> &'static str {
+pub(crate) fn sla_name(state: Option<&str>) -> &'static str {
     match state {
         Some("on_time") => "正常",
         Some("warning") => "临期预警",
@@ -272,16 +273,26 @@ pub fn code_path(code: &str, what: &str) -> Result<String, PageError> {
     }
 }
 
+/// Whether the viewer works the window's queues, and a department's.
+pub(crate) fn me_is(viewer: &Viewer) -> (bool, bool) {
+    let p = &viewer.principal;
+    (
+        p.has_role(Role::WindowClerk) || p.has_role(Role::Admin),
+        p.has_role(Role::DeptReviewer),
+    )
+}
+
 /// The viewer as templates see it.
 fn me(viewer: &Viewer) -> Value {
     let p = &viewer.principal;
+    let (clerk, reviewer) = me_is(viewer);
     json!({
         "sub": p.sub,
         "name": p.name.clone().unwrap_or_else(|| p.sub.clone()),
         "role_names": p.roles.iter().map(|r| r.zh_name()).collect::<Vec<_>>().join("、"),
         "applicant": p.has_role(Role::Applicant) || p.has_role(Role::Agent),
-        "clerk": p.has_role(Role::WindowClerk) || p.has_role(Role::Admin),
-        "reviewer": p.has_role(Role::DeptReviewer),
+        "clerk": clerk,
+        "reviewer": reviewer,
         "dept": p.dept,
         "enterprise": viewer.enterprise(),
         "unread": viewer.unread,
@@ -409,16 +420,21 @@ pub(crate) async fn notice_of(
         .await
 }
 
-/// Page: home, by role.
+/// Page: home, by role; staff see their queues' counts.
 #[get("/")]
 pub async fn home(
+    state: web::Data<AppState>,
     viewer: MaybeViewer,
     flash: web::Query<Flash>,
 ) -> Result<HttpResponse, PageError> {
+    let counts = match &viewer.0 {
+        Some(viewer) => dashboard::staff_counts(&state, viewer).await,
+        None => json!({}),
+    };
     render(
         viewer.0.as_ref(),
         "home.html",
-        json!({"title": "首页", "flash": flash.text()}),
+        json!({"title": "首页", "flash": flash.text(), "counts": counts}),
     )
 }
 
