@@ -454,7 +454,12 @@ pub async fn materials_for_codes(
             stack,
             token,
             code,
-            &format!("{code}.pdf"),
+            // Named as a person would name the file (pages and messages
+            // show the file name; a code there would be the test's own).
+            &format!(
+                "{}.pdf",
+                yizhan_types::material_type::name_of(code).unwrap_or("材料")
+            ),
             pdf_bytes(2048, &uuid::Uuid::now_v7().to_string()),
             &extra,
         )

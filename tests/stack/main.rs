@@ -29,6 +29,8 @@ mod portal_crawl;
 mod portal_e2e;
 mod portal_errors;
 mod portal_hardening;
+mod portal_home;
+mod portal_inbox;
 mod portal_pages;
 mod rate_limits;
 mod security;

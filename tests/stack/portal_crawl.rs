@@ -46,7 +46,7 @@ async fn materials(stack: &TestStack, token: &str, codes: &[String]) -> Value {
     Value::Object(out)
 }
 
-async fn hotel(stack: &TestStack, token: &str, skip: &[&str]) -> Value {
+pub(crate) async fn hotel(stack: &TestStack, token: &str, skip: &[&str]) -> Value {
     let notice = crate::licensing_more::notice(stack, "hotel", &hotel_answers()).await;
     let codes: Vec<String> = notice["materials"]
         .as_array()
@@ -75,7 +75,7 @@ async fn hotel(stack: &TestStack, token: &str, skip: &[&str]) -> Value {
     .await
 }
 
-async fn intake(stack: &TestStack, app: &Value, body: Value) -> Value {
+pub(crate) async fn intake(stack: &TestStack, app: &Value, body: Value) -> Value {
     let clerk = stack.staff("clerk-crawl", Role::WindowClerk);
     let url = lic(
         stack,

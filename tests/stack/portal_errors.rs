@@ -193,7 +193,7 @@ async fn error_pages_are_pages(backend: Backend) {
     let stack = TestStack::start(&[Service::Licensing, Service::Portal], backend).await;
     let alice = stack.applicant("alice", ENTERPRISE_A);
     for path in [
-        "/inbox",
+        "/inboxes",
         "/admin",
         "/licensing/aplications",
         "/window/nothing/here",

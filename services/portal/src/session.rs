@@ -255,6 +255,9 @@ pub struct Viewer {
     pub token: String,
     /// The CSRF token forms must carry.
     pub csrf: String,
+    /// Unread 站内消息 for the header; `None` when not asked (not a page)
+    /// or the notification service did not answer.
+    pub unread: Option<u64>,
 }
 
 impl Viewer {
@@ -313,6 +316,7 @@ async fn viewer_of(req: &HttpRequest) -> Result<Option<Viewer>, PageError> {
         principal,
         token,
         csrf,
+        unread: None,
     }))
 }
 
@@ -335,6 +339,7 @@ async fn oidc_viewer(
             principal,
             token: token.clone(),
             csrf,
+            unread: None,
         }));
     }
     let previous = Tokens {
@@ -370,11 +375,30 @@ async fn oidc_viewer(
                 principal,
                 token: tokens.access_token,
                 csrf,
+                unread: None,
             }))
         }
         Ok(_) => end("the refreshed access token names another subject"),
         Err(e) => end(&format!("the refreshed access token was refused: {e}")),
     }
+}
+
+/// The viewer with their unread count, when `req` asks for a page (a GET
+/// of an address without a file suffix): one call per page, none for a
+/// form post (it redirects) or a QR image.
+async fn with_unread(req: &HttpRequest, mut viewer: Viewer) -> Viewer {
+    let file = req
+        .path()
+        .rsplit('/')
+        .next()
+        .is_some_and(|s| s.contains('.'));
+    if req.method() == actix_web::http::Method::GET
+        && !file
+        && let Some(state) = req.app_data::<web::Data<AppState>>()
+    {
+        viewer.unread = state.upstream.unread_count(&viewer.token).await;
+    }
+    viewer
 }
 
 /// Where to come back after signing in: this request's path and query.
@@ -398,9 +422,10 @@ impl FromRequest for Viewer {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            viewer_of(&req)
+            let viewer = viewer_of(&req)
                 .await?
-                .ok_or_else(|| PageError::SignIn(here(&req)))
+                .ok_or_else(|| PageError::SignIn(here(&req)))?;
+            Ok(with_unread(&req, viewer).await)
         })
     }
 }
@@ -416,6 +441,12 @@ impl FromRequest for MaybeViewer {
         let req = req.clone();
         // A public page still answers while the provider cannot refresh:
         // as if nobody were signed in (the cookies stay for later).
-        Box::pin(async move { Ok(MaybeViewer(viewer_of(&req).await.ok().flatten())) })
+        Box::pin(async move {
+            let viewer = match viewer_of(&req).await.ok().flatten() {
+                Some(viewer) => Some(with_unread(&req, viewer).await),
+                None => None,
+            };
+            Ok(MaybeViewer(viewer))
+        })
     }
 }

@@ -136,6 +136,11 @@ pub struct Upload {
     pub len: u64,
 }
 
+/// How long a page waits for its header's unread count: the count is an
+/// extra, so a slow notification service must not hold every page up to
+/// the full upstream timeout.
+pub const UNREAD_TIMEOUT: Duration = Duration::from_millis(800);
+
 /// The HTTP client and the base URL of every service.
 pub struct Upstreams {
     client: reqwest::Client,
@@ -268,6 +273,21 @@ impl Upstreams {
         Ok((content_type, bytes))
     }
 
+    /// How many unread messages the token's person has, or `None` when the
+    /// notification service does not answer in [`UNREAD_TIMEOUT`]: the
+    /// header then just leaves the count out, the page still answers.
+    pub async fn unread_count(&self, token: &str) -> Option<u64> {
+        let request = self
+            .client
+            .get(self.url(Upstream::Notification, "/api/v1/inbox/unread-count"))
+            .bearer_auth(token)
+            .timeout(UNREAD_TIMEOUT);
+        match read(Upstream::Notification, traced(request).await).await {
+            Ok(answer) => answer["unread"].as_u64(),
+            Err(_) => None,
+        }
+    }
+
     /// Upload one material for `enterprise` to the document service.
     pub async fn upload(
         &self,
@@ -343,6 +363,10 @@ async fn read(
     let response = sent.map_err(|e| unavailable(service, &e))?;
     if !response.status().is_success() {
         return Err(refusal(service, response).await);
+    }
+    // 204 (marked read, deleted …) is an answer with nothing in it.
+    if response.status() == StatusCode::NO_CONTENT {
+        return Ok(Value::Null);
     }
     response
         .json::<Value>()

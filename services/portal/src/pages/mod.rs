@@ -7,8 +7,10 @@
 
 pub mod applications;
 pub mod construction;
+pub mod dashboard;
 pub mod errors;
 pub mod forms;
+pub mod inbox;
 pub mod licence;
 pub mod licensing;
 pub mod multipart;
@@ -64,6 +66,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "window_stage.html",
         "review_task.html",
         "licence_print.html",
+        "inbox.html",
     ] {
         // The templates are part of the binary and checked by the tests;
         // a broken one is a build defect, so fail loudly at first use.
@@ -128,7 +131,7 @@ fn sla_class(state: Option<&str>) -> &'static str {
     }
 }
 
-fn sla_name(state: Option<&str>) -> &'static str {
+pub(crate) fn sla_name(state: Option<&str>) -> &'static str {
     match state {
         Some("on_time") => "正常",
         Some("warning") => "临期预警",
@@ -270,18 +273,29 @@ pub fn code_path(code: &str, what: &str) -> Result<String, PageError> {
     }
 }
 
+/// Whether the viewer works the window's queues, and a department's.
+pub(crate) fn me_is(viewer: &Viewer) -> (bool, bool) {
+    let p = &viewer.principal;
+    (
+        p.has_role(Role::WindowClerk) || p.has_role(Role::Admin),
+        p.has_role(Role::DeptReviewer),
+    )
+}
+
 /// The viewer as templates see it.
 fn me(viewer: &Viewer) -> Value {
     let p = &viewer.principal;
+    let (clerk, reviewer) = me_is(viewer);
     json!({
         "sub": p.sub,
         "name": p.name.clone().unwrap_or_else(|| p.sub.clone()),
         "role_names": p.roles.iter().map(|r| r.zh_name()).collect::<Vec<_>>().join("、"),
         "applicant": p.has_role(Role::Applicant) || p.has_role(Role::Agent),
-        "clerk": p.has_role(Role::WindowClerk) || p.has_role(Role::Admin),
-        "reviewer": p.has_role(Role::DeptReviewer),
+        "clerk": clerk,
+        "reviewer": reviewer,
         "dept": p.dept,
         "enterprise": viewer.enterprise(),
+        "unread": viewer.unread,
     })
 }
 
@@ -342,6 +356,7 @@ const MESSAGES: &[&str] = &[
     "已准予许可",
     "已作出不予许可决定",
     "已一次性告知申请人补正，计时暂停",
+    "已标为已读",
 ];
 
 /// A redirect after a successful form post (post/redirect/get), with a
@@ -405,16 +420,21 @@ pub(crate) async fn notice_of(
         .await
 }
 
-/// Page: home, by role.
+/// Page: home, by role; staff see their queues' counts.
 #[get("/")]
 pub async fn home(
+    state: web::Data<AppState>,
     viewer: MaybeViewer,
     flash: web::Query<Flash>,
 ) -> Result<HttpResponse, PageError> {
+    let counts = match &viewer.0 {
+        Some(viewer) => dashboard::staff_counts(&state, viewer).await,
+        None => json!({}),
+    };
     render(
         viewer.0.as_ref(),
         "home.html",
-        json!({"title": "首页", "flash": flash.text()}),
+        json!({"title": "首页", "flash": flash.text(), "counts": counts}),
     )
 }
 
@@ -495,7 +515,8 @@ fn pages(c: &mut web::ServiceConfig) {
         .configure(licensing::configure)
         .configure(construction::configure)
         .configure(window::configure)
-        .configure(review::configure);
+        .configure(review::configure)
+        .configure(inbox::configure);
 }
 
 #[cfg(test)]
