@@ -446,7 +446,29 @@ async fn a_policy_matches_exactly_the_eligible_within_its_budget(backend: Backen
         "candidate_ids[0]"
     );
 
-    // A objects; the objection is what a 诉求 to the department needs.
+    // A objects; the objection becomes a 诉求 to the policy's department,
+    // which the dispatch rules name (商务局 takes 融资服务 here).
+    let route =
+        |d: &str, n: &str| json!({"department": d, "department_name": n, "answer_limit_days": 5});
+    let rules = json!({"routes": {
+        "policy": route("development_reform", "发展和改革局"),
+        "finance": route("commerce", "商务局"),
+        "talent": route("talent_office", "人才工作办公室"),
+        "land_planning": route("natural_resources", "自然资源和规划局"),
+        "approvals": route("approval_bureau", "行政审批局"),
+        "utilities": route("utilities_office", "水电气报装服务专班"),
+        "legal": route("justice", "司法局"),
+        "other": route("business_environment", "营商环境办公室"),
+    }});
+    let r = stack
+        .client
+        .put(ent(&stack, "/api/v1/dispatch-rules"))
+        .bearer_auth(stack.staff("admin-rules", Role::Admin))
+        .json(&rules)
+        .send()
+        .await
+        .unwrap();
+    json_ok(r, 200).await;
     let objected = json_ok(
         stack
             .post_json(
@@ -459,16 +481,24 @@ async fn a_policy_matches_exactly_the_eligible_within_its_budget(backend: Backen
     )
     .await;
     assert_eq!(objected["state_name"], "有异议");
-    let db = stack.connect(Service::Enterprise).await;
-    let filed = yizhan_enterprise::store::benefits::objection_request(&db, &a_id)
-        .await
+    let mine = stack
+        .get_json(&ent(&stack, "/api/v1/requests"), &alice)
+        .await;
+    let filed = mine["requests"]
+        .as_array()
         .unwrap()
-        .expect("an objection to file");
-    assert_eq!(
-        (filed.enterprise_uscc.as_str(), filed.department.as_str()),
-        (a.as_str(), "commerce")
+        .iter()
+        .find(|r| r["category"] == "policy")
+        .unwrap_or_else(|| panic!("the objection is one of A's requests: {mine}"));
+    assert_eq!(filed["department_name"], "商务局");
+    assert_eq!(filed["status_name"], "已派单");
+    assert!(
+        filed["description"]
+            .as_str()
+            .unwrap()
+            .contains("预算不足不应影响我司"),
+        "{filed}"
     );
-    assert!(filed.description.contains("预算不足不应影响我司"));
 
     // Paid; C's inbox says so, in 元.
     let paid = json_ok(

@@ -537,6 +537,7 @@ async fn respond(
     principal.require_any(&ENTERPRISE)?;
     let (c, p) = store::respond(
         &state.db,
+        &state.calendar,
         id,
         |c, _| principal.may_act_for(&c.enterprise_uscc),
         object,
@@ -578,7 +579,8 @@ pub async fn decline(
 }
 
 /// The enterprise objects to a benefit, with its reason; the objection is
-/// recorded and published for the policy's department to answer as a 诉求.
+/// recorded, published and filed as a 诉求 to the policy's department in
+/// one transaction (the enterprise follows it in its requests).
 ///
 /// 调用方：申请人（本企业）、帮办代办员（已授权企业）；他人 404，其他角色 403。
 #[utoipa::path(
@@ -590,7 +592,7 @@ pub async fn decline(
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "角色无权操作", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "不存在或非本企业", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "当前状态不能提出异议", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "当前状态不能提出异议，或派单规则尚未配置", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "未填写理由", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

@@ -18,8 +18,10 @@ use yizhan_workflow::idempotent::{self, Idempotent, Recorded};
 use super::SOURCE;
 use super::benefits_schema::{batch, candidate, policy};
 use super::matching::{self, benefit_ref, items};
+use super::requests::commands::{NewRequest, file_in};
 use crate::domain::amount::check_budget;
 use crate::domain::benefits::{Candidate, CandidateAction, Draft, Policy};
+use crate::domain::requests::{Category, Channel};
 
 pub use super::benefits_schema::policy::Model as PolicyRow;
 pub use super::benefits_schema::{batch::Model as Batch, candidate::Model as CandidateRow};
@@ -430,8 +432,15 @@ pub async fn of_enterprise(
 /// The enterprise declines (`object == false`) or objects to its benefit,
 /// with a reason (required for an objection). A confirmed amount leaves
 /// the batch's commitment when the batch is paid.
+///
+/// An objection is a 诉求 (政策咨询) to the policy's department, filed in
+/// the same transaction: the objection is never recorded without the
+/// request that answers it (nor filed twice, the candidate's state allows
+/// one objection). With no dispatch rules set yet the objection is refused
+/// (409) like any request.
 pub async fn respond(
     db: &DatabaseConnection,
+    calendar: &yizhan_approval::Calendar,
     id: &str,
     may: impl Fn(&CandidateRow, &PolicyRow) -> bool,
     object: bool,
@@ -449,12 +458,29 @@ pub async fn respond(
             SOURCE,
             &BenefitObjected {
                 benefit: benefit_ref(&p, &c),
-                reason,
+                reason: reason.clone(),
                 actor: actor.clone(),
                 at: now,
             },
         )
         .await?;
+        let amount = c
+            .amount_fen
+            .map_or_else(|| "金额待核定".to_owned(), crate::domain::amount::yuan);
+        let objection = NewRequest {
+            enterprise_uscc: c.enterprise_uscc.clone(),
+            category: Category::Policy,
+            // Raised on the online platform, where the enterprise saw
+            // the benefit.
+            channel: Channel::Gaoxintong,
+            description: format!(
+                "对免申即享政策《{}》（{amount}）提出异议：{reason}",
+                p.title
+            ),
+            attachments: Vec::new(),
+            actor: actor.clone(),
+        };
+        file_in(&txn, calendar, &objection, Some(&p.department), now).await?;
         c
     } else {
         let c = step(&txn, c, CandidateAction::Decline, reason.clone(), None).await?;
@@ -473,46 +499,4 @@ pub async fn respond(
     };
     txn.commit().await?;
     Ok((c, p))
-}
-
-/// What a 诉求 filed for an objection needs: the enterprise, the policy's
-/// department, the category (政策咨询) and the text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectionRequest {
-    /// The objecting enterprise.
-    pub enterprise_uscc: String,
-    /// The department that answers (the policy's).
-    pub department: String,
-    /// The 诉求 category (政策咨询).
-    pub category: crate::domain::requests::Category,
-    /// Description: the policy, the amount and the objection.
-    pub description: String,
-    /// The candidate it concerns (so a second filing can be refused).
-    pub candidate_id: String,
-}
-
-/// The 诉求 an objection becomes, for the requests side to file; `None`
-/// when the candidate is not (or no longer) 有异议.
-pub async fn objection_request(
-    conn: &impl ConnectionTrait,
-    candidate_id: &str,
-) -> Result<Option<ObjectionRequest>, Error> {
-    let (c, p) = find_candidate(conn, candidate_id).await?;
-    if state_of(&c) != Candidate::Objected {
-        return Ok(None);
-    }
-    let amount = c
-        .amount_fen
-        .map_or_else(|| "金额待核定".to_owned(), crate::domain::amount::yuan);
-    Ok(Some(ObjectionRequest {
-        enterprise_uscc: c.enterprise_uscc.clone(),
-        department: p.department.clone(),
-        category: crate::domain::requests::Category::Policy,
-        description: format!(
-            "对免申即享政策《{}》（{amount}）提出异议：{}",
-            p.title,
-            c.note.clone().unwrap_or_default()
-        ),
-        candidate_id: c.id,
-    }))
 }

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
 };
 use yizhan_approval::calendar::china_local;
 use yizhan_approval::{Calendar, PauseReason};
@@ -115,82 +115,103 @@ pub async fn file<R: serde::Serialize>(
     idempotent::create(
         db,
         key,
-        async |txn| {
-            let route = route_of(txn, new.category).await?;
-            let local = china_local(now);
-            let id = uuid::Uuid::now_v7().to_string();
-            let mut row = request::Model {
-                id: id.clone(),
-                enterprise_uscc: new.enterprise_uscc.clone(),
-                category: new.category.code().to_owned(),
-                channel: new.channel.code().to_owned(),
-                description: new.description.clone(),
-                attachments: serde_json::to_string(&new.attachments)
-                    .unwrap_or_else(|_| "[]".into()),
-                filed_by: new.actor.sub.clone(),
-                filed_role: new.actor.role.clone(),
-                status: Status::Dispatched.code().to_owned(),
-                round: 1,
-                department_code: route.department_code.clone(),
-                department_name: route.department_name.clone(),
-                answer_limit_days: route.answer_limit_days,
-                filed_at: now,
-                clock_kind: None,
-                clock_started_at: None,
-                clock_events: "[]".into(),
-                in_queue: true,
-                paused: false,
-                due_key: String::new(),
-                next_alarm_key: None,
-                warned_at: None,
-                overdue_notified_at: None,
-                answered_late: false,
-                handling_half_days: None,
-                answer: None,
-                satisfaction: None,
-                transfers: 0,
-                updated_at: now,
-            };
-            let clock = domain::accept_clock(local);
-            row.set_clock(Some((ClockKind::Accept, &clock)), true, calendar, local);
-            yizhan_workflow::lock::subject(txn, &id).await?;
-            request::Entity::insert(row.clone().into_active_model())
-                .exec_without_returning(txn)
-                .await?;
-            let actor = &new.actor;
-            append(
-                txn,
-                &id,
-                "filed",
-                format!(
-                    "诉求已受理（{}，{}）",
-                    new.channel.name(),
-                    new.category.name()
-                ),
-                actor,
-                now,
-            )
-            .await?;
-            append(
-                txn,
-                &id,
-                "dispatched",
-                format!("已派单至{}，请于 1 个工作日内签收", route.department_name),
-                &system(),
-                now,
-            )
-            .await?;
-            emit(txn, &EnterpriseRequestFiled(step_of(&row, actor, now))).await?;
-            emit(
-                txn,
-                &EnterpriseRequestDispatched(step_of(&row, &system(), now)),
-            )
-            .await?;
-            Ok(row)
-        },
+        async |txn| file_in(txn, calendar, &new, None, now).await,
         respond,
     )
     .await
+}
+
+/// Files `new` in the caller's transaction (with its events), so that what
+/// caused it — an objection to a 免申即享 benefit — and the request commit
+/// together. `department` sends it to that department when the rules know
+/// it (their entry gives its name; the category keeps its answer limit);
+/// otherwise the category's route applies, as for any request.
+pub async fn file_in(
+    txn: &DatabaseTransaction,
+    calendar: &Calendar,
+    new: &NewRequest,
+    department: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<request::Model, Error> {
+    let mut route = route_of(txn, new.category).await?;
+    if let Some(code) = department
+        && let Some(known) = dispatch_rule::Entity::find()
+            .filter(dispatch_rule::Column::DepartmentCode.eq(code))
+            .one(txn)
+            .await?
+    {
+        route.department_code = known.department_code;
+        route.department_name = known.department_name;
+    }
+    let local = china_local(now);
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut row = request::Model {
+        id: id.clone(),
+        enterprise_uscc: new.enterprise_uscc.clone(),
+        category: new.category.code().to_owned(),
+        channel: new.channel.code().to_owned(),
+        description: new.description.clone(),
+        attachments: serde_json::to_string(&new.attachments).unwrap_or_else(|_| "[]".into()),
+        filed_by: new.actor.sub.clone(),
+        filed_role: new.actor.role.clone(),
+        status: Status::Dispatched.code().to_owned(),
+        round: 1,
+        department_code: route.department_code.clone(),
+        department_name: route.department_name.clone(),
+        answer_limit_days: route.answer_limit_days,
+        filed_at: now,
+        clock_kind: None,
+        clock_started_at: None,
+        clock_events: "[]".into(),
+        in_queue: true,
+        paused: false,
+        due_key: String::new(),
+        next_alarm_key: None,
+        warned_at: None,
+        overdue_notified_at: None,
+        answered_late: false,
+        handling_half_days: None,
+        answer: None,
+        satisfaction: None,
+        transfers: 0,
+        updated_at: now,
+    };
+    let clock = domain::accept_clock(local);
+    row.set_clock(Some((ClockKind::Accept, &clock)), true, calendar, local);
+    yizhan_workflow::lock::subject(txn, &id).await?;
+    request::Entity::insert(row.clone().into_active_model())
+        .exec_without_returning(txn)
+        .await?;
+    let actor = &new.actor;
+    append(
+        txn,
+        &id,
+        "filed",
+        format!(
+            "诉求已受理（{}，{}）",
+            new.channel.name(),
+            new.category.name()
+        ),
+        actor,
+        now,
+    )
+    .await?;
+    append(
+        txn,
+        &id,
+        "dispatched",
+        format!("已派单至{}，请于 1 个工作日内签收", route.department_name),
+        &system(),
+        now,
+    )
+    .await?;
+    emit(txn, &EnterpriseRequestFiled(step_of(&row, actor, now))).await?;
+    emit(
+        txn,
+        &EnterpriseRequestDispatched(step_of(&row, &system(), now)),
+    )
+    .await?;
+    Ok(row)
 }
 
 /// The service itself, for automatic steps.
