@@ -18,6 +18,22 @@ use crate::domain::facts::{FACTS, FactIndex};
 use crate::domain::profile::{CertificateState, EnterpriseRecord};
 use crate::store::profile;
 
+/// A fact's value as JSON, by the fact's kind (`GET /facts`): a whole
+/// number (`integer`), a string (`text`, `code`, and `date` as
+/// `YYYY-MM-DD`) or a boolean (`flag`). Only describes the wire form for
+/// OpenAPI; the value itself is checked against its fact's kind.
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum FactValueJson {
+    /// `integer` facts.
+    Integer(i64),
+    /// `text`, `code` and `date` facts.
+    Text(String),
+    /// `flag` facts.
+    Flag(bool),
+}
+
 /// Officers who read any enterprise's profile and benefits.
 pub const OFFICERS: [Role; 3] = [Role::DeptReviewer, Role::WindowClerk, Role::Admin];
 /// Officers who set facts.
@@ -56,7 +72,7 @@ pub struct FactView {
     /// Chinese name (`从业人数`).
     pub name: String,
     /// The value as stored (number, text, code, date, flag).
-    #[schema(value_type = Object)]
+    #[schema(value_type = FactValueJson)]
     pub value: serde_json::Value,
     /// The value as people read it (`12人`, `小型`).
     pub display: String,
@@ -239,7 +255,7 @@ pub async fn get_profile(
 #[schema(example = json!({"value": 12, "source": "统计年报 2025"}))]
 pub struct SetFact {
     /// The value, of the fact's kind (see `GET /facts`).
-    #[schema(value_type = Object)]
+    #[schema(value_type = FactValueJson)]
     pub value: serde_json::Value,
     /// Where it comes from (1-100 characters).
     pub source: String,
