@@ -15,7 +15,9 @@ impl MigrationName for CreateWorkflow {
     }
 }
 
-fn index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
+/// A non-unique index `name` on `table(cols…)`, created only if missing
+/// (every service's migrations build their plain indexes with it).
+pub fn index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
     let mut i = Index::create();
     i.name(name).table(Alias::new(table)).if_not_exists();
     for c in cols {

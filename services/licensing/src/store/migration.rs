@@ -2,6 +2,7 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
+use yizhan_workflow::migration::index;
 
 /// The licensing service's migrations.
 pub struct Migrator;
@@ -26,15 +27,6 @@ impl MigrationName for CreateLicensing {
     fn name(&self) -> &str {
         "m0100_create_licensing"
     }
-}
-
-fn index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(Alias::new(table)).if_not_exists();
-    for c in cols {
-        i.col(Alias::new(*c));
-    }
-    i.to_owned()
 }
 
 #[async_trait::async_trait]

@@ -3,6 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
+use yizhan_workflow::migration::index;
 
 /// Creates the 诉求 and 好差评 tables and their indexes.
 pub struct CreateRequestsAndRatings;
@@ -11,15 +12,6 @@ impl MigrationName for CreateRequestsAndRatings {
     fn name(&self) -> &str {
         "m1100_enterprise_requests_ratings"
     }
-}
-
-fn index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(Alias::new(table)).if_not_exists();
-    for c in cols {
-        i.col(Alias::new(*c));
-    }
-    i.to_owned()
 }
 
 #[async_trait::async_trait]
