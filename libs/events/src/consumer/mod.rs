@@ -373,6 +373,10 @@ impl<D: Dispatcher> EventConsumer<D> {
                 pause(consumer, &w.message);
                 w.retry_at = at;
                 waiting.insert(partition, w);
+                // Said now, not when this drain's other partitions are
+                // done: each of them may wait out the database's busy
+                // timeout first.
+                self.status.set_stalled(true);
             }
             Step::Abandoned => {}
         }
