@@ -1,6 +1,7 @@
 //! HTTP routes of the enterprise service. Every handler's doc comment ends
 //! with a "调用方：…" paragraph saying who may call it.
 
+pub mod benefit_views;
 pub mod benefits;
 pub mod dispatch;
 pub mod facts;
