@@ -91,3 +91,20 @@ fn documents_are_whole_for_client_generators() {
         assert!(doc["info"]["contact"]["email"].is_string(), "{name}");
     }
 }
+
+/// The enterprise service knows the licensing catalog's items from a copy
+/// made into its migration (it must not call licensing to publish a
+/// policy): the copy names exactly the seeded items, with their names.
+#[test]
+fn the_enterprise_services_items_are_the_licensing_seed() {
+    let seeded: Vec<(String, String)> = yizhan_licensing::seed::catalog()
+        .items
+        .into_iter()
+        .map(|i| (i.code, i.name))
+        .collect();
+    let copied: Vec<(String, String)> = yizhan_enterprise::store::benefits_schema::SEEDED_ITEMS
+        .iter()
+        .map(|(c, n)| ((*c).to_owned(), (*n).to_owned()))
+        .collect();
+    assert_eq!(copied, seeded);
+}

@@ -446,6 +446,25 @@ async fn a_policy_matches_exactly_the_eligible_within_its_budget(backend: Backen
         "candidate_ids[0]"
     );
 
+    // Before any dispatch rules, an objection cannot become a 诉求: refused
+    // whole, so the candidate is not left 有异议 without its request.
+    expect_problem(
+        stack
+            .post_json(
+                ent(&stack, &format!("/api/v1/benefits/{a_id}/objection")),
+                &alice,
+                &json!({"reason": "预算不足不应影响我司"}),
+            )
+            .await,
+        409,
+        "dispatch_rules_missing",
+    )
+    .await;
+    let mine = stack
+        .get_json(&ent(&stack, "/api/v1/requests"), &alice)
+        .await;
+    assert_eq!(mine["requests"].as_array().unwrap().len(), 0, "{mine}");
+
     // A objects; the objection becomes a 诉求 to the policy's department,
     // which the dispatch rules name (商务局 takes 融资服务 here).
     let route =

@@ -26,8 +26,9 @@ impl MigrationName for CreateBenefits {
 /// licensing to publish a policy, so it knows items from two sources: this
 /// seed (a policy may name an item no enterprise holds yet), and every
 /// certificate issue request it consumes, whose items carry their names
-/// (construction permits, items of later catalog versions).
-const SEEDED_ITEMS: &[(&str, &str)] = &[
+/// (construction permits, items of later catalog versions). The stack's
+/// tests hold it equal to the licensing seed, so the copy cannot drift.
+pub const SEEDED_ITEMS: &[(&str, &str)] = &[
     ("business_licence", "营业执照"),
     ("food_business_permit", "食品经营许可"),
     ("public_health_permit", "公共场所卫生许可"),
