@@ -477,7 +477,10 @@ impl Stack {
                 Service::Notification => {
                     portal.notification_url.get_or_insert(url);
                 }
-                Service::Enterprise | Service::Portal => {}
+                Service::Enterprise => {
+                    portal.enterprise_url.get_or_insert(url);
+                }
+                Service::Portal => {}
             }
             ports.push((service, built.port()));
             tasks.spawn(built.run(cancel.clone()));

@@ -44,6 +44,8 @@ pub struct Settings {
     pub document_url: Option<String>,
     /// Base URL of the notification service.
     pub notification_url: Option<String>,
+    /// Base URL of the enterprise service.
+    pub enterprise_url: Option<String>,
     /// Timeout of one call to another service (ms). A queue source that
     /// does not answer in time is reported as unavailable, not waited for.
     pub upstream_timeout_ms: u64,
@@ -68,6 +70,7 @@ impl Default for Settings {
             construction_url: None,
             document_url: None,
             notification_url: None,
+            enterprise_url: None,
             upstream_timeout_ms: 3_000,
             dev_login: true,
             secure_cookies: false,
@@ -85,6 +88,7 @@ impl std::fmt::Debug for Settings {
             .field("construction_url", &self.construction_url)
             .field("document_url", &self.document_url)
             .field("notification_url", &self.notification_url)
+            .field("enterprise_url", &self.enterprise_url)
             .field("upstream_timeout_ms", &self.upstream_timeout_ms)
             .field("dev_login", &self.dev_login)
             .field("secure_cookies", &self.secure_cookies)

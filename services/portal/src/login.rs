@@ -183,6 +183,11 @@ fn token_request(key: &str, departments: &[(String, String)]) -> Option<TokenReq
             ..base("demo-agent", "陈帮办", Role::Agent)
         }),
         "clerk" => Some(base("demo-clerk", "周受理", Role::WindowClerk)),
+        "specialist" => Some(TokenRequest {
+            enterprises: vec![DEMO_ENTERPRISE.into()],
+            ..base("demo-specialist", "郑专员", Role::Specialist)
+        }),
+        "hotline" => Some(base("demo-hotline", "何接线", Role::HotlineOperator)),
         "admin" => Some(base("demo-admin", "吴管理", Role::Admin)),
         other => {
             let dept = other.strip_prefix("reviewer:")?;
@@ -236,6 +241,18 @@ fn demo_users(departments: &[(String, String)]) -> Vec<DemoUser> {
             name: "周受理".into(),
             role: Role::WindowClerk.zh_name().into(),
             note: "综合窗口受理、出件".into(),
+        },
+        DemoUser {
+            key: "specialist".into(),
+            name: "郑专员".into(),
+            role: Role::Specialist.zh_name().into(),
+            note: format!("服务{DEMO_ENTERPRISE_NAME}，代企业提交诉求"),
+        },
+        DemoUser {
+            key: "hotline".into(),
+            name: "何接线".into(),
+            role: Role::HotlineOperator.zh_name().into(),
+            note: "登记12345热线来电诉求".into(),
         },
     ];
     users.extend(departments.iter().map(|(code, name)| DemoUser {

@@ -27,6 +27,8 @@ pub enum Upstream {
     Document,
     /// 消息通知.
     Notification,
+    /// 企业服务 (诉求, 免申即享, 好差评, 一企一档).
+    Enterprise,
 }
 
 impl Upstream {
@@ -37,6 +39,7 @@ impl Upstream {
             Self::Construction => "construction",
             Self::Document => "document",
             Self::Notification => "notification",
+            Self::Enterprise => "enterprise",
         }
     }
 
@@ -47,6 +50,7 @@ impl Upstream {
             Self::Construction => "工程建设项目审批服务",
             Self::Document => "材料与电子证照服务",
             Self::Notification => "消息通知服务",
+            Self::Enterprise => "企业服务",
         }
     }
 
@@ -56,6 +60,7 @@ impl Upstream {
             Self::Construction => 8082,
             Self::Document => 8083,
             Self::Notification => 8084,
+            Self::Enterprise => 8085,
         }
     }
 }
@@ -144,7 +149,7 @@ pub const UNREAD_TIMEOUT: Duration = Duration::from_millis(800);
 /// The HTTP client and the base URL of every service.
 pub struct Upstreams {
     client: reqwest::Client,
-    bases: [(Upstream, String); 4],
+    bases: [(Upstream, String); 5],
 }
 
 impl Upstreams {
@@ -167,6 +172,7 @@ impl Upstreams {
                 base(Upstream::Construction, &settings.construction_url),
                 base(Upstream::Document, &settings.document_url),
                 base(Upstream::Notification, &settings.notification_url),
+                base(Upstream::Enterprise, &settings.enterprise_url),
             ],
         })
     }

@@ -8,6 +8,7 @@
 pub mod applications;
 pub mod construction;
 pub mod dashboard;
+pub mod enterprise;
 pub mod errors;
 pub mod forms;
 pub mod inbox;
@@ -67,7 +68,10 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "review_task.html",
         "licence_print.html",
         "inbox.html",
-    ] {
+    ]
+    .into_iter()
+    .chain(enterprise::TEMPLATES.iter().copied())
+    {
         // The templates are part of the binary and checked by the tests;
         // a broken one is a build defect, so fail loudly at first use.
         env.add_template(name, source)
@@ -359,10 +363,15 @@ const MESSAGES: &[&str] = &[
     "已标为已读",
 ];
 
+/// Whether `message` is one the portal's redirects send.
+fn is_message(message: &str) -> bool {
+    MESSAGES.contains(&message) || enterprise::MESSAGES.contains(&message)
+}
+
 /// A redirect after a successful form post (post/redirect/get), with a
 /// message (one of `MESSAGES`) for the next page.
 pub fn see_other(location: &str, message: &'static str) -> HttpResponse {
-    debug_assert!(MESSAGES.contains(&message), "unlisted message {message}");
+    debug_assert!(is_message(message), "unlisted message {message}");
     let separator = if location.contains('?') { '&' } else { '?' };
     HttpResponse::SeeOther()
         .insert_header((
@@ -377,7 +386,7 @@ pub fn see_other(location: &str, message: &'static str) -> HttpResponse {
 
 /// The flash of a redirect's `?msg=`: shown only when it is one of ours.
 pub fn flash_text(msg: Option<&str>) -> Option<String> {
-    msg.filter(|m| MESSAGES.contains(m)).map(str::to_owned)
+    msg.filter(|m| is_message(m)).map(str::to_owned)
 }
 
 /// The flash message of a redirect (`?msg=`).
@@ -516,7 +525,8 @@ fn pages(c: &mut web::ServiceConfig) {
         .configure(construction::configure)
         .configure(window::configure)
         .configure(review::configure)
-        .configure(inbox::configure);
+        .configure(inbox::configure)
+        .configure(enterprise::configure);
 }
 
 #[cfg(test)]
