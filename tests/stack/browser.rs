@@ -321,6 +321,17 @@ impl Browser {
         .await
     }
 
+    /// Runs `script` as an asynchronous script: it ends by calling its
+    /// last argument (`arguments[arguments.length - 1]`) with the answer.
+    pub async fn script_async(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
     /// Saves a full-page screenshot as `<prefix>-<n>-<name>.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         // Grow the window to the page so the screenshot shows all of it.

@@ -5,17 +5,15 @@
 //! client with a small cookie jar that follows each redirect itself.
 //!
 //! npm installs the provider once into `$HOME/.cache/yizhan-oidc-provider`
-//! (`npm ci` from the committed lock file). Without node or npm the tests
+//! (`npm ci` from the committed lock file, see [`crate::npm`]). Without node or npm the tests
 //! skip visibly, and fail under `CI=true`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use base64::Engine;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use sha2::Digest;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use yizhan::Service;
 use yizhan_kit::testing::{Backend, skip};
@@ -34,46 +32,6 @@ const ACCESS_TOKEN_TTL_SECS: u64 = 4;
 struct OidcProvider {
     issuer: String,
     _child: tokio::process::Child,
-}
-
-fn cache_root() -> PathBuf {
-    let home = std::env::var_os("HOME").map_or_else(std::env::temp_dir, PathBuf::from);
-    home.join(".cache").join("yizhan-oidc-provider")
-}
-
-/// `npm ci` of the committed lock file into a cache directory named after
-/// it; `Err` says why it cannot run.
-async fn installed(source: &Path) -> Result<PathBuf, String> {
-    let lock = std::fs::read(source.join("package-lock.json")).map_err(|e| e.to_string())?;
-    let dir = cache_root().join(&format!("{:x}", sha2::Sha256::digest(&lock))[..16]);
-    if dir.join("node_modules/oidc-provider/package.json").exists() {
-        return Ok(dir);
-    }
-    // Installed beside and renamed into place: parallel tests never see a
-    // half-installed tree.
-    let staging = cache_root().join(format!("staging-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
-    for file in ["package.json", "package-lock.json"] {
-        std::fs::copy(source.join(file), staging.join(file)).map_err(|e| e.to_string())?;
-    }
-    let output = tokio::process::Command::new("npm")
-        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
-        .current_dir(&staging)
-        .output()
-        .await
-        .map_err(|e| format!("npm could not be run: {e}"))?;
-    if !output.status.success() {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(format!(
-            "npm ci failed (is the npm registry reachable?): {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    if std::fs::rename(&staging, &dir).is_err() {
-        // Another test got there first.
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    Ok(dir)
 }
 
 impl OidcProvider {
@@ -104,11 +62,14 @@ impl OidcProvider {
         if major < 20 {
             return Err(format!("node {version} is older than 20"));
         }
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc-provider");
-        let dir = installed(&source).await?;
+        let dir = crate::npm::installed("oidc-provider", "oidc-provider/package.json").await?;
         // The script next to its node_modules (ESM resolves from the file).
         let script = dir.join(format!("provider-{}.mjs", uuid::Uuid::new_v4()));
-        std::fs::copy(source.join("provider.mjs"), &script).map_err(|e| e.to_string())?;
+        std::fs::copy(
+            crate::npm::source("oidc-provider").join("provider.mjs"),
+            &script,
+        )
+        .map_err(|e| e.to_string())?;
         let mut child = tokio::process::Command::new("node")
             .arg(&script)
             .env("PORT", "0")

@@ -4,7 +4,8 @@
 //! concluded, one accepted with 容缺), a browser signs in as every role,
 //! visits every page it can reach by following the portal's own links,
 //! and fails on any snake_case code in the visible text (or any page
-//! that is an error).
+//! that is an error) and on any serious or critical accessibility
+//! violation axe-core finds there.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::time::Duration;
@@ -14,6 +15,7 @@ use yizhan::Service;
 use yizhan_auth::Role;
 use yizhan_kit::testing::Backend;
 
+use crate::axe::Axe;
 use crate::browser::Browser;
 use crate::common::*;
 use crate::construction::{con, file_and_accept, project_code, register};
@@ -252,14 +254,21 @@ fn follow(url: &str, origin: &str) -> Option<String> {
 }
 
 /// Visits every page `user` can reach from the home page; answers the
-/// codes found, as `path: code`, and how many pages were seen.
-async fn crawl(browser: &Browser, stack: &TestStack, user: &str) -> (Vec<String>, usize) {
+/// codes found, as `path: code`, and the accessibility violations, and
+/// how many pages were seen.
+async fn crawl(
+    browser: &Browser,
+    stack: &TestStack,
+    user: &str,
+    axe: Option<&Axe>,
+) -> (Vec<String>, Vec<String>, usize) {
     sign_in(browser, stack, user).await;
     let origin = stack.url(Service::Portal, "");
     let origin = origin.trim_end_matches('/');
     let mut queue = VecDeque::from(["/".to_owned()]);
     let mut seen = BTreeSet::from(["/".to_owned()]);
     let mut found = Vec::new();
+    let mut inaccessible = Vec::new();
     while let Some(path) = queue.pop_front() {
         assert!(
             seen.len() <= MAX_PAGES,
@@ -289,6 +298,11 @@ async fn crawl(browser: &Browser, stack: &TestStack, user: &str) -> (Vec<String>
                 ));
             }
         }
+        if let Some(axe) = axe {
+            for violation in axe.violations(browser).await {
+                inaccessible.push(format!("{user} {path}: {violation}"));
+            }
+        }
         for link in page["links"].as_array().unwrap() {
             if let Some(next) = follow(link.as_str().unwrap(), origin)
                 && seen.insert(next.clone())
@@ -297,7 +311,7 @@ async fn crawl(browser: &Browser, stack: &TestStack, user: &str) -> (Vec<String>
             }
         }
     }
-    (found, seen.len())
+    (found, inaccessible, seen.len())
 }
 
 async fn no_page_shows_a_code(backend: Backend) {
@@ -306,6 +320,7 @@ async fn no_page_shows_a_code(backend: Backend) {
     let mut departments = licensing_run(&stack, &alice).await;
     departments.extend(construction_run(&stack, &alice).await);
 
+    let axe = Axe::load().await;
     let browser = Browser::start("crawl").await;
     let mut users: Vec<String> = ["applicant", "agent", "clerk", "admin"]
         .iter()
@@ -313,11 +328,13 @@ async fn no_page_shows_a_code(backend: Backend) {
         .collect();
     users.extend(departments.iter().map(|d| format!("reviewer:{d}")));
     let mut found = Vec::new();
+    let mut inaccessible = Vec::new();
     for user in &users {
-        let (codes, pages) = crawl(&browser, &stack, user).await;
+        let (codes, violations, pages) = crawl(&browser, &stack, user, axe.as_ref()).await;
         // Each role reaches more than its home page.
         assert!(pages > 3, "{user} reached only {pages} pages");
         found.extend(codes);
+        inaccessible.extend(violations);
     }
     browser.quit().await;
     stack.stop().await;
@@ -325,6 +342,11 @@ async fn no_page_shows_a_code(backend: Backend) {
         found.is_empty(),
         "codes shown to people:\n{}",
         found.join("\n")
+    );
+    assert!(
+        inaccessible.is_empty(),
+        "serious or critical accessibility violations:\n{}",
+        inaccessible.join("\n")
     );
 }
 
