@@ -65,3 +65,34 @@ impl Axe {
             .unwrap_or_else(|| vec![format!("axe answered {result}")])
     }
 }
+
+/// The scan is live: a page with an unlabelled input and an image with no
+/// text is reported, a page without them is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scan_finds_serious_violations() {
+    let Some(axe) = Axe::load().await else {
+        return;
+    };
+    let browser = Browser::start("axe").await;
+    browser
+        .goto(
+            "data:text/html;charset=utf-8,<!doctype html><html lang=zh-CN><head><title>t</title></head>\
+             <body><main><h1>t</h1><img src=x.png><input type=text></main></body></html>",
+        )
+        .await;
+    let bad = axe.violations(&browser).await;
+    browser
+        .goto(
+            "data:text/html;charset=utf-8,<!doctype html><html lang=zh-CN><head><title>t</title></head>\
+             <body><main><h1>t</h1><label for=n>名称</label><input id=n type=text></main></body></html>",
+        )
+        .await;
+    let good = axe.violations(&browser).await;
+    browser.quit().await;
+    assert!(
+        bad.iter().any(|v| v.starts_with("image-alt"))
+            && bad.iter().any(|v| v.starts_with("label")),
+        "{bad:?}"
+    );
+    assert!(good.is_empty(), "{good:?}");
+}
