@@ -41,6 +41,7 @@ mod shared_keys;
 mod shutdown;
 mod slice;
 mod standard_webhooks;
+mod statistics;
 mod storage;
 mod traces;
 mod webhooks;

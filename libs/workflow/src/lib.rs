@@ -48,6 +48,7 @@ pub mod materials;
 pub mod migration;
 pub mod open_tasks;
 pub mod queue;
+pub mod stats;
 pub mod task;
 pub mod timeline;
 pub mod tolerance;

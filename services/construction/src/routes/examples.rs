@@ -69,3 +69,8 @@ pub fn task() -> Value {
 pub fn inspection() -> Value {
     example(include_str!("examples/inspection.json"))
 }
+
+/// Timeliness of a month's decisions (`Timeliness`).
+pub fn timeliness() -> Value {
+    example(include_str!("examples/timeliness.json"))
+}

@@ -11,6 +11,7 @@ pub mod stage_intake;
 pub mod stages;
 pub mod task_steps;
 pub mod tasks;
+pub mod timeliness;
 pub mod views;
 
 use yizhan_kit::rate_limit::Rule;
@@ -55,6 +56,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(consultations::consultations)
             .service(consultations::reply)
             .service(admin::statistics)
+            .service(timeliness::timeliness)
             .service(admin::run_daily),
     );
 }

@@ -5,28 +5,15 @@
 
 use actix_web::{HttpResponse, get, web};
 use chrono::{NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use yizhan_approval::calendar::china_local;
 use yizhan_auth::{Principal, Role};
-use yizhan_kit::{FieldError, Problem};
+use yizhan_kit::Problem;
 
 use crate::AppState;
 use crate::store::stats::{self, DepartmentStats, Figures, ItemStats};
-
-/// The longest period one request may cover, in days.
-pub const MAX_PERIOD_DAYS: i64 = 366;
-
-/// Period of decision, China local dates, both inclusive.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Period {
-    /// First day; default 29 days before `to`.
-    pub from: Option<NaiveDate>,
-    /// Last day; default today. The period is at most 366 days and
-    /// `from` is not after `to`.
-    pub to: Option<NaiveDate>,
-}
+pub use yizhan_workflow::stats::{MAX_PERIOD_DAYS, Period};
 
 /// Timeliness figures of a period.
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,22 +60,9 @@ pub async fn statistics(
     period: web::Query<Period>,
 ) -> Result<HttpResponse, Problem> {
     principal.require_any(&[Role::Admin, Role::WindowClerk, Role::DeptReviewer])?;
-    let to = period.to.unwrap_or_else(|| china_local(Utc::now()).date());
-    let from = period.from.unwrap_or(to - chrono::Duration::days(29));
-    if from > to {
-        return Err(Problem::field(
-            "from",
-            "out_of_range",
-            "起始日期不得晚于结束日期",
-        ));
-    }
-    if (to - from).num_days() >= MAX_PERIOD_DAYS {
-        return Err(Problem::validation(vec![FieldError::new(
-            "to",
-            "out_of_range",
-            format!("统计区间不得超过 {MAX_PERIOD_DAYS} 天"),
-        )]));
-    }
+    let (from, to) = period
+        .days(china_local(Utc::now()).date())
+        .map_err(|e| Problem::validation(vec![e]))?;
     let everyone = principal.has_role(Role::Admin) || principal.has_role(Role::WindowClerk);
     let dept = if everyone {
         None

@@ -17,6 +17,7 @@ pub mod licensing;
 pub mod multipart;
 pub mod redirect;
 pub mod review;
+pub mod statistics;
 pub mod values;
 pub mod window;
 
@@ -68,6 +69,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "review_task.html",
         "licence_print.html",
         "inbox.html",
+        "statistics.html",
     ]
     .into_iter()
     .chain(enterprise::TEMPLATES.iter().copied())
@@ -526,6 +528,7 @@ fn pages(c: &mut web::ServiceConfig) {
         .configure(window::configure)
         .configure(review::configure)
         .configure(inbox::configure)
+        .configure(statistics::configure)
         .configure(enterprise::configure);
 }
 
