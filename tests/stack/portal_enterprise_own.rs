@@ -348,7 +348,7 @@ async fn pages_are_the_enterprise_s_own(backend: Backend) {
     ];
     let once = post_form(&stack, &alice, "/enterprise/requests/new", &form).await;
     let twice = post_form(&stack, &alice, "/enterprise/requests/new", &form).await;
-    assert_eq!((once.status(), twice.status()), (303, 303));
+    assert_eq!((once.status().as_u16(), twice.status().as_u16()), (303, 303));
     let location = once.headers()[LOCATION].to_str().unwrap().to_owned();
     assert_eq!(location, twice.headers()[LOCATION].to_str().unwrap());
     let mut forged = form;
