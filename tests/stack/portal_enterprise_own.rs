@@ -16,6 +16,7 @@ use yizhan::Service;
 use yizhan_auth::{Role, TokenRequest};
 use yizhan_kit::testing::Backend;
 
+use crate::axe::Axe;
 use crate::browser::Browser;
 use crate::common::*;
 use crate::enterprise_requests::{set_rules, step};
@@ -30,9 +31,13 @@ fn portal(stack: &TestStack, path: &str) -> String {
     stack.url(Service::Portal, path)
 }
 
-/// The page fits 1280 px and 390 px without sideways scrolling, and every
-/// control has a label; screenshots of both go with the test's.
-async fn fits_both_widths(browser: &Browser, name: &str) {
+/// The page fits 1280 px and 390 px without sideways scrolling, every
+/// control has a label, and axe finds nothing serious; screenshots of both
+/// widths go with the test's.
+async fn fits_both_widths(browser: &Browser, axe: &Option<Axe>, name: &str) {
+    if let Some(axe) = axe {
+        assert_eq!(axe.violations(browser).await, Vec::<String>::new(), "{name}");
+    }
     assert!(browser.fits_width(1280).await, "{name} fits 1280 px");
     browser.screenshot(name).await;
     assert!(browser.fits_a_phone(name).await, "{name} fits a phone");
@@ -60,11 +65,12 @@ async fn requests_are_filed_followed_and_rated_in_the_browser(backend: Backend) 
     let stack = TestStack::start(&[Service::Enterprise, Service::Portal], backend).await;
     set_rules(&stack).await;
     let browser = Browser::start("ent-requests").await;
+    let axe = Axe::load().await;
 
     // The applicant files, first without a description.
     sign_in(&browser, &stack, "applicant").await;
     browser.goto(&portal(&stack, "/enterprise")).await;
-    fits_both_widths(&browser, "enterprise-home").await;
+    fits_both_widths(&browser, &axe, "enterprise-home").await;
     browser.click("#go-requests").await;
     browser.click("#new-request").await;
     assert_eq!(field_value(&browser, "f-channel").await, "gaoxintong");
@@ -77,7 +83,7 @@ async fn requests_are_filed_followed_and_rated_in_the_browser(backend: Backend) 
         "finance",
         "kept"
     );
-    fits_both_widths(&browser, "request-refused").await;
+    fits_both_widths(&browser, &axe, "request-refused").await;
     let asked = "扩大产能需要 500 万元流动资金贷款，希望了解贴息政策";
     browser.fill("#f-description", asked).await;
     browser.click("#file-request").await;
@@ -87,10 +93,10 @@ async fn requests_are_filed_followed_and_rated_in_the_browser(backend: Backend) 
     let shown = browser.source().await;
     assert!(shown.contains("高新通亲清在线") && shown.contains("金融服务中心"));
     assert!(shown.contains("签收时限"), "the running limit, named");
-    fits_both_widths(&browser, "request-dispatched").await;
+    fits_both_widths(&browser, &axe, "request-dispatched").await;
     browser.goto(&portal(&stack, "/enterprise/requests")).await;
     browser.find(&format!("tr[data-request='{first}']")).await;
-    fits_both_widths(&browser, "requests").await;
+    fits_both_widths(&browser, &axe, "requests").await;
 
     // The specialist sees it under the enterprise, reads it without the
     // enterprise's steps, and files one on its behalf.
@@ -98,7 +104,7 @@ async fn requests_are_filed_followed_and_rated_in_the_browser(backend: Backend) 
     browser.goto(&portal(&stack, "/enterprise/specialist")).await;
     let row = format!("section[data-enterprise='{ENTERPRISE_A}'] tr[data-request='{first}']");
     browser.find(&row).await;
-    fits_both_widths(&browser, "specialist").await;
+    fits_both_widths(&browser, &axe, "specialist").await;
     browser.click(&format!("{row} a")).await;
     assert_eq!(browser.text("[data-testid=status]").await, "已派单");
     assert!(!browser.has("#withdraw").await, "not the specialist's step");
@@ -141,7 +147,7 @@ async fn requests_are_filed_followed_and_rated_in_the_browser(backend: Backend) 
     browser.click("#rate-service").await;
     browser.click("#submit-rating").await;
     assert_eq!(browser.text("#err-score").await, "请选择评分");
-    fits_both_widths(&browser, "rate-refused").await;
+    fits_both_widths(&browser, &axe, "rate-refused").await;
     browser.click("#f-score-2").await;
     browser.fill("#f-comment", "答复前反复电话催办").await;
     browser.click("#submit-rating").await;
@@ -169,7 +175,7 @@ async fn requests_are_filed_followed_and_rated_in_the_browser(backend: Backend) 
     browser.goto(&portal(&stack, "/enterprise/ratings")).await;
     assert!(browser.text("[data-testid=follow-up]").await.contains("整改中"));
     assert!(browser.source().await.contains(note));
-    fits_both_widths(&browser, "ratings").await;
+    fits_both_widths(&browser, &axe, "ratings").await;
     browser.quit().await;
     stack.stop().await;
 }
@@ -249,6 +255,7 @@ async fn profile_and_benefits_in_the_browser(backend: Backend) {
 
     // 一企一档: the fact with its source; the others named, not on file.
     let browser = Browser::start("ent-benefits").await;
+    let axe = Axe::load().await;
     sign_in(&browser, &stack, "applicant").await;
     browser.goto(&portal(&stack, "/enterprise/profile")).await;
     let facts = browser.text("[data-testid=facts]").await;
@@ -256,7 +263,7 @@ async fn profile_and_benefits_in_the_browser(backend: Backend) {
     assert!(facts.contains("统计年报 2025"), "{facts}");
     assert!(facts.contains("高新技术企业") && facts.contains("未登记"));
     assert!(browser.source().await.contains("暂无工程建设项目"));
-    fits_both_widths(&browser, "profile").await;
+    fits_both_widths(&browser, &axe, "profile").await;
 
     // 我的政策: both, 无需申请 with the amount.
     browser.goto(&portal(&stack, "/enterprise/benefits")).await;
@@ -274,7 +281,7 @@ async fn profile_and_benefits_in_the_browser(backend: Backend) {
             .await
             .contains("12,000.00 元")
     );
-    fits_both_widths(&browser, "benefits").await;
+    fits_both_widths(&browser, &axe, "benefits").await;
 
     // An objection needs its reason (asked at the field), then becomes a
     // 诉求; the other is declined.
