@@ -484,7 +484,112 @@ async fn pages_are_the_enterprise_s_own(backend: Backend) {
     stack.stop().await;
 }
 
+/// Files a request for Alice's enterprise through the API.
+async fn filed(stack: &TestStack, alice: &str, category: &str, text: &str) -> String {
+    let body = json!({"enterprise_uscc": ENTERPRISE_A, "category": category,
+        "channel": "gaoxintong", "description": text});
+    let r = json_ok(
+        stack
+            .post_json(ent(stack, "/api/v1/requests"), alice, &body)
+            .await,
+        201,
+    )
+    .await;
+    r["id"].as_str().unwrap().to_owned()
+}
+
+async fn status_of(stack: &TestStack, token: &str, id: &str) -> Value {
+    stack
+        .get_json(ent(stack, &format!("/api/v1/requests/{id}")), token)
+        .await
+}
+
+async fn the_enterprise_replies_reopens_and_withdraws(backend: Backend) {
+    let stack = TestStack::start(&[Service::Enterprise, Service::Portal], backend).await;
+    set_rules(&stack).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let loan = filed(&stack, &alice, "finance", "流动资金贷款贴息咨询").await;
+    let talent = filed(&stack, &alice, "talent", "高级技工引进补贴咨询").await;
+    let finance = reviewer(&stack, "finance_bureau");
+    step(&stack, &finance, &loan, "accept", json!({})).await;
+    let question = "请补充近三年营业收入";
+    step(&stack, &finance, &loan, "ask", json!({"question": question})).await;
+    let token = csrf(&stack, &alice).await;
+    let at = |id: &str, what: &str| format!("/enterprise/requests/{id}/{what}");
+
+    // Asked: the page offers the reply; an empty one is refused at its
+    // field, then the reply resumes the handling.
+    let html = page(&stack, Some(&alice), &format!("/enterprise/requests/{loan}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("待企业补充") && html.contains("id=\"f-reply\""));
+    let empty = post_form(
+        &stack,
+        &alice,
+        &at(&loan, "reply"),
+        &[("_csrf", &token), ("form", "reply"), ("reply", "  ")],
+    )
+    .await;
+    assert_eq!(empty.status(), 422);
+    assert!(empty.text().await.unwrap().contains("id=\"err-reply\""));
+    let replied = post_form(
+        &stack,
+        &alice,
+        &at(&loan, "reply"),
+        &[("_csrf", &token), ("form", "reply"), ("reply", "2023-2025 年营业收入见附表")],
+    )
+    .await;
+    assert_eq!(replied.status(), 303);
+    assert_eq!(status_of(&stack, &alice, &loan).await["status"], "in_handling");
+
+    // 不满意 sends the answer back for a second round.
+    step(&stack, &finance, &loan, "answer", json!({"answer": "可申请贴息"})).await;
+    let rated = post_form(
+        &stack,
+        &alice,
+        &at(&loan, "rate"),
+        &[("_csrf", &token), ("form", "rate"), ("satisfaction", "dissatisfied")],
+    )
+    .await;
+    assert_eq!(rated.status(), 303);
+    let back = rated.headers()[LOCATION].to_str().unwrap().to_owned();
+    let html = page(&stack, Some(&alice), &back).await.text().await.unwrap();
+    assert!(html.contains("已退回承办部门再次办理"), "the flash");
+    assert!(html.contains("第 2 轮办理"));
+    let reopened = status_of(&stack, &alice, &loan).await;
+    assert_eq!((&reopened["status"], &reopened["round"]), (&json!("in_handling"), &json!(2)));
+
+    // Withdrawn, the request offers no steps; a second withdrawal is the
+    // service's refusal, shown on the page.
+    let withdrawn = post_form(
+        &stack,
+        &alice,
+        &at(&talent, "withdraw"),
+        &[("_csrf", &token), ("form", "withdraw")],
+    )
+    .await;
+    assert_eq!(withdrawn.status(), 303);
+    assert_eq!(status_of(&stack, &alice, &talent).await["status"], "withdrawn");
+    let again = post_form(
+        &stack,
+        &alice,
+        &at(&talent, "withdraw"),
+        &[("_csrf", &token), ("form", "withdraw")],
+    )
+    .await;
+    assert_eq!(again.status(), 422);
+    let html = again.text().await.unwrap();
+    assert!(html.contains("id=\"error-summary\""), "the refusal is shown");
+    assert!(html.contains("已撤回") && !html.contains("id=\"withdraw\""));
+    let unknown = post_form(&stack, &alice, &at(&talent, "answer"), &[("_csrf", &token)]).await;
+    assert_eq!(unknown.status(), 404, "not an enterprise's step");
+    stack.stop().await;
+}
+
 yizhan_kit::backend_tests!(
+    the_enterprise_replies_reopens_and_withdraws,
     requests_are_filed_followed_and_rated_in_the_browser,
     profile_and_benefits_in_the_browser,
     pages_are_the_enterprise_s_own,

@@ -59,6 +59,50 @@ pub struct RateQuery {
     rateable: Option<String>,
 }
 
+/// The rating form's address for a concluded case of the viewer's
+/// enterprise not yet rated (`subject`: `request`, `licensing_application`,
+/// `construction_stage`), or `None`: not concluded, already rated, not an
+/// enterprise's viewer, or the enterprise service did not answer (the page
+/// then just shows no link).
+pub(crate) async fn rate_link(
+    state: &AppState,
+    viewer: &Viewer,
+    subject: &str,
+    case_id: &str,
+) -> Option<String> {
+    rateable_cases(state, viewer, subject)
+        .await
+        .contains(&case_id.to_owned())
+        .then(|| rate_path(subject, case_id))
+}
+
+/// The cases of `subject` the viewer may rate now (none when the
+/// enterprise service does not answer, or the viewer is not the
+/// enterprise's).
+pub(crate) async fn rateable_cases(state: &AppState, viewer: &Viewer, subject: &str) -> Vec<String> {
+    if !ENTERPRISE.iter().any(|r| viewer.principal.has_role(*r)) {
+        return Vec::new();
+    }
+    let Ok(list) = ent_get(state, viewer, "/api/v1/rateables").await else {
+        return Vec::new();
+    };
+    let prefix = format!("{subject}:");
+    list["rateables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["id"].as_str()?.strip_prefix(&prefix).map(str::to_owned))
+        .collect()
+}
+
+/// The rating form of a case.
+pub(crate) fn rate_path(subject: &str, case_id: &str) -> String {
+    format!(
+        "/enterprise/ratings/new?rateable={}",
+        crate::queues::urlencode(&format!("{subject}:{case_id}"))
+    )
+}
+
 /// A rateable id (`request:<id>`, `licensing_application:<id>` …) fit for a
 /// form, or a 404 page.
 fn rateable_id(id: &str) -> Result<&str, PageError> {

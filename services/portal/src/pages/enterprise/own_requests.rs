@@ -237,21 +237,6 @@ pub async fn request_page(
     detail(&state, &viewer, &id, flash, None).await
 }
 
-/// Whether the enterprise may still rate request `id` (好差评): a closed
-/// request not yet rated is among its rateables.
-async fn rateable(state: &AppState, viewer: &Viewer, id: &str) -> bool {
-    let rateable_id = format!("request:{id}");
-    ent_get(state, viewer, "/api/v1/rateables")
-        .await
-        .ok()
-        .and_then(|list| {
-            list["rateables"]
-                .as_array()
-                .map(|all| all.iter().any(|r| r["id"] == rateable_id.as_str()))
-        })
-        .unwrap_or(false)
-}
-
 /// The request page, with a refused step's form shown again when given.
 async fn detail(
     state: &AppState,
@@ -267,7 +252,11 @@ async fn detail(
     )
     .await?;
     let own = ENTERPRISE.iter().any(|r| viewer.principal.has_role(*r));
-    let rate_link = own && request["status"] == "closed" && rateable(state, viewer, id).await;
+    let rate_link = if request["status"] == "closed" {
+        super::own_ratings::rate_link(state, viewer, "request", id).await
+    } else {
+        None
+    };
     let (context, status) = with_refused(
         json!({
             "title": format!("诉求 · {}", request["category_name"].as_str().unwrap_or_default()),
