@@ -55,7 +55,13 @@ pub(crate) async fn set_rules(stack: &TestStack) {
     assert_eq!(body["rules"].as_array().unwrap().len(), 8);
 }
 
-pub(crate) async fn step(stack: &TestStack, token: &str, id: &str, name: &str, body: Value) -> Value {
+pub(crate) async fn step(
+    stack: &TestStack,
+    token: &str,
+    id: &str,
+    name: &str,
+    body: Value,
+) -> Value {
     json_ok(
         stack
             .post_json(

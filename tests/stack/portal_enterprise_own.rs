@@ -36,7 +36,11 @@ fn portal(stack: &TestStack, path: &str) -> String {
 /// widths go with the test's.
 async fn fits_both_widths(browser: &Browser, axe: &Option<Axe>, name: &str) {
     if let Some(axe) = axe {
-        assert_eq!(axe.violations(browser).await, Vec::<String>::new(), "{name}");
+        assert_eq!(
+            axe.violations(browser).await,
+            Vec::<String>::new(),
+            "{name}"
+        );
     }
     assert!(browser.fits_width(1280).await, "{name} fits 1280 px");
     browser.screenshot(name).await;
@@ -78,11 +82,7 @@ async fn requests_are_filed_followed_and_rated_in_the_browser(backend: Backend) 
     browser.click("#file-request").await;
     browser.find("#error-summary").await;
     assert_eq!(browser.text("#err-description").await, "不能为空");
-    assert_eq!(
-        field_value(&browser, "f-category").await,
-        "finance",
-        "kept"
-    );
+    assert_eq!(field_value(&browser, "f-category").await, "finance", "kept");
     fits_both_widths(&browser, &axe, "request-refused").await;
     let asked = "扩大产能需要 500 万元流动资金贷款，希望了解贴息政策";
     browser.fill("#f-description", asked).await;
@@ -101,21 +101,22 @@ async fn requests_are_filed_followed_and_rated_in_the_browser(backend: Backend) 
     // The specialist sees it under the enterprise, reads it without the
     // enterprise's steps, and files one on its behalf.
     sign_in(&browser, &stack, "specialist").await;
-    browser.goto(&portal(&stack, "/enterprise/specialist")).await;
+    browser
+        .goto(&portal(&stack, "/enterprise/specialist"))
+        .await;
     let row = format!("section[data-enterprise='{ENTERPRISE_A}'] tr[data-request='{first}']");
     browser.find(&row).await;
     fits_both_widths(&browser, &axe, "specialist").await;
     browser.click(&format!("{row} a")).await;
     assert_eq!(browser.text("[data-testid=status]").await, "已派单");
     assert!(!browser.has("#withdraw").await, "not the specialist's step");
-    browser.goto(&portal(&stack, "/enterprise/specialist")).await;
+    browser
+        .goto(&portal(&stack, "/enterprise/specialist"))
+        .await;
     browser
         .click(&format!("a[data-file-for='{ENTERPRISE_A}']"))
         .await;
-    assert_eq!(
-        field_value(&browser, "f-channel").await,
-        "specialist_visit"
-    );
+    assert_eq!(field_value(&browser, "f-channel").await, "specialist_visit");
     set_value(&browser, "f-category", "talent").await;
     browser
         .fill("#f-description", "走访了解：企业需引进高级技工 20 名")
@@ -128,7 +129,14 @@ async fn requests_are_filed_followed_and_rated_in_the_browser(backend: Backend) 
     let finance = reviewer(&stack, "finance_bureau");
     step(&stack, &finance, &first, "accept", json!({})).await;
     let answer = "可申请科技贷贴息，请携带近三年财务报表至金融服务中心窗口";
-    step(&stack, &finance, &first, "answer", json!({"answer": answer})).await;
+    step(
+        &stack,
+        &finance,
+        &first,
+        "answer",
+        json!({"answer": answer}),
+    )
+    .await;
 
     // The applicant rates the answer, then the service.
     sign_in(&browser, &stack, "applicant").await;
@@ -153,7 +161,12 @@ async fn requests_are_filed_followed_and_rated_in_the_browser(backend: Backend) 
     browser.click("#submit-rating").await;
     assert!(browser.text(".flash").await.contains("评价已提交"));
     assert!(browser.text("[data-testid=score]").await.contains("不满意"));
-    assert!(browser.text("[data-testid=follow-up]").await.contains("待核实"));
+    assert!(
+        browser
+            .text("[data-testid=follow-up]")
+            .await
+            .contains("待核实")
+    );
 
     // The 差评's follow-up reaches the page.
     let ratings = stack
@@ -173,7 +186,12 @@ async fn requests_are_filed_followed_and_rated_in_the_browser(backend: Backend) 
     )
     .await;
     browser.goto(&portal(&stack, "/enterprise/ratings")).await;
-    assert!(browser.text("[data-testid=follow-up]").await.contains("整改中"));
+    assert!(
+        browser
+            .text("[data-testid=follow-up]")
+            .await
+            .contains("整改中")
+    );
     assert!(browser.source().await.contains(note));
     fits_both_widths(&browser, &axe, "ratings").await;
     browser.quit().await;
@@ -236,7 +254,10 @@ async fn profile_and_benefits_in_the_browser(backend: Backend) {
     let alice = stack.applicant("alice", ENTERPRISE_A);
     let benefits = stack
         .get_json(
-            ent(&stack, &format!("/api/v1/enterprises/{ENTERPRISE_A}/benefits")),
+            ent(
+                &stack,
+                &format!("/api/v1/enterprises/{ENTERPRISE_A}/benefits"),
+            ),
             &alice,
         )
         .await;
@@ -259,7 +280,10 @@ async fn profile_and_benefits_in_the_browser(backend: Backend) {
     sign_in(&browser, &stack, "applicant").await;
     browser.goto(&portal(&stack, "/enterprise/profile")).await;
     let facts = browser.text("[data-testid=facts]").await;
-    assert!(facts.contains("从业人数") && facts.contains("12人"), "{facts}");
+    assert!(
+        facts.contains("从业人数") && facts.contains("12人"),
+        "{facts}"
+    );
     assert!(facts.contains("统计年报 2025"), "{facts}");
     assert!(facts.contains("高新技术企业") && facts.contains("未登记"));
     assert!(browser.source().await.contains("暂无工程建设项目"));
@@ -277,7 +301,10 @@ async fn profile_and_benefits_in_the_browser(backend: Backend) {
     );
     assert!(
         browser
-            .text(&format!("{} [data-testid=benefit-message]", card(&training)))
+            .text(&format!(
+                "{} [data-testid=benefit-message]",
+                card(&training)
+            ))
             .await
             .contains("12,000.00 元")
     );
@@ -291,7 +318,10 @@ async fn profile_and_benefits_in_the_browser(backend: Backend) {
         .await;
     assert_eq!(browser.text("#err-reason").await, "请填写理由");
     browser
-        .fill(&format!("#object-{wage}"), "实际从业人数为 15 人，金额应按新标准核定")
+        .fill(
+            &format!("#object-{wage}"),
+            "实际从业人数为 15 人，金额应按新标准核定",
+        )
         .await;
     browser
         .click(&format!("button[data-object='{wage}']"))
@@ -314,9 +344,16 @@ async fn profile_and_benefits_in_the_browser(backend: Backend) {
             .await,
         "企业放弃"
     );
-    assert!(!browser.has(&format!("button[data-object='{training}']")).await);
+    assert!(
+        !browser
+            .has(&format!("button[data-object='{training}']"))
+            .await
+    );
     browser.goto(&portal(&stack, "/enterprise/requests")).await;
-    assert!(browser.source().await.contains("政策咨询"), "the objection's 诉求");
+    assert!(
+        browser.source().await.contains("政策咨询"),
+        "the objection's 诉求"
+    );
     browser.quit().await;
     stack.stop().await;
 }
@@ -355,7 +392,10 @@ async fn pages_are_the_enterprise_s_own(backend: Backend) {
     ];
     let once = post_form(&stack, &alice, "/enterprise/requests/new", &form).await;
     let twice = post_form(&stack, &alice, "/enterprise/requests/new", &form).await;
-    assert_eq!((once.status().as_u16(), twice.status().as_u16()), (303, 303));
+    assert_eq!(
+        (once.status().as_u16(), twice.status().as_u16()),
+        (303, 303)
+    );
     let location = once.headers()[LOCATION].to_str().unwrap().to_owned();
     assert_eq!(location, twice.headers()[LOCATION].to_str().unwrap());
     let mut forged = form;
@@ -377,7 +417,10 @@ async fn pages_are_the_enterprise_s_own(backend: Backend) {
         (format!("/enterprise/requests?uscc={ENTERPRISE_A}"), 403),
         (format!("/enterprise/benefits?uscc={ENTERPRISE_A}"), 403),
         (path.clone(), 404),
-        (format!("/enterprise/ratings/new?rateable=request:{id}"), 404),
+        (
+            format!("/enterprise/ratings/new?rateable=request:{id}"),
+            404,
+        ),
     ] {
         let response = page(&stack, Some(&bob), &url).await;
         assert_eq!(response.status(), status, "{url}");
@@ -408,7 +451,11 @@ async fn pages_are_the_enterprise_s_own(backend: Backend) {
     // Roles: the enterprise's pages are not the staff's, the specialist's
     // page not the enterprise's.
     let clerk = stack.staff("clerk-1", Role::WindowClerk);
-    for url in ["/enterprise", "/enterprise/requests", "/enterprise/requests/new"] {
+    for url in [
+        "/enterprise",
+        "/enterprise/requests",
+        "/enterprise/requests/new",
+    ] {
         assert_eq!(page(&stack, Some(&clerk), url).await.status(), 403, "{url}");
     }
     assert_eq!(
@@ -513,17 +560,28 @@ async fn the_enterprise_replies_reopens_and_withdraws(backend: Backend) {
     let finance = reviewer(&stack, "finance_bureau");
     step(&stack, &finance, &loan, "accept", json!({})).await;
     let question = "请补充近三年营业收入";
-    step(&stack, &finance, &loan, "ask", json!({"question": question})).await;
+    step(
+        &stack,
+        &finance,
+        &loan,
+        "ask",
+        json!({"question": question}),
+    )
+    .await;
     let token = csrf(&stack, &alice).await;
     let at = |id: &str, what: &str| format!("/enterprise/requests/{id}/{what}");
 
     // Asked: the page offers the reply; an empty one is refused at its
     // field, then the reply resumes the handling.
-    let html = page(&stack, Some(&alice), &format!("/enterprise/requests/{loan}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = page(
+        &stack,
+        Some(&alice),
+        &format!("/enterprise/requests/{loan}"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(html.contains("待企业补充") && html.contains("id=\"f-reply\""));
     let empty = post_form(
         &stack,
@@ -538,28 +596,53 @@ async fn the_enterprise_replies_reopens_and_withdraws(backend: Backend) {
         &stack,
         &alice,
         &at(&loan, "reply"),
-        &[("_csrf", &token), ("form", "reply"), ("reply", "2023-2025 年营业收入见附表")],
+        &[
+            ("_csrf", &token),
+            ("form", "reply"),
+            ("reply", "2023-2025 年营业收入见附表"),
+        ],
     )
     .await;
     assert_eq!(replied.status(), 303);
-    assert_eq!(status_of(&stack, &alice, &loan).await["status"], "in_handling");
+    assert_eq!(
+        status_of(&stack, &alice, &loan).await["status"],
+        "in_handling"
+    );
 
     // 不满意 sends the answer back for a second round.
-    step(&stack, &finance, &loan, "answer", json!({"answer": "可申请贴息"})).await;
+    step(
+        &stack,
+        &finance,
+        &loan,
+        "answer",
+        json!({"answer": "可申请贴息"}),
+    )
+    .await;
     let rated = post_form(
         &stack,
         &alice,
         &at(&loan, "rate"),
-        &[("_csrf", &token), ("form", "rate"), ("satisfaction", "dissatisfied")],
+        &[
+            ("_csrf", &token),
+            ("form", "rate"),
+            ("satisfaction", "dissatisfied"),
+        ],
     )
     .await;
     assert_eq!(rated.status(), 303);
     let back = rated.headers()[LOCATION].to_str().unwrap().to_owned();
-    let html = page(&stack, Some(&alice), &back).await.text().await.unwrap();
+    let html = page(&stack, Some(&alice), &back)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("已退回承办部门再次办理"), "the flash");
     assert!(html.contains("第 2 轮办理"));
     let reopened = status_of(&stack, &alice, &loan).await;
-    assert_eq!((&reopened["status"], &reopened["round"]), (&json!("in_handling"), &json!(2)));
+    assert_eq!(
+        (&reopened["status"], &reopened["round"]),
+        (&json!("in_handling"), &json!(2))
+    );
 
     // Withdrawn, the request offers no steps; a second withdrawal is the
     // service's refusal, shown on the page.
@@ -571,7 +654,10 @@ async fn the_enterprise_replies_reopens_and_withdraws(backend: Backend) {
     )
     .await;
     assert_eq!(withdrawn.status(), 303);
-    assert_eq!(status_of(&stack, &alice, &talent).await["status"], "withdrawn");
+    assert_eq!(
+        status_of(&stack, &alice, &talent).await["status"],
+        "withdrawn"
+    );
     let again = post_form(
         &stack,
         &alice,
@@ -581,7 +667,10 @@ async fn the_enterprise_replies_reopens_and_withdraws(backend: Backend) {
     .await;
     assert_eq!(again.status(), 422);
     let html = again.text().await.unwrap();
-    assert!(html.contains("id=\"error-summary\""), "the refusal is shown");
+    assert!(
+        html.contains("id=\"error-summary\""),
+        "the refusal is shown"
+    );
     assert!(html.contains("已撤回") && !html.contains("id=\"withdraw\""));
     let unknown = post_form(&stack, &alice, &at(&talent, "answer"), &[("_csrf", &token)]).await;
     assert_eq!(unknown.status(), 404, "not an enterprise's step");

@@ -155,7 +155,10 @@ fn named_licences(profile: &Value) -> Vec<Value> {
 /// Every fact of the catalog, with what the profile holds (none when not
 /// on file): the enterprise sees what is known and what is not.
 fn facts_with_catalog(catalog: &Value, profile: &Value) -> Vec<Value> {
-    let on_file = profile["facts"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let on_file = profile["facts"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     catalog["facts"]
         .as_array()
         .into_iter()

@@ -91,7 +91,8 @@ pub async fn answer(
     // field) to object.
     let body = json!({"reason": value(&form, "reason").unwrap_or_default().trim()});
     let api = format!("/api/v1/benefits/{}/{answer}", id_path(&id, "政策待遇")?);
-    if let Err(refused) = try_act(&state, &viewer, Upstream::Enterprise, &api, &body, &form).await? {
+    if let Err(refused) = try_act(&state, &viewer, Upstream::Enterprise, &api, &body, &form).await?
+    {
         return page(&state, &viewer, &uscc, None, Some(refused)).await;
     }
     Ok(see_other(

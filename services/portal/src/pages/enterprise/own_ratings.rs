@@ -16,8 +16,7 @@ use serde_json::{Value, json};
 use super::own::{ENTERPRISE, ent_get};
 use crate::AppState;
 use crate::pages::{
-    Flash, PageError, refused_with, render, render_status, see_other, try_act, value,
-    with_refused,
+    Flash, PageError, refused_with, render, render_status, see_other, try_act, value, with_refused,
 };
 use crate::session::Viewer;
 use crate::upstream::Upstream;
@@ -79,7 +78,11 @@ pub(crate) async fn rate_link(
 /// The cases of `subject` the viewer may rate now (none when the
 /// enterprise service does not answer, or the viewer is not the
 /// enterprise's).
-pub(crate) async fn rateable_cases(state: &AppState, viewer: &Viewer, subject: &str) -> Vec<String> {
+pub(crate) async fn rateable_cases(
+    state: &AppState,
+    viewer: &Viewer,
+    subject: &str,
+) -> Vec<String> {
     if !ENTERPRISE.iter().any(|r| viewer.principal.has_role(*r)) {
         return Vec::new();
     }
@@ -169,14 +172,27 @@ pub async fn rate(
     let rateable = rateable_of(&state, &viewer, id).await?;
     let Some(score) = value(&form, "score").and_then(|s| s.trim().parse::<i64>().ok()) else {
         let errors = BTreeMap::from([("score".to_owned(), "请选择评分".to_owned())]);
-        return rate_page(&viewer, &rateable, Some(refused_with(&form, errors, Vec::new())));
+        return rate_page(
+            &viewer,
+            &rateable,
+            Some(refused_with(&form, errors, Vec::new())),
+        );
     };
     let body = json!({
         "rateable_id": id,
         "score": score,
         "comment": value(&form, "comment").unwrap_or_default().trim(),
     });
-    match try_act(&state, &viewer, Upstream::Enterprise, "/api/v1/ratings", &body, &form).await? {
+    match try_act(
+        &state,
+        &viewer,
+        Upstream::Enterprise,
+        "/api/v1/ratings",
+        &body,
+        &form,
+    )
+    .await?
+    {
         Ok(_) => Ok(see_other("/enterprise/ratings", "评价已提交，感谢您的反馈")),
         Err(refused) => rate_page(&viewer, &rateable, Some(refused)),
     }

@@ -140,7 +140,10 @@ pub async fn new_request(
     let mut values = BTreeMap::new();
     let uscc = match which.uscc.as_deref() {
         Some(u) if !u.trim().is_empty() => uscc_path(u)?,
-        _ => enterprises_of(&viewer).into_iter().next().unwrap_or_default(),
+        _ => enterprises_of(&viewer)
+            .into_iter()
+            .next()
+            .unwrap_or_default(),
     };
     values.insert("enterprise_uscc".to_owned(), uscc);
     values.insert("channel".to_owned(), default_channel(&viewer).to_owned());

@@ -15,7 +15,10 @@ use crate::session::Viewer;
 
 /// Each enterprise with its open requests, in the token's order.
 fn by_enterprise(enterprises: &[String], requests: &Value) -> Vec<Value> {
-    let all = requests["requests"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let all = requests["requests"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     enterprises
         .iter()
         .map(|uscc| {
