@@ -41,7 +41,7 @@ fn specialist(stack: &TestStack, enterprises: &[&str]) -> String {
     })
 }
 
-async fn set_rules(stack: &TestStack) {
+pub(crate) async fn set_rules(stack: &TestStack) {
     let admin = stack.staff("admin-1", Role::Admin);
     let r = stack
         .client
@@ -55,7 +55,13 @@ async fn set_rules(stack: &TestStack) {
     assert_eq!(body["rules"].as_array().unwrap().len(), 8);
 }
 
-async fn step(stack: &TestStack, token: &str, id: &str, name: &str, body: Value) -> Value {
+pub(crate) async fn step(
+    stack: &TestStack,
+    token: &str,
+    id: &str,
+    name: &str,
+    body: Value,
+) -> Value {
     json_ok(
         stack
             .post_json(

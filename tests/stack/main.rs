@@ -30,6 +30,8 @@ mod portal;
 mod portal_construction_e2e;
 mod portal_crawl;
 mod portal_e2e;
+mod portal_enterprise_own;
+mod portal_enterprise_own_http;
 mod portal_errors;
 mod portal_hardening;
 mod portal_home;

@@ -359,6 +359,15 @@ async fn construction_project(backend: Backend) {
     assert_eq!(rows, tasks.len());
     browser.screenshot("stage-completed").await;
 
+    // 好差评: the concluded stage offers its rating once the enterprise
+    // service has read the stage's events.
+    browser
+        .wait_for_text("data-rate-stage=", Duration::from_secs(30))
+        .await;
+    browser.click("a[data-rate-stage]").await;
+    assert!(browser.source().await.contains("工程建设项目审批阶段"));
+    browser.find("#submit-rating").await;
+
     browser.quit().await;
     stack.stop().await;
 }

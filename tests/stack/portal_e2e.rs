@@ -252,6 +252,22 @@ async fn hotel_licence_in_the_browser(backend: Backend) {
     )
     .await;
     assert_eq!(done["status"], "handed_out");
+
+    // 好差评: the applicant's concluded application offers its rating once
+    // the enterprise service has read the approval.
+    sign_in(&browser, &stack, "applicant").await;
+    browser
+        .goto(&stack.url(
+            Service::Portal,
+            &format!("/licensing/applications/{app_id}"),
+        ))
+        .await;
+    browser
+        .wait_for_text("id=\"rate-service\"", Duration::from_secs(30))
+        .await;
+    browser.click("#rate-service").await;
+    assert!(browser.source().await.contains("一业一证申请"));
+    browser.find("#submit-rating").await;
     browser.quit().await;
     stack.stop().await;
 }

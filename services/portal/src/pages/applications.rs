@@ -116,10 +116,19 @@ async fn application_view(
 ) -> Result<HttpResponse, PageError> {
     let app = application(state, &viewer.token, id).await?;
     let licence = licence_of(state, &app).await;
+    // 好差评 once concluded (approved or refused), asked only then.
+    let concluded = ["approved", "refused", "licence_issued", "handed_out"]
+        .contains(&app["status"].as_str().unwrap_or_default());
+    let rate_link = if concluded {
+        super::enterprise::own_ratings::rate_link(state, viewer, "licensing_application", id).await
+    } else {
+        None
+    };
     let (context, status) = with_refused(
         json!({
             "title": format!("申请 {}", app["scenario_name"].as_str().unwrap_or_default()),
             "licence": licence,
+            "rate_link": rate_link,
             "flash": flash,
             "errors": {},
             "correct": format!(

@@ -170,6 +170,9 @@ pub async fn project_page(
     viewer.require(&FILERS)?;
     let project = project_of(&state, &viewer.token, &id).await?;
     let material_names = owed_material_names(&state, &viewer.token, &project).await?;
+    // Concluded stages not yet rated (好差评), by stage application id.
+    let rateable =
+        super::enterprise::own_ratings::rateable_cases(&state, &viewer, "construction_stage").await;
     render(
         Some(&viewer),
         "con_project.html",
@@ -177,6 +180,7 @@ pub async fn project_page(
             "title": project["name"],
             "project": project,
             "material_names": material_names,
+            "rateable_stages": rateable,
             "flash": flash.text(),
         }),
     )

@@ -299,6 +299,8 @@ fn me(viewer: &Viewer) -> Value {
         "applicant": p.has_role(Role::Applicant) || p.has_role(Role::Agent),
         "clerk": clerk,
         "reviewer": reviewer,
+        "specialist": p.has_role(Role::Specialist),
+        "hotline": p.has_role(Role::HotlineOperator),
         "dept": p.dept,
         "enterprise": viewer.enterprise(),
         "unread": viewer.unread,
