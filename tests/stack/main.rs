@@ -30,6 +30,7 @@ mod portal;
 mod portal_construction_e2e;
 mod portal_crawl;
 mod portal_e2e;
+mod portal_enterprise_staff;
 mod portal_errors;
 mod portal_hardening;
 mod portal_home;

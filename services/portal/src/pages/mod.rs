@@ -297,6 +297,7 @@ fn me(viewer: &Viewer) -> Value {
         "applicant": p.has_role(Role::Applicant) || p.has_role(Role::Agent),
         "clerk": clerk,
         "reviewer": reviewer,
+        "admin": p.has_role(Role::Admin),
         "dept": p.dept,
         "enterprise": viewer.enterprise(),
         "unread": viewer.unread,
