@@ -212,7 +212,9 @@ pub async fn confirm_batch(
                 status: 409 | 422, ..
             },
         ) => {
-            let refused = batch_refusal(&form, &e);
+            let mut refused = batch_refusal(&form, &e);
+            // The ticks stay as they were (`posted` keeps one value a name).
+            refused["picked"] = json!(ids);
             policy_page(&state, &viewer, &id, None, Some(refused)).await
         }
         Err(e) => Err(e.into()),
