@@ -181,6 +181,29 @@ async fn review_benefits(browser: &Browser, stack: &TestStack) -> String {
         browser.text("[data-testid=budget-left]").await,
         "3,000.00 元"
     );
+    // The one left out is excluded, with a reason (none: refused at its
+    // field).
+    let other = picks[0].trim_start_matches("pick-");
+    browser.click(&format!("#exclude-{other}")).await;
+    assert!(
+        !browser
+            .text(&format!("#err-reason-{other}"))
+            .await
+            .is_empty()
+    );
+    browser
+        .fill(&format!("#f-reason-{other}"), "已享受同类稳岗补助")
+        .await;
+    browser.click(&format!("#exclude-{other}")).await;
+    browser
+        .wait_for_text("已排除该企业", std::time::Duration::from_secs(10))
+        .await;
+    assert!(
+        browser
+            .text(&format!("tr[data-candidate=\"{other}\"]"))
+            .await
+            .contains("已享受同类稳岗补助")
+    );
     browser.click("form[data-batch] button").await;
     browser
         .wait_for_text("批次已标记为已发放", std::time::Duration::from_secs(10))
