@@ -8,14 +8,17 @@
 //! pages; its 差评's follow-up is recorded through the page; reviewers of
 //! another department cannot act (403 / 不存在 pages).
 
+use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 use yizhan::Service;
 use yizhan_auth::Role;
 use yizhan_kit::testing::Backend;
 
+use crate::axe::Axe;
 use crate::browser::Browser;
 use crate::common::*;
 use crate::portal_e2e::{set_value, sign_in};
+use crate::portal_pages::{client, csrf, session};
 
 const REVIEWER_A: &str = "reviewer:market_supervision";
 const REVIEWER_B: &str = "reviewer:public_security";
@@ -29,16 +32,38 @@ async fn open(browser: &Browser, stack: &TestStack, path: &str) {
     browser.goto(&stack.url(Service::Portal, path)).await;
 }
 
-/// Every control labelled, and the page fits a phone as well as 1280 px.
+/// The accessibility scan, loaded once per test run.
+static AXE: tokio::sync::OnceCell<Option<Axe>> = tokio::sync::OnceCell::const_new();
+
+/// Every control labelled, no serious or critical accessibility
+/// violation, and the page fits a phone as well as 1280 px.
 async fn fits(browser: &Browser, name: &str) {
     assert_eq!(
         browser.unlabelled_controls().await,
         Vec::<String>::new(),
         "{name}"
     );
+    if let Some(axe) = AXE.get_or_init(Axe::load).await {
+        assert_eq!(
+            axe.violations(browser).await,
+            Vec::<String>::new(),
+            "{name}"
+        );
+    }
     assert!(browser.fits_width(1280).await, "{name} fits 1280 px");
     assert!(browser.fits_a_phone(name).await, "{name} fits a phone");
     browser.screenshot(name).await;
+}
+
+/// No snake_case code in the page's visible text (what the crawler
+/// checks on every page a role reaches).
+async fn no_codes(browser: &Browser, name: &str) {
+    let codes = browser
+        .script(
+            "return Array.from(document.body.innerText.matchAll(/\\b[a-z]+(_[a-z0-9]+)+\\b/g)).map(m => m[0]);",
+        )
+        .await;
+    assert_eq!(codes, json!([]), "{name}");
 }
 
 /// The admin's rules: 行政审批 to 市场监督管理局, everything else to 公安局.
@@ -135,6 +160,7 @@ async fn publish_policy(browser: &Browser, stack: &TestStack) {
         .await;
     assert!(browser.source().await.contains("从业人数不超过50人"));
     fits(browser, "policies").await;
+    no_codes(browser, "policies").await;
 }
 
 /// The department reviews: two candidates, a batch over the budget is
@@ -165,6 +191,7 @@ async fn review_benefits(browser: &Browser, stack: &TestStack) -> String {
         browser.click(&format!("#{p}")).await;
     }
     fits(browser, "candidates").await;
+    no_codes(browser, "candidates").await;
     browser.click("#confirm-batch").await;
     let refusal = browser.text("#err-candidates").await;
     assert!(refusal.contains("预算"), "over budget: {refusal}");
@@ -234,6 +261,49 @@ async fn file_request(stack: &TestStack) -> String {
     filed["id"].as_str().unwrap().to_owned()
 }
 
+/// A form post to the portal as the holder of `token`.
+async fn post_form(
+    stack: &TestStack,
+    token: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    client()
+        .post(stack.url(Service::Portal, path))
+        .header(COOKIE, session(token))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Steps by the wrong people are refused by the pages as by the service:
+/// a forged form (403), the department it left (不存在, nothing changed),
+/// a reviewer at the admin's rules (403).
+async fn others_are_refused(stack: &TestStack, id: &str) {
+    let before = reviewer(stack, "market_supervision");
+    let token = csrf(stack, &before).await;
+    let path = format!("/enterprise/staff/requests/{id}/accept");
+    let forged = post_form(stack, &before, &path, &[("_csrf", "x")]).await;
+    assert_eq!(forged.status(), 403);
+    let refused = post_form(stack, &before, &path, &[("_csrf", &token)]).await;
+    assert_eq!(refused.status(), 404);
+    assert!(refused.text().await.unwrap().contains("诉求不存在"));
+    let admin = stack.staff("admin-1", Role::Admin);
+    let view = stack
+        .get_json(ent(stack, &format!("/api/v1/requests/{id}")), &admin)
+        .await;
+    assert_eq!(view["status"], "dispatched", "not accepted by the page");
+    let rules = post_form(
+        stack,
+        &before,
+        "/enterprise/staff/dispatch-rules",
+        &[("_csrf", &token)],
+    )
+    .await;
+    assert_eq!(rules.status(), 403);
+}
+
 async fn enterprise_staff_pages(backend: Backend) {
     let stack = TestStack::start(
         &[Service::Licensing, Service::Enterprise, Service::Portal],
@@ -261,6 +331,7 @@ async fn enterprise_staff_pages(backend: Backend) {
     sign_in(&browser, &stack, "admin").await;
     set_dispatch_rules(&browser, &stack).await;
     fits(&browser, "rules").await;
+    no_codes(&browser, "rules").await;
     publish_policy(&browser, &stack).await;
 
     // The policy's department reviews its candidates.
@@ -280,9 +351,11 @@ async fn enterprise_staff_pages(backend: Backend) {
         "SLA in words: {row}"
     );
     fits(&browser, "request-queue").await;
+    no_codes(&browser, "request-queue").await;
     browser.click(&format!("a[data-open=\"{id}\"]")).await;
     assert_eq!(browser.text("[data-testid=status]").await, "已派单");
     fits(&browser, "request").await;
+    no_codes(&browser, "request").await;
     // Transfer: without a reason it comes back at the field, the
     // department chosen kept; with one, confirmed first.
     set_value(&browser, "f-to_department", "public_security").await;
@@ -300,6 +373,7 @@ async fn enterprise_staff_pages(backend: Backend) {
     browser.click("#transfer").await;
     assert_eq!(browser.text("[data-testid=to-name]").await, "公安局");
     fits(&browser, "transfer-confirm").await;
+    no_codes(&browser, "transfer-confirm").await;
     browser.click("#confirm-transfer").await;
     browser
         .wait_for_text("诉求已转办", std::time::Duration::from_secs(10))
@@ -314,6 +388,7 @@ async fn enterprise_staff_pages(backend: Backend) {
     .await;
     assert!(browser.source().await.contains("诉求不存在"));
     assert!(!browser.has("#accept").await);
+    others_are_refused(&stack, &id).await;
 
     // The department it went to accepts and answers.
     sign_in(&browser, &stack, REVIEWER_B).await;
@@ -323,6 +398,35 @@ async fn enterprise_staff_pages(backend: Backend) {
     browser
         .wait_for_text("诉求已签收", std::time::Duration::from_secs(10))
         .await;
+    assert_eq!(browser.text("[data-testid=status]").await, "办理中");
+    // It asks the enterprise first; the clock pauses until the reply.
+    browser
+        .fill("#f-question", "请说明营业场所是否已通过消防验收")
+        .await;
+    browser.click("#ask").await;
+    browser
+        .wait_for_text("已请企业补充", std::time::Duration::from_secs(10))
+        .await;
+    assert_eq!(browser.text("[data-testid=status]").await, "待企业补充");
+    assert!(!browser.has("#answer").await, "nothing to do while waiting");
+    let alice = stack.applicant("demo-applicant", ENTERPRISE_A);
+    json_ok(
+        stack
+            .post_json(
+                ent(&stack, &format!("/api/v1/requests/{id}/reply")),
+                &alice,
+                &json!({"reply": "已于上月通过消防验收"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    open(
+        &browser,
+        &stack,
+        &format!("/enterprise/staff/requests/{id}"),
+    )
+    .await;
     assert_eq!(browser.text("[data-testid=status]").await, "办理中");
     browser.click("#answer").await;
     assert!(
@@ -385,6 +489,7 @@ async fn enterprise_staff_pages(backend: Backend) {
             .contains("待核实")
     );
     fits(&browser, "follow-ups").await;
+    no_codes(&browser, "follow-ups").await;
     browser
         .click(&format!("a[data-open=\"{rating_id}\"]"))
         .await;
@@ -452,6 +557,7 @@ async fn enterprise_staff_pages(backend: Backend) {
         "{ratings}"
     );
     fits(&browser, "statistics").await;
+    no_codes(&browser, "statistics").await;
 
     browser.quit().await;
     stack.stop().await;
