@@ -32,6 +32,7 @@ mod portal_crawl;
 mod portal_e2e;
 mod portal_enterprise_own;
 mod portal_enterprise_own_http;
+mod portal_enterprise_staff;
 mod portal_errors;
 mod portal_hardening;
 mod portal_home;

@@ -301,6 +301,7 @@ fn me(viewer: &Viewer) -> Value {
         "reviewer": reviewer,
         "specialist": p.has_role(Role::Specialist),
         "hotline": p.has_role(Role::HotlineOperator),
+        "admin": p.has_role(Role::Admin),
         "dept": p.dept,
         "enterprise": viewer.enterprise(),
         "unread": viewer.unread,

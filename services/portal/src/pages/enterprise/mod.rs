@@ -11,6 +11,11 @@ pub mod own_ratings;
 pub mod own_requests;
 pub mod own_specialist;
 pub mod staff;
+pub mod staff_admin;
+pub mod staff_benefits;
+pub mod staff_names;
+pub mod staff_ratings;
+pub mod staff_stats;
 
 use actix_web::web;
 
@@ -32,6 +37,17 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "ent_own_ratings.html",
     "ent_own_rate.html",
     "ent_own_specialist.html",
+    // Staff side (departments, admins): staff*.rs.
+    "ent_staff_queue.html",
+    "ent_staff_request.html",
+    "ent_staff_transfer.html",
+    "ent_staff_ratings.html",
+    "ent_staff_rating.html",
+    "ent_staff_policies.html",
+    "ent_staff_candidates.html",
+    "ent_staff_rules.html",
+    "ent_staff_policy_new.html",
+    "ent_staff_stats.html",
 ];
 
 /// The flash messages these pages' redirects may carry (see
@@ -46,6 +62,18 @@ pub const MESSAGES: &[&str] = &[
     "已放弃该项政策待遇",
     "异议已提交，已转为诉求由承办部门办理，可在“我的诉求”中查看",
     "评价已提交，感谢您的反馈",
+    // Staff side (departments, admins): staff*.rs.
+    "诉求已签收，答复时限开始计时",
+    "诉求已转办",
+    "已请企业补充，答复时限暂停计时",
+    "诉求已答复",
+    "核实情况已登记",
+    "整改情况已登记，回访办结",
+    "已确认发放批次",
+    "已排除该企业",
+    "批次已标记为已发放",
+    "派单规则已保存",
+    "政策已发布，已完成企业匹配",
 ];
 
 /// Registers these pages.
