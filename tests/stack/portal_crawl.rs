@@ -227,6 +227,114 @@ async fn construction_run(stack: &TestStack, alice: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The enterprise services' side: dispatch rules to a department of the
+/// catalogs (so its demo reviewer works the queue), one 诉求 open and one
+/// closed with a 差评 being followed up, an officer-set fact and a policy
+/// that matches on it. Answers the department involved.
+async fn enterprise_run(stack: &TestStack, alice: &str) -> String {
+    const DEPT: &str = "market_supervision";
+    let ent = |path: &str| stack.url(Service::Enterprise, path);
+    let admin = stack.staff("admin-crawl", Role::Admin);
+    let routes: serde_json::Map<String, Value> = [
+        "policy", "finance", "talent", "land_planning", "approvals", "utilities", "legal", "other",
+    ]
+    .iter()
+    .map(|c| {
+        let route = json!({"department": DEPT, "department_name": "市场监督管理局", "answer_limit_days": 5});
+        ((*c).to_owned(), route)
+    })
+    .collect();
+    let response = stack
+        .client
+        .put(ent("/api/v1/dispatch-rules"))
+        .bearer_auth(&admin)
+        .json(&json!({"routes": routes}))
+        .send()
+        .await
+        .unwrap();
+    json_ok(response, 200).await;
+    let market = reviewer(stack, DEPT);
+    let mut filed = Vec::new();
+    for text in [
+        "食品经营许可证延续需要准备哪些材料",
+        "营业执照变更后许可证信息未同步",
+    ] {
+        let request = json_ok(
+            stack
+                .post_json(
+                    ent("/api/v1/requests"),
+                    alice,
+                    &json!({"enterprise_uscc": ENTERPRISE_A, "category": "approvals",
+                            "channel": "gaoxintong", "description": text}),
+                )
+                .await,
+            201,
+        )
+        .await;
+        filed.push(request["id"].as_str().unwrap().to_owned());
+    }
+    let step = |token: &str, id: &str, name: &str, body: Value| {
+        let url = ent(&format!("/api/v1/requests/{id}/{name}"));
+        let token = token.to_owned();
+        async move { json_ok(stack.post_json(url, &token, &body).await, 200).await }
+    };
+    step(&market, &filed[0], "accept", json!({})).await;
+    step(&market, &filed[1], "accept", json!({})).await;
+    step(
+        &market,
+        &filed[1],
+        "answer",
+        json!({"answer": "已协调数据同步，请重新查询"}),
+    )
+    .await;
+    step(
+        alice,
+        &filed[1],
+        "rate",
+        json!({"satisfaction": "acceptable"}),
+    )
+    .await;
+    let rateables = stack.get_json(ent("/api/v1/rateables"), alice).await;
+    let rateable = rateables["rateables"][0]["id"].clone();
+    let rating = json!({"rateable_id": rateable, "score": 2, "comment": "答复较慢"});
+    json_ok(
+        stack
+            .post_json(ent("/api/v1/ratings"), alice, &rating)
+            .await,
+        201,
+    )
+    .await;
+    let fact = stack
+        .client
+        .put(ent(&format!(
+            "/api/v1/enterprises/{ENTERPRISE_A}/facts/employee_count"
+        )))
+        .bearer_auth(&market)
+        .json(&json!({"value": 30, "source": "统计年报 2025"}))
+        .send()
+        .await
+        .unwrap();
+    json_ok(fact, 200).await;
+    let today = yizhan_enterprise::today(chrono::Utc::now());
+    let policy = json!({
+        "title": "小微企业稳岗补贴",
+        "department": DEPT,
+        "eligibility": {"fact": "employee_count", "op": "le", "value": 50},
+        "amount": {"fixed_fen": 500_000},
+        "budget_fen": 10_000_000,
+        "valid_from": today,
+        "valid_until": today + chrono::Days::new(90),
+    });
+    json_ok(
+        stack
+            .post_json(ent("/api/v1/policies"), &admin, &policy)
+            .await,
+        201,
+    )
+    .await;
+    DEPT.to_owned()
+}
+
 /// Whether the crawl should follow `url` (the portal's own GET pages; not
 /// images, downloads or signing out).
 fn follow(url: &str, origin: &str) -> Option<String> {
@@ -319,13 +427,21 @@ async fn no_page_shows_a_code(backend: Backend) {
     let alice = stack.applicant("alice", ENTERPRISE_A);
     let mut departments = licensing_run(&stack, &alice).await;
     departments.extend(construction_run(&stack, &alice).await);
+    departments.insert(enterprise_run(&stack, &alice).await);
 
     let axe = Axe::load().await;
     let browser = Browser::start("crawl").await;
-    let mut users: Vec<String> = ["applicant", "agent", "clerk", "admin"]
-        .iter()
-        .map(|u| (*u).to_owned())
-        .collect();
+    let mut users: Vec<String> = [
+        "applicant",
+        "agent",
+        "clerk",
+        "admin",
+        "specialist",
+        "hotline",
+    ]
+    .iter()
+    .map(|u| (*u).to_owned())
+    .collect();
     users.extend(departments.iter().map(|d| format!("reviewer:{d}")));
     let mut found = Vec::new();
     let mut inaccessible = Vec::new();
