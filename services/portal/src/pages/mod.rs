@@ -10,6 +10,7 @@ pub mod construction;
 pub mod dashboard;
 pub mod enterprise;
 pub mod errors;
+mod filters;
 pub mod forms;
 pub mod inbox;
 pub mod licence;
@@ -34,6 +35,8 @@ use crate::AppState;
 use crate::session::{MaybeViewer, Viewer};
 use crate::upstream::{Upstream, UpstreamError};
 
+pub(crate) use filters::sla_name;
+use filters::{days, local_time, plain, role_name, sla_class};
 pub(crate) use forms::{act, reason_list, refused_with, try_act, with_refused};
 pub use forms::{field_errors, refused_form};
 pub use redirect::local_path;
@@ -100,72 +103,6 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
 /// a page.
 pub fn load_templates() {
     LazyLock::force(&ENV);
-}
-
-/// Working days for people: `5`, `2.5`, `-1` (two decimals at most).
-fn days(v: Option<f64>) -> String {
-    match v {
-        Some(d) if d.fract() == 0.0 => format!("{d:.0}"),
-        Some(d) => format!("{d:.1}"),
-        None => "—".into(),
-    }
-}
-
-/// A form value as people write it: `500` not `500.0`, 是/否 for a yes/no
-/// answer, nothing for a missing one.
-fn plain(v: &minijinja::Value) -> String {
-    use minijinja::value::ValueKind;
-    match v.kind() {
-        ValueKind::Undefined | ValueKind::None => String::new(),
-        ValueKind::Bool => if v.is_true() { "是" } else { "否" }.to_owned(),
-        ValueKind::Number => match f64::try_from(v.clone()) {
-            Ok(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{n:.0}"),
-            _ => v.to_string(),
-        },
-        _ => v.to_string(),
-    }
-}
-
-/// CSS class of an SLA state (colour plus a word, never colour alone).
-fn sla_class(state: Option<&str>) -> &'static str {
-    match state {
-        Some("on_time") => "sla-ok",
-        Some("warning") => "sla-warn",
-        Some("overdue") => "sla-over",
-        Some("paused") | Some("stopped") => "sla-paused",
-        _ => "sla-none",
-    }
-}
-
-pub(crate) fn sla_name(state: Option<&str>) -> &'static str {
-    match state {
-        Some("on_time") => "正常",
-        Some("warning") => "临期预警",
-        Some("overdue") => "已超期",
-        Some("paused") => "暂停计时",
-        Some("stopped") => "已停止计时",
-        _ => "未计时",
-    }
-}
-
-/// Who took a step, by the Chinese name of their role (a timeline's
-/// `actor.role`); `system` is the centre's own jobs.
-fn role_name(role: &str) -> &'static str {
-    match role {
-        "system" => "系统",
-        other => Role::from_wire(other).map_or("工作人员", Role::zh_name),
-    }
-}
-
-/// An RFC 3339 instant as China local time, `2026-11-23 10:15`.
-fn local_time(v: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(v)
-        .map(|t| {
-            t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|_| v.to_owned())
 }
 
 /// What went wrong with a page request, shown as a page.
