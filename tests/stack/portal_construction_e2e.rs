@@ -357,6 +357,30 @@ async fn construction_project(backend: Backend) {
         )
         .await;
     assert_eq!(rows, tasks.len());
+    // The stage map: four stages in order, the first done, the second
+    // ready to file, the rest not started, each said in words.
+    let map = browser
+        .script(
+            "return Array.from(document.querySelectorAll('[data-testid=stage-map] li')) \
+             .map(li => [li.dataset.state, li.innerText]);",
+        )
+        .await;
+    let states: Vec<&str> = map
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s[0].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["done", "next", "later", "later"], "{map}");
+    assert!(map[0][1].as_str().unwrap().contains("立项用地规划许可"));
+    assert!(map[0][1].as_str().unwrap().contains("已办结"));
+    assert!(map[1][1].as_str().unwrap().contains("可申报"));
+    for width in [1280, 390] {
+        assert!(
+            browser.fits_width(width).await,
+            "project page at {width} px"
+        );
+    }
     browser.screenshot("stage-completed").await;
 
     // 好差评: the concluded stage offers its rating once the enterprise

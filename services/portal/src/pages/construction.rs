@@ -173,6 +173,15 @@ pub async fn project_page(
     // Concluded stages not yet rated (好差评), by stage application id.
     let rateable =
         super::enterprise::own_ratings::rateable_cases(&state, &viewer, "construction_stage").await;
+    // The map is an extra: without the categories the page still answers.
+    let stage_map = match state
+        .upstream
+        .get(Upstream::Construction, "/api/v1/categories", None)
+        .await
+    {
+        Ok(categories) => super::stage_map::stage_map(&categories, &project),
+        Err(_) => Vec::new(),
+    };
     render(
         Some(&viewer),
         "con_project.html",
@@ -181,6 +190,7 @@ pub async fn project_page(
             "project": project,
             "material_names": material_names,
             "rateable_stages": rateable,
+            "stage_map": stage_map,
             "flash": flash.text(),
         }),
     )

@@ -18,6 +18,7 @@ pub mod licensing;
 pub mod multipart;
 pub mod redirect;
 pub mod review;
+pub mod stage_map;
 pub mod statistics;
 pub mod values;
 pub mod window;
