@@ -51,11 +51,14 @@ pub async fn queue(
     let limit = page.limit()?;
     let after = page.position::<(String, String)>()?;
     let status = filter.status.unwrap_or(Status::InReview);
+    let search = filter.search()?;
     let rows = store::tasks::complete(
         &state.db,
-        yizhan_workflow::queue::department(&state.db, &dept, status, after, limit).await?,
+        store::stages::queue(&state.db, &dept, status, search.as_ref(), after, limit).await?,
     )
     .await?;
+    let numbers =
+        store::stages::numbers_of(&state.db, rows.iter().map(|t| t.case_id.clone())).await?;
     let now = Utc::now();
     Ok(HttpResponse::Ok().json(Page::from_rows_with_cursors(
         rows,
@@ -63,6 +66,7 @@ pub async fn queue(
         |t| (t.due_key.clone(), t.id.clone()),
         |t, cursor| TaskView {
             cursor: Some(cursor),
+            application_number: numbers.get(&t.case_id).cloned(),
             ..task_view(&state.calendar, &t, &[], now)
         },
     )))
