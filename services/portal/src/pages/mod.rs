@@ -19,6 +19,7 @@ pub mod redirect;
 pub mod review;
 pub mod values;
 pub mod window;
+pub mod window_hand_out;
 
 use std::sync::LazyLock;
 
@@ -65,6 +66,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "queue.html",
         "window_licensing.html",
         "window_stage.html",
+        "window_hand_out.html",
         "review_task.html",
         "licence_print.html",
         "inbox.html",
@@ -524,6 +526,7 @@ fn pages(c: &mut web::ServiceConfig) {
         .configure(licensing::configure)
         .configure(construction::configure)
         .configure(window::configure)
+        .configure(window_hand_out::configure)
         .configure(review::configure)
         .configure(inbox::configure)
         .configure(enterprise::configure);
