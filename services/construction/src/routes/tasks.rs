@@ -98,7 +98,11 @@ pub async fn get_task(
         .filter(|t| t.department_code == dept)
         .ok_or_else(|| Problem::not_found("任务不存在"))?;
     let asked = store::consultations::of_task(&state.db, &t.id).await?;
-    Ok(HttpResponse::Ok().json(task_view(&state.calendar, &t, &asked, Utc::now())))
+    let number = store::stages::numbers_of(&state.db, [t.case_id.clone()]).await?;
+    Ok(HttpResponse::Ok().json(TaskView {
+        application_number: number.get(&t.case_id).cloned(),
+        ..task_view(&state.calendar, &t, &asked, Utc::now())
+    }))
 }
 
 /// A required text field: trimmed, 1 to `max` characters, no control
