@@ -123,7 +123,11 @@ async fn licensing_numbers_are_consecutive_replayable_and_searchable(backend: Ba
             .post(lic(&stack, "/api/v1/applications"))
             .bearer_auth(&a)
             .header("Idempotency-Key", key)
-            .json(&store_body(ENTERPRISE_A, "一站便利店重试有限公司", &materials))
+            .json(&store_body(
+                ENTERPRISE_A,
+                "一站便利店重试有限公司",
+                &materials,
+            ))
             .send()
     };
     let first = json_ok(keyed("k-1").await.unwrap(), 201).await;
@@ -137,7 +141,10 @@ async fn licensing_numbers_are_consecutive_replayable_and_searchable(backend: Ba
     // The detail names the number too.
     let detail = stack
         .get_json(
-            lic(&stack, &format!("/api/v1/applications/{}", apps[3]["id"].as_str().unwrap())),
+            lic(
+                &stack,
+                &format!("/api/v1/applications/{}", apps[3]["id"].as_str().unwrap()),
+            ),
             &a,
         )
         .await;
@@ -155,7 +162,10 @@ async fn licensing_numbers_are_consecutive_replayable_and_searchable(backend: Ba
     // A prefix of a number is not a number.
     let page = json_ok(search(&stack, list(), &number[..10], &clerk).await, 200).await;
     assert!(ids(&page).is_empty(), "{page}");
-    let mut of_b: Vec<String> = apps[6..].iter().map(|a| a["id"].as_str().unwrap().to_owned()).collect();
+    let mut of_b: Vec<String> = apps[6..]
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect();
     of_b.sort();
     let mut found = ids(&json_ok(search(&stack, list(), ENTERPRISE_B, &clerk).await, 200).await);
     found.sort();
@@ -181,7 +191,13 @@ async fn licensing_numbers_are_consecutive_replayable_and_searchable(backend: Ba
         json_ok(
             stack
                 .post_json(
-                    lic(&stack, &format!("/api/v1/applications/{}/intake", app["id"].as_str().unwrap())),
+                    lic(
+                        &stack,
+                        &format!(
+                            "/api/v1/applications/{}/intake",
+                            app["id"].as_str().unwrap()
+                        ),
+                    ),
                     &clerk,
                     &json!({"decision": "accept"}),
                 )
@@ -192,7 +208,10 @@ async fn licensing_numbers_are_consecutive_replayable_and_searchable(backend: Ba
     }
     let accepted = stack
         .get_json(
-            lic(&stack, &format!("/api/v1/applications/{}", apps[1]["id"].as_str().unwrap())),
+            lic(
+                &stack,
+                &format!("/api/v1/applications/{}", apps[1]["id"].as_str().unwrap()),
+            ),
             &clerk,
         )
         .await;
@@ -254,7 +273,11 @@ async fn stage_numbers_are_consecutive_and_searchable(backend: Backend) {
     let b = stack.applicant("builder-b", ENTERPRISE_B);
     let mut projects = Vec::new();
     for n in 0..5 {
-        let (token, uscc) = if n < 4 { (&a, ENTERPRISE_A) } else { (&b, ENTERPRISE_B) };
+        let (token, uscc) = if n < 4 {
+            (&a, ENTERPRISE_A)
+        } else {
+            (&b, ENTERPRISE_B)
+        };
         let id = project(&stack, token, n, &format!("一站{n}号仓储用房"), uscc).await;
         let (form, materials) = filled(&stack, token, &id, "land_planning", &[]).await;
         projects.push((token.clone(), id, form, materials));
@@ -296,7 +319,10 @@ async fn stage_numbers_are_consecutive_and_searchable(backend: Backend) {
     let first = json_ok(keyed().await.unwrap(), 201).await;
     let replay = json_ok(keyed().await.unwrap(), 201).await;
     assert_eq!(replay["number"], first["number"]);
-    assert_eq!(sequences("GC", &[first["number"].as_str().unwrap().to_owned()]), [6]);
+    assert_eq!(
+        sequences("GC", &[first["number"].as_str().unwrap().to_owned()]),
+        [6]
+    );
 
     let clerk = stack.staff("clerk-1", Role::WindowClerk);
     let list = || con(&stack, "/api/v1/stages");
@@ -320,7 +346,10 @@ async fn stage_numbers_are_consecutive_and_searchable(backend: Backend) {
         json_ok(
             stack
                 .post_json(
-                    con(&stack, &format!("/api/v1/stages/{}/intake", s["id"].as_str().unwrap())),
+                    con(
+                        &stack,
+                        &format!("/api/v1/stages/{}/intake", s["id"].as_str().unwrap()),
+                    ),
                     &clerk,
                     &json!({"decision": "accept"}),
                 )
@@ -329,7 +358,8 @@ async fn stage_numbers_are_consecutive_and_searchable(backend: Backend) {
         )
         .await;
     }
-    let accepted = crate::construction::stage_of(&stack, &clerk, stages[3]["id"].as_str().unwrap()).await;
+    let accepted =
+        crate::construction::stage_of(&stack, &clerk, stages[3]["id"].as_str().unwrap()).await;
     let task = &accepted["tasks"][0];
     assert_eq!(task["application_number"], numbers[3].as_str());
     let rev = reviewer(&stack, task["department_code"].as_str().unwrap());

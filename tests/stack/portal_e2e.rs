@@ -238,9 +238,7 @@ async fn hotel_licence_in_the_browser(backend: Backend) {
         .goto(&stack.url(Service::Portal, "/window/hand-out"))
         .await;
     browser.screenshot("hand-out-queue").await;
-    browser
-        .click(&format!("a[data-hand-out='{app_id}']"))
-        .await;
+    browser.click(&format!("a[data-hand-out='{app_id}']")).await;
     // The confirmation page names the application; handing out without
     // ticking the confirmation is refused at the box, nothing is done.
     browser.find("#hand-out-form").await;
@@ -251,7 +249,10 @@ async fn hotel_licence_in_the_browser(backend: Backend) {
     assert_eq!(
         json_ok(
             stack
-                .get(lic(&stack, &format!("/api/v1/applications/{app_id}")), &clerk_token)
+                .get(
+                    lic(&stack, &format!("/api/v1/applications/{app_id}")),
+                    &clerk_token
+                )
                 .await,
             200,
         )

@@ -85,7 +85,10 @@ async fn queues_search_count_and_intake_is_confirmed(backend: Backend) {
     for app in [&first, &second, &other] {
         assert!(all.contains(app["number"].as_str().unwrap()), "{all}");
     }
-    assert!(all.contains("data-testid=\"queue-count-intake\">3<"), "{all}");
+    assert!(
+        all.contains("data-testid=\"queue-count-intake\">3<"),
+        "{all}"
+    );
     assert!(all.contains("id=\"q-search\""));
 
     // By number (exact), by USCC, by part of the name.
@@ -98,7 +101,10 @@ async fn queues_search_count_and_intake_is_confirmed(backend: Backend) {
         let (code, found) = html(format!("/window/intake?q={q}")).await;
         assert_eq!(code, 200, "q={q}");
         assert_eq!(entries(&found), [id(want)], "q={q}");
-        assert!(found.contains(&format!("value=\"{q}\"")), "the box keeps q={q}");
+        assert!(
+            found.contains(&format!("value=\"{q}\"")),
+            "the box keeps q={q}"
+        );
     }
     let (_, none) = html("/window/intake?q=不存在的企业".into()).await;
     assert!(entries(&none).is_empty());
@@ -123,7 +129,11 @@ async fn queues_search_count_and_intake_is_confirmed(backend: Backend) {
             .form(&fields);
         async move { request.send().await.unwrap() }
     };
-    let unconfirmed = intake(vec![("_csrf", token.clone()), ("decision", "accept".into())]).await;
+    let unconfirmed = intake(vec![
+        ("_csrf", token.clone()),
+        ("decision", "accept".into()),
+    ])
+    .await;
     assert_eq!(unconfirmed.status(), 422);
     let body = unconfirmed.text().await.unwrap();
     assert!(body.contains("id=\"err-confirm\""), "{body}");
@@ -175,9 +185,17 @@ async fn queues_search_count_and_intake_is_confirmed(backend: Backend) {
     let r = page(&stack, Some(&reviewer), &format!("/review?q={number}")).await;
     assert_eq!(r.status(), 200);
     let queue = r.text().await.unwrap();
-    assert_eq!(entries(&queue), [accepted["tasks"][0]["id"].as_str().unwrap()]);
+    assert_eq!(
+        entries(&queue),
+        [accepted["tasks"][0]["id"].as_str().unwrap()]
+    );
     assert!(queue.contains(number));
-    let r = page(&stack, Some(&reviewer), &format!("/review?q={ENTERPRISE_B}")).await;
+    let r = page(
+        &stack,
+        Some(&reviewer),
+        &format!("/review?q={ENTERPRISE_B}"),
+    )
+    .await;
     assert!(entries(&r.text().await.unwrap()).is_empty());
     stack.stop().await;
 }
@@ -204,7 +222,11 @@ async fn search_box_and_intake_confirmation_in_the_browser() {
     browser
         .find(&format!("tr[data-entry='{}']", id(&second)))
         .await;
-    assert!(!browser.has(&format!("tr[data-entry='{}']", id(&first))).await);
+    assert!(
+        !browser
+            .has(&format!("tr[data-entry='{}']", id(&first)))
+            .await
+    );
     assert_eq!(
         browser.text("[data-testid=number]").await,
         second["number"].as_str().unwrap()

@@ -142,10 +142,7 @@ impl MigrationTrait for NumberRows {
             };
             let update = Query::update()
                 .table(Alias::new(table))
-                .value(
-                    Alias::new("number"),
-                    format(self.series.prefix, day, seq),
-                )
+                .value(Alias::new("number"), format(self.series.prefix, day, seq))
                 .and_where(Expr::col(Alias::new("id")).eq(id))
                 .to_owned();
             db.execute(&update).await?;

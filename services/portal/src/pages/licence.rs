@@ -90,7 +90,10 @@ async fn application_number(
         return None;
     }
     let (service, path) = match cert["requested_by_service"].as_str()? {
-        "licensing" => (Upstream::Licensing, format!("/api/v1/applications/{request}")),
+        "licensing" => (
+            Upstream::Licensing,
+            format!("/api/v1/applications/{request}"),
+        ),
         "construction" => (Upstream::Construction, format!("/api/v1/stages/{request}")),
         _ => return None,
     };

@@ -15,8 +15,8 @@ use yizhan_kit::pagination::PageQuery;
 use super::construction::{project_of, stage_with_form};
 use super::licensing::{application, id_path};
 use super::{
-    Flash, PageError, notice_of, reason_list, render, render_status, see_other, try_act,
-    value, with_refused,
+    Flash, PageError, notice_of, reason_list, render, render_status, see_other, try_act, value,
+    with_refused,
 };
 use crate::AppState;
 use crate::queues::{Queue, QueueQuery, merged_page, search_text};
@@ -74,7 +74,8 @@ pub async fn queue_page(
         Queue::HandOut => "hand_out",
     };
     let counts = super::dashboard::staff_counts(state, viewer).await;
-    let filter = json!({"type": query.source, "status": query.status, "sla": query.sla, "q": query.q});
+    let filter =
+        json!({"type": query.source, "status": query.status, "sla": query.sla, "q": query.q});
     if let Err(bad) = search_text(query.q.as_deref()) {
         return render_status(
             Some(viewer),
@@ -312,10 +313,9 @@ pub async fn intake(
     let body = intake_body(item.service, &form)?;
     // 受理 starts the clock at every department: the clerk confirms it.
     let refused = match body["decision"].as_str() {
-        Some("accept" | "accept_with_tolerance") => super::window_hand_out::unconfirmed(
-            &form,
-            "请勾选确认已核对申请表单与材料，再受理",
-        ),
+        Some("accept" | "accept_with_tolerance") => {
+            super::window_hand_out::unconfirmed(&form, "请勾选确认已核对申请表单与材料，再受理")
+        }
         _ => None,
     };
     if let Some(refused) = refused {

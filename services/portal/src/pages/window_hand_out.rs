@@ -133,7 +133,8 @@ pub async fn hand_out(
         _ => ("stages", "阶段申请"),
     };
     let path = format!("/api/v1/{collection}/{}/hand-out", id_path(&id, name)?);
-    if let Some(refused) = unconfirmed(&form, "请勾选确认已核验领取人身份并交付证照，再出件") {
+    if let Some(refused) = unconfirmed(&form, "请勾选确认已核验领取人身份并交付证照，再出件")
+    {
         return confirm_page(&state, &viewer, service, &id, Some(refused)).await;
     }
     act(&state, &viewer, service, &path, &json!({})).await?;
