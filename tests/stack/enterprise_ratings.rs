@@ -46,6 +46,7 @@ async fn a_concluded_application_is_rateable_by_its_applicant(backend: Backend) 
     };
     let approved = BundleApproved {
         application_id: "app-1".into(),
+        number: None,
         enterprise_uscc: ENTERPRISE_A.into(),
         items: vec![CertificateItem {
             item_code: "food_business_licence".into(),

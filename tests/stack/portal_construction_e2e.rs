@@ -251,6 +251,7 @@ async fn construction_project(backend: Backend) {
         "every material is there at the window"
     );
     browser.screenshot("intake").await;
+    browser.click("#confirm").await;
     browser.click("#accept").await;
     assert!(browser.text(".flash").await.contains("已受理"));
     assert!(

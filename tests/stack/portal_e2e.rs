@@ -152,6 +152,7 @@ async fn hotel_licence_in_the_browser(backend: Backend) {
     browser.click(&format!("a[data-open='{app_id}']")).await;
     browser.screenshot("intake").await;
     assert_eq!(browser.unlabelled_controls().await, Vec::<String>::new());
+    browser.click("#confirm").await;
     browser.click("#accept").await;
     assert!(browser.text(".flash").await.contains("已受理"));
 
@@ -237,9 +238,30 @@ async fn hotel_licence_in_the_browser(backend: Backend) {
         .goto(&stack.url(Service::Portal, "/window/hand-out"))
         .await;
     browser.screenshot("hand-out-queue").await;
-    browser
-        .click(&format!("button[data-hand-out='{app_id}']"))
-        .await;
+    browser.click(&format!("a[data-hand-out='{app_id}']")).await;
+    // The confirmation page names the application; handing out without
+    // ticking the confirmation is refused at the box, nothing is done.
+    browser.find("#hand-out-form").await;
+    assert!(browser.text("[data-testid=number]").await.starts_with("YZ"));
+    assert_eq!(browser.unlabelled_controls().await, Vec::<String>::new());
+    browser.click("#confirm-hand-out").await;
+    assert!(browser.text("#err-confirm").await.contains("请勾选"));
+    assert_eq!(
+        json_ok(
+            stack
+                .get(
+                    lic(&stack, &format!("/api/v1/applications/{app_id}")),
+                    &clerk_token
+                )
+                .await,
+            200,
+        )
+        .await["status"],
+        "licence_issued"
+    );
+    browser.screenshot("hand-out-confirm").await;
+    browser.click("#confirm").await;
+    browser.click("#confirm-hand-out").await;
     assert!(browser.text(".flash").await.contains("已出件"));
     let done = json_ok(
         stack

@@ -152,7 +152,10 @@ async fn pages_refuse_who_may_not_use_them(backend: Backend) {
     // Changes need the session's CSRF token: missing or another session's
     // is refused before anything reaches a service.
     let form = |csrf: Option<&str>| {
-        let mut fields = vec![("decision", "accept".to_owned())];
+        let mut fields = vec![
+            ("decision", "accept".to_owned()),
+            ("confirm", "yes".to_owned()),
+        ];
         if let Some(c) = csrf {
             fields.push(("_csrf", c.to_owned()));
         }
@@ -601,6 +604,7 @@ async fn window_rejects_and_tolerates_through_the_pages(backend: Backend) {
         vec![
             field("_csrf", &token),
             field("decision", "accept_with_tolerance"),
+            field("confirm", "yes"),
             field(&format!("d.m.{owed}"), "原件待补交"),
             field("tolerance_due_date", &due),
         ],

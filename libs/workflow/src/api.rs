@@ -325,4 +325,16 @@ pub struct QueueFilter {
     /// whose queue they read; reviewers read their token's department and
     /// may leave it out (naming another is a 403).
     pub dept: Option<String>,
+    /// Search: the application's number (exact), the enterprise's
+    /// 统一社会信用代码 (exact) or a name — enterprise or project —
+    /// (substring); at most 100 characters.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
+}
+
+impl QueueFilter {
+    /// The checked `q` (a 422 naming `q` when it is not acceptable).
+    pub fn search(&self) -> Result<Option<crate::search::Search>, yizhan_kit::Problem> {
+        crate::search::Search::parse(self.q.as_deref())
+    }
 }

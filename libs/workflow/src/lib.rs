@@ -18,7 +18,9 @@
 //! - [`tolerance`]: the one 容缺 expiry rule (and the rule for a stopped
 //!   case's open tasks);
 //! - [`deadlines`]: the deadline-alarm sweep;
-//! - [`form`]: 一表申请, the merged form and its check, for every service.
+//! - [`form`]: 一表申请, the merged form and its check, for every service;
+//! - [`numbers`]: 申请编号, the human number of an application, taken at
+//!   filing; [`search`]: staff search by number, USCC or name.
 //!
 //! **Subjects and cases.** A *subject* is the aggregate whose lock guards a
 //! change and whose timeline records it (a licensing application, a
@@ -46,8 +48,10 @@ pub mod idempotent;
 pub mod lock;
 pub mod materials;
 pub mod migration;
+pub mod numbers;
 pub mod open_tasks;
 pub mod queue;
+pub mod search;
 pub mod stats;
 pub mod task;
 pub mod timeline;

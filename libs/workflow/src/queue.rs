@@ -34,6 +34,24 @@ pub async fn department(
     select(dept, status, after, limit + 1).all(db).await
 }
 
+/// [`department`], only tasks whose case is one of `cases` (a query
+/// selecting case ids, e.g. the applications a staff search matched; see
+/// `search::tasks_of_cases`).
+pub async fn department_matching(
+    db: &impl ConnectionTrait,
+    dept: &str,
+    status: Status,
+    cases: Option<sea_orm::sea_query::SelectStatement>,
+    after: Option<(String, String)>,
+    limit: u64,
+) -> Result<Vec<task::Model>, DbErr> {
+    let mut q = select(dept, status, after, limit + 1);
+    if let Some(cases) = cases {
+        q = q.filter(crate::search::tasks_of_cases(cases));
+    }
+    q.all(db).await
+}
+
 /// The query behind [`department`] (`limit` rows), for callers that want
 /// to see its plan (the benchmarks print it).
 pub fn select(

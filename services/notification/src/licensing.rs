@@ -243,6 +243,7 @@ mod tests {
         let due = chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
         let m = accepted(ApplicationAccepted {
             application_id: "A1".into(),
+            number: None,
             enterprise_uscc: "91350100M000100Y43".into(),
             committed_half_days: 11,
             committed_due_date: due,
@@ -274,6 +275,7 @@ mod tests {
     fn returned_lists_every_deficiency_once() {
         let m = returned(ApplicationReturned {
             application_id: "A1".into(),
+            number: None,
             enterprise_uscc: "91350100M000100Y43".into(),
             deficiencies: vec![
                 IntakeDeficiency {

@@ -66,6 +66,10 @@ pub struct StageApplicationSubmitted {
     pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
+    /// 申请编号 (e.g. `GC2026120300012`); absent in events from before numbers
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 impl Event for StageApplicationSubmitted {
@@ -93,6 +97,10 @@ pub struct StageApplicationReturned {
     pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
+    /// 申请编号 (e.g. `GC2026120300012`); absent in events from before numbers
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 impl Event for StageApplicationReturned {
@@ -123,6 +131,10 @@ pub struct StageApplicationAccepted {
     pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
+    /// 申请编号 (e.g. `GC2026120300012`); absent in events from before numbers
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 impl Event for StageApplicationAccepted {
@@ -242,6 +254,10 @@ pub struct StageCompleted {
     pub certificates_requested: Vec<String>,
     /// When.
     pub at: DateTime<Utc>,
+    /// 申请编号 (e.g. `GC2026120300012`); absent in events from before numbers
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 impl Event for StageCompleted {
@@ -268,6 +284,10 @@ pub struct StageStopped {
     pub reason: String,
     /// When.
     pub at: DateTime<Utc>,
+    /// 申请编号 (e.g. `GC2026120300012`); absent in events from before numbers
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 impl Event for StageStopped {
@@ -380,6 +400,10 @@ pub struct StageResultHandedOut {
     pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
+    /// 申请编号 (e.g. `GC2026120300012`); absent in events from before numbers
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 impl Event for StageResultHandedOut {

@@ -39,6 +39,10 @@ pub struct ApplicationSubmitted {
     /// it concerns.
     #[serde(default)]
     pub predecessor_id: Option<String>,
+    /// 申请编号 (e.g. `YZ2026120300012`); absent in events from before numbers
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 fn new_kind() -> String {
@@ -84,6 +88,10 @@ pub struct ApplicationReturned {
     pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
+    /// 申请编号 (e.g. `YZ2026120300012`); absent in events from before numbers
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 impl Event for ApplicationReturned {
@@ -111,6 +119,10 @@ pub struct ApplicationResubmitted {
     pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
+    /// 申请编号 (e.g. `YZ2026120300012`); absent in events from before numbers
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 impl Event for ApplicationResubmitted {
@@ -141,6 +153,10 @@ pub struct ApplicationAccepted {
     pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
+    /// 申请编号 (e.g. `YZ2026120300012`); absent in events from before numbers
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 /// 容缺受理 terms: the non-key materials accepted as missing and the day
@@ -248,6 +264,10 @@ pub struct BundleApproved {
     pub items: Vec<CertificateItem>,
     /// When.
     pub at: DateTime<Utc>,
+    /// 申请编号 (e.g. `YZ2026120300012`); absent in events from before numbers
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 impl Event for BundleApproved {
@@ -274,6 +294,10 @@ pub struct BundleRefused {
     pub reasons: String,
     /// When.
     pub at: DateTime<Utc>,
+    /// 申请编号 (e.g. `YZ2026120300012`); absent in events from before numbers
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 impl Event for BundleRefused {
@@ -295,6 +319,10 @@ pub struct LicenceIssued {
     pub certificate_id: String,
     /// When licensing recorded it.
     pub at: DateTime<Utc>,
+    /// 申请编号 (e.g. `YZ2026120300012`); absent in events from before numbers
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 impl Event for LicenceIssued {
@@ -318,6 +346,10 @@ pub struct LicenceHandedOut {
     pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
+    /// 申请编号 (e.g. `YZ2026120300012`); absent in events from before numbers
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 impl Event for LicenceHandedOut {

@@ -271,6 +271,11 @@ pub struct StageListQuery {
     /// not yet handed out (the window's hand-out queue).
     #[param(value_type = Option<Awaiting>, inline)]
     pub awaiting: Option<String>,
+    /// Search: 申请编号 (exact), the builder's 统一社会信用代码 (exact), or
+    /// the project's or builder's name (substring); at most 100
+    /// characters.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
 }
 
 /// What the window still has to do with a stage.
@@ -309,10 +314,18 @@ fn list_filter(query: &StageListQuery) -> Result<ListFilter, Problem> {
             false
         }
     };
+    let search = match store::stages::Search::parse(query.q.as_deref()) {
+        Ok(search) => search,
+        Err(problem) => {
+            errors.extend(problem.errors);
+            None
+        }
+    };
     if errors.is_empty() {
         Ok(ListFilter {
             status,
             awaiting_hand_out,
+            search,
         })
     } else {
         Err(Problem::validation(errors))
@@ -333,7 +346,7 @@ fn list_filter(query: &StageListQuery) -> Result<ListFilter, Problem> {
         (status = 200, description = "阶段申请列表", body = Page<StageSummary>),
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "非综合窗口人员、管理员或 queues:read 合作系统", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "查询参数错误（status、awaiting、cursor 或 limit）", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "查询参数错误（status、awaiting、q、cursor 或 limit）", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -360,7 +373,7 @@ pub async fn list_stages(
     let filter = list_filter(&query)?;
     let limit = page.limit()?;
     let after = page.position::<String>()?;
-    let rows = store::stages::list(&state.db, filter, after.as_deref(), limit).await?;
+    let rows = store::stages::list(&state.db, &filter, after.as_deref(), limit).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows_with_cursors(
         rows,
         limit,

@@ -51,11 +51,14 @@ pub async fn queue(
     let limit = page.limit()?;
     let after = page.position::<(String, String)>()?;
     let status = filter.status.unwrap_or(Status::InReview);
+    let search = filter.search()?;
     let rows = store::tasks::complete(
         &state.db,
-        yizhan_workflow::queue::department(&state.db, &dept, status, after, limit).await?,
+        store::stages::queue(&state.db, &dept, status, search.as_ref(), after, limit).await?,
     )
     .await?;
+    let numbers =
+        store::stages::numbers_of(&state.db, rows.iter().map(|t| t.case_id.clone())).await?;
     let now = Utc::now();
     Ok(HttpResponse::Ok().json(Page::from_rows_with_cursors(
         rows,
@@ -63,6 +66,7 @@ pub async fn queue(
         |t| (t.due_key.clone(), t.id.clone()),
         |t, cursor| TaskView {
             cursor: Some(cursor),
+            application_number: numbers.get(&t.case_id).cloned(),
             ..task_view(&state.calendar, &t, &[], now)
         },
     )))
@@ -94,7 +98,11 @@ pub async fn get_task(
         .filter(|t| t.department_code == dept)
         .ok_or_else(|| Problem::not_found("任务不存在"))?;
     let asked = store::consultations::of_task(&state.db, &t.id).await?;
-    Ok(HttpResponse::Ok().json(task_view(&state.calendar, &t, &asked, Utc::now())))
+    let number = store::stages::numbers_of(&state.db, [t.case_id.clone()]).await?;
+    Ok(HttpResponse::Ok().json(TaskView {
+        application_number: number.get(&t.case_id).cloned(),
+        ..task_view(&state.calendar, &t, &asked, Utc::now())
+    }))
 }
 
 /// A required text field: trimmed, 1 to `max` characters, no control

@@ -122,6 +122,8 @@ pub mod stage_application {
         pub handed_out_at: Option<DateTimeUtc>,
         /// The clerk who handed it out (`sub`).
         pub handed_out_by: Option<String>,
+        /// 申请编号, e.g. `GC2026120300012` (unique; taken at filing).
+        pub number: String,
     }
 
     /// No relations.

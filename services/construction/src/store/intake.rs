@@ -94,6 +94,7 @@ pub async fn intake(
                 &StageApplicationReturned {
                     project_id: app.project_id.clone(),
                     stage_application_id: id.to_owned(),
+                    number: Some(app.number.clone()),
                     stage: app.stage.clone(),
                     builder_uscc: app.builder_uscc.clone(),
                     deficiencies,
@@ -167,6 +168,7 @@ pub async fn intake(
                 &StageApplicationAccepted {
                     project_id: app.project_id.clone(),
                     stage_application_id: id.to_owned(),
+                    number: Some(app.number.clone()),
                     stage: app.stage.clone(),
                     builder_uscc: app.builder_uscc.clone(),
                     owed_materials: owed,

@@ -14,6 +14,10 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(AddStageHandOut));
         all.push(Box::new(yizhan_workflow::migration::CreateWorkflow));
         all.push(Box::new(MoveTasksToWorkflow));
+        all.push(Box::new(yizhan_workflow::numbers::NumberRows {
+            name: "m0902_stage_application_numbers",
+            series: super::NUMBERS,
+        }));
         all
     }
 }

@@ -42,6 +42,13 @@ pub use yizhan_workflow::task::{due_key, status_name};
 pub use yizhan_workflow::timeline_row as timeline;
 pub use yizhan_workflow::{Actor, Error};
 
+/// 申请编号 of stage applications: `GC` (工程), the China-local day of
+/// filing, that day's sequence (`GC2026120300012`).
+pub const NUMBERS: yizhan_workflow::numbers::Series = yizhan_workflow::numbers::Series {
+    prefix: "GC",
+    table: "stage_applications",
+};
+
 /// `ce_source` of construction events.
 pub const SOURCE: &str = "/yizhan/construction";
 

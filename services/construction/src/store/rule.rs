@@ -56,6 +56,7 @@ pub(crate) async fn stop_stage(
         &StageStopped {
             project_id: app.project_id.clone(),
             stage_application_id: app.id.clone(),
+            number: Some(app.number.clone()),
             stage: app.stage.clone(),
             builder_uscc: app.builder_uscc.clone(),
             reason: reason.to_owned(),
@@ -236,6 +237,7 @@ async fn complete_stage(
         &StageCompleted {
             project_id: p.id.clone(),
             stage_application_id: app.id.clone(),
+            number: Some(app.number.clone()),
             stage: app.stage.clone(),
             builder_uscc: p.builder_uscc.clone(),
             certificates_requested: requested,

@@ -5,14 +5,17 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use serde_json::{Map, Value};
 use yizhan_approval::Status;
 use yizhan_events::contracts::{StageApplicationSubmitted, StageResultHandedOut};
 use yizhan_workflow::idempotent::{self, Idempotent, Recorded};
+pub use yizhan_workflow::search::Search;
 
 use super::projects::{self, ProjectParts, live_stage, local_now};
 use super::tasks::{self, Task};
@@ -86,13 +89,15 @@ pub async fn load(db: &impl ConnectionTrait, id: &str) -> Result<Option<StagePar
 }
 
 /// Which stage applications the window's list shows.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     /// Only this status.
     pub status: Option<StageStatus>,
     /// Only completed stages whose certificate is issued and not yet
     /// handed out (统一窗口出件 still to do).
     pub awaiting_hand_out: bool,
+    /// Only those a staff search finds.
+    pub search: Option<Search>,
 }
 
 /// Stage applications across projects, oldest first (id ascending: ids
@@ -100,7 +105,7 @@ pub struct ListFilter {
 /// with its project. `limit` rows plus one, as `Page::from_rows` wants.
 pub async fn list(
     db: &impl ConnectionTrait,
-    filter: ListFilter,
+    filter: &ListFilter,
     after: Option<&str>,
     limit: u64,
 ) -> Result<Vec<(stage_application::Model, Option<project::Model>)>, DbErr> {
@@ -114,6 +119,9 @@ pub async fn list(
             .filter(stage_application::Column::Status.eq(StageStatus::Completed.as_str()))
             .filter(stage_application::Column::CertificateId.is_not_null())
             .filter(stage_application::Column::HandedOutAt.is_null());
+    }
+    if let Some(search) = &filter.search {
+        q = q.filter(matching(search));
     }
     if let Some(id) = after {
         q = q.filter(stage_application::Column::Id.gt(id));
@@ -138,6 +146,65 @@ pub async fn list(
             (s, p)
         })
         .collect())
+}
+
+/// Which stage applications `search` finds: number or builder USCC
+/// exactly, or the project's or builder's name as a substring.
+fn matching(search: &Search) -> Condition {
+    let projects = Query::select()
+        .column(project::Column::Id)
+        .from(project::Entity)
+        .cond_where(
+            Condition::any()
+                .add(search.contained_in(project::Column::Name))
+                .add(search.contained_in(project::Column::BuilderName)),
+        )
+        .to_owned();
+    search.matches(
+        stage_application::Column::Number,
+        stage_application::Column::BuilderUscc,
+        Condition::all().add(stage_application::Column::ProjectId.in_subquery(projects)),
+    )
+}
+
+/// A department's queue in urgency order (the engine's queue), only the
+/// tasks of stage applications `search` finds when given.
+pub async fn queue(
+    db: &impl ConnectionTrait,
+    dept: &str,
+    status: yizhan_approval::Status,
+    search: Option<&Search>,
+    after: Option<(String, String)>,
+    limit: u64,
+) -> Result<Vec<yizhan_workflow::task_row::Model>, DbErr> {
+    let cases = search.map(|s| {
+        Query::select()
+            .column(stage_application::Column::Id)
+            .from(stage_application::Entity)
+            .cond_where(matching(s))
+            .to_owned()
+    });
+    yizhan_workflow::queue::department_matching(db, dept, status, cases, after, limit).await
+}
+
+/// The 申请编号 of the stage applications `ids`, by id.
+pub async fn numbers_of(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = String>,
+) -> Result<std::collections::HashMap<String, String>, DbErr> {
+    let ids: BTreeSet<String> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(String, String)> = stage_application::Entity::find()
+        .select_only()
+        .column(stage_application::Column::Id)
+        .column(stage_application::Column::Number)
+        .filter(stage_application::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// 统一窗口出件: records that the window handed out a completed stage's
@@ -198,6 +265,7 @@ pub async fn hand_out(
         &StageResultHandedOut {
             project_id: app.project_id.clone(),
             stage_application_id: id.to_owned(),
+            number: Some(app.number.clone()),
             stage: app.stage.clone(),
             builder_uscc: app.builder_uscc.clone(),
             certificate_id,
@@ -286,6 +354,7 @@ async fn record(
     check_order(&parts, new.stage, new.pre_review)?;
     let now = Utc::now();
     let id = uuid::Uuid::now_v7().to_string();
+    let number = yizhan_workflow::numbers::next(txn, super::NUMBERS, now).await?;
     let p = &parts.project;
     let commitments: Vec<String> = new.commitments.iter().cloned().collect();
     stage_application::Model {
@@ -314,6 +383,7 @@ async fn record(
         updated_at: now,
         handed_out_at: None,
         handed_out_by: None,
+        number: number.clone(),
     }
     .into_active_model()
     .insert(txn)
@@ -357,6 +427,7 @@ async fn record(
         &StageApplicationSubmitted {
             project_id: p.id.clone(),
             stage_application_id: id.clone(),
+            number: Some(number),
             stage: new.stage.as_str().into(),
             builder_uscc: p.builder_uscc.clone(),
             item_codes: new.item_codes.clone(),

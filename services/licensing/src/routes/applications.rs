@@ -241,6 +241,10 @@ pub struct ListFilter {
     // name the parameter, and the answer must say `order`.
     #[param(value_type = Option<ListOrder>, inline)]
     pub order: Option<String>,
+    /// Search: 申请编号 (exact), the enterprise's 统一社会信用代码 (exact)
+    /// or its name (substring); at most 100 characters.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
 }
 
 /// Order of the application list.
@@ -286,7 +290,7 @@ impl ListOrder {
         (status = 200, description = "申请列表", body = Page<ApplicationSummary>),
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "角色无权查看申请列表，或合作系统缺少 queues:read 权限", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "查询参数错误（如 order 不是 newest_first 或 oldest_first）", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "查询参数错误（如 order 不是 newest_first 或 oldest_first，q 过长）", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -313,6 +317,7 @@ pub async fn list_applications(
         )));
     }
     let order = ListOrder::parse(filter.order.as_deref())?;
+    let search = store::Search::parse(filter.q.as_deref())?;
     let limit = page.limit()?;
     let after = page.position::<String>()?;
     let scope = if everyone {
@@ -333,6 +338,7 @@ pub async fn list_applications(
         &state.db,
         &scope,
         filter.status,
+        search.as_ref(),
         order == ListOrder::OldestFirst,
         after.as_deref(),
         limit,
@@ -351,6 +357,7 @@ pub async fn list_applications(
             let status = a.status();
             ApplicationSummary {
                 id: a.id,
+                number: a.number,
                 status,
                 status_name: status.zh_name().into(),
                 scenario_code: a.scenario_code,

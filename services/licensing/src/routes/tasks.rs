@@ -33,6 +33,10 @@ pub struct TaskView {
     pub id: String,
     /// Its application.
     pub application_id: String,
+    /// The application's 申请编号 (on queue pages and in the application's
+    /// view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_number: Option<String>,
     /// Applicant enterprise.
     pub enterprise_uscc: String,
     /// 事项编码.
@@ -80,6 +84,7 @@ impl TaskView {
         Self {
             id: t.id.clone(),
             application_id: t.case_id.clone(),
+            application_number: None,
             enterprise_uscc: t.enterprise_uscc.clone(),
             item_code: t.item_code.clone(),
             item_name: t.item_name.clone(),
@@ -128,7 +133,9 @@ pub async fn queue(
     let limit = page.limit()?;
     let after = page.position::<(String, String)>()?;
     let status = filter.status.unwrap_or(Status::InReview);
-    let rows = store::queue(&state.db, &dept, status, after, limit).await?;
+    let search = filter.search()?;
+    let rows = store::queue(&state.db, &dept, status, search.as_ref(), after, limit).await?;
+    let numbers = store::numbers_of(&state.db, rows.iter().map(|t| t.case_id.clone())).await?;
     let now = Utc::now();
     let page = Page::from_rows_with_cursors(
         rows,
@@ -136,6 +143,7 @@ pub async fn queue(
         |t| (t.due_key.clone(), t.id.clone()),
         |t, cursor| TaskView {
             cursor: Some(cursor),
+            application_number: numbers.get(&t.case_id).cloned(),
             ..TaskView::new(&state.calendar, &t, now)
         },
     );

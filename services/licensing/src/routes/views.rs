@@ -25,6 +25,8 @@ use crate::store::{self, Actor, Parts, application};
 pub struct ApplicationView {
     /// Application id.
     pub id: String,
+    /// 申请编号, e.g. `YZ2026120300012`: what people read and search by.
+    pub number: String,
     /// Status.
     pub status: ApplicationStatus,
     /// zh-CN status.
@@ -88,6 +90,8 @@ pub struct ApplicationView {
 pub struct ApplicationSummary {
     /// Application id.
     pub id: String,
+    /// 申请编号, e.g. `YZ2026120300012`.
+    pub number: String,
     /// Status.
     pub status: ApplicationStatus,
     /// zh-CN status.
@@ -127,6 +131,7 @@ pub fn view(
     let status = app.status();
     Ok(ApplicationView {
         id: app.id.clone(),
+        number: app.number.clone(),
         status,
         status_name: status.zh_name().into(),
         kind: app.kind(),
@@ -142,7 +147,10 @@ pub fn view(
         tasks: parts
             .tasks
             .iter()
-            .map(|t| TaskView::new(&state.calendar, t, now))
+            .map(|t| TaskView {
+                application_number: Some(app.number.clone()),
+                ..TaskView::new(&state.calendar, t, now)
+            })
             .collect(),
         clock: ClockView::of_reading(notice.committed_total.as_days_f64(), reading),
         deficiencies: app

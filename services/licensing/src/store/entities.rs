@@ -66,6 +66,8 @@ pub mod application {
         /// Bundle working time used at the outcome, in half days
         /// (statistics).
         pub used_half_days: Option<i64>,
+        /// 申请编号, e.g. `YZ2026120300012` (unique; taken at filing).
+        pub number: String,
     }
 
     /// No relations.

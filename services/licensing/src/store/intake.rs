@@ -71,6 +71,7 @@ pub async fn intake(
                 SOURCE,
                 &ApplicationReturned {
                     application_id: id.to_owned(),
+                    number: Some(app.number.clone()),
                     enterprise_uscc: app.enterprise_uscc.clone(),
                     deficiencies,
                     actor: actor.clone(),
@@ -121,6 +122,7 @@ pub async fn intake(
         SOURCE,
         &ApplicationAccepted {
             application_id: id.to_owned(),
+            number: Some(app.number.clone()),
             enterprise_uscc: app.enterprise_uscc.clone(),
             committed_half_days: notice.committed_total.half_days(),
             committed_due_date: bundle_due,

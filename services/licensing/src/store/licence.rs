@@ -60,6 +60,7 @@ pub async fn record_licence(
         SOURCE,
         &LicenceIssued {
             application_id: request_id.to_owned(),
+            number: Some(app.number.clone()),
             enterprise_uscc: app.enterprise_uscc.clone(),
             certificate_id: certificate_id.to_owned(),
             at: now,
@@ -106,6 +107,7 @@ pub async fn hand_out(db: &DatabaseConnection, id: &str, actor: &Actor) -> Resul
         SOURCE,
         &LicenceHandedOut {
             application_id: id.to_owned(),
+            number: Some(app.number.clone()),
             enterprise_uscc: app.enterprise_uscc.clone(),
             certificate_id,
             actor: actor.clone(),

@@ -17,6 +17,10 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(AddApplicationsStatusIndex));
         all.push(Box::new(yizhan_workflow::migration::CreateWorkflow));
         all.push(Box::new(MoveTasksToWorkflow));
+        all.push(Box::new(yizhan_workflow::numbers::NumberRows {
+            name: "m0902_application_numbers",
+            series: super::NUMBERS,
+        }));
         all
     }
 }

@@ -53,6 +53,13 @@ pub const SOURCE: &str = "/yizhan/licensing";
 /// Certificate type of the 行业综合许可证 at the document service.
 pub const LICENCE_TYPE: &str = "industry_comprehensive_licence";
 
+/// 申请编号 of combined applications: `YZ`, the China-local day of
+/// filing, that day's sequence (`YZ2026120300012`).
+pub const NUMBERS: yizhan_workflow::numbers::Series = yizhan_workflow::numbers::Series {
+    prefix: "YZ",
+    table: "applications",
+};
+
 /// What a 404 names.
 pub(crate) const NOT_FOUND: &str = "申请或任务";
 
@@ -257,12 +264,14 @@ pub enum ListScope {
     Enterprises(Vec<String>),
 }
 
-/// Applications after the cursor id: newest first, or oldest first
+/// Applications (those `search` finds, when given) after the cursor id:
+/// newest first, or oldest first
 /// (`oldest_first`; ids are UUIDv7, so id order is submission order).
 pub async fn list_applications(
     db: &impl ConnectionTrait,
     scope: &ListScope,
     status: Option<ApplicationStatus>,
+    search: Option<&Search>,
     oldest_first: bool,
     after: Option<&str>,
     limit: u64,
@@ -273,6 +282,9 @@ pub async fn list_applications(
     }
     if let Some(s) = status {
         q = q.filter(application::Column::Status.eq(s.as_str()));
+    }
+    if let Some(search) = search {
+        q = q.filter(matching(search));
     }
     q = match (oldest_first, after) {
         (true, Some(id)) => q.filter(application::Column::Id.gt(id)),
@@ -287,8 +299,59 @@ pub async fn list_applications(
     q.limit(limit + 1).all(db).await
 }
 
-/// A department's queue in urgency order (the engine's queue).
-pub use yizhan_workflow::queue::{department as queue, select as queue_select};
+/// The query of the engine's queue (for the benchmarks' plans).
+pub use yizhan_workflow::queue::select as queue_select;
+pub use yizhan_workflow::search::Search;
+
+/// Which applications `search` finds: number or USCC exactly, enterprise
+/// name as a substring.
+fn matching(search: &Search) -> sea_orm::Condition {
+    search.matches(
+        application::Column::Number,
+        application::Column::EnterpriseUscc,
+        search.contained_in(application::Column::EnterpriseName),
+    )
+}
+
+/// A department's queue in urgency order (the engine's queue), only the
+/// tasks of applications `search` finds when given.
+pub async fn queue(
+    db: &impl ConnectionTrait,
+    dept: &str,
+    status: Status,
+    search: Option<&Search>,
+    after: Option<(String, String)>,
+    limit: u64,
+) -> Result<Vec<task::Model>, DbErr> {
+    let cases = search.map(|s| {
+        sea_orm::sea_query::Query::select()
+            .column(application::Column::Id)
+            .from(application::Entity)
+            .cond_where(matching(s))
+            .to_owned()
+    });
+    yizhan_workflow::queue::department_matching(db, dept, status, cases, after, limit).await
+}
+
+/// The 申请编号 of the applications `ids`, by id.
+pub async fn numbers_of(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = String>,
+) -> Result<std::collections::HashMap<String, String>, DbErr> {
+    let ids: std::collections::BTreeSet<String> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(String, String)> = application::Entity::find()
+        .select_only()
+        .column(application::Column::Id)
+        .column(application::Column::Number)
+        .filter(application::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
 
 /// China local time of `now` (the engine's time zone).
 pub(crate) fn local(now: DateTime<Utc>) -> NaiveDateTime {

@@ -290,6 +290,7 @@ pub(crate) async fn conclude_bundle(
             SOURCE,
             &BundleRefused {
                 application_id: application_id.to_owned(),
+                number: Some(app.number.clone()),
                 enterprise_uscc: app.enterprise_uscc.clone(),
                 item_code: rejected.item_code.clone(),
                 item_name: Some(rejected.item_name.clone()),
@@ -324,6 +325,7 @@ pub(crate) async fn conclude_bundle(
         SOURCE,
         &BundleApproved {
             application_id: application_id.to_owned(),
+            number: Some(app.number.clone()),
             enterprise_uscc: app.enterprise_uscc.clone(),
             items: items.clone(),
             at: now,

@@ -54,6 +54,7 @@ async fn record(txn: &sea_orm::DatabaseTransaction, new: &NewApplication) -> Res
     }
     let now = Utc::now();
     let id = uuid::Uuid::now_v7().to_string();
+    let number = yizhan_workflow::numbers::next(txn, super::NUMBERS, now).await?;
     let (statutory, committed) = bundle_limits(&new.notice);
     let app = application::Model {
         id: id.clone(),
@@ -79,6 +80,7 @@ async fn record(txn: &sea_orm::DatabaseTransaction, new: &NewApplication) -> Res
         tolerance_missing: None,
         tolerance_due: None,
         used_half_days: None,
+        number: number.clone(),
     };
     application::Entity::insert(app.into_active_model())
         .exec(txn)
@@ -121,6 +123,7 @@ async fn record(txn: &sea_orm::DatabaseTransaction, new: &NewApplication) -> Res
             at: now,
             kind: new.kind.as_str().into(),
             predecessor_id: new.predecessor_id.clone(),
+            number: Some(number),
         },
     )
     .await?;
@@ -179,6 +182,7 @@ pub async fn resubmit(
         SOURCE,
         &ApplicationResubmitted {
             application_id: id.to_owned(),
+            number: Some(app.number.clone()),
             enterprise_uscc: app.enterprise_uscc.clone(),
             item_codes: item_codes(&update.notice),
             material_ids: material_ids(&update.materials),

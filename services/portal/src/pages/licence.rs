@@ -63,6 +63,7 @@ pub async fn print_page(
         )
         .await?;
     let verify = verify_url(&state, &req, &id);
+    let number = application_number(&state, &viewer, &cert).await;
     render(
         Some(&viewer),
         "licence_print.html",
@@ -71,8 +72,37 @@ pub async fn print_page(
             "cert": cert,
             "path": path,
             "verify_url": verify,
+            "number": number,
         }),
     )
+}
+
+/// The 申请编号 of the application (or stage application) a certificate
+/// was issued for, as the viewer may read it; `None` when it cannot be
+/// read (the licence prints without it).
+async fn application_number(
+    state: &AppState,
+    viewer: &Viewer,
+    cert: &serde_json::Value,
+) -> Option<String> {
+    let request = cert["request_id"].as_str()?;
+    if !yizhan_kit::text::is_plausible_id(request) {
+        return None;
+    }
+    let (service, path) = match cert["requested_by_service"].as_str()? {
+        "licensing" => (
+            Upstream::Licensing,
+            format!("/api/v1/applications/{request}"),
+        ),
+        "construction" => (Upstream::Construction, format!("/api/v1/stages/{request}")),
+        _ => return None,
+    };
+    let answer = state
+        .upstream
+        .get(service, &path, Some(&viewer.token))
+        .await
+        .ok()?;
+    answer["number"].as_str().map(str::to_owned)
 }
 
 /// `?id=` of the verification page.

@@ -22,6 +22,7 @@ pub mod stage_map;
 pub mod statistics;
 pub mod values;
 pub mod window;
+pub mod window_hand_out;
 
 use std::sync::LazyLock;
 
@@ -70,6 +71,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "queue.html",
         "window_licensing.html",
         "window_stage.html",
+        "window_hand_out.html",
         "review_task.html",
         "licence_print.html",
         "inbox.html",
@@ -467,6 +469,7 @@ fn pages(c: &mut web::ServiceConfig) {
         .configure(licensing::configure)
         .configure(construction::configure)
         .configure(window::configure)
+        .configure(window_hand_out::configure)
         .configure(review::configure)
         .configure(inbox::configure)
         .configure(statistics::configure)

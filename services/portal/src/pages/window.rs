@@ -1,6 +1,8 @@
 //! 综合窗口 pages: the merged intake queue, intake of one application
-//! (accept, accept with tolerance, or reject with the one-time deficiency
-//! list) for either service, and the merged hand-out queue.
+//! (accept, accept with tolerance — both confirmed by a checkbox the
+//! server checks — or reject with the one-time deficiency list) for either
+//! service, and the merged hand-out queue (the hand-out itself, with its
+//! confirmation, is in `window_hand_out`).
 //!
 //! Who may see them: window clerks and administrators (the services
 //! themselves refuse intake and hand-out to anyone but clerks).
@@ -13,11 +15,11 @@ use yizhan_kit::pagination::PageQuery;
 use super::construction::{project_of, stage_with_form};
 use super::licensing::{application, id_path};
 use super::{
-    Flash, PageError, act, notice_of, reason_list, render, render_status, see_other, try_act,
-    value, with_refused,
+    Flash, PageError, notice_of, reason_list, render, render_status, see_other, try_act, value,
+    with_refused,
 };
 use crate::AppState;
-use crate::queues::{Queue, QueueQuery, merged_page};
+use crate::queues::{Queue, QueueQuery, merged_page, search_text};
 use crate::session::Viewer;
 use crate::upstream::Upstream;
 
@@ -30,6 +32,7 @@ pub struct QueuePageQuery {
     source: Option<String>,
     status: Option<String>,
     sla: Option<String>,
+    q: Option<String>,
     cursor: Option<String>,
     msg: Option<String>,
 }
@@ -44,6 +47,7 @@ impl QueuePageQuery {
                 status: given(&self.status),
                 sla: given(&self.sla),
                 dept: None,
+                q: given(&self.q),
             },
             PageQuery {
                 cursor: given(&self.cursor),
@@ -53,7 +57,9 @@ impl QueuePageQuery {
     }
 }
 
-/// Renders a merged queue page.
+/// Renders a merged queue page, with the counts of the viewer's queues
+/// and the search box; a search text the services would refuse is shown
+/// at the box (422) without asking them.
 pub async fn queue_page(
     state: &AppState,
     viewer: &Viewer,
@@ -62,6 +68,30 @@ pub async fn queue_page(
     title: &str,
     base: &str,
 ) -> Result<HttpResponse, PageError> {
+    let kind = match queue {
+        Queue::Intake => "intake",
+        Queue::Tasks => "tasks",
+        Queue::HandOut => "hand_out",
+    };
+    let counts = super::dashboard::staff_counts(state, viewer).await;
+    let filter =
+        json!({"type": query.source, "status": query.status, "sla": query.sla, "q": query.q});
+    if let Err(bad) = search_text(query.q.as_deref()) {
+        return render_status(
+            Some(viewer),
+            "queue.html",
+            json!({
+                "title": title,
+                "kind": kind,
+                "base": base,
+                "page": {"items": [], "partial": false, "unavailable": []},
+                "filter": filter,
+                "counts": counts,
+                "errors": {"q": bad.message},
+            }),
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
     let (api, page) = query.api();
     let merged = merged_page(state, &viewer.principal, &viewer.token, queue, &api, &page)
         .await
@@ -77,11 +107,6 @@ pub async fn queue_page(
                     .unwrap_or(p.title),
             ),
         })?;
-    let kind = match queue {
-        Queue::Intake => "intake",
-        Queue::Tasks => "tasks",
-        Queue::HandOut => "hand_out",
-    };
     render(
         Some(viewer),
         "queue.html",
@@ -90,7 +115,8 @@ pub async fn queue_page(
             "kind": kind,
             "base": base,
             "page": merged,
-            "filter": {"type": query.source, "status": query.status, "sla": query.sla},
+            "filter": filter,
+            "counts": counts,
             "flash": super::flash_text(query.msg.as_deref()),
         }),
     )
@@ -285,6 +311,19 @@ pub async fn intake(
     let (source, id) = path.into_inner();
     let item = window_item(&source)?;
     let body = intake_body(item.service, &form)?;
+    // 受理 starts the clock at every department: the clerk confirms it.
+    let refused = match body["decision"].as_str() {
+        Some("accept" | "accept_with_tolerance") => {
+            super::window_hand_out::unconfirmed(&form, "请勾选确认已核对申请表单与材料，再受理")
+        }
+        _ => None,
+    };
+    if let Some(refused) = refused {
+        return match item.service {
+            Upstream::Licensing => licensing_page(&state, &viewer, &id, None, Some(refused)).await,
+            _ => stage_page(&state, &viewer, &id, None, Some(refused)).await,
+        };
+    }
     let path = format!(
         "/api/v1/{}/{}/intake",
         item.collection,
@@ -304,39 +343,11 @@ pub async fn intake(
     Ok(see_other("/window/intake", message))
 }
 
-/// Hand-out (统一窗口出件) of an issued licence or stage certificate.
-#[post("/window/{source}/{id}/hand-out")]
-pub async fn hand_out(
-    state: web::Data<AppState>,
-    viewer: Viewer,
-    path: web::Path<(String, String)>,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, PageError> {
-    viewer.require(&WINDOW)?;
-    viewer.check_csrf(value(&form, "_csrf"))?;
-    let (source, id) = path.into_inner();
-    let item = window_item(&source)?;
-    act(
-        &state,
-        &viewer,
-        item.service,
-        &format!(
-            "/api/v1/{}/{}/hand-out",
-            item.collection,
-            id_path(&id, item.name)?
-        ),
-        &json!({}),
-    )
-    .await?;
-    Ok(see_other("/window/hand-out", "已出件，办件完结"))
-}
-
 /// Mounts the window pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(intake_queue)
         .service(hand_out_queue)
         .service(licensing_application)
         .service(stage_application)
-        .service(intake)
-        .service(hand_out);
+        .service(intake);
 }

@@ -142,6 +142,9 @@ fn source_path(
             "/api/v1/tasks"
         }
     };
+    if let Some(q) = &query.search {
+        params.push(("q", q.clone()));
+    }
     if let Some(position) = position {
         params.push(("cursor", position.to_owned()));
     }

@@ -93,6 +93,37 @@ pub struct QueueQuery {
     /// Tasks, partners only: the department whose queue to read
     /// (reviewers always read their own, from the token).
     pub dept: Option<String>,
+    /// Search: an application's number (exact), an enterprise's USCC
+    /// (exact), or an enterprise or project name (substring); at most 100
+    /// characters. Each source applies it.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
+}
+
+/// Longest search text, in characters (as the services take it).
+pub const MAX_SEARCH: usize = 100;
+
+/// The checked search text of `raw`: trimmed, `None` when blank, a field
+/// error on `q` when too long or holding control characters.
+pub fn search_text(raw: Option<&str>) -> Result<Option<String>, FieldError> {
+    let Some(q) = raw.map(str::trim).filter(|q| !q.is_empty()) else {
+        return Ok(None);
+    };
+    if q.chars().count() > MAX_SEARCH {
+        return Err(FieldError::new(
+            "q",
+            "too_long",
+            format!("搜索内容最多 {MAX_SEARCH} 个字符"),
+        ));
+    }
+    if yizhan_kit::text::has_control_chars(q) {
+        return Err(FieldError::new(
+            "q",
+            "invalid_character",
+            "搜索内容含有不可见的控制字符",
+        ));
+    }
+    Ok(Some(q.to_owned()))
 }
 
 /// The checked filters of a [`QueueQuery`].
@@ -102,6 +133,7 @@ struct Filters {
     status: Option<Status>,
     sla: Option<SlaState>,
     dept: Option<String>,
+    search: Option<String>,
 }
 
 impl QueueQuery {
@@ -147,6 +179,10 @@ impl QueueQuery {
                 &mut errors,
             ),
             dept: self.dept.clone().filter(|d| !d.trim().is_empty()),
+            search: search_text(self.q.as_deref()).unwrap_or_else(|e| {
+                errors.push(e);
+                None
+            }),
         };
         if queue != Queue::Tasks {
             for (field, given) in [("status", &self.status), ("sla", &self.sla)] {
@@ -177,6 +213,9 @@ pub struct QueueEntry {
     pub kind: String,
     /// Its id at that service.
     pub id: String,
+    /// 申请编号 of the application or stage application (of a task: its
+    /// application's), where the source gives one.
+    pub number: Option<String>,
     /// What it is, for a person: the item name, or enterprise / project and
     /// stage.
     pub title: String,
@@ -273,6 +312,7 @@ fn entry(queue: Queue, source: Source, item: &Value) -> Option<QueueEntry> {
         source: source.upstream(),
         kind: String::new(),
         id: id.clone(),
+        number: text(item, "number").or_else(|| text(item, "application_number")),
         title: String::new(),
         enterprise_uscc: None,
         enterprise_name: None,
@@ -345,6 +385,7 @@ fn queue_entry_example() -> serde_json::Value {
         "source": "licensing",
         "kind": "task",
         "id": "01937a4f-2a3b-7c4d-8e5f-6a7b8c9d0e1f",
+        "number": "YZ2026120300012",
         "title": "食品经营许可",
         "enterprise_uscc": "91350100M000100Y43",
         "enterprise_name": "福州一站酒店有限公司",

@@ -133,10 +133,11 @@ fn every_bad_filter_is_named_at_once() {
         sla: Some("late".into()),
         status: Some("in_review".into()),
         dept: None,
+        q: Some("长".repeat(MAX_SEARCH + 1)),
     };
     let problem = query.filters(Queue::Tasks).unwrap_err();
     let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
-    assert_eq!(fields, ["type", "sla"]);
+    assert_eq!(fields, ["type", "sla", "q"]);
     let intake = QueueQuery {
         sla: Some("overdue".into()),
         ..Default::default()

@@ -40,6 +40,8 @@ pub(crate) fn timeline_entry(e: &timeline::Model) -> TimelineEntry {
 pub struct StageView {
     /// Id (also the certificate request id).
     pub id: String,
+    /// 申请编号, e.g. `GC2026120300012`: what people read and search by.
+    pub number: String,
     /// The project.
     pub project_id: String,
     /// Stage.
@@ -109,6 +111,7 @@ fn stage_view_of(
     });
     StageView {
         id: s.id.clone(),
+        number: s.number.clone(),
         project_id: s.project_id.clone(),
         stage,
         stage_name: stage.zh_name().into(),
@@ -137,7 +140,10 @@ fn stage_view_of(
         tasks: tasks
             .iter()
             .filter(|t| t.stage_application_id() == s.id)
-            .map(|t| task_view(calendar, t, consultations, now))
+            .map(|t| TaskView {
+                application_number: Some(s.number.clone()),
+                ..task_view(calendar, t, consultations, now)
+            })
             .collect(),
         inspections: inspections
             .iter()
@@ -166,6 +172,8 @@ pub fn stage_view(state: &AppState, parts: &StageParts, now: DateTime<Utc>) -> S
 pub struct StageSummary {
     /// Stage application id.
     pub id: String,
+    /// 申请编号, e.g. `GC2026120300012`.
+    pub number: String,
     /// The project.
     pub project_id: String,
     /// 投资项目代码.
@@ -214,6 +222,7 @@ pub fn stage_summary(
         .unwrap_or_default();
     StageSummary {
         id: s.id,
+        number: s.number,
         project_id: s.project_id,
         project_code,
         project_name,

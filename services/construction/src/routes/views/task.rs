@@ -65,6 +65,10 @@ pub struct TaskView {
     pub project_id: String,
     /// The stage application.
     pub stage_application_id: String,
+    /// The stage application's 申请编号 (on queue pages and in the stage's
+    /// view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_number: Option<String>,
     /// Stage.
     pub stage: String,
     /// Builder.
@@ -132,6 +136,7 @@ pub fn task_view(
         id: t.id.clone(),
         project_id: t.project_id().to_owned(),
         stage_application_id: t.stage_application_id().to_owned(),
+        application_number: None,
         stage: t.detail.stage.clone(),
         builder_uscc: t.builder_uscc().to_owned(),
         item_code: t.item_code.clone(),
