@@ -34,8 +34,10 @@ FROM debian:bookworm-slim AS runtime
 
 # ca-certificates: TLS to PostgreSQL, Kafka, the JWKS endpoint and webhooks.
 # curl: used only by container healthchecks (GET /readyz).
+# fonts-noto-cjk: the Chinese font licence PDFs are set in (read at run time,
+# a subset embedded in each PDF; without it only the PDF answers 503).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && apt-get install -y --no-install-recommends ca-certificates curl fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 ARG UID=10001

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod axe;
 mod browser;
+mod certificate_pdf;
 mod certificates;
 mod channels;
 mod construction;

@@ -19,6 +19,7 @@ use crate::domain::certificate::{
     SignedContent, default_types,
 };
 use crate::domain::jws::{self, Parsed, SignatureFailure};
+use crate::licence_pdf::FontSource;
 use crate::store::certificates::{
     self as store, NewCertificate, StatusChange, StatusChangeOutcome, certificate,
 };
@@ -44,6 +45,10 @@ pub struct CertificateSettings {
     /// Base of the public verification URL (`<base>/verify?id=…`); defaults
     /// to `http.public_base_url`, else this service's own address.
     pub public_base_url: Option<String>,
+    /// The Chinese font licence PDFs are set in (a `.ttc`, `.ttf` or
+    /// `.otf` file); unset: the first of Debian's known CJK font paths
+    /// (`fonts-noto-cjk` and others) that exists.
+    pub pdf_font: Option<PathBuf>,
 }
 
 impl Default for CertificateSettings {
@@ -55,6 +60,7 @@ impl Default for CertificateSettings {
             keys_dir: None,
             signing_key: None,
             public_base_url: None,
+            pdf_font: None,
         }
     }
 }
@@ -71,6 +77,7 @@ impl std::fmt::Debug for CertificateSettings {
                 &self.signing_key.as_ref().map(|_| "<redacted>"),
             )
             .field("public_base_url", &self.public_base_url)
+            .field("pdf_font", &self.pdf_font)
             .finish()
     }
 }
@@ -99,6 +106,8 @@ pub struct Certificates {
     pub catalog: Catalog,
     /// Signing and published keys.
     pub keys: KeyRing,
+    /// The font licence PDFs are set in.
+    pub pdf_font: FontSource,
     base_url: OnceLock<String>,
 }
 
@@ -128,9 +137,16 @@ impl Certificates {
         {
             let _ = base_url.set(base.trim_end_matches('/').to_owned());
         }
+        let pdf_font = FontSource::new(settings.pdf_font.clone());
+        // Only the PDF needs the font: without one the service runs and
+        // says so, here and in each PDF request's 503.
+        if let Err(e) = pdf_font.locate() {
+            tracing::warn!(error = %e, "no CJK font: licence PDFs answer 503 until one is installed");
+        }
         Ok(Self {
             catalog,
             keys,
+            pdf_font,
             base_url,
         })
     }

@@ -11,6 +11,7 @@ pub mod certificates;
 pub mod domain;
 pub mod error;
 pub mod handlers;
+pub mod licence_pdf;
 pub mod qr;
 pub mod routes;
 pub mod store;

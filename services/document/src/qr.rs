@@ -43,6 +43,19 @@ pub fn inline_svg(data: &str) -> Result<String, QrError> {
     })
 }
 
+/// The modules of the code for `data`, without quiet zone: modules per
+/// side and whether each (row by row) is dark. For drawing it as vector
+/// shapes (the licence PDF).
+pub fn modules(data: &str) -> Result<(usize, Vec<bool>), QrError> {
+    let code = code(data)?;
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == Color::Dark)
+        .collect();
+    Ok((code.width(), dark))
+}
+
 /// A greyscale PNG encoding `data`.
 pub fn png(data: &str) -> Result<Vec<u8>, QrError> {
     let code = code(data)?;

@@ -346,6 +346,20 @@ fn unavailable(service: Upstream, error: &reqwest::Error) -> UpstreamError {
 
 async fn refusal(service: Upstream, response: reqwest::Response) -> UpstreamError {
     let status = response.status();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        // A 503 with a code of its own says what is missing and how to fix
+        // it (e.g. no font for the licence PDF): pass that on. A plain
+        // "unavailable" says nothing more than the status does.
+        let problem = response.json::<Value>().await.unwrap_or_default();
+        let code = problem["code"].as_str().unwrap_or("service_unavailable");
+        let detail = match problem["detail"].as_str() {
+            Some(detail) if code != "service_unavailable" => {
+                format!("{}暂不可用：{detail}", service.zh_name())
+            }
+            _ => format!("{}暂不可用（HTTP 503）", service.zh_name()),
+        };
+        return UpstreamError::Unavailable { service, detail };
+    }
     if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
         return UpstreamError::Unavailable {
             service,

@@ -1,5 +1,5 @@
 //! `/api/v1/certificates/{id}`: an issued certificate as JSON, its QR code
-//! (SVG, PNG) and a printable page.
+//! (SVG, PNG), a printable page and a PDF file.
 //!
 //! Who may call: the holder (an applicant of the holder's enterprise, or an
 //! agent it authorised), window clerks, department reviewers and admins.
@@ -413,6 +413,70 @@ pub async fn print(
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(pages::certificate(&cert, &qr)))
+}
+
+/// The certificate as a PDF file (A4).
+///
+/// The same sheet as the printable page: every field and permit, the QR
+/// code and link to the public verification, the seal, the signed JWS.
+/// Text is real text in a Chinese font subset embedded in the file, so it
+/// can be searched and copied. The font comes from the server
+/// (`document.certificates.pdf_font`, default: Debian's `fonts-noto-cjk`);
+/// without one the answer is 503 saying how to install it.
+///
+/// 调用方：持证企业的申请人或其授权的帮办代办员、综合窗口人员、部门审批人员、管理员；其他调用者答复 404。
+#[utoipa::path(
+    tag = "certificates",
+    params(("id" = String, Path, description = "电子证照标识")),
+    responses(
+        (status = 200, description = "PDF 版电子证照（A4，内嵌中文字体子集）", content_type = "application/pdf", body = Binary,
+            headers(("Content-Disposition" = String, description = "attachment; filename=\"<电子证照标识>.pdf\""))),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或无权查看", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "电子证照标识格式错误（字段 id）", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "服务器未安装中文字体（代码 pdf_font_unavailable，说明安装方法与设置 document.certificates.pdf_font）", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/certificates/{id}/pdf")]
+pub async fn pdf(
+    principal: Principal,
+    state: web::Data<AppState>,
+    certs: web::Data<Certificates>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let row = visible(&state, &principal, &id).await?;
+    let history = store::history(&state.db, &row.id).await?;
+    let cert = view(&certs, &row, history);
+    let font = certs.pdf_font.get().await.map_err(|e| {
+        tracing::warn!(error = %e, "licence PDF asked for without a usable font");
+        Problem::new(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "pdf_font_unavailable",
+            "PDF 版证照暂不可用",
+        )
+        .with_detail(e.message())
+        .with_retry_after(300)
+    })?;
+    let qr = crate::qr::modules(&cert.verify_url).map_err(qr_failed)?;
+    let sheet = pages::licence_sheet(&cert, qr);
+    let bytes = web::block(move || crate::licence_pdf::pdf(&sheet, &font))
+        .await
+        .map_err(|e| pdf_failed(&e))?
+        .map_err(|e| pdf_failed(&e))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}.pdf\"", cert.id),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .body(bytes))
+}
+
+fn pdf_failed(e: &dyn std::fmt::Display) -> Error {
+    tracing::error!(error = %e, "cannot write a licence PDF");
+    Problem::internal().into()
 }
 
 fn qr_failed(e: crate::qr::QrError) -> Error {

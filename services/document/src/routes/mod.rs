@@ -34,6 +34,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(certificates::qr_svg)
             .service(certificates::qr_png)
             .service(certificates::print)
+            .service(certificates::pdf)
             .service(verify::verify_by_id)
             .service(verify::verify_jws),
     );

@@ -2,11 +2,13 @@
 //! verification page a scanned QR code opens. No external assets (fonts,
 //! scripts, stylesheets), so a page prints and archives as one file.
 //! Every value is HTML-escaped: holder names and scopes come from requests.
+//! The licence PDF's sheet is worded here too, beside the page it mirrors.
 
 use std::fmt::Write;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
+use crate::licence_pdf::Sheet;
 use crate::routes::certificates::{Certificate, ValidityView};
 use crate::routes::verify::Verification;
 
@@ -117,11 +119,7 @@ pub fn certificate(c: &Certificate, qr_svg: &str) -> String {
         ),
         _ => escape(&c.status.name),
     };
-    let validity_note = match c.validity {
-        ValidityView::Expired => "（已过期）",
-        ValidityView::NotYet => "（尚未生效）",
-        ValidityView::Within => "",
-    };
+    let validity_note = validity_note(c.validity);
     format!(
         r#"<!DOCTYPE html>
 <html lang="zh-CN">
@@ -182,6 +180,72 @@ pub fn certificate(c: &Certificate, qr_svg: &str) -> String {
         kid = escape(&c.key_id),
         jws = escape(&c.jws),
     )
+}
+
+/// The licence as the PDF prints it: the same wording as [`certificate`].
+pub fn licence_sheet(c: &Certificate, qr: (usize, Vec<bool>)) -> Sheet {
+    let status = match (&c.status_changed_at, &c.status_reason) {
+        (Some(at), Some(reason)) => format!("{}（{}，{}）", c.status.name, beijing(*at), reason),
+        _ => c.status.name.clone(),
+    };
+    Sheet {
+        title: c.type_name.clone(),
+        identifier: c.id.clone(),
+        fields: vec![
+            ("持证主体".into(), c.holder.name.clone()),
+            ("统一社会信用代码".into(), c.holder.uscc.clone()),
+            ("许可范围".into(), c.scope.clone()),
+            (
+                "有效期限".into(),
+                format!(
+                    "{}{}",
+                    period(c.valid_from, c.valid_until),
+                    validity_note(c.validity)
+                ),
+            ),
+            (
+                "证照状态".into(),
+                format!("{status}（代码 {}）", c.status.code),
+            ),
+        ],
+        items: c
+            .items
+            .iter()
+            .map(|i| {
+                [
+                    i.item_name.clone(),
+                    i.item_code.clone(),
+                    i.department.clone(),
+                    i.permit_number.clone(),
+                ]
+            })
+            .collect(),
+        verify_url: c.verify_url.clone(),
+        qr,
+        issuer_name: c.issuer.name.clone(),
+        issuer_lines: vec![
+            format!("发证机构：{}", c.issuer.name),
+            format!("机构代码：{}", c.issuer.uscc),
+            format!("发证日期：{}", beijing(c.issued_at)),
+        ],
+        signature_heading: format!("电子签名（JWS，EdDSA/Ed25519，密钥 {}）：", c.key_id),
+        jws: c.jws.clone(),
+        note: format!(
+            "本证照由{}以电子签名签发，与纸质证照具有同等效力。任何人可扫描二维码在线核验，\
+             或使用本中心公布的公钥集（/.well-known/jwks.json）离线验证上述签名；\
+             签名内记载签发时的状态，当前状态以在线核验结果为准。",
+            c.issuer.name
+        ),
+        stamp: (c.status.code != "01").then(|| format!("已{}", c.status.name)),
+    }
+}
+
+fn validity_note(v: ValidityView) -> &'static str {
+    match v {
+        ValidityView::Expired => "（已过期）",
+        ValidityView::NotYet => "（尚未生效）",
+        ValidityView::Within => "",
+    }
 }
 
 fn yes_no(ok: bool, yes: &str, no: &str) -> String {

@@ -414,8 +414,9 @@ pub async fn stylesheet() -> HttpResponse {
         .body(CSS)
 }
 
-/// Passes a certificate file through (print page, QR code): the viewer's
-/// token goes along, so only those the document service lets see it do.
+/// Passes a certificate file through (QR code, the licence PDF): the
+/// viewer's token goes along, so only those the document service lets see
+/// it do. The PDF downloads as `<identifier>.pdf`.
 #[get("/certificates/{id}/{file}")]
 pub async fn certificate_file(
     state: web::Data<AppState>,
@@ -427,6 +428,7 @@ pub async fn certificate_file(
     let suffix = match file.as_str() {
         "qr.png" => "qr.png",
         "qr.svg" => "qr.svg",
+        "licence.pdf" => "pdf",
         _ => return Err(PageError::NotFound("没有这种证照文件".into())),
     };
     let (content_type, bytes) = state
@@ -437,7 +439,18 @@ pub async fn certificate_file(
             Some(&viewer.token),
         )
         .await?;
-    Ok(HttpResponse::Ok().content_type(content_type).body(bytes))
+    let mut response = HttpResponse::Ok();
+    response.content_type(content_type);
+    if suffix == "pdf" {
+        // The identifier was checked to be letters, digits and dots.
+        response
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}.pdf\""),
+            ))
+            .insert_header((header::CACHE_CONTROL, "private, no-cache"));
+    }
+    Ok(response.body(bytes))
 }
 
 /// Mounts every page.
