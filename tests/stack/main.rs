@@ -16,6 +16,7 @@ mod contract;
 mod documents;
 mod enterprise;
 mod enterprise_benefits;
+mod enterprise_paging;
 mod enterprise_ratings;
 mod enterprise_requests;
 mod errors;
