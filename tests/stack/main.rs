@@ -33,6 +33,7 @@ mod portal_crawl;
 mod portal_e2e;
 mod portal_enterprise_own;
 mod portal_enterprise_own_http;
+mod portal_enterprise_paging;
 mod portal_enterprise_staff;
 mod portal_errors;
 mod portal_hardening;
