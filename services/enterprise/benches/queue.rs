@@ -66,8 +66,10 @@ async fn seed(db: &DatabaseConnection, n: usize) {
                     if seed.next(2) == 0 { "am" } else { "pm" }
                 )
             };
+            // As the service stores it (RFC 3339 with "+00:00"): the
+            // queue's cursor compares `filed_at` as stored.
             let filed = format!(
-                "2026-{:02}-{:02}T{:02}:{:02}:00Z",
+                "2026-{:02}-{:02}T{:02}:{:02}:00+00:00",
                 1 + seed.next(11),
                 1 + seed.next(28),
                 seed.next(24),
