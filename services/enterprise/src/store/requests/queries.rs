@@ -51,6 +51,8 @@ pub fn queue_select(
         // One row comparison over the index's order columns, so
         // PostgreSQL seeks the index to the cursor instead of filtering
         // everything before it (as `yizhan_kit::pagination::after_pair`).
+        // SQLite compares `filed_at` as the text the service wrote, which
+        // the bound value matches: both go through the same encoder.
         q = q.filter(
             Expr::tuple([
                 Expr::col(request::Column::Paused.as_column_ref()),
