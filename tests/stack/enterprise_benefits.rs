@@ -463,7 +463,7 @@ async fn a_policy_matches_exactly_the_eligible_within_its_budget(backend: Backen
     let mine = stack
         .get_json(&ent(&stack, "/api/v1/requests"), &alice)
         .await;
-    assert_eq!(mine["requests"].as_array().unwrap().len(), 0, "{mine}");
+    assert_eq!(mine["items"].as_array().unwrap().len(), 0, "{mine}");
 
     // A objects; the objection becomes a 诉求 to the policy's department,
     // which the dispatch rules name (商务局 takes 融资服务 here).
@@ -503,7 +503,7 @@ async fn a_policy_matches_exactly_the_eligible_within_its_budget(backend: Backen
     let mine = stack
         .get_json(&ent(&stack, "/api/v1/requests"), &alice)
         .await;
-    let filed = mine["requests"]
+    let filed = mine["items"]
         .as_array()
         .unwrap()
         .iter()

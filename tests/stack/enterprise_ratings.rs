@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::json;
 use yizhan::Service;
+use yizhan_auth::Role;
 use yizhan_kit::testing::Backend;
 
 use crate::common::*;
@@ -120,7 +121,33 @@ async fn a_concluded_application_is_rateable_by_its_applicant(backend: Backend) 
             &reviewer(&stack, "market_supervision"),
         )
         .await;
-    assert_eq!(market["ratings"].as_array().unwrap().len(), 1);
+    assert_eq!(market["items"].as_array().unwrap().len(), 1);
+    // One rating is read by whoever may list it, and by no one else.
+    let one = url(
+        &stack,
+        &format!("/api/v1/ratings/{}", rated["id"].as_str().unwrap()),
+    );
+    let seen = json_ok(
+        stack
+            .get(&one, &reviewer(&stack, "market_supervision"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(seen["id"], rated["id"]);
+    assert_eq!(seen["score_name"], "非常满意");
+    json_ok(stack.get(&one, &alice).await, 200).await;
+    for outsider in [&bob, &reviewer(&stack, "tax_bureau")] {
+        expect_problem(stack.get(&one, outsider).await, 404, "not_found").await;
+    }
+    expect_problem(
+        stack
+            .get(&one, &stack.staff("clerk-1", Role::WindowClerk))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
     stack.stop().await;
 }
 
@@ -215,7 +242,7 @@ async fn a_completed_construction_stage_is_rated_by_its_builder(backend: Backend
         )
         .await;
     assert!(
-        queue["ratings"]
+        queue["items"]
             .as_array()
             .unwrap()
             .iter()

@@ -144,7 +144,7 @@ async fn the_issue_flow_with_alarms_reopening_and_exact_statistics(backend: Back
     let assigned = stack
         .get_json(url(&stack, "/api/v1/requests-assigned"), &spec)
         .await;
-    assert_eq!(assigned["requests"].as_array().unwrap().len(), 2);
+    assert_eq!(assigned["items"].as_array().unwrap().len(), 2);
     // The other is withdrawn at once: unresolved, and no clock runs.
     let other_id = other["id"].as_str().unwrap();
     let withdrawn = step(&stack, &alice, other_id, "withdraw", json!({})).await;
@@ -153,7 +153,7 @@ async fn the_issue_flow_with_alarms_reopening_and_exact_statistics(backend: Back
     let assigned = stack
         .get_json(url(&stack, "/api/v1/requests-assigned"), &spec)
         .await;
-    assert_eq!(assigned["requests"].as_array().unwrap().len(), 1);
+    assert_eq!(assigned["items"].as_array().unwrap().len(), 1);
 
     // Transferred once, with a reason, to the talent office.
     let finance = reviewer(&stack, "finance_bureau");
@@ -180,7 +180,7 @@ async fn the_issue_flow_with_alarms_reopening_and_exact_statistics(backend: Back
     let queue = stack
         .get_json(url(&stack, "/api/v1/request-queue"), &talent)
         .await;
-    assert_eq!(queue["requests"][0]["id"], id.as_str());
+    assert_eq!(queue["items"][0]["id"], id.as_str());
     let accepted = step(&stack, &talent, &id, "accept", json!({})).await;
     assert_eq!(accepted["status_name"], "办理中");
     assert_eq!(accepted["limit"]["limit_name"], "答复时限");
@@ -501,11 +501,11 @@ async fn a_bad_rating_is_followed_up_until_rectified(backend: Backend) {
     // The applicant sees the result; B sees nothing of A's.
     let mine = stack.get_json(url(&stack, "/api/v1/ratings"), &alice).await;
     assert_eq!(
-        mine["ratings"][0]["rectification"],
+        mine["items"][0]["rectification"],
         "已修订一次性告知单并培训窗口人员"
     );
     let bobs = stack.get_json(url(&stack, "/api/v1/ratings"), &bob).await;
-    assert!(bobs["ratings"].as_array().unwrap().is_empty());
+    assert!(bobs["items"].as_array().unwrap().is_empty());
     let db = stack.connect(Service::Enterprise).await;
     for t in [
         "cn.yizhan.enterprise.rating_recorded.v1",
@@ -547,7 +547,7 @@ async fn requests_are_scoped_and_checked(backend: Backend) {
     let id = filed["id"].as_str().unwrap();
     // B never sees A's request, neither in a list nor by id.
     let bobs = stack.get_json(url(&stack, "/api/v1/requests"), &bob).await;
-    assert!(bobs["requests"].as_array().unwrap().is_empty());
+    assert!(bobs["items"].as_array().unwrap().is_empty());
     expect_problem(
         stack
             .get(url(&stack, &format!("/api/v1/requests/{id}")), &bob)
@@ -570,7 +570,7 @@ async fn requests_are_scoped_and_checked(backend: Backend) {
     let alices = stack
         .get_json(url(&stack, "/api/v1/requests"), &alice)
         .await;
-    assert_eq!(alices["requests"][0]["channel_name"], "12345热线");
+    assert_eq!(alices["items"][0]["channel_name"], "12345热线");
     // B cannot file for A, nor can a specialist for an enterprise not theirs.
     for token in [&bob, &specialist(&stack, &[ENTERPRISE_B])] {
         expect_problem(

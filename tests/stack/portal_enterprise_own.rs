@@ -168,7 +168,7 @@ async fn requests_are_filed_followed_and_rated_in_the_browser(backend: Backend) 
     let ratings = stack
         .get_json(ent(&stack, "/api/v1/ratings"), &finance)
         .await;
-    let rating = ratings["ratings"][0]["id"].as_str().unwrap().to_owned();
+    let rating = ratings["items"][0]["id"].as_str().unwrap().to_owned();
     let note = "经核实，签收后未及时联系企业";
     json_ok(
         stack

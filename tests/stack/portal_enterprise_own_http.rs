@@ -63,7 +63,7 @@ async fn pages_are_the_enterprise_s_own(backend: Backend) {
     let mine = stack
         .get_json(ent(&stack, "/api/v1/requests"), &alice)
         .await;
-    assert_eq!(mine["requests"].as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
     let path = location.split('?').next().unwrap().to_owned();
     let id = path.rsplit('/').next().unwrap().to_owned();
 
@@ -184,7 +184,7 @@ async fn pages_are_the_enterprise_s_own(backend: Backend) {
         .unwrap();
     assert!(html.contains("12345热线") && html.contains("水电气报装"));
     let bobs = stack.get_json(ent(&stack, "/api/v1/requests"), &bob).await;
-    assert_eq!(bobs["requests"][0]["channel_name"], "12345热线");
+    assert_eq!(bobs["items"][0]["channel_name"], "12345热线");
     stack.stop().await;
 }
 

@@ -522,7 +522,7 @@ async fn enterprise_staff_pages(backend: Backend) {
         )
         .await;
     assert_eq!(
-        ratings["ratings"][0]["rectification"],
+        ratings["items"][0]["rectification"],
         "已建立转办前电话确认制度"
     );
 

@@ -4,9 +4,11 @@
 //! `cargo bench -p yizhan-enterprise --bench queue [-- --requests N --reads R]`
 //! seeds a fresh SQLite database (the service's own migrations) in bulk
 //! with N requests over 20 departments, a realistic mix of statuses (most
-//! closed, the rest in the queues, some paused), then reads R first pages
-//! (50 rows) of rotating departments' queues through the store and prints
-//! the median, p99 and max, and the query plan.
+//! closed, the rest in the queues, some paused), then reads R pages (50
+//! rows) of rotating departments' queues through the store, each
+//! department's walking deeper by its cursor (back to the first page at
+//! the end), and prints the median, p99 and max, and the query plans of a
+//! first page and of a page after a cursor.
 
 use std::time::{Duration, Instant};
 
@@ -64,8 +66,10 @@ async fn seed(db: &DatabaseConnection, n: usize) {
                     if seed.next(2) == 0 { "am" } else { "pm" }
                 )
             };
+            // As the service stores it (RFC 3339 with "+00:00"): the
+            // queue's cursor compares `filed_at` as stored.
             let filed = format!(
-                "2026-{:02}-{:02}T{:02}:{:02}:00Z",
+                "2026-{:02}-{:02}T{:02}:{:02}:00+00:00",
                 1 + seed.next(11),
                 1 + seed.next(28),
                 seed.next(24),
@@ -114,27 +118,35 @@ fn main() {
             .await
             .unwrap();
         println!("seeded {requests} requests in {:.1?}", started.elapsed());
-        let plan_sql = queries::queue_select("dept_00", 50)
-            .build(db.get_database_backend())
-            .to_string();
-        let plan = db
-            .query_all_raw(Statement::from_string(
-                db.get_database_backend(),
-                format!("EXPLAIN QUERY PLAN {plan_sql}"),
-            ))
-            .await
-            .unwrap();
-        for row in plan {
-            let detail: String = row.try_get("", "detail").unwrap_or_default();
-            println!("plan: {detail}");
+        let first = queries::queue(&db, "dept_00", None, 50).await.unwrap();
+        let after = first.last().map(queries::queue_position);
+        for (what, after) in [("first page", None), ("after a cursor", after)] {
+            let plan_sql = queries::queue_select("dept_00", after, 50)
+                .build(db.get_database_backend())
+                .to_string();
+            let plan = db
+                .query_all_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    format!("EXPLAIN QUERY PLAN {plan_sql}"),
+                ))
+                .await
+                .unwrap();
+            for row in plan {
+                let detail: String = row.try_get("", "detail").unwrap_or_default();
+                println!("plan ({what}): {detail}");
+            }
         }
         let mut times: Vec<Duration> = Vec::with_capacity(reads);
         let mut rows = 0;
+        let mut cursors: Vec<Option<queries::QueuePosition>> = vec![None; DEPARTMENTS];
         for i in 0..reads {
             let dept = format!("dept_{:02}", i % DEPARTMENTS);
+            let cursor = &mut cursors[i % DEPARTMENTS];
             let t = Instant::now();
-            rows += queries::queue(&db, &dept, 50).await.unwrap().len();
+            let page = queries::queue(&db, &dept, cursor.take(), 50).await.unwrap();
             times.push(t.elapsed());
+            rows += page.len();
+            *cursor = page.last().map(queries::queue_position);
         }
         times.sort_unstable();
         let at = |q: f64| times[((times.len() as f64 * q).ceil() as usize).saturating_sub(1)];

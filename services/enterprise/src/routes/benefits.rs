@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use yizhan_auth::{Principal, Role};
 use yizhan_kit::Problem;
 use yizhan_kit::idempotency::{self, IdempotencyKey};
+use yizhan_kit::pagination::{Page, PageQuery};
 use yizhan_workflow::idempotent::{Idempotent, Recorded};
 
 use crate::AppState;
@@ -22,7 +23,7 @@ use crate::routes::benefit_views::{
     candidate_view, policy_view,
 };
 use crate::routes::profile::{OFFICERS, actor, readable};
-use crate::store::benefits::{self as store, NewPolicy, PolicyRow};
+use crate::store::benefits::{self as store, CandidateRow, NewPolicy, PolicyRow};
 
 const ADMIN: [Role; 1] = [Role::Admin];
 const REVIEWERS: [Role; 2] = [Role::DeptReviewer, Role::Admin];
@@ -306,12 +307,12 @@ pub async fn pay_batch(
 /// 调用方：申请人（本企业）、帮办代办员（已授权企业）、部门审批人员、综合窗口人员、管理员；其他 403。
 #[utoipa::path(
     tag = "benefits",
-    params(("uscc" = String, Path, description = "统一社会信用代码")),
+    params(("uscc" = String, Path, description = "统一社会信用代码"), PageQuery),
     responses(
-        (status = 200, description = "惠企政策", body = CandidateList),
+        (status = 200, description = "惠企政策", body = Page<CandidateView>),
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "无权查看该企业", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "统一社会信用代码无效", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "统一社会信用代码、cursor 或 limit 无效", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -320,14 +321,18 @@ pub async fn enterprise_benefits(
     principal: Principal,
     state: web::Data<AppState>,
     uscc: web::Path<String>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, Problem> {
     let uscc = readable(&principal, &uscc)?;
-    let items = store::of_enterprise(&state.db, &uscc)
-        .await?
-        .iter()
-        .map(|(c, p)| candidate_view(c, p))
-        .collect();
-    Ok(HttpResponse::Ok().json(CandidateList { items }))
+    let limit = page.limit()?;
+    let before = page.position::<String>()?;
+    let rows = store::of_enterprise(&state.db, &uscc, before, limit + 1).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(
+        rows,
+        limit,
+        |(c, _): &(CandidateRow, PolicyRow)| c.id.clone(),
+        |(c, p)| candidate_view(&c, &p),
+    )))
 }
 
 async fn respond(

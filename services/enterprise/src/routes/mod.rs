@@ -7,6 +7,7 @@ pub mod dispatch;
 pub mod facts;
 pub mod profile;
 pub mod ratings;
+pub mod request_lists;
 pub mod requests;
 pub mod statistics;
 
@@ -34,14 +35,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(dispatch::get_rules)
             .service(dispatch::put_rules)
             .service(requests::file_request)
-            .service(requests::list_requests)
-            .service(requests::assigned_requests)
-            .service(requests::request_queue)
+            .service(request_lists::list_requests)
+            .service(request_lists::assigned_requests)
+            .service(request_lists::request_queue)
             .service(requests::get_request)
             .service(requests::request_step)
             .service(ratings::rateables)
             .service(ratings::rate_service)
             .service(ratings::list_ratings)
+            .service(ratings::get_rating)
             .service(ratings::follow_up_rating)
             .service(statistics::request_figures)
             .service(statistics::rating_figures),

@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yizhan_auth::{Principal, Role};
+use yizhan_kit::pagination::{Page, PageQuery};
 use yizhan_kit::{FieldError, Problem};
 
 use crate::AppState;
@@ -105,14 +106,6 @@ fn view(r: &rating::Model) -> RatingView {
         rectification: r.rectification.clone(),
         follow_up_on_time: r.follow_up_on_time,
     }
-}
-
-/// Ratings.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"ratings": []}))]
-pub struct RatingList {
-    /// Newest first.
-    pub ratings: Vec<RatingView>,
 }
 
 /// A concluded case not yet rated.
@@ -272,16 +265,18 @@ fn scope_of(p: &Principal) -> Result<Scope, Problem> {
 }
 
 /// Ratings: the enterprise's own with their follow-up results, a
-/// department's (its follow-ups), or all for admins; newest first, at most
-/// 200.
+/// department's (its follow-ups), or all for admins; newest first, a page
+/// at a time.
 ///
 /// 调用方：申请人、帮办代办员（本企业/已授权企业）、部门审批人员（本部门）、管理员（全部）；其他角色答复 403。
 #[utoipa::path(
     tag = "ratings",
+    params(PageQuery),
     responses(
-        (status = 200, description = "评价列表", body = RatingList),
+        (status = 200, description = "评价列表", body = Page<RatingView>),
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "角色无权查看", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "cursor 或 limit 无效", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -289,12 +284,45 @@ fn scope_of(p: &Principal) -> Result<Scope, Problem> {
 pub async fn list_ratings(
     principal: Principal,
     state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, Problem> {
     let scope = scope_of(&principal)?;
-    let rows = ratings::list(&state.db, &scope, 200).await?;
-    Ok(HttpResponse::Ok().json(RatingList {
-        ratings: rows.iter().map(view).collect(),
-    }))
+    let limit = page.limit()?;
+    let before = page.position::<String>()?;
+    let rows = ratings::list(&state.db, &scope, before, limit + 1).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(
+        rows,
+        limit,
+        |r: &rating::Model| r.id.clone(),
+        |r| view(&r),
+    )))
+}
+
+/// One rating with its follow-up, for whoever may list it.
+///
+/// 调用方：申请人、帮办代办员（本企业/已授权企业）、部门审批人员（本部门）、管理员（全部）；其他角色答复 403，他人的评价答复 404。
+#[utoipa::path(
+    tag = "ratings",
+    params(("id" = String, Path, description = "评价编号")),
+    responses(
+        (status = 200, description = "评价", body = RatingView),
+        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "角色无权查看", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "不存在或无权查看", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/ratings/{id}")]
+pub async fn get_rating(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let scope = scope_of(&principal)?;
+    let row = ratings::find_in(&state.db, &scope, &id)
+        .await?
+        .ok_or_else(|| Problem::not_found("评价不存在"))?;
+    Ok(HttpResponse::Ok().json(view(&row)))
 }
 
 /// What the department records.

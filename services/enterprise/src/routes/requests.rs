@@ -1,11 +1,12 @@
 //! `/api/v1/requests`: 诉求 — filing, the department's steps, the
 //! enterprise's reply and rating, status and timeline with Chinese names,
-//! the department queue and the specialist's view.
+//! the lists (department queue, the enterprise's and the specialist's) in
+//! [`super::request_lists`].
 
 use actix_web::{HttpResponse, get, http::header, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use yizhan_approval::calendar::china_local;
 use yizhan_auth::{Principal, Role};
 use yizhan_kit::idempotency::{self, IdempotencyKey};
@@ -26,7 +27,7 @@ const FILERS: [Role; 4] = [
     Role::HotlineOperator,
 ];
 /// The enterprise's side of a request.
-const ENTERPRISE: [Role; 2] = [Role::Applicant, Role::Agent];
+pub(crate) const ENTERPRISE: [Role; 2] = [Role::Applicant, Role::Agent];
 
 /// Whether the caller acts for `uscc` as the enterprise or its specialist.
 pub(crate) fn serves(p: &Principal, uscc: &str) -> bool {
@@ -167,14 +168,6 @@ pub struct RequestView {
     pub transfers: i32,
     /// Every step (empty in lists).
     pub timeline: Vec<TimelineEntry>,
-}
-
-/// A list of requests.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"requests": []}))]
-pub struct RequestList {
-    /// The requests.
-    pub requests: Vec<RequestView>,
 }
 
 pub(crate) fn view(
@@ -380,110 +373,6 @@ pub async fn get_request(
         .filter(|(r, _)| may_read(&principal, r))
         .ok_or_else(|| Problem::not_found("诉求不存在"))?;
     Ok(HttpResponse::Ok().json(view(&state, &row, &steps, Utc::now())))
-}
-
-/// Which enterprise's requests.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListFilter {
-    /// The enterprise (an agent or specialist serving several names one;
-    /// default: all of theirs).
-    pub uscc: Option<String>,
-}
-
-fn limit_list(rows: &[request::Model], state: &AppState) -> RequestList {
-    let now = Utc::now();
-    RequestList {
-        requests: rows.iter().map(|r| view(state, r, &[], now)).collect(),
-    }
-}
-
-fn enterprises_of(p: &Principal, requested: Option<&str>) -> Result<Vec<String>, Problem> {
-    let mut own: Vec<String> = p.enterprises.clone();
-    if let Some(u) = &p.uscc {
-        own.push(u.clone());
-    }
-    match requested {
-        Some(u) if serves(p, u) => Ok(vec![u.to_owned()]),
-        Some(_) => Err(Problem::forbidden(
-            "只能查看本企业、已授权或所服务企业的诉求",
-        )),
-        None => Ok(own),
-    }
-}
-
-/// The enterprise's requests, newest first (at most 200).
-///
-/// 调用方：申请人（本企业）、帮办代办员（已授权企业）；其他角色答复 403。
-#[utoipa::path(
-    tag = "requests",
-    params(ListFilter),
-    responses(
-        (status = 200, description = "诉求列表", body = RequestList),
-        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "角色无权查看", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/requests")]
-pub async fn list_requests(
-    principal: Principal,
-    state: web::Data<AppState>,
-    filter: web::Query<ListFilter>,
-) -> Result<HttpResponse, Problem> {
-    principal.require_any(&ENTERPRISE)?;
-    let usccs = enterprises_of(&principal, filter.uscc.as_deref())?;
-    let rows = queries::of_enterprises(&state.db, &usccs, false, 200).await?;
-    Ok(HttpResponse::Ok().json(limit_list(&rows, &state)))
-}
-
-/// The open requests of the specialist's enterprises, newest first.
-///
-/// 调用方：营商专员（所服务企业）；其他角色答复 403。
-#[utoipa::path(
-    tag = "requests",
-    params(ListFilter),
-    responses(
-        (status = 200, description = "所服务企业的未办结诉求", body = RequestList),
-        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "角色无权查看", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/requests-assigned")]
-pub async fn assigned_requests(
-    principal: Principal,
-    state: web::Data<AppState>,
-    filter: web::Query<ListFilter>,
-) -> Result<HttpResponse, Problem> {
-    principal.require_any(&[Role::Specialist])?;
-    let usccs = enterprises_of(&principal, filter.uscc.as_deref())?;
-    let rows = queries::of_enterprises(&state.db, &usccs, true, 200).await?;
-    Ok(HttpResponse::Ok().json(limit_list(&rows, &state)))
-}
-
-/// The department's queue: requests to accept, answer or waiting on the
-/// enterprise, most urgent first (overdue, warning, on time, then waiting
-/// on the enterprise), at most 100.
-///
-/// 调用方：部门审批人员（本部门）；其他角色答复 403。
-#[utoipa::path(
-    tag = "requests",
-    responses(
-        (status = 200, description = "本部门待办诉求", body = RequestList),
-        (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "角色无权查看", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/request-queue")]
-pub async fn request_queue(
-    principal: Principal,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, Problem> {
-    let dept = principal.reviewer_department()?;
-    let rows = queries::queue(&state.db, &dept, 100).await?;
-    Ok(HttpResponse::Ok().json(limit_list(&rows, &state)))
 }
 
 /// What a step says (each step reads the fields it needs).

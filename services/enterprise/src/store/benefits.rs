@@ -6,7 +6,7 @@
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use yizhan_events::contracts::{
     Actor, BenefitConfirmed, BenefitDeclined, BenefitExcluded, BenefitObjected, BenefitPaid,
@@ -407,14 +407,21 @@ pub async fn pay_batch(
     Ok((b, paid))
 }
 
-/// An enterprise's benefits with their policies, newest first.
+/// Up to `limit` of an enterprise's benefits older than the id `before`
+/// (exclusive), with their policies, newest first.
 pub async fn of_enterprise(
     conn: &impl ConnectionTrait,
     uscc: &str,
+    before: Option<String>,
+    limit: u64,
 ) -> Result<Vec<(CandidateRow, PolicyRow)>, DbErr> {
-    let rows = candidate::Entity::find()
-        .filter(candidate::Column::EnterpriseUscc.eq(uscc))
+    let mut q = candidate::Entity::find().filter(candidate::Column::EnterpriseUscc.eq(uscc));
+    if let Some(id) = before {
+        q = q.filter(candidate::Column::Id.lt(id));
+    }
+    let rows = q
         .order_by_desc(candidate::Column::Id)
+        .limit(limit)
         .all(conn)
         .await?;
     let mut out = Vec::with_capacity(rows.len());

@@ -399,10 +399,26 @@ pub enum Scope {
     Department(String),
 }
 
-/// Ratings in `scope`, newest first, at most `limit`.
+/// The rating `id` if it is in `scope`.
+pub async fn find_in(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: &str,
+) -> Result<Option<rating::Model>, DbErr> {
+    let row = rating::Entity::find_by_id(id).one(db).await?;
+    Ok(row.filter(|r| match scope {
+        Scope::All => true,
+        Scope::Enterprises(e) => e.contains(&r.enterprise_uscc),
+        Scope::Department(d) => &r.department_code == d,
+    }))
+}
+
+/// Up to `limit` ratings in `scope` older than the id `before`
+/// (exclusive), newest first.
 pub async fn list(
     db: &impl ConnectionTrait,
     scope: &Scope,
+    before: Option<String>,
     limit: u64,
 ) -> Result<Vec<rating::Model>, DbErr> {
     let q = rating::Entity::find();
@@ -410,6 +426,10 @@ pub async fn list(
         Scope::All => q,
         Scope::Enterprises(e) => q.filter(rating::Column::EnterpriseUscc.is_in(e.iter().cloned())),
         Scope::Department(d) => q.filter(rating::Column::DepartmentCode.eq(d.as_str())),
+    };
+    let q = match before {
+        Some(id) => q.filter(rating::Column::Id.lt(id)),
+        None => q,
     };
     q.order_by_desc(rating::Column::Id)
         .limit(limit)
@@ -478,7 +498,7 @@ pub async fn statistics(
     db: &impl ConnectionTrait,
     scope: &Scope,
 ) -> Result<RatingStatistics, DbErr> {
-    let rows = list(db, scope, u64::MAX >> 1).await?;
+    let rows = list(db, scope, None, u64::MAX >> 1).await?;
     let mut stats = RatingStatistics::default();
     for r in &rows {
         add(

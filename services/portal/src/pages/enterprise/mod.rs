@@ -10,6 +10,8 @@ pub mod own_benefits;
 pub mod own_ratings;
 pub mod own_requests;
 pub mod own_specialist;
+// The lists' 下一页 (both sides).
+pub mod paging;
 pub mod staff;
 pub mod staff_admin;
 pub mod staff_benefits;

@@ -222,9 +222,17 @@ pub async fn profile_page(
         .upstream
         .get(Upstream::Enterprise, "/api/v1/facts", None)
         .await?;
-    let requests = ent_get(&state, &viewer, &format!("/api/v1/requests?uscc={uscc}")).await?;
-    let ratings = ent_get(&state, &viewer, "/api/v1/ratings").await?;
-    let ratings: Vec<&Value> = ratings["ratings"]
+    // The newest ten of each (the page shows ten and links to the lists).
+    let requests = ent_get(
+        &state,
+        &viewer,
+        &format!("/api/v1/requests?uscc={uscc}&limit=10"),
+    )
+    .await?;
+    // Ratings are listed for all the viewer's enterprises: the newest
+    // page, this one's picked out.
+    let ratings = ent_get(&state, &viewer, "/api/v1/ratings?limit=100").await?;
+    let ratings: Vec<&Value> = ratings["items"]
         .as_array()
         .into_iter()
         .flatten()
@@ -241,7 +249,7 @@ pub async fn profile_page(
             "licences": named_licences(&profile),
             "facts": facts_with_catalog(&catalog, &profile),
             "projects": projects,
-            "requests": requests["requests"],
+            "requests": requests["items"],
             "ratings": ratings,
             "others": switcher(&viewer, &uscc),
         }),

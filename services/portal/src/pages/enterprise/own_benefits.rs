@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde_json::{Value, json};
 
 use super::own::{ENTERPRISE, Which, chosen_enterprise, ent_get, switcher, uscc_path};
+use super::paging::{Cursor, api_page, next_link};
 use crate::AppState;
 use crate::pages::licensing::id_path;
 use crate::pages::{PageError, flash_text, render_status, see_other, try_act, value, with_refused};
@@ -26,26 +27,26 @@ pub async fn benefits(
     state: web::Data<AppState>,
     viewer: Viewer,
     which: web::Query<Which>,
+    cursor: web::Query<Cursor>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&ENTERPRISE)?;
     let uscc = chosen_enterprise(&viewer, &which)?;
     let flash = flash_text(which.msg.as_deref());
-    page(&state, &viewer, &uscc, flash, None).await
+    page(&state, &viewer, &uscc, &cursor, flash, None).await
 }
 
+/// The page of benefits starting at `cursor` (a refused answer re-renders
+/// the page it was given on, which its form carries).
 async fn page(
     state: &AppState,
     viewer: &Viewer,
     uscc: &str,
+    cursor: &Cursor,
     flash: Option<String>,
     refused: Option<Value>,
 ) -> Result<HttpResponse, PageError> {
-    let list = ent_get(
-        state,
-        viewer,
-        &format!("/api/v1/enterprises/{uscc}/benefits"),
-    )
-    .await?;
+    let api = api_page(&format!("/api/v1/enterprises/{uscc}/benefits"), cursor);
+    let list = ent_get(state, viewer, &api).await?;
     let items: Vec<Value> = list["items"]
         .as_array()
         .into_iter()
@@ -61,6 +62,8 @@ async fn page(
             "title": "我的政策（免申即享）",
             "uscc": uscc,
             "benefits": items,
+            "cursor": cursor.cursor,
+            "next": next_link(&format!("/enterprise/benefits?uscc={uscc}"), &list),
             "others": switcher(viewer, uscc),
             "flash": flash,
         }),
@@ -93,7 +96,12 @@ pub async fn answer(
     let api = format!("/api/v1/benefits/{}/{answer}", id_path(&id, "政策待遇")?);
     if let Err(refused) = try_act(&state, &viewer, Upstream::Enterprise, &api, &body, &form).await?
     {
-        return page(&state, &viewer, &uscc, None, Some(refused)).await;
+        let cursor = Cursor {
+            cursor: value(&form, "cursor")
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned),
+        };
+        return page(&state, &viewer, &uscc, &cursor, None, Some(refused)).await;
     }
     Ok(see_other(
         &format!("/enterprise/benefits?uscc={uscc}"),

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::own::{ENTERPRISE, ent_get};
+use super::paging::{Cursor, api_page, next_link};
 use crate::AppState;
 use crate::pages::{
     Flash, PageError, refused_with, render, render_status, see_other, try_act, value, with_refused,
@@ -30,23 +31,26 @@ pub const SCORES: [(u8, &str); 5] = [
     (1, "非常不满意"),
 ];
 
-/// Page: 好差评 — cases to rate and the ratings given.
+/// Page: 好差评 — cases to rate and the ratings given (newest first, a
+/// page at a time: `?cursor=`).
 #[get("/enterprise/ratings")]
 pub async fn ratings(
     state: web::Data<AppState>,
     viewer: Viewer,
     flash: web::Query<Flash>,
+    cursor: web::Query<Cursor>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&ENTERPRISE)?;
     let rateables = ent_get(&state, &viewer, "/api/v1/rateables").await?;
-    let given = ent_get(&state, &viewer, "/api/v1/ratings").await?;
+    let given = ent_get(&state, &viewer, &api_page("/api/v1/ratings", &cursor)).await?;
     render(
         Some(&viewer),
         "ent_own_ratings.html",
         json!({
             "title": "好差评",
             "rateables": rateables["rateables"],
-            "ratings": given["ratings"],
+            "ratings": given["items"],
+            "next": next_link("/enterprise/ratings", &given),
             "flash": flash.text(),
         }),
     )

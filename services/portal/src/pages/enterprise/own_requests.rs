@@ -19,6 +19,7 @@ use yizhan_auth::Role;
 use super::own::{
     ENTERPRISE, OWN_SIDE, Which, chosen_enterprise, ent_get, enterprises_of, switcher, uscc_path,
 };
+use super::paging::{Cursor, api_page, next_link};
 use crate::AppState;
 use crate::pages::licensing::id_path;
 use crate::pages::{
@@ -68,23 +69,27 @@ fn default_channel(viewer: &Viewer) -> &'static str {
     }
 }
 
-/// Page: 我的诉求 — the enterprise's requests, newest first.
+/// Page: 我的诉求 — the enterprise's requests, newest first, a page at a
+/// time (`?cursor=`).
 #[get("/enterprise/requests")]
 pub async fn requests(
     state: web::Data<AppState>,
     viewer: Viewer,
     which: web::Query<Which>,
+    cursor: web::Query<Cursor>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&ENTERPRISE)?;
     let uscc = chosen_enterprise(&viewer, &which)?;
-    let list = ent_get(&state, &viewer, &format!("/api/v1/requests?uscc={uscc}")).await?;
+    let api = api_page(&format!("/api/v1/requests?uscc={uscc}"), &cursor);
+    let list = ent_get(&state, &viewer, &api).await?;
     render(
         Some(&viewer),
         "ent_own_requests.html",
         json!({
             "title": "我的诉求",
             "uscc": uscc,
-            "requests": list["requests"],
+            "requests": list["items"],
+            "next": next_link(&format!("/enterprise/requests?uscc={uscc}"), &list),
             "others": switcher(&viewer, &uscc),
             "flash": flash_text(which.msg.as_deref()),
         }),

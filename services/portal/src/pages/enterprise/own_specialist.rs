@@ -9,13 +9,14 @@ use serde_json::{Value, json};
 use yizhan_auth::Role;
 
 use super::own::{ent_get, enterprises_of};
+use super::paging::{Cursor, api_page, next_link};
 use crate::AppState;
 use crate::pages::{Flash, PageError, render};
 use crate::session::Viewer;
 
 /// Each enterprise with its open requests, in the token's order.
 fn by_enterprise(enterprises: &[String], requests: &Value) -> Vec<Value> {
-    let all = requests["requests"]
+    let all = requests["items"]
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or(&[]);
@@ -37,9 +38,11 @@ pub async fn my_enterprises(
     state: web::Data<AppState>,
     viewer: Viewer,
     flash: web::Query<Flash>,
+    cursor: web::Query<Cursor>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&[Role::Specialist])?;
-    let open = ent_get(&state, &viewer, "/api/v1/requests-assigned").await?;
+    let api = api_page("/api/v1/requests-assigned", &cursor);
+    let open = ent_get(&state, &viewer, &api).await?;
     let enterprises = enterprises_of(&viewer);
     render(
         Some(&viewer),
@@ -47,6 +50,7 @@ pub async fn my_enterprises(
         json!({
             "title": "我的企业",
             "enterprises": by_enterprise(&enterprises, &open),
+            "next": next_link("/enterprise/specialist", &open),
             "flash": flash.text(),
         }),
     )
@@ -63,7 +67,7 @@ mod tests {
 
     #[test]
     fn open_requests_are_grouped_under_their_enterprise() {
-        let open = json!({"requests": [
+        let open = json!({"items": [
             {"id": "1", "enterprise_uscc": "B"},
             {"id": "2", "enterprise_uscc": "A"},
             {"id": "3", "enterprise_uscc": "B"},

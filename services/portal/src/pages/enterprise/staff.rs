@@ -17,6 +17,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use yizhan_auth::Role;
 
+use super::paging::{Cursor, api_page, next_link};
 use super::{staff_admin, staff_benefits, staff_ratings, staff_stats};
 use crate::AppState;
 use crate::pages::applications::id_path;
@@ -76,26 +77,33 @@ pub(crate) async fn dispatch_rules(state: &AppState, viewer: &Viewer) -> Vec<Val
         .unwrap_or_default()
 }
 
-/// Page: the department's 诉求 queue, most urgent first.
+/// Page: the department's 诉求 queue, most urgent first, a page at a
+/// time (`?cursor=` continues in urgency order).
 #[get("/enterprise/staff/requests")]
 pub async fn queue_page(
     state: web::Data<AppState>,
     viewer: Viewer,
     flash: web::Query<Flash>,
+    cursor: web::Query<Cursor>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&REVIEWERS)?;
     let list = state
         .upstream
         .get(
             Upstream::Enterprise,
-            "/api/v1/request-queue",
+            &api_page("/api/v1/request-queue", &cursor),
             Some(&viewer.token),
         )
         .await?;
     render(
         Some(&viewer),
         "ent_staff_queue.html",
-        json!({"title": "本部门企业诉求", "requests": list["requests"], "flash": flash.text()}),
+        json!({
+            "title": "本部门企业诉求",
+            "requests": list["items"],
+            "next": next_link("/enterprise/staff/requests", &list),
+            "flash": flash.text(),
+        }),
     )
 }
 

@@ -8,6 +8,7 @@
 use actix_web::{HttpResponse, get, post, web};
 use serde_json::{Value, json};
 
+use super::paging::{Cursor, api_page, next_link};
 use super::staff::REVIEWERS;
 use crate::AppState;
 use crate::pages::applications::id_path;
@@ -17,30 +18,42 @@ use crate::pages::{
 use crate::session::Viewer;
 use crate::upstream::Upstream;
 
-/// The department's ratings that opened a follow-up (差评), newest first.
-async fn bad_ratings(state: &AppState, viewer: &Viewer) -> Result<Vec<Value>, PageError> {
+/// The ratings of one page of the department's (newest first) that
+/// opened a follow-up (差评), and the link to the next page.
+async fn bad_ratings(
+    state: &AppState,
+    viewer: &Viewer,
+    cursor: &Cursor,
+) -> Result<(Vec<Value>, Option<String>), PageError> {
     let list = state
         .upstream
-        .get(Upstream::Enterprise, "/api/v1/ratings", Some(&viewer.token))
+        .get(
+            Upstream::Enterprise,
+            &api_page("/api/v1/ratings", cursor),
+            Some(&viewer.token),
+        )
         .await?;
-    Ok(list["ratings"]
+    let bad = list["items"]
         .as_array()
         .into_iter()
         .flatten()
         .filter(|r| !r["follow_up"].is_null())
         .cloned()
-        .collect())
+        .collect();
+    Ok((bad, next_link("/enterprise/staff/ratings", &list)))
 }
 
-/// Page: the department's 差评 follow-ups, open ones first.
+/// Page: the department's 差评 follow-ups, open ones first (within a page
+/// of its ratings; `?cursor=` goes on to older ones).
 #[get("/enterprise/staff/ratings")]
 pub async fn follow_ups(
     state: web::Data<AppState>,
     viewer: Viewer,
     flash: web::Query<Flash>,
+    cursor: web::Query<Cursor>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&REVIEWERS)?;
-    let mut ratings = bad_ratings(&state, &viewer).await?;
+    let (mut ratings, next) = bad_ratings(&state, &viewer, &cursor).await?;
     // Open work first, earliest last day first; concluded ones after.
     ratings.sort_by_key(|r| {
         let closed = matches!(
@@ -55,7 +68,7 @@ pub async fn follow_ups(
     render(
         Some(&viewer),
         "ent_staff_ratings.html",
-        json!({"title": "差评回访", "ratings": ratings, "flash": flash.text()}),
+        json!({"title": "差评回访", "ratings": ratings, "next": next, "flash": flash.text()}),
     )
 }
 
@@ -67,11 +80,17 @@ async fn follow_up_page(
     refused: Option<Value>,
 ) -> Result<HttpResponse, PageError> {
     id_path(id, "评价")?;
-    let rating = bad_ratings(state, viewer)
-        .await?
-        .into_iter()
-        .find(|r| r["id"] == id)
-        .ok_or_else(|| PageError::NotFound("评价不存在，或不属本部门回访".into()))?;
+    let rating = state
+        .upstream
+        .get(
+            Upstream::Enterprise,
+            &format!("/api/v1/ratings/{}", id_path(id, "评价")?),
+            Some(&viewer.token),
+        )
+        .await?;
+    if rating["follow_up"].is_null() {
+        return Err(PageError::NotFound("评价不存在，或不属本部门回访".into()));
+    }
     let (context, status) = with_refused(
         json!({"title": "差评回访", "rating": rating, "flash": flash}),
         refused,
