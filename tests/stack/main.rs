@@ -42,6 +42,7 @@ mod portal_hardening;
 mod portal_home;
 mod portal_inbox;
 mod portal_pages;
+mod portal_review_steps;
 mod portal_search;
 mod rate_limits;
 mod security;

@@ -1,6 +1,7 @@
 //! 部门审批 pages: the department's merged task queue with SLA colours, and
 //! one task with the decision (approve with permit number, reject with
-//! reasons) and, for 一业一证, a 补正 request.
+//! reasons), a 补正 request and the 特别程序 (hearing, testing, expert
+//! review: started with a reason, ended when done), for both services.
 //!
 //! Who may see them: department reviewers; the services limit them to
 //! their own department's tasks (another department's task is a 404).
@@ -215,28 +216,78 @@ pub async fn decide(
     Ok(see_other("/review", message))
 }
 
-/// Requests a 补正 on a 一业一证 task: every field and material given a
-/// reason, as one list.
-#[post("/review/licensing/tasks/{id}/supplement-request")]
+/// Requests a 补正 on a task of either service: every field and material
+/// given a reason, as one list.
+#[post("/review/{source}/tasks/{id}/supplement-request")]
 pub async fn request_supplement(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<String>,
+    path: web::Path<(String, String)>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&REVIEWERS)?;
     viewer.check_csrf(value(&form, "_csrf"))?;
+    let (source, id) = path.into_inner();
+    let service = super::source_service(&source)?;
     let items = reason_list(&form, "s.");
     let path = format!(
         "/api/v1/tasks/{}/supplement-requests",
         id_path(&id, "任务")?
     );
     let body = json!({"items": items});
-    if let Err(refused) = try_act(&state, &viewer, Upstream::Licensing, &path, &body, &form).await?
-    {
-        return task_page_again(&state, &viewer, "licensing", &id, &form, refused).await;
+    if let Err(refused) = try_act(&state, &viewer, service, &path, &body, &form).await? {
+        return task_page_again(&state, &viewer, &source, &id, &form, refused).await;
     }
     Ok(see_other("/review", "已一次性告知申请人补正，计时暂停"))
+}
+
+/// The 特别程序 form's body: `action` start (with its kind and reason) or
+/// end. The service checks the kind and the reason.
+fn special_body(form: &[(String, String)]) -> Result<Value, PageError> {
+    match value(form, "action") {
+        Some("start") => Ok(json!({
+            "action": "start",
+            "kind": value(form, "kind").filter(|k| !k.is_empty()),
+            "reason": value(form, "reason").unwrap_or_default(),
+        })),
+        Some("end") => Ok(json!({"action": "end"})),
+        _ => Err(PageError::BadRequest("请选择启动或结束特别程序".into())),
+    }
+}
+
+/// Starts or ends a 特别程序 on a task of either service (the clock pauses
+/// while it runs).
+#[post("/review/{source}/tasks/{id}/special-procedure")]
+pub async fn special_procedure(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<(String, String)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&REVIEWERS)?;
+    viewer.check_csrf(value(&form, "_csrf"))?;
+    let (source, id) = path.into_inner();
+    let service = super::source_service(&source)?;
+    let body = special_body(&form)?;
+    let api = format!("/api/v1/tasks/{}/special-procedure", id_path(&id, "任务")?);
+    if let Err(refused) = try_act(&state, &viewer, service, &api, &body, &form).await? {
+        return task_page_again(&state, &viewer, &source, &id, &form, refused).await;
+    }
+    let back = match value(&form, "application") {
+        Some(app) if source == "licensing" => {
+            format!(
+                "/review/licensing/tasks/{id}?application={}",
+                crate::queues::urlencode(app)
+            )
+        }
+        _ => format!("/review/{source}/tasks/{id}"),
+    };
+    let message = if body["action"] == "start" {
+        "已启动特别程序，计时暂停"
+    } else {
+        "特别程序已结束，恢复计时"
+    };
+    Ok(see_other(&back, message))
 }
 
 /// The task page again after a refused decision or 补正 request: what
@@ -263,6 +314,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(licensing_task)
         .service(construction_task)
         .service(request_supplement)
+        .service(special_procedure)
         .service(decide);
 }
 
@@ -282,5 +334,31 @@ mod tests {
             "reject"
         );
         assert!(decision_body(&form("maybe")).is_err());
+    }
+
+    #[test]
+    fn a_special_procedure_starts_with_its_kind_and_reason_or_ends() {
+        let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let start = special_body(&form(&[
+            ("action", "start"),
+            ("kind", "expert_review"),
+            ("reason", "需专家论证"),
+        ]))
+        .unwrap();
+        assert_eq!(start["kind"], "expert_review");
+        assert_eq!(start["reason"], "需专家论证");
+        // No kind picked: sent as null, for the service to name the field.
+        let unpicked = special_body(&form(&[("action", "start"), ("kind", "")])).unwrap();
+        assert!(unpicked["kind"].is_null());
+        assert_eq!(
+            special_body(&form(&[("action", "end")])).unwrap(),
+            json!({"action": "end"})
+        );
+        assert!(special_body(&form(&[("action", "pause")])).is_err());
     }
 }
