@@ -28,6 +28,33 @@ async fn unread_on(stack: &TestStack, token: &str, path: &str) -> Option<u64> {
     Some(digits.parse().unwrap())
 }
 
+/// Waits until the licensing and document services have published every
+/// event and the notification service has applied all of them.
+async fn everything_delivered(stack: &TestStack) {
+    for service in [Service::Licensing, Service::Document] {
+        let db = stack.connect(service).await;
+        eventually("the outbox published", Duration::from_secs(60), || async {
+            (yizhan_events::outbox::pending_count(&db).await.unwrap() == 0).then_some(())
+        })
+        .await;
+    }
+    eventually(
+        "notification caught up with the broker",
+        Duration::from_secs(60),
+        || async {
+            use yizhan_events::contracts::topics;
+            consumer_caught_up(
+                &stack.brokers,
+                "notification",
+                &[topics::LICENSING, topics::DOCUMENT],
+            )
+            .await
+            .then_some(())
+        },
+    )
+    .await;
+}
+
 async fn inbox_lists_marks_read_and_counts(backend: Backend) {
     let stack = TestStack::start(
         &[
@@ -71,7 +98,9 @@ async fn inbox_lists_marks_read_and_counts(backend: Backend) {
     );
     assert!(html.contains("材料已上传"), "the uploads' messages too");
 
-    // Every page's header carries the count.
+    // Every page's header carries the count, once every message the
+    // filing and the acceptance cause has arrived (more follow the first).
+    everything_delivered(&stack).await;
     let before = unread_on(&stack, &alice, "/")
         .await
         .expect("a count on home");
