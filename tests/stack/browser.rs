@@ -107,7 +107,14 @@ impl Browser {
         }
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    /// One WebDriver command; `Err((error, message))` when the driver
+    /// answers with an error.
+    async fn try_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, (String, String)> {
         let mut request = self
             .http
             .request(method.clone(), format!("{}{path}", self.session));
@@ -117,13 +124,18 @@ impl Browser {
             request = request.json(&json!({}));
         }
         let answer: Value = request.send().await.unwrap().json().await.unwrap();
-        if let Some(error) = answer["value"]["error"].as_str() {
-            panic!(
-                "WebDriver {method} {path}: {error}: {}",
-                answer["value"]["message"]
-            );
+        match answer["value"]["error"].as_str() {
+            Some(error) => Err((error.to_owned(), answer["value"]["message"].to_string())),
+            None => Ok(answer["value"].clone()),
         }
-        answer["value"].clone()
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.try_call(method.clone(), path, body)
+            .await
+            .unwrap_or_else(|(error, message)| {
+                panic!("WebDriver {method} {path}: {error}: {message}")
+            })
     }
 
     /// Opens `url`.
@@ -294,12 +306,23 @@ impl Browser {
 
     /// The visible text of the element matching `css`.
     pub async fn text(&self, css: &str) -> String {
-        let id = self.find(css).await;
-        self.call(reqwest::Method::GET, &format!("/element/{id}/text"), None)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        // A page still loading after a click can replace the element
+        // between finding it and reading it ("stale element reference"):
+        // then it is found again on the page that arrived, within 10 s.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let id = self.find(css).await;
+            let path = format!("/element/{id}/text");
+            match self.try_call(reqwest::Method::GET, &path, None).await {
+                Ok(text) => return text.as_str().unwrap_or_default().to_owned(),
+                Err((error, _))
+                    if error == "stale element reference" && Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err((error, message)) => panic!("WebDriver GET {path}: {error}: {message}"),
+            }
+        }
     }
 
     /// The page's HTML.

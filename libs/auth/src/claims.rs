@@ -127,6 +127,18 @@ impl Principal {
             .ok_or_else(|| Problem::forbidden("令牌未载明所属部门（dept），无法确定审批队列"))
     }
 
+    /// Which departments a supervision figure (统计) covers for the caller:
+    /// every department (`None`) for an administrator or window clerk, a
+    /// reviewer's own; a 403 for anyone else or a reviewer's token without
+    /// a department.
+    #[allow(clippy::result_large_err)]
+    pub fn statistics_scope(&self) -> Result<Option<String>, Problem> {
+        if self.has_role(Role::Admin) || self.has_role(Role::WindowClerk) {
+            return Ok(None);
+        }
+        self.reviewer_department().map(Some)
+    }
+
     /// The role the caller acts in, for timelines and events: the first of
     /// `roles` it holds (`unknown` when none, which a role check before it
     /// rules out).

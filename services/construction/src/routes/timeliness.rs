@@ -61,17 +61,7 @@ pub async fn timeliness(
     let (from, to) = period
         .days(china_local(Utc::now()).date())
         .map_err(|e| Problem::validation(vec![e]))?;
-    let everyone = principal.has_role(Role::Admin) || principal.has_role(Role::WindowClerk);
-    let dept = if everyone {
-        None
-    } else {
-        Some(
-            principal
-                .dept
-                .clone()
-                .ok_or_else(|| Problem::forbidden("审批人员令牌缺少所属部门"))?,
-        )
-    };
+    let dept = principal.statistics_scope()?;
     let (items, departments) = stats::tasks(&state.db, from, to, dept.as_deref()).await?;
     Ok(HttpResponse::Ok().json(Timeliness {
         from,

@@ -63,19 +63,9 @@ pub async fn statistics(
     let (from, to) = period
         .days(china_local(Utc::now()).date())
         .map_err(|e| Problem::validation(vec![e]))?;
-    let everyone = principal.has_role(Role::Admin) || principal.has_role(Role::WindowClerk);
-    let dept = if everyone {
-        None
-    } else {
-        Some(
-            principal
-                .dept
-                .clone()
-                .ok_or_else(|| Problem::forbidden("审批人员令牌缺少所属部门"))?,
-        )
-    };
+    let dept = principal.statistics_scope()?;
     let (items, departments) = stats::tasks(&state.db, from, to, dept.as_deref()).await?;
-    let bundles = if everyone {
+    let bundles = if dept.is_none() {
         Some(stats::bundles(&state.db, from, to).await?)
     } else {
         None

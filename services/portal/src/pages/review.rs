@@ -191,6 +191,45 @@ fn decision_body(form: &[(String, String)]) -> Result<Value, PageError> {
     }
 }
 
+/// Who may post a reviewer's form: a department reviewer, with the
+/// session's CSRF token (checked before anything in the form is read).
+fn reviewer_form(viewer: &Viewer, form: &[(String, String)]) -> Result<(), PageError> {
+    viewer.require(&REVIEWERS)?;
+    viewer.check_csrf(value(form, "_csrf"))
+}
+
+/// A reviewer's step on a task of either service (after [`reviewer_form`]):
+/// the body sent to `/api/v1/tasks/{id}/{step}`, a refusal shown on the task
+/// page again, success answered with a redirect to `back` (the queue when
+/// `None`, the task page otherwise) and `message`.
+#[allow(clippy::too_many_arguments)]
+async fn task_step(
+    state: &AppState,
+    viewer: &Viewer,
+    source: &str,
+    id: &str,
+    form: &[(String, String)],
+    step: &str,
+    body: &Value,
+    to_task: bool,
+    message: &'static str,
+) -> Result<HttpResponse, PageError> {
+    let service = super::source_service(source)?;
+    let api = format!("/api/v1/tasks/{}/{step}", id_path(id, "任务")?);
+    if let Err(refused) = try_act(state, viewer, service, &api, body, form).await? {
+        return task_page_again(state, viewer, source, id, form, refused).await;
+    }
+    let back = match value(form, "application") {
+        _ if !to_task => "/review".to_owned(),
+        Some(app) if source == "licensing" => format!(
+            "/review/licensing/tasks/{id}?application={}",
+            crate::queues::urlencode(app)
+        ),
+        _ => format!("/review/{source}/tasks/{id}"),
+    };
+    Ok(see_other(&back, message))
+}
+
 /// Decides a task of either service.
 #[post("/review/{source}/tasks/{id}/decision")]
 pub async fn decide(
@@ -199,21 +238,18 @@ pub async fn decide(
     path: web::Path<(String, String)>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    viewer.require(&REVIEWERS)?;
-    viewer.check_csrf(value(&form, "_csrf"))?;
+    reviewer_form(&viewer, &form)?;
     let (source, id) = path.into_inner();
-    let service = super::source_service(&source)?;
     let body = decision_body(&form)?;
-    let path = format!("/api/v1/tasks/{}/decision", id_path(&id, "任务")?);
-    if let Err(refused) = try_act(&state, &viewer, service, &path, &body, &form).await? {
-        return task_page_again(&state, &viewer, &source, &id, &form, refused).await;
-    }
     let message = if body["decision"] == "approve" {
         "已准予许可"
     } else {
         "已作出不予许可决定"
     };
-    Ok(see_other("/review", message))
+    task_step(
+        &state, &viewer, &source, &id, &form, "decision", &body, false, message,
+    )
+    .await
 }
 
 /// Requests a 补正 on a task of either service: every field and material
@@ -225,20 +261,15 @@ pub async fn request_supplement(
     path: web::Path<(String, String)>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    viewer.require(&REVIEWERS)?;
-    viewer.check_csrf(value(&form, "_csrf"))?;
+    reviewer_form(&viewer, &form)?;
     let (source, id) = path.into_inner();
-    let service = super::source_service(&source)?;
-    let items = reason_list(&form, "s.");
-    let path = format!(
-        "/api/v1/tasks/{}/supplement-requests",
-        id_path(&id, "任务")?
-    );
-    let body = json!({"items": items});
-    if let Err(refused) = try_act(&state, &viewer, service, &path, &body, &form).await? {
-        return task_page_again(&state, &viewer, &source, &id, &form, refused).await;
-    }
-    Ok(see_other("/review", "已一次性告知申请人补正，计时暂停"))
+    let body = json!({"items": reason_list(&form, "s.")});
+    let message = "已一次性告知申请人补正，计时暂停";
+    let step = "supplement-requests";
+    task_step(
+        &state, &viewer, &source, &id, &form, step, &body, false, message,
+    )
+    .await
 }
 
 /// The 特别程序 form's body: `action` start (with its kind and reason) or
@@ -264,30 +295,19 @@ pub async fn special_procedure(
     path: web::Path<(String, String)>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    viewer.require(&REVIEWERS)?;
-    viewer.check_csrf(value(&form, "_csrf"))?;
+    reviewer_form(&viewer, &form)?;
     let (source, id) = path.into_inner();
-    let service = super::source_service(&source)?;
     let body = special_body(&form)?;
-    let api = format!("/api/v1/tasks/{}/special-procedure", id_path(&id, "任务")?);
-    if let Err(refused) = try_act(&state, &viewer, service, &api, &body, &form).await? {
-        return task_page_again(&state, &viewer, &source, &id, &form, refused).await;
-    }
-    let back = match value(&form, "application") {
-        Some(app) if source == "licensing" => {
-            format!(
-                "/review/licensing/tasks/{id}?application={}",
-                crate::queues::urlencode(app)
-            )
-        }
-        _ => format!("/review/{source}/tasks/{id}"),
-    };
     let message = if body["action"] == "start" {
         "已启动特别程序，计时暂停"
     } else {
         "特别程序已结束，恢复计时"
     };
-    Ok(see_other(&back, message))
+    let step = "special-procedure";
+    task_step(
+        &state, &viewer, &source, &id, &form, step, &body, true, message,
+    )
+    .await
 }
 
 /// The task page again after a refused decision or 补正 request: what
