@@ -220,7 +220,11 @@ async fn a_trace_survives_portal_licensing_kafka_notification(backend: Backend) 
         .post(stack.url(Service::Portal, &format!("/window/licensing/{id}/intake")))
         .header(COOKIE, session(&clerk))
         .header(TRACEPARENT, traceparent(PAGE_TRACE))
-        .form(&[("_csrf", token.as_str()), ("decision", "accept")])
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("decision", "accept"),
+            ("confirm", "yes"),
+        ])
         .send()
         .await
         .unwrap();
