@@ -55,6 +55,9 @@ fn free_port() -> u16 {
         .unwrap_or(0)
 }
 
+/// A command (with arguments) to run the stack's processes under.
+const WRAPPER_ENV: &str = "YIZHAN_BENCH_WRAPPER";
+
 /// Clock ticks per second of `/proc/<pid>/stat` times.
 fn clk_tck() -> f64 {
     Command::new("getconf")
@@ -92,7 +95,21 @@ impl Stack {
         let bin = PathBuf::from(env!("CARGO_BIN_EXE_yizhan"));
         let spawn = |args: &[&str], log: &str, env: &[(String, String)]| -> anyhow::Result<Child> {
             let log = std::fs::File::create(data_dir.path().join(log))?;
-            Command::new(&bin)
+            // A profiler in front of the binary, e.g.
+            // `YIZHAN_BENCH_WRAPPER="valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p"`:
+            // valgrind runs the program in its own process, so the `/proc`
+            // accounting still reads the right pid.
+            let wrapper = std::env::var(WRAPPER_ENV).unwrap_or_default();
+            let mut words = wrapper.split_whitespace();
+            let mut command = match words.next() {
+                Some(program) => {
+                    let mut c = Command::new(program);
+                    c.args(words).arg(&bin);
+                    c
+                }
+                None => Command::new(&bin),
+            };
+            command
                 .args(args)
                 .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                 .stdin(Stdio::null())
