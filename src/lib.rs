@@ -229,6 +229,16 @@ impl Broker {
         }
     }
 
+    /// The publish signal shared by this process's services when it owns
+    /// the broker: then they are its only producers (the all-in-one stack),
+    /// so consumers may sleep until a relay of theirs publishes.
+    pub fn local_traffic(&self) -> Option<yizhan_events::traffic::LocalTraffic> {
+        match self {
+            Self::Owned(b) => Some(b.local_traffic()),
+            _ => None,
+        }
+    }
+
     /// Whether it is a mock cluster that forgets everything when it stops.
     pub fn is_embedded(&self) -> bool {
         matches!(self, Self::Owned(_) | Self::Shared(_))
@@ -313,7 +323,10 @@ pub async fn build_service(
         ),
         audit_retention_days: settings.common.audit.retention_days,
     };
-    let backbone = Backbone::connect(broker.bootstrap(), service.name(), relay)?;
+    let mut backbone = Backbone::connect(broker.bootstrap(), service.name(), relay)?;
+    if let Some(traffic) = broker.local_traffic() {
+        backbone = backbone.with_local_traffic(traffic);
+    }
     let backbone_kafka = backbone.kafka.clone();
     let common = &settings.common;
     let s = &settings.services;

@@ -414,7 +414,69 @@ async fn file_names_lose_bidi_overrides_and_invisible_characters(backend: Backen
     stack.stop().await;
 }
 
+/// `GET /api/v1/materials?ids=…` answers, in the order asked, only the
+/// materials the caller may see: another enterprise's and unknown ids are
+/// left out alike; a missing, malformed or too long list is a 422 naming
+/// `ids`.
+async fn several_materials_are_looked_up_at_once(backend: Backend) {
+    let stack = TestStack::start(&[Service::Document], backend).await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let bob = stack.applicant("bob", ENTERPRISE_B);
+    let mut ids = Vec::new();
+    for (who, kind, name) in [
+        (&alice, "floor_plan", "a1.pdf"),
+        (&bob, "floor_plan", "b1.pdf"),
+        (&alice, "fire_safety_plan", "a2.pdf"),
+    ] {
+        let m = json_ok(
+            upload(&stack, who, kind, name, pdf_bytes(100, name), &[]).await,
+            201,
+        )
+        .await;
+        ids.push(m["id"].as_str().unwrap().to_owned());
+    }
+    let unknown = "01937a4e-7c1a-7d3e-9a55-0f3c2b1e4d5a";
+    let asked = format!("{},{},{},{unknown},{}", ids[2], ids[1], ids[0], ids[2]);
+    let url = stack.url(Service::Document, &format!("/api/v1/materials?ids={asked}"));
+    let seen = stack.get_json(url.clone(), &alice).await;
+    let got: Vec<&str> = seen["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, [ids[2].as_str(), ids[0].as_str()]);
+    assert_eq!(seen["items"][0]["material_type_name"], "消防安全制度及应急预案");
+    let bobs = stack.get_json(url.clone(), &bob).await;
+    assert_eq!(bobs["items"].as_array().unwrap().len(), 1);
+    assert_eq!(bobs["items"][0]["id"], ids[1].as_str());
+    let r = stack.client.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let many = vec![unknown; 101].join(",");
+    let many_distinct: Vec<String> = (0..101).map(|i| format!("m{i}")).collect();
+    for query in [
+        String::new(),
+        "?ids=".to_owned(),
+        "?ids=a,,b".to_owned(),
+        "?ids=a%20b".to_owned(),
+        format!("?ids={}", many_distinct.join(",")),
+    ] {
+        let r = stack
+            .get(stack.url(Service::Document, &format!("/api/v1/materials{query}")), &alice)
+            .await;
+        let body = expect_problem(r, 422, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], "ids", "{query}");
+    }
+    // The same id many times is one id.
+    let r = stack
+        .get(stack.url(Service::Document, &format!("/api/v1/materials?ids={many}")), &alice)
+        .await;
+    assert_eq!(json_ok(r, 200).await["items"], serde_json::json!([]));
+    stack.stop().await;
+}
+
 yizhan_kit::backend_tests!(
+    several_materials_are_looked_up_at_once,
     uploads_enforce_cap_type_and_names,
     file_names_lose_bidi_overrides_and_invisible_characters,
     identical_content_is_stored_once_and_versions_count_up,

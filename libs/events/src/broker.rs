@@ -19,6 +19,7 @@ pub const EMBEDDED_PARTITIONS: i32 = 4;
 /// A running embedded broker. Dropping it stops the cluster.
 pub struct EmbeddedBroker {
     bootstrap: String,
+    traffic: crate::traffic::LocalTraffic,
     stop: Option<mpsc::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -74,6 +75,7 @@ impl EmbeddedBroker {
             .map_err(|_| anyhow::anyhow!("embedded broker thread died during start"))??;
         Ok(Self {
             bootstrap,
+            traffic: crate::traffic::LocalTraffic::new(),
             stop: Some(stop_tx),
             thread: Some(thread),
         })
@@ -82,6 +84,12 @@ impl EmbeddedBroker {
     /// Bootstrap servers (`127.0.0.1:<port>`).
     pub fn bootstrap_servers(&self) -> &str {
         &self.bootstrap
+    }
+
+    /// The publish signal for services of this process on this broker:
+    /// meant for when they are its only producers (see [`crate::traffic`]).
+    pub fn local_traffic(&self) -> crate::traffic::LocalTraffic {
+        self.traffic.clone()
     }
 }
 

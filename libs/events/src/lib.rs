@@ -21,6 +21,7 @@ pub mod one_time;
 pub mod outbox;
 pub mod probe;
 pub mod runtime;
+pub mod traffic;
 
 pub use contracts::Event;
 pub use envelope::Envelope;

@@ -38,6 +38,10 @@ pub struct Backbone {
     pub consumer_status: crate::consumer::ConsumerStatus,
     /// The service's name, the `service` label of the relay's gauges.
     pub service: String,
+    /// When every producer of the broker is in this process (an embedded
+    /// broker it owns): the relay says when it published, the consumer
+    /// pauses while nothing is (see [`crate::traffic`]).
+    pub traffic: Option<crate::traffic::LocalTraffic>,
 }
 
 impl Backbone {
@@ -55,7 +59,15 @@ impl Backbone {
             relay,
             consumer_status: Default::default(),
             service: service.to_owned(),
+            traffic: None,
         })
+    }
+
+    /// Shares `traffic` with the other services of this process, which
+    /// must be the only producers of the broker.
+    pub fn with_local_traffic(mut self, traffic: crate::traffic::LocalTraffic) -> Self {
+        self.traffic = Some(traffic);
+        self
     }
 
     /// The relay over `db`'s outbox.
@@ -67,6 +79,7 @@ impl Backbone {
             self.relay.clone(),
         )
         .labelled(&self.service)
+        .announcing(self.traffic.clone())
     }
 
     /// `/readyz` entries of the backbone: the broker (through this

@@ -26,6 +26,9 @@ use yizhan_kit::testing::{Backend, TestDatabase};
 // Batched consumption, with this file's harness.
 #[path = "backbone/batching.rs"]
 mod batching;
+// Consumers that sleep while their process publishes nothing.
+#[path = "backbone/idle.rs"]
+mod idle;
 
 const SOURCE: &str = "/yizhan/test";
 

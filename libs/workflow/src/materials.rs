@@ -19,9 +19,19 @@ use yizhan_kit::FieldError;
 
 use crate::Error;
 
+/// Most ids the document service looks up in one request.
+const LOOKUP_LIMIT: usize = 100;
+
+/// The document service's answer to a lookup.
+#[derive(Debug, Deserialize)]
+struct Found {
+    items: Vec<MaterialInfo>,
+}
+
 /// What the check needs of a material.
 #[derive(Debug, Deserialize)]
 struct MaterialInfo {
+    id: String,
     enterprise_uscc: String,
     material_type: String,
     #[serde(default)]
@@ -35,13 +45,6 @@ struct MaterialInfo {
 pub struct MaterialCheck {
     client: reqwest::Client,
     base: Option<String>,
-}
-
-/// How one lookup ended.
-enum Lookup {
-    Found(MaterialInfo),
-    Unknown,
-    Unavailable(String),
 }
 
 impl MaterialCheck {
@@ -79,7 +82,7 @@ impl MaterialCheck {
         let Some(base) = &self.base else {
             return Ok(());
         };
-        // One lookup per distinct id, all at once.
+        // The codes filed under each distinct id.
         let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         let mut errors = Vec::new();
         for (code, v) in materials {
@@ -96,24 +99,19 @@ impl MaterialCheck {
                 )),
             }
         }
-        let lookups = futures_util::future::join_all(
-            by_id.keys().map(|id| self.lookup(base, authorization, id)),
+        // One request per hundred distinct ids (the document service's
+        // limit), all at once: a hotel form's 12 are one round trip.
+        let ids: Vec<&str> = by_id.keys().copied().collect();
+        let answers = futures_util::future::join_all(
+            ids.chunks(LOOKUP_LIMIT)
+                .map(|chunk| self.lookup(base, authorization, chunk)),
         )
         .await;
-        for ((_, codes), lookup) in by_id.iter().zip(lookups) {
-            let m = match lookup {
-                Lookup::Found(m) => m,
-                Lookup::Unknown => {
-                    for c in codes {
-                        errors.push(FieldError::new(
-                            format!("materials.{c}"),
-                            "unknown_material",
-                            "材料不存在或无权使用，请先上传到材料库",
-                        ));
-                    }
-                    continue;
-                }
-                Lookup::Unavailable(why) => {
+        let mut found: BTreeMap<String, MaterialInfo> = BTreeMap::new();
+        for answer in answers {
+            match answer {
+                Ok(items) => found.extend(items.into_iter().map(|m| (m.id.clone(), m))),
+                Err(why) => {
                     tracing::warn!(error = %why, "material check failed");
                     return Err(Error::Unavailable {
                         code: "document_unavailable",
@@ -121,6 +119,18 @@ impl MaterialCheck {
                         detail: "暂时无法核对所引用的材料，未保存，请稍后重试".into(),
                     });
                 }
+            }
+        }
+        for (id, codes) in &by_id {
+            let Some(m) = found.get(*id) else {
+                for c in codes {
+                    errors.push(FieldError::new(
+                        format!("materials.{c}"),
+                        "unknown_material",
+                        "材料不存在或无权使用，请先上传到材料库",
+                    ));
+                }
+                continue;
             };
             for c in codes {
                 let problem = if m.enterprise_uscc != uscc {
@@ -155,21 +165,32 @@ impl MaterialCheck {
         }
     }
 
-    async fn lookup(&self, base: &str, authorization: Option<&str>, id: &str) -> Lookup {
-        let mut request = self.client.get(format!("{base}/api/v1/materials/{id}"));
+    /// The materials of `ids` the caller may see (absent and hidden ones
+    /// are left out), or why the document service could not say.
+    async fn lookup(
+        &self,
+        base: &str,
+        authorization: Option<&str>,
+        ids: &[&str],
+    ) -> Result<Vec<MaterialInfo>, String> {
+        let mut request = self
+            .client
+            .get(format!("{base}/api/v1/materials"))
+            .query(&[("ids", ids.join(","))]);
         if let Some(a) = authorization {
             request = request.header(reqwest::header::AUTHORIZATION, a);
         }
+        // Every id was checked to be plausible, so any refusal (a 401 for
+        // a token not good here either, a 422) means the check cannot be
+        // made: unavailable rather than "unknown material".
         match yizhan_kit::http_client::send(request, None).await {
-            Ok(r) if r.status().is_success() => match r.json::<MaterialInfo>().await {
-                Ok(m) => Lookup::Found(m),
-                Err(e) => Lookup::Unavailable(format!("material {id}: {e}")),
-            },
-            // 404 (absent or not the caller's); 401/403 would mean the
-            // token is not good for the caller's own materials either.
-            Ok(r) if r.status().is_client_error() => Lookup::Unknown,
-            Ok(r) => Lookup::Unavailable(format!("material {id}: HTTP {}", r.status())),
-            Err(e) => Lookup::Unavailable(format!("material {id}: {e}")),
+            Ok(r) if r.status().is_success() => r
+                .json::<Found>()
+                .await
+                .map(|f| f.items)
+                .map_err(|e| format!("materials {ids:?}: {e}")),
+            Ok(r) => Err(format!("materials {ids:?}: HTTP {}", r.status())),
+            Err(e) => Err(format!("materials {ids:?}: {e}")),
         }
     }
 }

@@ -125,6 +125,8 @@ pub struct Relay {
     config: RelayConfig,
     /// `service` label of the backlog gauges; `None`: not reported.
     service: Option<String>,
+    /// Told after every round that published something.
+    traffic: Option<crate::traffic::LocalTraffic>,
 }
 
 /// The relay's producer span for one row, a child of the request that
@@ -177,7 +179,14 @@ impl Relay {
             signal,
             config,
             service: None,
+            traffic: None,
         }
+    }
+
+    /// Tells `traffic` (when given) after every round that published.
+    pub fn announcing(mut self, traffic: Option<crate::traffic::LocalTraffic>) -> Self {
+        self.traffic = traffic;
+        self
     }
 
     /// Reports the backlog gauges (`yizhan_outbox_backlog`,
@@ -270,6 +279,16 @@ impl Relay {
         tracing::debug!("outbox relay stopped");
     }
 
+    /// Tells the local consumers that `published` events are in the
+    /// broker: before marking them, which they need not wait for.
+    fn announce(&self, published: usize) {
+        if published > 0
+            && let Some(traffic) = &self.traffic
+        {
+            traffic.produced();
+        }
+    }
+
     /// One claim-publish-mark round; returns how many rows were published.
     pub async fn round(&self) -> anyhow::Result<usize> {
         match self.db.get_database_backend() {
@@ -291,6 +310,7 @@ impl Relay {
                 }
                 let rows = self.pending(&txn, " FOR UPDATE SKIP LOCKED").await?;
                 let published = self.publish(&rows).await;
+                self.announce(published.ok);
                 self.mark(
                     &txn,
                     &rows[..published.ok],
@@ -306,6 +326,7 @@ impl Relay {
                 // transaction is held open while Kafka answers.
                 let rows = self.pending(&self.db, "").await?;
                 let published = self.publish(&rows).await;
+                self.announce(published.ok);
                 self.mark(
                     &self.db,
                     &rows[..published.ok],

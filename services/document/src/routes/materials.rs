@@ -368,19 +368,33 @@ async fn visible_material(
     let m = store::find_material(&state.db, id)
         .await?
         .ok_or_else(hidden)?;
+    if may_see(state, principal, &m).await? {
+        Ok(m)
+    } else {
+        Err(hidden())
+    }
+}
+
+/// Whether `principal` may see material `m` (the rules of
+/// [`visible_material`]); the owner's people and admins without a query.
+pub(crate) async fn may_see(
+    state: &AppState,
+    principal: &Principal,
+    m: &material::Model,
+) -> Result<bool, Error> {
     if principal.may_act_for(&m.enterprise_uscc) || principal.has_role(Role::Admin) {
-        return Ok(m);
+        return Ok(true);
     }
     if principal.has_role(Role::WindowClerk) && grants::is_referenced(&state.db, &m.id).await? {
-        return Ok(m);
+        return Ok(true);
     }
     if principal.has_role(Role::DeptReviewer)
         && let Some(dept) = principal.dept.as_deref()
         && grants::is_handled_by(&state.db, &m.id, dept).await?
     {
-        return Ok(m);
+        return Ok(true);
     }
-    Err(hidden())
+    Ok(false)
 }
 
 /// A material's metadata.

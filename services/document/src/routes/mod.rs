@@ -2,6 +2,7 @@
 
 pub mod certificates;
 pub mod checks;
+pub mod lookup;
 pub mod materials;
 pub mod pages;
 pub mod types;
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
         utoipa_actix_web::scope::scope("/api/v1")
             .service(checks::check)
             .service(materials::upload)
+            .service(lookup::lookup)
             .service(materials::get_material)
             .service(materials::download)
             .service(materials::archive)
