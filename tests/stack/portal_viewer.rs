@@ -396,6 +396,20 @@ async fn clerks_and_reviewers_open_materials_in_the_page(backend: Backend) {
     browser.goto(&stack.url(Service::Portal, &ctask_page)).await;
     opens_inline(&browser, &code, &id, "application/pdf").await;
     browser.screenshot("viewer-construction").await;
+    // And the window's clerk, from the stage's intake page.
+    readable(&stack, &clerk, &id).await;
+    sign_in(&browser, &stack, "clerk").await;
+    let stage_id = stage["id"].as_str().unwrap();
+    browser
+        .goto(&stack.url(Service::Portal, &format!("/window/construction/{stage_id}")))
+        .await;
+    let listed = browser.text("#materials").await;
+    assert!(
+        listed.contains("第 1 版") && listed.contains(".pdf"),
+        "{listed}"
+    );
+    fits(&browser, "the clerk's stage page").await;
+    opens_inline(&browser, &code, &id, "application/pdf").await;
 
     // An applicant of another enterprise: the 404 page; their own opens.
     let bob = stack.applicant("bob", ENTERPRISE_B);
