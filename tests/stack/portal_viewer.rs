@@ -4,9 +4,10 @@
 //! hold one file, and opens a PDF and a PNG inline; a reviewer opens one
 //! of a licensing task and one of a construction stage; a reviewer of
 //! another department and an applicant of another enterprise get the 404
-//! page. The clerk's 不予受理 and the reviewer's 补正 mark materials
-//! "有问题" with a reason each (a mark without one is refused at its box,
-//! the input kept) and the service gets exactly those.
+//! page; a file of another type (OFD) is offered as a download. The
+//! clerk's 不予受理 and the reviewer's 补正 mark materials "有问题" with a
+//! reason each (a mark without one is refused at its box, the input kept)
+//! and the service gets exactly those.
 
 use std::time::Duration;
 
@@ -443,6 +444,30 @@ async fn clerks_and_reviewers_open_materials_in_the_page(backend: Backend) {
         name.starts_with("平面图") && name.ends_with(".png"),
         "{name}"
     );
+    // Any other type (an OFD) is not shown in the page: offered as a file.
+    let mut ofd = b"PK\x03\x04".to_vec();
+    ofd.extend_from_slice(&[0u8; 26]);
+    ofd.extend_from_slice(b"OFD.xml");
+    ofd.resize(1024, 0);
+    let own = json_ok(
+        upload(&stack, &alice, "floor_plan", "平面图.ofd", ofd, &[]).await,
+        201,
+    )
+    .await;
+    let own = format!("/materials/{}", own["id"].as_str().unwrap());
+    browser.goto(&stack.url(Service::Portal, &own)).await;
+    browser.find("p#viewer a[download]").await;
+    assert!(!browser.has("#viewer img").await && !browser.has("object").await);
+    let served = fetched(&browser, &format!("{own}/file")).await;
+    assert_eq!(served["type"], "application/octet-stream", "{served}");
+    assert!(
+        served["disposition"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("attachment"),
+        "{served}"
+    );
+    fits(&browser, "a file offered as a download").await;
     browser.quit().await;
     stack.stop().await;
 }
