@@ -44,6 +44,7 @@ mod portal_inbox;
 mod portal_pages;
 mod portal_review_steps;
 mod portal_search;
+mod portal_viewer;
 mod rate_limits;
 mod security;
 mod shared_keys;

@@ -165,6 +165,7 @@ async fn refused_forms_come_back_in_place(backend: Backend) {
         &format!("/review/licensing/tasks/{task}/supplement-request"),
         &[
             ("application", &app_id),
+            ("s.bad.form.business_scope", "yes"),
             ("s.form.business_scope", "经营范围须与营业执照一致"),
         ],
     )

@@ -478,6 +478,7 @@ async fn window_rejects_and_tolerates_through_the_pages(backend: Backend) {
     .unwrap();
     assert!(intake_page.contains("id=\"intake-form\""));
     assert!(intake_page.contains(&format!("name=\"d.m.{material}\"")));
+    assert!(intake_page.contains(&format!("name=\"d.bad.m.{material}\"")));
 
     // A rejection without reasons: the service's message, on a page.
     let bare = intake(
@@ -497,14 +498,17 @@ async fn window_rejects_and_tolerates_through_the_pages(backend: Backend) {
         "submitted"
     );
 
-    // 不予受理 with the one-time list: every reason given, blank ones left out.
+    // 不予受理 with the one-time list: every item marked "有问题" with its
+    // reason; an unmarked one's text is not sent.
     let rejected = intake(
         &first_id,
         vec![
             field("_csrf", &token),
             field("decision", "reject"),
+            field("d.bad.form.business_scope", "yes"),
             field("d.form.business_scope", "经营范围须与营业执照一致"),
-            field("d.form.enterprise_name", " "),
+            field("d.form.enterprise_name", "未勾选"),
+            field(&format!("d.bad.m.{material}"), "yes"),
             field(&format!("d.m.{material}"), "复印件不清晰"),
         ],
     )
@@ -605,6 +609,7 @@ async fn window_rejects_and_tolerates_through_the_pages(backend: Backend) {
             field("_csrf", &token),
             field("decision", "accept_with_tolerance"),
             field("confirm", "yes"),
+            field(&format!("d.bad.m.{owed}"), "yes"),
             field(&format!("d.m.{owed}"), "原件待补交"),
             field("tolerance_due_date", &due),
         ],
@@ -688,11 +693,12 @@ async fn supplement_round_trip_through_the_pages(backend: Backend) {
         .header(COOKIE, session(&market))
         .form(&[
             ("_csrf", csrf(&stack, &market).await),
+            ("s.bad.form.business_scope", "yes".to_owned()),
             (
                 "s.form.business_scope",
                 "经营范围须与营业执照一致".to_owned(),
             ),
-            ("s.form.enterprise_name", "  ".to_owned()),
+            ("s.form.enterprise_name", "未勾选，不在清单上".to_owned()),
         ])
         .send()
         .await
@@ -714,7 +720,7 @@ async fn supplement_round_trip_through_the_pages(backend: Backend) {
     assert_eq!(
         paused_task["supplement_request"].as_array().unwrap().len(),
         1,
-        "blank reasons are not on the list: {paused_task}"
+        "unmarked items are not on the list: {paused_task}"
     );
 
     // The applicant sees the one-time list on the application page and

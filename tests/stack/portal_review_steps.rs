@@ -13,7 +13,8 @@ use crate::common::*;
 use crate::construction::{con, file_and_accept, project_code, register};
 use crate::portal_e2e::sign_in;
 
-async fn fits(browser: &Browser, what: &str) {
+/// Whether the page fits a desktop and a phone (it asserts both).
+pub(crate) async fn fits(browser: &Browser, what: &str) {
     for width in [1280, 390] {
         assert!(
             browser.fits_width(width).await,
@@ -141,12 +142,12 @@ async fn special_procedure_and_supplement_in_the_browser(backend: Backend) {
         browser.has("#special-form").await,
         "construction has it too"
     );
+    // The first item marked "有问题"; its reason box shows once marked.
+    browser.click("#f-items input.marked").await;
     browser
-        .script(
-            "document.querySelector('#f-items input[type=text]').value = '与总平面图不一致，请核对';",
-        )
+        .fill("#f-items .mark-reason input", "与总平面图不一致，请核对")
         .await;
-    browser.click("#f-items button").await;
+    browser.click("#request-supplement").await;
     browser
         .wait_for_text("已一次性告知申请人补正", std::time::Duration::from_secs(10))
         .await;

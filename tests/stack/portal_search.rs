@@ -164,6 +164,7 @@ async fn queues_search_count_and_intake_is_confirmed(backend: Backend) {
         .form(&[
             ("_csrf", token.as_str()),
             ("decision", "reject"),
+            ("d.bad.form.business_scope", "yes"),
             ("d.form.business_scope", "经营范围不清"),
         ])
         .send()

@@ -356,9 +356,10 @@ fn to_material(m: &material::Model) -> Material {
 /// Loads a material the caller may see, or 404 (never revealing that it exists).
 ///
 /// The owner enterprise's applicants and agents and admins see it; window
-/// clerks when some application references it; department reviewers when an
-/// application referencing it has a task in their department (both from
-/// licensing's events, see `store::grants`).
+/// clerks when some case (a licensing application, a construction stage
+/// application) references it; department reviewers when a case
+/// referencing it has a task in their department (both from the approval
+/// services' events, see `store::grants`).
 async fn visible_material(
     state: &AppState,
     principal: &Principal,

@@ -134,44 +134,166 @@ async fn post_as(
         .await
 }
 
-/// A one-time list (deficiencies, 补正 items) from a form: every
-/// `<prefix>form.<key>` and `<prefix>m.<code>` given a reason.
-pub(crate) fn reason_list(fields: &[(String, String)], prefix: &str) -> Vec<Value> {
-    fields
+/// The one-time list (deficiencies, 补正 items) a form marks: every item
+/// whose "有问题" box `<prefix>bad.<kind>.<key>` is ticked (`kind` is
+/// `form` for a field, `m` for a material), with its reason
+/// `<prefix><kind>.<key>`, in the form's order. Reasons of unticked items
+/// are not sent (their boxes are hidden).
+///
+/// A ticked item without a reason, or with one over the services' limit,
+/// is an error at its reason box (keyed by the reason's input name).
+pub(crate) fn marked_list(
+    fields: &[(String, String)],
+    prefix: &str,
+) -> Result<Vec<Marked>, BTreeMap<String, String>> {
+    let mut list = Vec::new();
+    let mut errors = BTreeMap::new();
+    for (name, _) in fields {
+        let Some(item) = name
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix("bad."))
+        else {
+            continue;
+        };
+        let entry = if let Some(key) = item.strip_prefix("form.") {
+            json!({"field": key})
+        } else if let Some(code) = item.strip_prefix("m.") {
+            json!({"material": code})
+        } else {
+            continue;
+        };
+        let input = format!("{prefix}{item}");
+        if list.iter().any(|m: &Marked| m.input == input) {
+            continue;
+        }
+        let reason = super::value(fields, &input).unwrap_or_default().trim();
+        let count = reason.chars().count();
+        if count == 0 {
+            errors.insert(input, "已勾选“有问题”，请填写问题与原因".to_owned());
+        } else if count > yizhan_events::one_time::MAX_REASON {
+            errors.insert(
+                input,
+                format!("原因最多 {} 字", yizhan_events::one_time::MAX_REASON),
+            );
+        } else {
+            let mut entry = entry;
+            entry["reason"] = json!(reason);
+            list.push(Marked { input, entry });
+        }
+    }
+    if errors.is_empty() {
+        Ok(list)
+    } else {
+        Err(errors)
+    }
+}
+
+/// One marked item of a one-time list.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Marked {
+    /// The reason's input name (`d.m.floor_plan`), where its errors show.
+    pub input: String,
+    /// What the service takes: `{field | material, reason}`.
+    pub entry: Value,
+}
+
+/// The entries of a marked list, as the service's body takes them.
+pub(crate) fn entries(list: &[Marked]) -> Vec<Value> {
+    list.iter().map(|m| m.entry.clone()).collect()
+}
+
+/// Moves a service's messages about list entries (`items[2].reason`) to
+/// the reason box of the item they are about, in a refused form (see
+/// [`refused_form`]); other messages stay where they are.
+pub(crate) fn errors_at_marks(mut refused: Value, name: &str, list: &[Marked]) -> Value {
+    let Some(errors) = refused["errors"].as_object_mut() else {
+        return refused;
+    };
+    let moved: Vec<(String, String, Value)> = errors
         .iter()
-        .filter(|(_, reason)| !reason.trim().is_empty())
-        .filter_map(|(name, reason)| {
-            let name = name.strip_prefix(prefix)?;
-            if let Some(key) = name.strip_prefix("form.") {
-                Some(json!({"field": key, "reason": reason.trim()}))
-            } else {
-                name.strip_prefix("m.")
-                    .map(|code| json!({"material": code, "reason": reason.trim()}))
-            }
+        .filter_map(|(field, message)| {
+            let index = field
+                .strip_prefix(name)?
+                .strip_prefix('[')?
+                .split(']')
+                .next()?
+                .parse::<usize>()
+                .ok()?;
+            list.get(index)
+                .map(|m| (field.clone(), m.input.clone(), message.clone()))
         })
-        .collect()
+        .collect();
+    for (field, input, message) in moved {
+        errors.remove(&field);
+        errors.entry(input).or_insert(message);
+    }
+    refused
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
     #[test]
-    fn one_time_lists_are_the_fields_and_materials_given_a_reason() {
-        let form = vec![
-            ("_csrf".to_owned(), "x".to_owned()),
-            ("d.form.room_count".to_owned(), " 与平面图不符 ".to_owned()),
-            ("d.form.bed_count".to_owned(), "  ".to_owned()),
-            ("d.m.floor_plan".to_owned(), "未标注消防通道".to_owned()),
-            ("s.form.business_scope".to_owned(), "另一张清单".to_owned()),
-        ];
+    fn one_time_lists_are_the_marked_items_with_their_reasons() {
+        let form = form(&[
+            ("_csrf", "x"),
+            ("d.bad.form.room_count", "yes"),
+            ("d.form.room_count", " 与平面图不符 "),
+            ("d.form.bed_count", "未勾选，不发送"),
+            ("d.bad.m.floor_plan", "yes"),
+            ("d.m.floor_plan", "未标注消防通道"),
+            ("s.bad.form.business_scope", "yes"),
+            ("s.form.business_scope", "另一张清单"),
+        ]);
+        let list = marked_list(&form, "d.").unwrap();
         assert_eq!(
-            reason_list(&form, "d."),
+            entries(&list),
             vec![
                 json!({"field": "room_count", "reason": "与平面图不符"}),
                 json!({"material": "floor_plan", "reason": "未标注消防通道"}),
             ]
         );
-        assert_eq!(reason_list(&form, "s.").len(), 1);
+        assert_eq!(list[1].input, "d.m.floor_plan");
+        assert_eq!(marked_list(&form, "s.").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_marked_item_needs_its_reason() {
+        let form = form(&[
+            ("d.bad.m.floor_plan", "yes"),
+            ("d.m.floor_plan", "  "),
+            ("d.bad.m.licence", "yes"),
+            ("d.m.licence", "复印件不清晰"),
+        ]);
+        let errors = marked_list(&form, "d.").unwrap_err();
+        assert_eq!(errors.keys().collect::<Vec<_>>(), vec!["d.m.floor_plan"]);
+    }
+
+    #[test]
+    fn the_services_messages_move_to_their_items() {
+        let list = marked_list(
+            &form(&[
+                ("s.bad.form.a", "yes"),
+                ("s.form.a", "x"),
+                ("s.bad.m.b", "yes"),
+                ("s.m.b", "y"),
+            ]),
+            "s.",
+        )
+        .unwrap();
+        let refused =
+            json!({"errors": {"items[1].material": "本申请不需要材料 b", "items": "须一次性列出"}});
+        let moved = errors_at_marks(refused, "items", &list);
+        assert_eq!(moved["errors"]["s.m.b"], "本申请不需要材料 b");
+        assert_eq!(moved["errors"]["items"], "须一次性列出");
+        assert!(moved["errors"]["items[1].material"].is_null());
     }
 }

@@ -15,6 +15,7 @@ pub mod forms;
 pub mod inbox;
 pub mod licence;
 pub mod licensing;
+pub mod materials;
 pub mod multipart;
 pub mod redirect;
 pub mod review;
@@ -39,7 +40,9 @@ use crate::upstream::{Upstream, UpstreamError};
 
 pub(crate) use filters::sla_name;
 use filters::{days, local_time, plain, role_name, sla_class};
-pub(crate) use forms::{act, reason_list, refused_with, try_act, with_refused};
+pub(crate) use forms::{
+    act, entries, errors_at_marks, marked_list, refused_with, try_act, with_refused,
+};
 pub use forms::{field_errors, refused_form};
 pub use redirect::local_path;
 pub use values::{prefixed, typed_map, typed_value, value};
@@ -76,6 +79,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "licence_print.html",
         "inbox.html",
         "statistics.html",
+        "material_view.html",
     ]
     .into_iter()
     .chain(enterprise::TEMPLATES.iter().copied())
@@ -486,6 +490,7 @@ fn pages(c: &mut web::ServiceConfig) {
         .configure(window::configure)
         .configure(window_hand_out::configure)
         .configure(review::configure)
+        .configure(materials::configure)
         .configure(inbox::configure)
         .configure(statistics::configure)
         .configure(enterprise::configure);

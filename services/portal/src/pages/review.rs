@@ -10,11 +10,12 @@ use actix_web::{HttpResponse, get, post, web};
 use serde_json::{Value, json};
 use yizhan_auth::Role;
 
+use super::forms::Marked;
 use super::licensing::id_path;
 use super::window::{QueuePageQuery, queue_page};
 use super::{
-    Flash, PageError, notice_of, reason_list, render_status, see_other, try_act, value,
-    with_refused,
+    Flash, PageError, entries, errors_at_marks, marked_list, notice_of, refused_with,
+    render_status, see_other, try_act, value, with_refused,
 };
 use crate::AppState;
 use crate::queues::Queue;
@@ -92,6 +93,14 @@ async fn licensing_task_page(
         .unwrap_or(Value::Null);
     // The fields and materials this task's item uses, for the reviewer to
     // read and to name in a 补正 request.
+    let materials = used_by(&notice["materials"], &task["item_code"]);
+    let back = format!(
+        "/review/licensing/tasks/{id}?application={}",
+        crate::queues::urlencode(application)
+    );
+    let attached =
+        super::materials::attached_list(state, viewer, &json!(materials), &app["materials"], &back)
+            .await;
     let (context, status) = with_refused(
         json!({
             "title": format!("审批 · {}", task["item_name"].as_str().unwrap_or_default()),
@@ -99,9 +108,9 @@ async fn licensing_task_page(
             "task": task,
             "app": app,
             "fields": used_by(&notice["form"], &task["item_code"]),
-            "materials": used_by(&notice["materials"], &task["item_code"]),
+            "materials": materials,
             "values": app["form"],
-            "attached": app["materials"],
+            "attached": attached,
             "flash": flash,
         }),
         refused,
@@ -146,15 +155,24 @@ async fn construction_task_page(
         task["stage_application_id"].as_str().unwrap_or_default(),
     )
     .await?;
+    let materials = used_by(&form["materials"], &task["item_code"]);
+    let attached = super::materials::attached_list(
+        state,
+        viewer,
+        &json!(materials),
+        &stage["materials"],
+        &format!("/review/construction/tasks/{id}"),
+    )
+    .await;
     let (context, status) = with_refused(
         json!({
             "title": format!("审批 · {}", task["item_name"].as_str().unwrap_or_default()),
             "source": "construction",
             "task": task,
             "fields": used_by(&form["fields"], &task["item_code"]),
-            "materials": used_by(&form["materials"], &task["item_code"]),
+            "materials": materials,
             "values": stage["form"],
-            "attached": stage["materials"],
+            "attached": attached,
             "flash": flash,
         }),
         refused,
@@ -198,10 +216,21 @@ fn reviewer_form(viewer: &Viewer, form: &[(String, String)]) -> Result<(), PageE
     viewer.check_csrf(value(form, "_csrf"))
 }
 
+/// Which step [`task_step`] takes.
+struct Step<'a> {
+    /// `/api/v1/tasks/{id}/{name}`.
+    name: &'a str,
+    /// Back to the task page after it (the queue otherwise).
+    to_task: bool,
+    /// The items a 补正 list marks, so the service's messages about
+    /// `items[i]` show at item i's box (empty for other steps).
+    marks: &'a [Marked],
+}
+
 /// A reviewer's step on a task of either service (after [`reviewer_form`]):
 /// the body sent to `/api/v1/tasks/{id}/{step}`, a refusal shown on the task
-/// page again, success answered with a redirect to `back` (the queue when
-/// `None`, the task page otherwise) and `message`.
+/// page again, success answered with a redirect (to the task page or the
+/// queue, see [`Step`]) and `message`.
 #[allow(clippy::too_many_arguments)]
 async fn task_step(
     state: &AppState,
@@ -209,18 +238,18 @@ async fn task_step(
     source: &str,
     id: &str,
     form: &[(String, String)],
-    step: &str,
+    step: Step<'_>,
     body: &Value,
-    to_task: bool,
     message: &'static str,
 ) -> Result<HttpResponse, PageError> {
     let service = super::source_service(source)?;
-    let api = format!("/api/v1/tasks/{}/{step}", id_path(id, "任务")?);
+    let api = format!("/api/v1/tasks/{}/{}", id_path(id, "任务")?, step.name);
     if let Err(refused) = try_act(state, viewer, service, &api, body, form).await? {
+        let refused = errors_at_marks(refused, "items", step.marks);
         return task_page_again(state, viewer, source, id, form, refused).await;
     }
     let back = match value(form, "application") {
-        _ if !to_task => "/review".to_owned(),
+        _ if !step.to_task => "/review".to_owned(),
         Some(app) if source == "licensing" => format!(
             "/review/licensing/tasks/{id}?application={}",
             crate::queues::urlencode(app)
@@ -246,14 +275,18 @@ pub async fn decide(
     } else {
         "已作出不予许可决定"
     };
-    task_step(
-        &state, &viewer, &source, &id, &form, "decision", &body, false, message,
-    )
-    .await
+    let step = Step {
+        name: "decision",
+        to_task: false,
+        marks: &[],
+    };
+    task_step(&state, &viewer, &source, &id, &form, step, &body, message).await
 }
 
 /// Requests a 补正 on a task of either service: every field and material
-/// given a reason, as one list.
+/// marked "有问题", each with its reason, as one list. A marked item
+/// without a reason is shown at its box before anything is sent; the
+/// service's messages about an item move to that item's box.
 #[post("/review/{source}/tasks/{id}/supplement-request")]
 pub async fn request_supplement(
     state: web::Data<AppState>,
@@ -263,13 +296,21 @@ pub async fn request_supplement(
 ) -> Result<HttpResponse, PageError> {
     reviewer_form(&viewer, &form)?;
     let (source, id) = path.into_inner();
-    let body = json!({"items": reason_list(&form, "s.")});
+    let list = match marked_list(&form, "s.") {
+        Ok(list) => list,
+        Err(errors) => {
+            let refused = refused_with(&form, errors, Vec::new());
+            return task_page_again(&state, &viewer, &source, &id, &form, refused).await;
+        }
+    };
+    let body = json!({"items": entries(&list)});
     let message = "已一次性告知申请人补正，计时暂停";
-    let step = "supplement-requests";
-    task_step(
-        &state, &viewer, &source, &id, &form, step, &body, false, message,
-    )
-    .await
+    let step = Step {
+        name: "supplement-requests",
+        to_task: false,
+        marks: &list,
+    };
+    task_step(&state, &viewer, &source, &id, &form, step, &body, message).await
 }
 
 /// The 特别程序 form's body: `action` start (with its kind and reason) or
@@ -303,11 +344,12 @@ pub async fn special_procedure(
     } else {
         "特别程序已结束，恢复计时"
     };
-    let step = "special-procedure";
-    task_step(
-        &state, &viewer, &source, &id, &form, step, &body, true, message,
-    )
-    .await
+    let step = Step {
+        name: "special-procedure",
+        to_task: true,
+        marks: &[],
+    };
+    task_step(&state, &viewer, &source, &id, &form, step, &body, message).await
 }
 
 /// The task page again after a refused decision or 补正 request: what

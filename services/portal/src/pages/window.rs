@@ -13,10 +13,11 @@ use yizhan_auth::Role;
 use yizhan_kit::pagination::PageQuery;
 
 use super::construction::{project_of, stage_with_form};
+use super::forms::Marked;
 use super::licensing::{application, id_path};
 use super::{
-    Flash, PageError, notice_of, reason_list, render, render_status, see_other, try_act, value,
-    with_refused,
+    Flash, PageError, entries, errors_at_marks, marked_list, notice_of, refused_with, render,
+    render_status, see_other, try_act, value, with_refused,
 };
 use crate::AppState;
 use crate::queues::{Queue, QueueQuery, merged_page, search_text};
@@ -186,10 +187,19 @@ async fn licensing_page(
     let notice = notice_of(state, &app["scenario_code"], &answers)
         .await
         .unwrap_or(Value::Null);
+    let materials = super::materials::attached_list(
+        state,
+        viewer,
+        &notice["materials"],
+        &app["materials"],
+        &format!("/window/licensing/{id}"),
+    )
+    .await;
     let (context, status) = with_refused(
         json!({
             "title": format!("受理 · {}", app["enterprise_name"].as_str().unwrap_or_default()),
             "app": app,
+            "materials": materials,
             "notice": notice,
             "flash": flash,
             "tomorrow_plus": (chrono::Utc::now() + chrono::Duration::days(10)).date_naive().to_string(),
@@ -227,9 +237,18 @@ async fn stage_page(
         stage["project_id"].as_str().unwrap_or_default(),
     )
     .await?;
+    let materials = super::materials::attached_list(
+        state,
+        viewer,
+        &form["materials"],
+        &stage["materials"],
+        &format!("/window/construction/{id}"),
+    )
+    .await;
     let (context, status) = with_refused(
         json!({
             "title": format!("受理 · {}", project["name"].as_str().unwrap_or_default()),
+            "materials": materials,
             "stage": stage,
             "project": project,
             "form": form,
@@ -265,19 +284,35 @@ fn window_item(source: &str) -> Result<WindowItem, PageError> {
     }
 }
 
-/// The intake body of a window form. The two services take 容缺 in their
-/// own terms: licensing owed materials as deficiencies with a due date,
-/// construction as material codes with a number of working days.
-fn intake_body(service: Upstream, form: &[(String, String)]) -> Result<Value, PageError> {
+/// The intake body of a window form, with the one-time list it marks
+/// (empty for a plain 受理). The two services take 容缺 in their own
+/// terms: licensing owed materials as deficiencies with a due date,
+/// construction as material codes with a number of working days. A
+/// marked item without its reason is `Ok(Err(refused form))`.
+fn intake_body(
+    service: Upstream,
+    form: &[(String, String)],
+) -> Result<Result<(Value, Vec<Marked>), Value>, PageError> {
     let decision = value(form, "decision").unwrap_or_default();
     let mut body = json!({"decision": decision});
-    match (decision, service) {
-        ("accept", _) => {}
-        ("reject", _) => body["deficiencies"] = json!(reason_list(form, "d.")),
-        ("accept_with_tolerance", Upstream::Licensing) => {
-            body["deficiencies"] = json!(reason_list(form, "d."));
-            body["tolerance_due_date"] = json!(value(form, "tolerance_due_date"));
-        }
+    let marked = || marked_list(form, "d.");
+    let list = match (decision, service) {
+        ("accept", _) => Vec::new(),
+        ("reject", _) => match marked() {
+            Ok(list) => {
+                body["deficiencies"] = json!(entries(&list));
+                list
+            }
+            Err(errors) => return Ok(Err(refused_with(form, errors, Vec::new()))),
+        },
+        ("accept_with_tolerance", Upstream::Licensing) => match marked() {
+            Ok(list) => {
+                body["deficiencies"] = json!(entries(&list));
+                body["tolerance_due_date"] = json!(value(form, "tolerance_due_date"));
+                list
+            }
+            Err(errors) => return Ok(Err(refused_with(form, errors, Vec::new()))),
+        },
         ("accept_with_tolerance", _) => {
             let owed: Vec<&str> = form
                 .iter()
@@ -287,18 +322,35 @@ fn intake_body(service: Upstream, form: &[(String, String)]) -> Result<Value, Pa
             body["owed_materials"] = json!(owed);
             body["tolerance_days"] =
                 super::typed_value("integer", value(form, "tolerance_days").unwrap_or_default());
+            Vec::new()
         }
         _ => {
             return Err(PageError::BadRequest(
                 "请选择受理、容缺受理或不予受理".into(),
             ));
         }
+    };
+    Ok(Ok((body, list)))
+}
+
+/// The window's page of `id` again with a refused intake form.
+async fn intake_again(
+    state: &AppState,
+    viewer: &Viewer,
+    service: Upstream,
+    id: &str,
+    refused: Value,
+) -> Result<HttpResponse, PageError> {
+    match service {
+        Upstream::Licensing => licensing_page(state, viewer, id, None, Some(refused)).await,
+        _ => stage_page(state, viewer, id, None, Some(refused)).await,
     }
-    Ok(body)
 }
 
 /// Intake (`decision` = accept, accept_with_tolerance or reject) of a
-/// 一业一证 application or a construction stage application.
+/// 一业一证 application or a construction stage application. A rejection
+/// (and licensing's 容缺) names the items marked "有问题", each with its
+/// reason.
 #[post("/window/{source}/{id}/intake")]
 pub async fn intake(
     state: web::Data<AppState>,
@@ -310,7 +362,10 @@ pub async fn intake(
     viewer.check_csrf(value(&form, "_csrf"))?;
     let (source, id) = path.into_inner();
     let item = window_item(&source)?;
-    let body = intake_body(item.service, &form)?;
+    let (body, list) = match intake_body(item.service, &form)? {
+        Ok(made) => made,
+        Err(refused) => return intake_again(&state, &viewer, item.service, &id, refused).await,
+    };
     // 受理 starts the clock at every department: the clerk confirms it.
     let refused = match body["decision"].as_str() {
         Some("accept" | "accept_with_tolerance") => {
@@ -319,10 +374,7 @@ pub async fn intake(
         _ => None,
     };
     if let Some(refused) = refused {
-        return match item.service {
-            Upstream::Licensing => licensing_page(&state, &viewer, &id, None, Some(refused)).await,
-            _ => stage_page(&state, &viewer, &id, None, Some(refused)).await,
-        };
+        return intake_again(&state, &viewer, item.service, &id, refused).await;
     }
     let path = format!(
         "/api/v1/{}/{}/intake",
@@ -330,10 +382,8 @@ pub async fn intake(
         id_path(&id, item.name)?
     );
     if let Err(refused) = try_act(&state, &viewer, item.service, &path, &body, &form).await? {
-        return match item.service {
-            Upstream::Licensing => licensing_page(&state, &viewer, &id, None, Some(refused)).await,
-            _ => stage_page(&state, &viewer, &id, None, Some(refused)).await,
-        };
+        let refused = errors_at_marks(refused, "deficiencies", &list);
+        return intake_again(&state, &viewer, item.service, &id, refused).await;
     }
     let message = match body["decision"].as_str() {
         Some("accept") => "已受理，事项已分送各部门并联审批",
