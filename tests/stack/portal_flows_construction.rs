@@ -102,6 +102,7 @@ async fn consultation_and_joint_inspection_in_the_browser(backend: Backend) {
     assert_eq!(consultation["question"], "请就疏散楼梯设置提出意见");
     fits(&browser, "the consultation page").await;
     desktop(&browser).await;
+    browser.screenshot("consultation").await;
 
     // The asked department answers from its inbox; empty first.
     sign_in(&browser, &stack, "reviewer:fire_review").await;
@@ -135,6 +136,7 @@ async fn consultation_and_joint_inspection_in_the_browser(backend: Backend) {
     );
     fits(&browser, "the consultation inbox").await;
     desktop(&browser).await;
+    browser.screenshot("consultation-inbox").await;
     // Not a reviewer's: the applicant gets the 403 page.
     sign_in(&browser, &stack, "applicant").await;
     browser

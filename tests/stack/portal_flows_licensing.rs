@@ -86,6 +86,7 @@ async fn licence_change_in_the_browser(backend: Backend) {
     assert_eq!(browser.script(&value_of("f-form-room_count")).await, "很多");
     fits(&browser, "the change refused at its field").await;
     desktop(&browser).await;
+    browser.screenshot("licence-change-refused").await;
     browser.fill("#f-form-room_count", "80").await;
     browser.click("#apply-change").await;
     browser
@@ -183,6 +184,7 @@ async fn catalog_published_in_the_browser(backend: Backend) {
     );
     fits(&browser, "the catalog refused at the editor").await;
     desktop(&browser).await;
+    browser.screenshot("catalog-refused").await;
     // Not JSON at all: said at the editor by the page.
     browser
         .script("document.getElementById('f-catalog').value = '{\"version\": 2,';")
