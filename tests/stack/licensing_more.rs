@@ -707,6 +707,16 @@ async fn admin_publishes_catalog(backend: Backend) {
     assert_eq!(unknown_type["code"], "unknown_material_type");
     let published = json_ok(put(&admin, &next).await.unwrap(), 200).await;
     assert_eq!(published["version"], 2);
+    // Every version stays readable, whole and unchanged (anyone may read).
+    let version = |n: u32| {
+        stack
+            .client
+            .get(lic(&stack, &format!("/api/v1/catalog/versions/{n}")))
+            .send()
+    };
+    assert_eq!(json_ok(version(1).await.unwrap(), 200).await, current);
+    assert_eq!(json_ok(version(2).await.unwrap(), 200).await, published);
+    expect_problem(version(3).await.unwrap(), 404, "not_found").await;
 
     // New notices and applications use version 2 at once.
     let fresh = notice(&stack, "convenience_store", &store_answers()).await;

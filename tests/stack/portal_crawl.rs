@@ -1,7 +1,8 @@
 //! People read names, never codes: after a hotel licence run (one returned
 //! with a one-time list, one accepted with 容缺 and a 补正 open, one
 //! approved and its licence issued) and a construction run (one stage
-//! concluded, one accepted with 容缺), a browser signs in as every role,
+//! concluded, one accepted with 容缺, one project at 竣工验收 with a 征求意见
+//! waiting and a joint inspection under way), a browser signs in as every role,
 //! visits every page it can reach by following the portal's own links,
 //! and fails on any snake_case code in the visible text (or any page
 //! that is an error) and on any serious or critical accessibility
@@ -182,20 +183,7 @@ async fn construction_run(stack: &TestStack, alice: &str) -> BTreeSet<String> {
         false,
     )
     .await;
-    // Permit numbers as a department writes them (not the item codes
-    // other tests use, which would read as codes on the page).
-    for (n, t) in stage["tasks"].as_array().unwrap().iter().enumerate() {
-        if t["status"] != "in_review" || t["joint_inspection"] == true {
-            continue;
-        }
-        let url = con(
-            stack,
-            &format!("/api/v1/tasks/{}/decision", t["id"].as_str().unwrap()),
-        );
-        let dept = reviewer(stack, t["department_code"].as_str().unwrap());
-        let body = json!({"decision": "approve", "permit_number": format!("闽建-2026-{n:04}")});
-        json_ok(stack.post_json(url, &dept, &body).await, 200).await;
-    }
+    approve_as_written(stack, &stage).await;
     // Waiting at the window.
     let waiting = register(stack, alice, &project_code(903), "small_low_risk", true).await;
     let waiting = waiting["id"].as_str().unwrap();
@@ -209,11 +197,18 @@ async fn construction_run(stack: &TestStack, alice: &str) -> BTreeSet<String> {
     .await;
     let owing = register(stack, alice, &project_code(902), "small_low_risk", true).await;
     crate::construction::tolerance_stage(stack, alice, owing["id"].as_str().unwrap()).await;
+    let mut departments = departments_of(stack, alice, &done).await;
+    departments.extend(completion_run(stack, alice).await);
+    departments
+}
+
+/// The departments with a task in `project`.
+async fn departments_of(stack: &TestStack, alice: &str, project: &Value) -> BTreeSet<String> {
     let project = stack
         .get_json(
             con(
                 stack,
-                &format!("/api/v1/projects/{}", done["id"].as_str().unwrap()),
+                &format!("/api/v1/projects/{}", project["id"].as_str().unwrap()),
             ),
             alice,
         )
@@ -225,6 +220,85 @@ async fn construction_run(stack: &TestStack, alice: &str) -> BTreeSet<String> {
         .flat_map(|s| s["tasks"].as_array().cloned().unwrap_or_default())
         .filter_map(|t| t["department_code"].as_str().map(str::to_owned))
         .collect()
+}
+
+/// Every open item of `stage` approved, with permit numbers as a
+/// department writes them (not the item codes other tests use, which
+/// would read as codes on the page).
+async fn approve_as_written(stack: &TestStack, stage: &Value) {
+    for (n, t) in stage["tasks"].as_array().unwrap().iter().enumerate() {
+        if t["status"] != "in_review" || t["joint_inspection"] == true {
+            continue;
+        }
+        let url = con(
+            stack,
+            &format!("/api/v1/tasks/{}/decision", t["id"].as_str().unwrap()),
+        );
+        let dept = reviewer(stack, t["department_code"].as_str().unwrap());
+        let body = json!({"decision": "approve", "permit_number": format!("闽建-2026-{n:04}")});
+        json_ok(stack.post_json(url, &dept, &body).await, 200).await;
+    }
+}
+
+/// A project through to 竣工验收: a 征求意见 waiting for its answer, and a
+/// joint inspection scheduled with one department's result still to
+/// come (so its reviewer meets the result form). Answers the departments
+/// involved.
+async fn completion_run(stack: &TestStack, alice: &str) -> BTreeSet<String> {
+    let project = register(stack, alice, &project_code(904), "small_low_risk", true).await;
+    let pid = project["id"].as_str().unwrap();
+    for stage in ["land_planning", "engineering_permit", "construction_permit"] {
+        let accepted = file_and_accept(stack, alice, pid, stage, false).await;
+        if stage == "construction_permit" {
+            let task = &accepted["tasks"][0];
+            let asker = task["department_code"].as_str().unwrap();
+            let asked = if asker == "fire_review" {
+                "housing"
+            } else {
+                "fire_review"
+            };
+            let url = con(
+                stack,
+                &format!(
+                    "/api/v1/tasks/{}/consultations",
+                    task["id"].as_str().unwrap()
+                ),
+            );
+            let body =
+                json!({"department": asked, "question": "请就消防车道设置提出意见", "due_days": 3});
+            json_ok(
+                stack.post_json(url, &reviewer(stack, asker), &body).await,
+                201,
+            )
+            .await;
+        }
+        approve_as_written(stack, &accepted).await;
+    }
+    let completion = file_and_accept(stack, alice, pid, "completion", false).await;
+    let clerk = stack.staff("clerk-crawl", Role::WindowClerk);
+    let url = con(
+        stack,
+        &format!(
+            "/api/v1/stages/{}/inspections",
+            completion["id"].as_str().unwrap()
+        ),
+    );
+    let body = json!({"slot": "2027-10-26T09:30:00+08:00", "location": "项目现场"});
+    let round = json_ok(stack.post_json(url, &clerk, &body).await, 201).await;
+    let invited = round["departments"].as_array().unwrap();
+    for dept in invited.iter().skip(1) {
+        let url = con(
+            stack,
+            &format!(
+                "/api/v1/inspections/{}/results",
+                round["id"].as_str().unwrap()
+            ),
+        );
+        let body = json!({"passed": true, "record_number": "验收-2027-01"});
+        let dept = reviewer(stack, dept.as_str().unwrap());
+        json_ok(stack.post_json(url, &dept, &body).await, 200).await;
+    }
+    departments_of(stack, alice, &project).await
 }
 
 /// The enterprise services' side: dispatch rules to a department of the

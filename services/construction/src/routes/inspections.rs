@@ -246,6 +246,7 @@ pub async fn record_result(
             passed: body.passed,
             record_number,
             points,
+            department_name: state.catalog.department_name(&dept),
         },
         &actor(&principal, &[Role::DeptReviewer]),
     )

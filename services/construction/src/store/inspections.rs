@@ -195,6 +195,9 @@ pub struct ResultInput {
     pub record_number: Option<String>,
     /// Failed points (when failed).
     pub points: Vec<String>,
+    /// The department's name, for the timeline people read (its code
+    /// stays in the result and the event).
+    pub department_name: String,
 }
 
 /// Records department `dept`'s result. A pass approves the department's
@@ -273,11 +276,15 @@ pub async fn record(
             task_id: None,
             action: "inspection_result_recorded",
             title: if input.passed {
-                format!("第 {} 轮联合验收：{dept} 验收合格", current.round)
+                format!(
+                    "第 {} 轮联合验收：{} 验收合格",
+                    current.round, input.department_name
+                )
             } else {
                 format!(
-                    "第 {} 轮联合验收：{dept} 验收不合格，{} 处须整改",
+                    "第 {} 轮联合验收：{} 验收不合格，{} 处须整改",
                     current.round,
+                    input.department_name,
                     input.points.len()
                 )
             },

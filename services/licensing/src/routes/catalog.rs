@@ -220,6 +220,30 @@ pub async fn get_catalog(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(state.catalog().as_ref())
 }
 
+/// One stored catalog version, whole: versions run from 1 to the current
+/// one and are never changed, so an administrator can read what an older
+/// application was made on, or compare before publishing.
+///
+/// 调用方：任何人（无需登录）。
+#[utoipa::path(
+    tag = "catalog",
+    params(("version" = i32, Path, description = "目录版本", example = 1)),
+    responses(
+        (status = 200, description = "该版本的事项目录", body = Catalog, example = super::examples::catalog),
+        (status = 404, description = "版本不存在", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/catalog/versions/{version}")]
+pub async fn get_catalog_version(
+    state: web::Data<AppState>,
+    version: web::Path<i32>,
+) -> Result<HttpResponse, Problem> {
+    let catalog = crate::store::catalog::version(&state.db, *version)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("目录版本 {} 不存在", *version)))?;
+    Ok(HttpResponse::Ok().json(catalog))
+}
+
 /// Publish a new catalog version (事项目录管理). The body is the whole
 /// catalog, with `version` set to the current version + 1 (a stale version
 /// is a 409, so two administrators never overwrite each other). Every

@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod enterprise;
 pub mod errors;
 mod filters;
+pub mod flows;
 pub mod forms;
 pub mod inbox;
 pub mod licence;
@@ -83,6 +84,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     ]
     .into_iter()
     .chain(enterprise::TEMPLATES.iter().copied())
+    .chain(flows::TEMPLATES.iter().copied())
     {
         // The templates are part of the binary and checked by the tests;
         // a broken one is a build defect, so fail loudly at first use.
@@ -316,7 +318,9 @@ const MESSAGES: &[&str] = &[
 
 /// Whether `message` is one the portal's redirects send.
 fn is_message(message: &str) -> bool {
-    MESSAGES.contains(&message) || enterprise::MESSAGES.contains(&message)
+    MESSAGES.contains(&message)
+        || enterprise::MESSAGES.contains(&message)
+        || flows::MESSAGES.contains(&message)
 }
 
 /// A redirect after a successful form post (post/redirect/get), with a
@@ -493,7 +497,8 @@ fn pages(c: &mut web::ServiceConfig) {
         .configure(materials::configure)
         .configure(inbox::configure)
         .configure(statistics::configure)
-        .configure(enterprise::configure);
+        .configure(enterprise::configure)
+        .configure(flows::configure);
 }
 
 #[cfg(test)]
