@@ -38,6 +38,7 @@ mod portal_enterprise_own_http;
 mod portal_enterprise_paging;
 mod portal_enterprise_staff;
 mod portal_errors;
+mod portal_filing;
 mod portal_hardening;
 mod portal_home;
 mod portal_inbox;

@@ -553,7 +553,8 @@ async fn window_rejects_and_tolerates_through_the_pages(backend: Backend) {
         .text("_csrf", csrf(&stack, &alice).await)
         .text("scenario", "convenience_store")
         .text("resubmit", first_id.clone())
-        .text("enterprise_uscc", ENTERPRISE_A);
+        .text("enterprise_uscc", ENTERPRISE_A)
+        .text("declaration", "yes");
     for (k, v) in first["answers"].as_object().unwrap() {
         corrected = corrected.text(format!("q.{k}"), v.to_string());
     }

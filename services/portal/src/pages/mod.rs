@@ -8,14 +8,17 @@
 pub mod applications;
 pub mod construction;
 pub mod dashboard;
+pub mod drafts;
 pub mod enterprise;
 pub mod errors;
+mod filing;
 mod filters;
 pub mod forms;
 pub mod inbox;
 pub mod licence;
 pub mod licensing;
 pub mod multipart;
+mod prefill;
 pub mod redirect;
 pub mod review;
 pub mod stage_map;
@@ -62,6 +65,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "lic_questionnaire.html",
         "lic_notice.html",
         "lic_form.html",
+        "lic_confirm.html",
         "lic_applications.html",
         "lic_application.html",
         "con_projects.html",
@@ -312,7 +316,9 @@ const MESSAGES: &[&str] = &[
 
 /// Whether `message` is one the portal's redirects send.
 fn is_message(message: &str) -> bool {
-    MESSAGES.contains(&message) || enterprise::MESSAGES.contains(&message)
+    MESSAGES.contains(&message)
+        || enterprise::MESSAGES.contains(&message)
+        || message == licensing::DRAFT_SAVED
 }
 
 /// A redirect after a successful form post (post/redirect/get), with a
