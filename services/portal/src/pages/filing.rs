@@ -92,6 +92,7 @@ impl Filing {
             enterprise: self.enterprise.clone(),
             flash: None,
             prefilled: BTreeMap::new(),
+            flagged: BTreeMap::new(),
         };
         form_page(state, viewer, page, status).await
     }

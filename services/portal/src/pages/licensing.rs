@@ -210,6 +210,9 @@ pub(super) struct FormPage<'a> {
     pub(super) flash: Option<String>,
     /// Prefilled fields: where each value came from.
     pub(super) prefilled: BTreeMap<String, String>,
+    /// Resubmitting: what the window flagged, by page field
+    /// (`form.<key>`, `m.<code>`).
+    pub(super) flagged: BTreeMap<String, String>,
 }
 
 pub(super) async fn form_page(
@@ -239,9 +242,28 @@ pub(super) async fn form_page(
             "resubmit": page.resubmit,
             "flash": page.flash,
             "prefilled": page.prefilled,
+            "flagged": page.flagged,
         }),
         status,
     )
+}
+
+/// The one-time list of a returned application by page field, so each
+/// flagged field and material is marked where it is corrected.
+fn flagged_of(deficiencies: &Value) -> BTreeMap<String, String> {
+    deficiencies
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            let key = match (d["field"].as_str(), d["material"].as_str()) {
+                (Some(f), _) => format!("form.{f}"),
+                (None, Some(m)) => format!("m.{m}"),
+                (None, None) => return None,
+            };
+            Some((key, d["reason"].as_str().unwrap_or_default().to_owned()))
+        })
+        .collect()
 }
 
 /// The enterprise the viewer files for: the one asked for when the viewer
@@ -271,12 +293,13 @@ pub async fn apply_form(
     let enterprise = filing_for(&viewer, value(&query, "enterprise_uscc"));
     // `?resubmit=<id>`: correct a returned application, its values and
     // materials filled in; otherwise the saved draft's, if any.
-    let (mut values, mut picked) = (BTreeMap::new(), BTreeMap::new());
+    let (mut values, mut picked, mut flagged) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     let resubmit = value(&query, "resubmit").map(str::to_owned);
     if let Some(id) = &resubmit {
         let app = application(&state, &viewer.token, id).await?;
         values = as_texts(&app["form"]);
         picked = as_texts(&app["materials"]);
+        flagged = flagged_of(&app["deficiencies"]);
     } else if let Some(draft) = drafts::load(
         &state,
         &viewer,
@@ -317,6 +340,7 @@ pub async fn apply_form(
             enterprise,
             flash: super::flash_text(value(&query, "msg")),
             prefilled,
+            flagged,
         },
         StatusCode::OK,
     )
