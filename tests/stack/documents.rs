@@ -446,7 +446,10 @@ async fn several_materials_are_looked_up_at_once(backend: Backend) {
         .map(|m| m["id"].as_str().unwrap())
         .collect();
     assert_eq!(got, [ids[2].as_str(), ids[0].as_str()]);
-    assert_eq!(seen["items"][0]["material_type_name"], "消防安全制度及应急预案");
+    assert_eq!(
+        seen["items"][0]["material_type_name"],
+        "消防安全制度及应急预案"
+    );
     let bobs = stack.get_json(url.clone(), &bob).await;
     assert_eq!(bobs["items"].as_array().unwrap().len(), 1);
     assert_eq!(bobs["items"][0]["id"], ids[1].as_str());
@@ -462,14 +465,20 @@ async fn several_materials_are_looked_up_at_once(backend: Backend) {
         format!("?ids={}", many_distinct.join(",")),
     ] {
         let r = stack
-            .get(stack.url(Service::Document, &format!("/api/v1/materials{query}")), &alice)
+            .get(
+                stack.url(Service::Document, &format!("/api/v1/materials{query}")),
+                &alice,
+            )
             .await;
         let body = expect_problem(r, 422, "validation_failed").await;
         assert_eq!(body["errors"][0]["field"], "ids", "{query}");
     }
     // The same id many times is one id.
     let r = stack
-        .get(stack.url(Service::Document, &format!("/api/v1/materials?ids={many}")), &alice)
+        .get(
+            stack.url(Service::Document, &format!("/api/v1/materials?ids={many}")),
+            &alice,
+        )
         .await;
     assert_eq!(json_ok(r, 200).await["items"], serde_json::json!([]));
     stack.stop().await;

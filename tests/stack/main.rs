@@ -38,6 +38,7 @@ mod portal_enterprise_own_http;
 mod portal_enterprise_paging;
 mod portal_enterprise_staff;
 mod portal_errors;
+mod portal_filing;
 mod portal_flows_construction;
 mod portal_flows_licensing;
 mod portal_hardening;

@@ -112,7 +112,7 @@ async fn hotel_licence_in_the_browser(backend: Backend) {
     // phone without sideways scrolling.
     assert_eq!(browser.unlabelled_controls().await, Vec::<String>::new());
     assert!(browser.fits_a_phone("form").await, "the form fits a phone");
-    browser.click("#submit-application").await;
+    browser.click("#review-application").await;
     browser.find("#error-summary").await;
     assert!(!browser.text("#err-form-room_count").await.is_empty());
     assert!(!browser.text("#err-form-bed_count").await.is_empty());
@@ -128,6 +128,10 @@ async fn hotel_licence_in_the_browser(backend: Backend) {
     // The corrected form; the materials uploaded on the first try stay.
     browser.fill("#f-form-room_count", "80").await;
     browser.fill("#f-form-bed_count", "120").await;
+    browser.click("#review-application").await;
+    // The review page: checked, declared, submitted.
+    browser.click("#f-declaration").await;
+    browser.screenshot("review").await;
     browser.click("#submit-application").await;
     browser
         .find("[data-testid=status][data-status=submitted]")

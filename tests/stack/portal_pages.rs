@@ -553,11 +553,16 @@ async fn window_rejects_and_tolerates_through_the_pages(backend: Backend) {
         form_html.contains("value=\"日用百货\""),
         "the form holds the returned values"
     );
+    // Each flagged field and material is marked where it is corrected.
+    assert!(form_html.contains("data-flagged=\"form.business_scope\""));
+    assert!(form_html.contains(&format!("data-flagged=\"m.{material}\"")));
+    assert!(form_html.contains("需补正：经营范围须与营业执照一致"));
     let mut corrected = reqwest::multipart::Form::new()
         .text("_csrf", csrf(&stack, &alice).await)
         .text("scenario", "convenience_store")
         .text("resubmit", first_id.clone())
-        .text("enterprise_uscc", ENTERPRISE_A);
+        .text("enterprise_uscc", ENTERPRISE_A)
+        .text("declaration", "yes");
     for (k, v) in first["answers"].as_object().unwrap() {
         corrected = corrected.text(format!("q.{k}"), v.to_string());
     }

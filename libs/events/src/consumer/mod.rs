@@ -34,7 +34,6 @@ mod batch;
 mod dead_letter;
 pub mod failure;
 mod idle;
-mod idle;
 mod lag;
 mod status;
 

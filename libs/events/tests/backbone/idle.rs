@@ -70,7 +70,11 @@ async fn idle_consumer_sleeps_and_wakes_on_local_publishes_and_the_fallback(back
     cancel.cancel();
     task.await.unwrap().unwrap();
     relay.await.unwrap();
-    assert_eq!(traffic.sleeping(), 0, "a stopped consumer does not count as asleep");
+    assert_eq!(
+        traffic.sleeping(),
+        0,
+        "a stopped consumer does not count as asleep"
+    );
     let applied = effects_in_key_order(&h.db).await;
     assert_eq!(applied.len(), 40, "each event once");
 }

@@ -123,6 +123,9 @@ mod tests {
             parse_ids(Some(&many.join(","))).unwrap_err().code,
             "too_many"
         );
-        assert_eq!(parse_ids(Some(&many[..MAX_IDS].join(","))).unwrap().len(), MAX_IDS);
+        assert_eq!(
+            parse_ids(Some(&many[..MAX_IDS].join(","))).unwrap().len(),
+            MAX_IDS
+        );
     }
 }

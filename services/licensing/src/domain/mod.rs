@@ -3,5 +3,6 @@
 
 pub mod application;
 pub mod catalog;
+pub mod draft;
 pub mod form;
 pub mod notice;

@@ -4,6 +4,7 @@
 pub mod applications;
 pub mod calendar;
 pub mod catalog;
+pub mod drafts;
 pub mod examples;
 pub mod intake;
 pub mod lifecycle;
@@ -36,6 +37,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(applications::list_applications)
             .service(applications::get_application)
             .service(applications::resubmit)
+            .service(drafts::list_drafts)
+            .service(drafts::save_draft)
+            .service(drafts::get_draft)
+            .service(drafts::delete_draft)
             .service(intake::intake)
             .service(intake::hand_out)
             .service(lifecycle::provide_tolerance_materials)

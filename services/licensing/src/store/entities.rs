@@ -76,3 +76,40 @@ pub mod application {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `application_drafts`: 草稿, one per enterprise and scenario.
+pub mod draft {
+    use sea_orm::entity::prelude::*;
+
+    /// One draft.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "application_drafts")]
+    pub struct Model {
+        /// The enterprise it is for.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub enterprise_uscc: String,
+        /// 情形编码.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub scenario_code: String,
+        /// Questionnaire answers, JSON object.
+        #[sea_orm(column_type = "Text")]
+        pub answers: String,
+        /// Form values so far, JSON object.
+        #[sea_orm(column_type = "Text")]
+        pub form: String,
+        /// Material code → material id picked or uploaded so far, JSON
+        /// object.
+        #[sea_orm(column_type = "Text")]
+        pub materials: String,
+        /// Who saved it last (`sub`).
+        pub saved_by: String,
+        /// Last saved.
+        pub updated_at: DateTimeUtc,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
             name: "m0902_application_numbers",
             series: super::NUMBERS,
         }));
+        all.push(Box::new(CreateDrafts));
         all
     }
 }
@@ -319,6 +320,44 @@ impl MigrationTrait for MoveTasksToWorkflow {
             .await?;
         manager
             .drop_table(Table::drop().table("timeline_entries").to_owned())
+            .await
+    }
+}
+
+/// 草稿: one per enterprise and scenario, what its applicants have
+/// answered, filled in and picked so far.
+struct CreateDrafts;
+
+impl MigrationName for CreateDrafts {
+    fn name(&self) -> &str {
+        "m0903_application_drafts"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateDrafts {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("application_drafts")
+                    .if_not_exists()
+                    .col(string("enterprise_uscc"))
+                    .col(string("scenario_code"))
+                    .col(text("answers"))
+                    .col(text("form"))
+                    .col(text("materials"))
+                    .col(string("saved_by"))
+                    .col(timestamp_with_time_zone("updated_at"))
+                    // One draft per enterprise and scenario; the key also
+                    // serves the list of an enterprise's drafts.
+                    .primary_key(
+                        Index::create()
+                            .col(Alias::new("enterprise_uscc"))
+                            .col(Alias::new("scenario_code")),
+                    )
+                    .to_owned(),
+            )
             .await
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod deadlines;
+pub mod drafts;
 pub mod entities;
 mod intake;
 mod licence;

@@ -85,6 +85,10 @@ async fn record(txn: &sea_orm::DatabaseTransaction, new: &NewApplication) -> Res
     application::Entity::insert(app.into_active_model())
         .exec(txn)
         .await?;
+    // Filed: the draft it was made from has done its work.
+    if new.kind == ApplicationKind::New {
+        super::drafts::delete(txn, &new.enterprise_uscc, &new.notice.scenario_code).await?;
+    }
     let title = match new.kind {
         ApplicationKind::New => format!(
             "提交一表申请（{}，共 {} 个事项），已接件",

@@ -36,7 +36,12 @@ pub async fn applications(
     render(
         Some(&viewer),
         "lic_applications.html",
-        json!({"title": "我的申请", "applications": list["items"], "flash": flash.text()}),
+        json!({
+            "title": "我的申请",
+            "applications": list["items"],
+            "drafts": super::drafts::listed(&state, &viewer).await,
+            "flash": flash.text(),
+        }),
     )
 }
 

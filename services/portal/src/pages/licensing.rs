@@ -10,22 +10,25 @@
 
 use std::collections::BTreeMap;
 
-use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, web};
 use serde_json::{Map, Value, json};
 use yizhan_auth::Role;
 
-use super::multipart::{PostedFile, read_multipart};
+use super::drafts;
+use super::multipart::PostedFile;
 use super::{
-    PageError, code_path, field_errors, notice_of, prefixed, render, render_status, see_other,
-    typed_map, value,
+    PageError, code_path, field_errors, notice_of, prefixed, render, render_status, typed_map,
+    value,
 };
 use crate::AppState;
 use crate::session::{MaybeViewer, Viewer};
 use crate::upstream::{Upload, Upstream, UpstreamError};
 
 pub use super::applications::{application, id_path};
+
+/// The flash after 保存草稿.
+pub const DRAFT_SAVED: &str = "草稿已保存，可随时在“我的申请”中继续填写";
 
 /// Applicants and agents file applications.
 pub const FILERS: [Role; 2] = [Role::Applicant, Role::Agent];
@@ -80,7 +83,7 @@ pub async fn questionnaire(
 
 /// The scenario and typed answers of a questionnaire query (`scenario=`,
 /// `q.<key>=`).
-async fn answers_of(
+pub(super) async fn answers_of(
     state: &AppState,
     query: &[(String, String)],
 ) -> Result<(Value, Map<String, Value>, BTreeMap<String, String>), PageError> {
@@ -95,7 +98,7 @@ async fn answers_of(
 }
 
 /// Service field names as the page's input names.
-fn page_field(field: &str) -> String {
+pub(super) fn page_field(field: &str) -> String {
     if let Some(key) = field.strip_prefix("answers.") {
         format!("q.{key}")
     } else if let Some(code) = field.strip_prefix("materials.") {
@@ -105,7 +108,7 @@ fn page_field(field: &str) -> String {
     }
 }
 
-fn page_errors(error: &UpstreamError) -> (BTreeMap<String, String>, Vec<String>) {
+pub(super) fn page_errors(error: &UpstreamError) -> (BTreeMap<String, String>, Vec<String>) {
     let (by_field, general) = field_errors(error);
     (
         by_field
@@ -173,7 +176,7 @@ pub async fn notice_page(
 
 /// The enterprise archive's current materials (for "pick from archive");
 /// empty when the document service does not answer — uploading still works.
-async fn archive(state: &AppState, viewer: &Viewer, uscc: &str) -> Value {
+pub(super) async fn archive(state: &AppState, viewer: &Viewer, uscc: &str) -> Value {
     state
         .upstream
         .get(
@@ -190,26 +193,35 @@ async fn archive(state: &AppState, viewer: &Viewer, uscc: &str) -> Value {
 }
 
 /// What the merged form page shows.
-struct FormPage<'a> {
-    scenario: &'a Value,
-    notice: &'a Value,
-    raw_answers: &'a BTreeMap<String, String>,
-    values: BTreeMap<String, String>,
-    picked: BTreeMap<String, String>,
-    errors: BTreeMap<String, String>,
-    general: Vec<String>,
-    idempotency_key: String,
+pub(super) struct FormPage<'a> {
+    pub(super) scenario: &'a Value,
+    pub(super) notice: &'a Value,
+    pub(super) raw_answers: &'a BTreeMap<String, String>,
+    pub(super) values: BTreeMap<String, String>,
+    pub(super) picked: BTreeMap<String, String>,
+    pub(super) errors: BTreeMap<String, String>,
+    pub(super) general: Vec<String>,
+    pub(super) idempotency_key: String,
     /// The returned application being corrected, if any.
-    resubmit: Option<String>,
+    pub(super) resubmit: Option<String>,
+    /// The enterprise filing.
+    pub(super) enterprise: String,
+    /// A message from the last step (草稿已保存).
+    pub(super) flash: Option<String>,
+    /// Prefilled fields: where each value came from.
+    pub(super) prefilled: BTreeMap<String, String>,
+    /// Resubmitting: what the window flagged, by page field
+    /// (`form.<key>`, `m.<code>`).
+    pub(super) flagged: BTreeMap<String, String>,
 }
 
-async fn form_page(
+pub(super) async fn form_page(
     state: &AppState,
     viewer: &Viewer,
     page: FormPage<'_>,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let uscc = viewer.enterprise().unwrap_or_default();
+    let uscc = page.enterprise;
     let archive = archive(state, viewer, &uscc).await;
     render_status(
         Some(viewer),
@@ -228,12 +240,43 @@ async fn form_page(
             "general": page.general,
             "idempotency_key": page.idempotency_key,
             "resubmit": page.resubmit,
+            "flash": page.flash,
+            "prefilled": page.prefilled,
+            "flagged": page.flagged,
         }),
         status,
     )
 }
 
-fn fresh_key() -> String {
+/// The one-time list of a returned application by page field, so each
+/// flagged field and material is marked where it is corrected.
+fn flagged_of(deficiencies: &Value) -> BTreeMap<String, String> {
+    deficiencies
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            let key = match (d["field"].as_str(), d["material"].as_str()) {
+                (Some(f), _) => format!("form.{f}"),
+                (None, Some(m)) => format!("m.{m}"),
+                (None, None) => return None,
+            };
+            Some((key, d["reason"].as_str().unwrap_or_default().to_owned()))
+        })
+        .collect()
+}
+
+/// The enterprise the viewer files for: the one asked for when the viewer
+/// may act for it (an agent's pick), otherwise the viewer's own or first.
+fn filing_for(viewer: &Viewer, asked: Option<&str>) -> String {
+    asked
+        .filter(|u| viewer.principal.may_act_for(u))
+        .map(str::to_owned)
+        .or_else(|| viewer.enterprise())
+        .unwrap_or_default()
+}
+
+pub(super) fn fresh_key() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
@@ -247,15 +290,40 @@ pub async fn apply_form(
     viewer.require(&FILERS)?;
     let (scenario, answers, raw) = answers_of(&state, &query).await?;
     let notice = notice_of(&state, &scenario["code"], &answers).await?;
+    let enterprise = filing_for(&viewer, value(&query, "enterprise_uscc"));
     // `?resubmit=<id>`: correct a returned application, its values and
-    // materials filled in.
-    let (mut values, mut picked) = (BTreeMap::new(), BTreeMap::new());
+    // materials filled in; otherwise the saved draft's, if any.
+    let (mut values, mut picked, mut flagged) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     let resubmit = value(&query, "resubmit").map(str::to_owned);
     if let Some(id) = &resubmit {
         let app = application(&state, &viewer.token, id).await?;
         values = as_texts(&app["form"]);
         picked = as_texts(&app["materials"]);
+        flagged = flagged_of(&app["deficiencies"]);
+    } else if let Some(draft) = drafts::load(
+        &state,
+        &viewer,
+        scenario["code"].as_str().unwrap_or_default(),
+        &enterprise,
+    )
+    .await
+    {
+        values = as_texts(&draft["form"]);
+        picked = as_texts(&draft["materials"]);
     }
+    let prefilled = if resubmit.is_none() {
+        super::prefill::prefill(
+            &state,
+            &viewer,
+            &enterprise,
+            &notice["form"],
+            &raw,
+            &mut values,
+        )
+        .await
+    } else {
+        BTreeMap::new()
+    };
     form_page(
         &state,
         &viewer,
@@ -269,6 +337,10 @@ pub async fn apply_form(
             general: Vec::new(),
             idempotency_key: fresh_key(),
             resubmit,
+            enterprise,
+            flash: super::flash_text(value(&query, "msg")),
+            prefilled,
+            flagged,
         },
         StatusCode::OK,
     )
@@ -350,121 +422,13 @@ pub async fn upload_materials(
     (ids, errors)
 }
 
-/// Submits the merged form: uploads attached files to the archive, then
-/// files the application. Errors come back next to their fields; files
-/// already uploaded stay picked, so nothing is uploaded twice.
-#[post("/licensing/apply")]
-pub async fn apply_submit(
-    state: web::Data<AppState>,
-    viewer: Viewer,
-    form: Multipart,
-) -> Result<HttpResponse, PageError> {
-    viewer.require(&FILERS)?;
-    let posted = read_multipart(&viewer, form).await?;
-    let (scenario, answers, raw_answers) = answers_of(&state, &posted.fields).await?;
-    let notice = notice_of(&state, &scenario["code"], &answers).await?;
-    let enterprise = value(&posted.fields, "enterprise_uscc")
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
-    let values = prefixed(&posted.fields, "form.");
-    let mut picked = prefixed(&posted.fields, "m.");
-    let (uploaded, mut errors) =
-        upload_materials(&state, &viewer, &enterprise, &posted.files).await;
-    picked.extend(uploaded);
-    let idempotency_key = value(&posted.fields, "idempotency_key")
-        .filter(|k| !k.is_empty() && k.len() <= 64)
-        .map(str::to_owned)
-        .unwrap_or_else(fresh_key);
-    let resubmit = value(&posted.fields, "resubmit")
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned);
-    let page = |values, picked, errors, general, key| FormPage {
-        scenario: &scenario,
-        notice: &notice,
-        raw_answers: &raw_answers,
-        values,
-        picked,
-        errors,
-        general,
-        idempotency_key: key,
-        resubmit: resubmit.clone(),
-    };
-    if !errors.is_empty() {
-        return form_page(
-            &state,
-            &viewer,
-            page(values, picked, errors, Vec::new(), idempotency_key),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let body = json!({
-        "scenario": scenario["code"],
-        "answers": answers,
-        "enterprise_uscc": enterprise,
-        "form": typed_map(&notice["form"], &values),
-        "materials": picked,
-    });
-    let submitted = match &resubmit {
-        // Correcting a returned application: the whole application again.
-        Some(id) => {
-            state
-                .upstream
-                .send(
-                    Upstream::Licensing,
-                    reqwest::Method::PUT,
-                    &format!("/api/v1/applications/{}", id_path(id, "申请")?),
-                    Some(&viewer.token),
-                    &body,
-                )
-                .await
-        }
-        None => {
-            state
-                .upstream
-                .send_idempotent(
-                    Upstream::Licensing,
-                    "/api/v1/applications",
-                    &viewer.token,
-                    &idempotency_key,
-                    &body,
-                )
-                .await
-        }
-    };
-    match submitted {
-        Ok(app) => Ok(see_other(
-            &format!(
-                "/licensing/applications/{}",
-                app["id"].as_str().unwrap_or_default()
-            ),
-            "申请已提交（已接件），请等待综合窗口受理",
-        )),
-        Err(e @ UpstreamError::Refused { status: 422, .. }) => {
-            let (more, general) = page_errors(&e);
-            errors.extend(more);
-            // The key was spent on a refused request: a corrected form is a
-            // new request.
-            form_page(
-                &state,
-                &viewer,
-                page(values, picked, errors, general, fresh_key()),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Mounts the 一业一证 applicant pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(scenarios)
         .service(questionnaire)
         .service(notice_page)
         .service(apply_form)
-        .service(apply_submit)
+        .service(super::filing::apply_submit)
         .service(super::applications::applications)
         .service(super::applications::application_page)
         .service(super::applications::supply);

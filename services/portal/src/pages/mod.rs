@@ -8,8 +8,10 @@
 pub mod applications;
 pub mod construction;
 pub mod dashboard;
+pub mod drafts;
 pub mod enterprise;
 pub mod errors;
+mod filing;
 mod filters;
 pub mod flows;
 pub mod forms;
@@ -18,6 +20,7 @@ pub mod licence;
 pub mod licensing;
 pub mod materials;
 pub mod multipart;
+mod prefill;
 pub mod redirect;
 pub mod review;
 pub mod stage_map;
@@ -66,6 +69,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "lic_questionnaire.html",
         "lic_notice.html",
         "lic_form.html",
+        "lic_confirm.html",
         "lic_applications.html",
         "lic_application.html",
         "con_projects.html",
@@ -321,6 +325,7 @@ fn is_message(message: &str) -> bool {
     MESSAGES.contains(&message)
         || enterprise::MESSAGES.contains(&message)
         || flows::MESSAGES.contains(&message)
+        || message == licensing::DRAFT_SAVED
 }
 
 /// A redirect after a successful form post (post/redirect/get), with a
