@@ -451,9 +451,19 @@ fn messages_in(brokers: &str, topic: &str) -> i64 {
     .unwrap()
 }
 
-async fn send_direct(h: &Harness, events: &[ProbeRecorded]) {
-    for e in events {
-        let envelope = Envelope::new(SOURCE, e, None);
+async fn send_direct(h: &Harness, events: &[ProbeRecorded]) -> Vec<Envelope> {
+    let envelopes: Vec<Envelope> = events
+        .iter()
+        .map(|e| Envelope::new(SOURCE, e, None))
+        .collect();
+    send_envelopes(h, &envelopes).await;
+    envelopes
+}
+
+/// Sends these very envelopes (their ids included) straight to the
+/// broker, as a producer outside the outbox would, or a redelivery.
+async fn send_envelopes(h: &Harness, envelopes: &[Envelope]) {
+    for envelope in envelopes {
         h.backbone
             .producer
             .send(

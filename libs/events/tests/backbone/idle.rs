@@ -14,7 +14,7 @@ use yizhan_kit::testing::Backend;
 
 use super::{
     count, effects_in_key_order, enqueue_committed, harness, probe, probe_consumer, send_direct,
-    wait_until,
+    send_envelopes, wait_until,
 };
 
 async fn effects(db: &sea_orm::DatabaseConnection, n: i64) {
@@ -59,10 +59,11 @@ async fn idle_consumer_sleeps_and_wakes_on_local_publishes_and_the_fallback(back
     asleep(&traffic).await;
     // An event sent by a producer that announces nothing (not ours): read
     // after the fallback resume, not lost.
-    send_direct(&h, &batch(20)).await;
+    let direct = send_direct(&h, &batch(20)).await;
     effects(&h.db, 30).await;
-    // Duplicates of what was applied (a redelivery after a pause) are skipped.
-    send_direct(&h, &batch(0)).await;
+    // The same envelopes again (a redelivery after a pause) are skipped.
+    asleep(&traffic).await;
+    send_envelopes(&h, &direct).await;
     asleep(&traffic).await;
     enqueue_committed(&h.db, &batch(30)).await;
     effects(&h.db, 40).await;

@@ -37,9 +37,15 @@ pub struct LookupQuery {
 
 /// The materials found that the caller may see, in the order asked.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = lookup_example)]
 pub struct Lookup {
     /// Found and visible materials; an id that is absent or hidden is left out.
     pub items: Vec<Material>,
+}
+
+/// The documented example: one material found.
+fn lookup_example() -> serde_json::Value {
+    serde_json::json!({"items": [super::materials::material_example()]})
 }
 
 /// The distinct ids of `raw`, in order, or the field error naming `ids`.

@@ -114,7 +114,7 @@ pub struct Archive {
 }
 
 /// The documented example of a material.
-fn material_example() -> serde_json::Value {
+pub(super) fn material_example() -> serde_json::Value {
     serde_json::json!({
         "id": "01937a4e-7c1a-7d3e-9a55-0f3c2b1e4d5a",
         "enterprise_uscc": "91350100M000100Y43",

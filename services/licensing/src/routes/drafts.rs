@@ -53,6 +53,7 @@ pub struct DraftRequest {
 
 /// A saved draft.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = draft_example)]
 pub struct DraftView {
     /// 情形编码.
     pub scenario: String,
@@ -82,9 +83,32 @@ pub struct DraftView {
 
 /// The caller's drafts.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = draft_list_example)]
 pub struct DraftList {
     /// Last saved first.
     pub items: Vec<DraftView>,
+}
+
+/// The documented example of a half-done hotel draft.
+fn draft_example() -> Value {
+    serde_json::json!({
+        "scenario": "hotel",
+        "scenario_name": "开办酒店（旅馆）",
+        "enterprise_uscc": "91350100M000100Y43",
+        "answers": {"serves_food": true, "floor_area_m2": 1200},
+        "form": {"enterprise_name": "福州一站酒店有限公司", "room_count": 80},
+        "materials": {"floor_plan": "0193aa00-0000-7000-8000-000000000001"},
+        "saved_by": "applicant-1",
+        "updated_at": "2026-12-03T08:00:00Z",
+        "problems": [
+            {"field": "form.legal_rep_name", "code": "required", "message": "请填写法定代表人姓名"}
+        ]
+    })
+}
+
+/// The documented example of a draft list.
+fn draft_list_example() -> Value {
+    serde_json::json!({"items": [draft_example()]})
 }
 
 /// Which enterprise's draft (applicants may leave it out: their own).
