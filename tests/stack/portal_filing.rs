@@ -415,7 +415,7 @@ async fn the_form_is_prefilled_and_offers_the_archive_by_slot(backend: Backend) 
     let alice = stack.applicant("alice", ENTERPRISE_A);
     // An earlier application: every material of the hotel in the archive,
     // each as its own type.
-    let earlier = crate::portal_crawl::hotel(&stack, &alice, &[]).await;
+    let earlier = crate::crawl_runs::hotel(&stack, &alice, &[]).await;
     let browser = Browser::start("filing-prefill").await;
     sign_in(&browser, &stack, "applicant").await;
     browser

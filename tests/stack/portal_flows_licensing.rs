@@ -22,8 +22,8 @@ use crate::portal_flows_construction::{desktop, fits, refused_page};
 
 /// A hotel licence of ENTERPRISE_A, issued: every department approves.
 async fn licensed(stack: &TestStack, alice: &str) -> Value {
-    let app = crate::portal_crawl::hotel(stack, alice, &[]).await;
-    let accepted = crate::portal_crawl::intake(stack, &app, json!({"decision": "accept"})).await;
+    let app = crate::crawl_runs::hotel(stack, alice, &[]).await;
+    let accepted = crate::crawl_runs::intake(stack, &app, json!({"decision": "accept"})).await;
     for (n, task) in accepted["tasks"].as_array().unwrap().iter().enumerate() {
         let url = lic(
             stack,

@@ -8,7 +8,7 @@ use yizhan_auth::Role;
 use yizhan_kit::testing::Backend;
 
 use crate::common::*;
-use crate::portal_crawl::intake;
+use crate::crawl_runs::intake;
 use crate::portal_pages::{page, submit_store};
 
 /// The number shown in the element marked `data-testid="{id}"` of `html`.

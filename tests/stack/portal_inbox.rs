@@ -12,7 +12,7 @@ use yizhan::Service;
 use yizhan_kit::testing::Backend;
 
 use crate::common::*;
-use crate::portal_crawl::{hotel, intake};
+use crate::crawl_runs::{hotel, intake};
 use crate::portal_pages::{client, csrf, page, session};
 
 /// The header's unread count on `path`, or `None` when it shows none.

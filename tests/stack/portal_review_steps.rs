@@ -26,8 +26,8 @@ pub(crate) async fn fits(browser: &Browser, what: &str) {
 async fn special_procedure_and_supplement_in_the_browser(backend: Backend) {
     let stack = TestStack::start(&Service::ALL, backend).await;
     let alice = stack.applicant("alice", ENTERPRISE_A);
-    let app = crate::portal_crawl::hotel(&stack, &alice, &[]).await;
-    let accepted = crate::portal_crawl::intake(&stack, &app, json!({"decision": "accept"})).await;
+    let app = crate::crawl_runs::hotel(&stack, &alice, &[]).await;
+    let accepted = crate::crawl_runs::intake(&stack, &app, json!({"decision": "accept"})).await;
     let task = accepted["tasks"]
         .as_array()
         .unwrap()

@@ -288,8 +288,7 @@ async fn clerks_and_reviewers_open_materials_in_the_page(backend: Backend) {
     // A reviewer of a licensing task: the item's materials, one opened,
     // and a 补正 naming materials with their reasons.
     let (second, second_materials, second_kinds) = hotel_with_files(&stack, &alice, false).await;
-    let accepted =
-        crate::portal_crawl::intake(&stack, &second, json!({"decision": "accept"})).await;
+    let accepted = crate::crawl_runs::intake(&stack, &second, json!({"decision": "accept"})).await;
     let police = reviewer(&stack, "public_security");
     let task = accepted["tasks"]
         .as_array()

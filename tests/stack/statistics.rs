@@ -116,8 +116,8 @@ async fn the_dashboard_flags_what_lags(backend: Backend) {
     let stack = TestStack::start(&Service::ALL, backend).await;
     let alice = stack.applicant("alice", ENTERPRISE_A);
     // 一业一证: a hotel, the public security item decided late.
-    let app = crate::portal_crawl::hotel(&stack, &alice, &[]).await;
-    let accepted = crate::portal_crawl::intake(&stack, &app, json!({"decision": "accept"})).await;
+    let app = crate::crawl_runs::hotel(&stack, &alice, &[]).await;
+    let accepted = crate::crawl_runs::intake(&stack, &app, json!({"decision": "accept"})).await;
     let mut late = None;
     for t in accepted["tasks"].as_array().unwrap() {
         let dept = t["department_code"].as_str().unwrap();

@@ -3,12 +3,14 @@
 //! Same callers as the filing pages ([`FILERS`]); the licensing service
 //! limits them to their own enterprises' applications.
 
+use std::collections::BTreeMap;
+
 use actix_multipart::Multipart;
 use actix_web::{HttpResponse, get, post, web};
 use serde_json::{Value, json};
 
 use super::licensing::{FILERS, as_texts, carry, upload_materials};
-use super::multipart::read_multipart;
+use super::multipart::{Posted, read_multipart};
 use super::{
     Flash, PageError, notice_of, prefixed, render, render_status, see_other, try_act, typed_map,
     value, with_refused,
@@ -69,15 +71,24 @@ pub async fn application(state: &AppState, token: &str, id: &str) -> Result<Valu
 }
 
 /// While a department's 补正 waits on the applicant the application is, for
-/// people, 待补正 rather than 并联审批中: the next step is theirs.
+/// people, 待补正 rather than 并联审批中: the next step is theirs. The
+/// departments waiting are listed (`waiting_on`) for the banner that leads
+/// to their forms.
 fn name_the_wait(app: &mut Value) {
-    let waiting = app["status"] == "in_review"
-        && app["tasks"]
-            .as_array()
-            .is_some_and(|tasks| tasks.iter().any(|t| t["status"] == "supplement_requested"));
-    if waiting {
+    let waiting_on: Vec<Value> = app["tasks"]
+        .as_array()
+        .map(|tasks| {
+            tasks
+                .iter()
+                .filter(|t| t["status"] == "supplement_requested")
+                .map(|t| json!({"task": t["id"], "department_name": t["department_name"]}))
+                .collect()
+        })
+        .unwrap_or_default();
+    if app["status"] == "in_review" && !waiting_on.is_empty() {
         app["status_name"] = json!("待补正");
     }
+    app["waiting_on"] = json!(waiting_on);
 }
 
 /// The public verification of the application's licence, once issued
@@ -121,6 +132,9 @@ async fn application_view(
 ) -> Result<HttpResponse, PageError> {
     let app = application(state, &viewer.token, id).await?;
     let licence = licence_of(state, &app).await;
+    // What was handed in, each openable in the viewer.
+    let back = format!("/licensing/applications/{}", id_path(id, "申请")?);
+    let (_, materials) = super::materials::of_application(state, viewer, &app, &back).await;
     // 好差评 once concluded (approved or refused), asked only then.
     let concluded = ["approved", "refused", "licence_issued", "handed_out"]
         .contains(&app["status"].as_str().unwrap_or_default());
@@ -133,6 +147,7 @@ async fn application_view(
         json!({
             "title": format!("申请 {}", app["scenario_name"].as_str().unwrap_or_default()),
             "licence": licence,
+            "materials": materials,
             "rate_link": rate_link,
             "flash": flash,
             "errors": {},
@@ -167,20 +182,14 @@ pub async fn supply(
         id_path(application_id, "申请")?
     );
     let app = application(&state, &viewer.token, application_id).await?;
-    let enterprise = app["enterprise_uscc"].as_str().unwrap_or_default();
-    let (mut materials, upload_errors) =
-        upload_materials(&state, &viewer, enterprise, &posted.files).await;
-    materials.extend(prefixed(&posted.fields, "m."));
     let mut fields = posted.fields.clone();
     fields.push(("task".into(), id.to_string()));
-    if !upload_errors.is_empty() {
-        let errors = upload_errors
-            .into_iter()
-            .map(|(code, message)| (format!("materials.{code}"), message))
-            .collect();
-        let refused = super::refused_with(&fields, errors, Vec::new());
-        return application_view(&state, &viewer, application_id, None, Some(refused)).await;
-    }
+    let materials = match uploaded(&state, &viewer, &app, &posted, &fields).await {
+        Ok(materials) => materials,
+        Err(refused) => {
+            return application_view(&state, &viewer, application_id, None, Some(refused)).await;
+        }
+    };
     let values = prefixed(&posted.fields, "form.");
     // Typed by the merged form's field definitions (the notice of the
     // application's own scenario and answers).
@@ -200,6 +209,78 @@ pub async fn supply(
     Ok(see_other(&back, "补正材料已提交，审批恢复计时"))
 }
 
+/// The materials a form on the application page hands in: files uploaded
+/// to the enterprise's archive as the type of their slot (`file.<code>`),
+/// plus archive materials picked (`m.<code>`); or the page's refusal, with
+/// each failed upload's message at its slot (`materials.<code>`).
+async fn uploaded(
+    state: &AppState,
+    viewer: &Viewer,
+    app: &Value,
+    posted: &Posted,
+    fields: &[(String, String)],
+) -> Result<BTreeMap<String, String>, Value> {
+    let enterprise = app["enterprise_uscc"].as_str().unwrap_or_default();
+    let (mut materials, upload_errors) =
+        upload_materials(state, viewer, enterprise, &posted.files).await;
+    if !upload_errors.is_empty() {
+        let errors = upload_errors
+            .into_iter()
+            .map(|(key, message)| {
+                let code = key.strip_prefix("m.").unwrap_or(&key);
+                (format!("materials.{code}"), message)
+            })
+            .collect();
+        return Err(super::refused_with(fields, errors, Vec::new()));
+    }
+    materials.extend(prefixed(&posted.fields, "m."));
+    Ok(materials)
+}
+
+/// Hands in materials owed under 容缺受理, from the form in the 容缺
+/// card of the application page; the page again, with the messages at
+/// their slots, when nothing was chosen or the service refuses.
+#[post("/licensing/applications/{id}/tolerance-materials")]
+pub async fn supply_owed(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: Multipart,
+) -> Result<HttpResponse, PageError> {
+    viewer.require(&FILERS)?;
+    let path_id = id_path(&id, "申请")?;
+    let posted = read_multipart(&viewer, form).await?;
+    let app = application(&state, &viewer.token, &id).await?;
+    let mut fields = posted.fields.clone();
+    fields.push(("owed".into(), "1".into()));
+    let materials = match uploaded(&state, &viewer, &app, &posted, &fields).await {
+        Ok(materials) => materials,
+        Err(refused) => return application_view(&state, &viewer, &id, None, Some(refused)).await,
+    };
+    if materials.is_empty() {
+        let errors = app["tolerance_missing"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["material"].as_str())
+            .map(|code| (format!("materials.{code}"), "请选择要补交的文件".to_owned()))
+            .collect();
+        let refused = super::refused_with(&fields, errors, vec!["没有选择任何文件".into()]);
+        return application_view(&state, &viewer, &id, None, Some(refused)).await;
+    }
+    let api = format!("/api/v1/applications/{path_id}/tolerance-materials");
+    let body = json!({"materials": materials});
+    if let Err(refused) =
+        try_act(&state, &viewer, Upstream::Licensing, &api, &body, &fields).await?
+    {
+        return application_view(&state, &viewer, &id, None, Some(refused)).await;
+    }
+    Ok(see_other(
+        &format!("/licensing/applications/{path_id}"),
+        "容缺材料已补交",
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +291,7 @@ mod tests {
             "tasks": [{"status": "in_review"}, {"status": "supplement_requested"}]});
         name_the_wait(&mut app);
         assert_eq!(app["status_name"], "待补正");
+        assert_eq!(app["waiting_on"].as_array().unwrap().len(), 1);
         let mut app = json!({"status": "in_review", "status_name": "并联审批中",
             "tasks": [{"status": "approved"}]});
         name_the_wait(&mut app);

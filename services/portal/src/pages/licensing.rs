@@ -356,6 +356,14 @@ pub(super) fn as_texts(object: &Value) -> BTreeMap<String, String> {
         .map(|(k, v)| {
             let text = match v {
                 Value::String(s) => s.clone(),
+                // A whole number stored as a float (a draft's `500.0`) is
+                // typed back as people wrote it.
+                Value::Number(n) => match n.as_f64() {
+                    Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => {
+                        format!("{f:.0}")
+                    }
+                    _ => n.to_string(),
+                },
                 other => other.to_string(),
             };
             (k.clone(), text)
@@ -431,5 +439,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(super::filing::apply_submit)
         .service(super::applications::applications)
         .service(super::applications::application_page)
-        .service(super::applications::supply);
+        .service(super::applications::supply)
+        .service(super::applications::supply_owed);
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn values_are_typed_back_as_people_wrote_them() {
+        let texts =
+            super::as_texts(&json!({"area": 500.0, "rooms": 80, "rate": 2.5, "name": "一站"}));
+        assert_eq!(texts["area"], "500");
+        assert_eq!(texts["rooms"], "80");
+        assert_eq!(texts["rate"], "2.5");
+        assert_eq!(texts["name"], "一站");
+    }
 }

@@ -46,6 +46,24 @@ fn size_text(bytes: u64) -> String {
     }
 }
 
+/// A licensing application's notice (its scenario's, for its answers;
+/// `null` when the service does not answer) and its materials listed for
+/// a page by [`attached_list`].
+pub(crate) async fn of_application(
+    state: &AppState,
+    viewer: &Viewer,
+    app: &Value,
+    back: &str,
+) -> (Value, Value) {
+    let answers = app["answers"].as_object().cloned().unwrap_or_default();
+    let notice = super::notice_of(state, &app["scenario_code"], &answers)
+        .await
+        .unwrap_or(Value::Null);
+    let materials =
+        attached_list(state, viewer, &notice["materials"], &app["materials"], back).await;
+    (notice, materials)
+}
+
 /// The materials of an application for a page: one row per slot of
 /// `slots` (the catalog's `{code, name, key}` list) with what `attached`
 /// (material code → material id) holds there, read from the document

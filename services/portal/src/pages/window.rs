@@ -16,8 +16,8 @@ use super::construction::{project_of, stage_with_form};
 use super::forms::Marked;
 use super::licensing::{application, id_path};
 use super::{
-    Flash, PageError, entries, errors_at_marks, marked_list, notice_of, refused_with, render,
-    render_status, see_other, try_act, value, with_refused,
+    Flash, PageError, entries, errors_at_marks, marked_list, refused_with, render, render_status,
+    see_other, try_act, value, with_refused,
 };
 use crate::AppState;
 use crate::queues::{Queue, QueueQuery, merged_page, search_text};
@@ -183,18 +183,9 @@ async fn licensing_page(
     refused: Option<Value>,
 ) -> Result<HttpResponse, PageError> {
     let app = application(state, &viewer.token, id).await?;
-    let answers = app["answers"].as_object().cloned().unwrap_or_default();
-    let notice = notice_of(state, &app["scenario_code"], &answers)
-        .await
-        .unwrap_or(Value::Null);
-    let materials = super::materials::attached_list(
-        state,
-        viewer,
-        &notice["materials"],
-        &app["materials"],
-        &format!("/window/licensing/{id}"),
-    )
-    .await;
+    let (notice, materials) =
+        super::materials::of_application(state, viewer, &app, &format!("/window/licensing/{id}"))
+            .await;
     let (context, status) = with_refused(
         json!({
             "title": format!("受理 · {}", app["enterprise_name"].as_str().unwrap_or_default()),
