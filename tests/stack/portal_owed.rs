@@ -115,6 +115,37 @@ async fn owed_materials_are_handed_in_on_the_application_page(backend: Backend) 
         "the applicant opens the floor plan in the viewer"
     );
 
+    // Who may not hand in: a clerk (no applicant), another enterprise's
+    // applicant (not theirs to see), nobody signed in.
+    let clerk = stack.staff("clerk-owed", yizhan_auth::Role::WindowClerk);
+    let by_clerk = post_owed(&stack, &clerk, &app_id, None).await;
+    assert_eq!(by_clerk.status(), 403);
+    let bob = stack.applicant("bob", ENTERPRISE_B);
+    let by_bob = post_owed(
+        &stack,
+        &bob,
+        &app_id,
+        Some(("x.pdf", pdf_bytes(2048, "bob"))),
+    )
+    .await;
+    assert_eq!(by_bob.status(), 404);
+    let anonymous = client()
+        .post(stack.url(
+            Service::Portal,
+            &format!("/licensing/applications/{app_id}/tolerance-materials"),
+        ))
+        .multipart(reqwest::multipart::Form::new().text("_csrf", "x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 303);
+    assert!(
+        anonymous.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=")
+    );
+
     // Nothing chosen: the page again, the message at the box.
     let empty = post_owed(&stack, &alice, &app_id, None).await;
     assert_eq!(empty.status(), 422);
@@ -256,7 +287,10 @@ async fn owed_and_flagged_in_the_browser(backend: Backend) {
         ))
         .await;
     let banner = browser.text("#next-step").await;
-    assert!(banner.contains("容缺待补交") && banner.contains("尚欠 1 份材料"), "{banner}");
+    assert!(
+        banner.contains("容缺待补交") && banner.contains("尚欠 1 份材料"),
+        "{banner}"
+    );
     fits(&browser, "the application page with what is owed").await;
     desktop(&browser).await;
     browser.screenshot("owed").await;
@@ -267,7 +301,10 @@ async fn owed_and_flagged_in_the_browser(backend: Backend) {
         .await;
     assert!(!browser.has("#owed").await, "nothing is owed any more");
     let after = stack
-        .get_json(lic(&stack, &format!("/api/v1/applications/{tolerant_id}")), &alice)
+        .get_json(
+            lic(&stack, &format!("/api/v1/applications/{tolerant_id}")),
+            &alice,
+        )
         .await;
     assert_eq!(after["tolerance_missing"], json!([]));
 
@@ -281,7 +318,10 @@ async fn owed_and_flagged_in_the_browser(backend: Backend) {
         .await;
     browser.click("#correct").await;
     let phone = browser.text("[data-flagged=\"form.contact_phone\"]").await;
-    assert!(phone.contains("需补正") && phone.contains("联系电话无法接通"), "{phone}");
+    assert!(
+        phone.contains("需补正") && phone.contains("联系电话无法接通"),
+        "{phone}"
+    );
     let articles = browser
         .text("[data-flagged=\"m.articles_of_association\"]")
         .await;

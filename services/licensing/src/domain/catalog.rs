@@ -226,7 +226,7 @@ impl Catalog {
                 push(
                     format!("items[{i}].department"),
                     "unknown_department",
-                    format!("事项 {} 的部门 {} 不存在", item.code, item.department),
+                    format!("事项「{}」的部门编码 {} 不存在", item.name, item.department),
                 );
             }
             if yizhan_approval::Limits::new(item.statutory_limit, item.committed_limit).is_err() {
@@ -234,8 +234,8 @@ impl Catalog {
                     format!("items[{i}].committed_limit"),
                     "invalid_limits",
                     format!(
-                        "事项 {} 的时限无效（不得为负，承诺时限不得超过法定时限）",
-                        item.code
+                        "事项「{}」的时限无效（不得为负，承诺时限不得超过法定时限）",
+                        item.name
                     ),
                 );
             }
@@ -244,7 +244,7 @@ impl Catalog {
                     push(
                         format!("items[{i}].fields[{k}].field"),
                         "unknown_field",
-                        format!("事项 {} 的字段 {} 不存在", item.code, f.field),
+                        format!("事项「{}」引用的字段编码 {} 不存在", item.name, f.field),
                     );
                 }
             }
@@ -253,7 +253,7 @@ impl Catalog {
                     push(
                         format!("items[{i}].materials[{k}].material"),
                         "unknown_material",
-                        format!("事项 {} 的材料 {} 不存在", item.code, m.material),
+                        format!("事项「{}」引用的材料编码 {} 不存在", item.name, m.material),
                     );
                 }
             }
@@ -263,7 +263,7 @@ impl Catalog {
                 push(
                     format!("scenarios[{i}].items"),
                     "required",
-                    format!("情形 {} 至少须包含一个事项", s.code),
+                    format!("情形「{}」至少须包含一个事项", s.name),
                 );
             }
             for (k, si) in s.items.iter().enumerate() {
@@ -271,7 +271,7 @@ impl Catalog {
                     push(
                         format!("scenarios[{i}].items[{k}].item"),
                         "unknown_item",
-                        format!("情形 {} 的事项 {} 不存在", s.code, si.item),
+                        format!("情形「{}」引用的事项编码 {} 不存在", s.name, si.item),
                     );
                 }
                 let question = match &si.condition {
@@ -286,7 +286,7 @@ impl Catalog {
                     push(
                         format!("scenarios[{i}].items[{k}].condition.question"),
                         "unknown_question",
-                        format!("情形 {} 的问题 {} 不存在", s.code, q),
+                        format!("情形「{}」引用的问题编码 {} 不存在", s.name, q),
                     );
                 }
             }

@@ -371,4 +371,26 @@ mod tests {
         assert_eq!(seed::catalog().problems(), Vec::<FieldError>::new());
         assert!(seed::catalog().scenarios.len() >= 6);
     }
+
+    #[test]
+    fn catalog_problems_name_items_and_scenarios_by_their_names() {
+        let mut catalog = seed::catalog();
+        catalog.items[0].department = "nowhere".into();
+        catalog.scenarios[0].items[0].item = "no_such_item".into();
+        let problems = catalog.problems();
+        let item = &problems[0];
+        assert_eq!(item.field, "items[0].department");
+        assert!(
+            item.message
+                .contains(&format!("「{}」", catalog.items[0].name))
+        );
+        assert!(!item.message.contains(&catalog.items[0].code));
+        let scenario = &problems[1];
+        assert!(
+            scenario
+                .message
+                .contains(&format!("「{}」", catalog.scenarios[0].name))
+        );
+        assert!(scenario.message.contains("no_such_item"), "what was typed");
+    }
 }
