@@ -88,10 +88,19 @@ async fn licence_change_in_the_browser(backend: Backend) {
     desktop(&browser).await;
     browser.screenshot("licence-change-refused").await;
     browser.fill("#f-form-room_count", "80").await;
+    // The floor plan changes with the address: a new file for its slot.
+    let plan = std::env::temp_dir().join(format!("新平面图-{}.pdf", uuid::Uuid::now_v7()));
+    std::fs::write(&plan, pdf_bytes(2048, "changed-plan")).unwrap();
+    assert!(
+        browser.text("#replace-materials").await.contains("现为"),
+        "each slot shows the file it holds now"
+    );
+    browser.attach("#f-materials-floor_plan", &plan).await;
     browser.click("#apply-change").await;
     browser
         .wait_for_text("变更申请已提交", Duration::from_secs(10))
         .await;
+    let _ = std::fs::remove_file(&plan);
     let apps = stack
         .get_json(lic(&stack, "/api/v1/applications?limit=50"), &alice)
         .await;
@@ -117,6 +126,34 @@ async fn licence_change_in_the_browser(backend: Backend) {
     assert_eq!(
         change["form"]["business_address"],
         "福州市鼓楼区五四路 8 号"
+    );
+    assert_ne!(
+        change["materials"]["floor_plan"], app["materials"]["floor_plan"],
+        "the floor plan replaced"
+    );
+    for (code, id) in app["materials"].as_object().unwrap() {
+        if code != "floor_plan" {
+            assert_eq!(&change["materials"][code], id, "{code} carried over");
+        }
+    }
+    let archive = stack
+        .get_json(
+            stack.url(
+                Service::Document,
+                &format!(
+                    "/api/v1/materials/{}",
+                    change["materials"]["floor_plan"].as_str().unwrap()
+                ),
+            ),
+            &alice,
+        )
+        .await;
+    assert_eq!(archive["material_type"], "floor_plan");
+    assert!(
+        archive["filename"]
+            .as_str()
+            .unwrap()
+            .starts_with("新平面图")
     );
     assert!(
         browser.url().await.contains(&format!(

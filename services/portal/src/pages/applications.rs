@@ -213,7 +213,7 @@ pub async fn supply(
 /// to the enterprise's archive as the type of their slot (`file.<code>`),
 /// plus archive materials picked (`m.<code>`); or the page's refusal, with
 /// each failed upload's message at its slot (`materials.<code>`).
-async fn uploaded(
+pub(crate) async fn uploaded(
     state: &AppState,
     viewer: &Viewer,
     app: &Value,

@@ -1,7 +1,8 @@
 //! 变更 / 延续 / 注销 of an issued comprehensive licence
 //! (`/licensing/applications/{id}/lifecycle`): the licence's form filled in
-//! as granted, changed where it changes, and posted as a change or a
-//! renewal; or a cancellation, confirmed. The new application then goes
+//! as granted, changed where it changes, materials replaced where they
+//! change, and posted as a change or a renewal; or a cancellation,
+//! confirmed. The new application then goes
 //! through the window like any other.
 //!
 //! Who may see it: applicants (their own enterprise) and agents (the
@@ -11,11 +12,14 @@
 
 use std::collections::BTreeMap;
 
+use actix_multipart::Multipart;
 use actix_web::{HttpResponse, get, post, web};
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
+use crate::pages::applications::uploaded;
 use crate::pages::licensing::{FILERS, application, as_texts, id_path};
+use crate::pages::multipart::read_multipart;
 use crate::pages::{
     Flash, PageError, notice_of, prefixed, refused_with, render_status, see_other, try_act,
     typed_map, value, with_refused,
@@ -58,6 +62,8 @@ async fn page(
     refused: Option<Value>,
 ) -> Result<HttpResponse, PageError> {
     let (app, fields) = licence_form(state, viewer, id).await?;
+    let back = format!("/licensing/applications/{}/lifecycle", id_path(id, "申请")?);
+    let (_, materials) = crate::pages::materials::of_application(state, viewer, &app, &back).await;
     let issued = app["certificate_id"].is_string()
         && ["licence_issued", "handed_out"].contains(&app["status"].as_str().unwrap_or_default());
     let (context, status) = with_refused(
@@ -65,6 +71,7 @@ async fn page(
             "title": format!("变更、延续与注销 · {}", app["licence_name"].as_str().unwrap_or_default()),
             "values": granted_texts(&app["form"]),
             "fields": fields,
+            "materials": materials,
             "issued": issued,
             "flash": flash,
             "app": app,
@@ -76,13 +83,7 @@ async fn page(
 
 /// The granted form's values as an input holds them (`500`, not `500.0`).
 fn granted_texts(form: &Value) -> BTreeMap<String, String> {
-    let mut texts = as_texts(form);
-    for text in texts.values_mut() {
-        if let Some(whole) = text.strip_suffix(".0").filter(|w| w.parse::<i64>().is_ok()) {
-            *text = whole.to_owned();
-        }
-    }
-    texts
+    as_texts(form)
 }
 
 /// The fields whose text differs from what was granted, typed by their
@@ -101,18 +102,29 @@ pub async fn apply(
     state: web::Data<AppState>,
     viewer: Viewer,
     id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: Multipart,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(&FILERS)?;
-    viewer.check_csrf(value(&form, "_csrf"))?;
+    let posted = read_multipart(&viewer, form).await?;
+    let form = posted.fields.clone();
     let (app, fields) = licence_form(&state, &viewer, &id).await?;
+    // Replaced materials: uploaded to the archive as their slot's type
+    // (a cancellation carries none).
+    let replaced = if value(&form, "kind") == Some("cancellation") {
+        BTreeMap::new()
+    } else {
+        match uploaded(&state, &viewer, &app, &posted, &form).await {
+            Ok(replaced) => replaced,
+            Err(refused) => return page(&state, &viewer, &id, None, Some(refused)).await,
+        }
+    };
     let (body, message) = match value(&form, "kind") {
         Some("change") => (
-            json!({"kind": "change", "form": changed(&fields, &app["form"], &form)}),
+            json!({"kind": "change", "form": changed(&fields, &app["form"], &form), "materials": replaced}),
             "变更申请已提交（已接件），请等待综合窗口受理",
         ),
         Some("renewal") => (
-            json!({"kind": "renewal", "form": changed(&fields, &app["form"], &form)}),
+            json!({"kind": "renewal", "form": changed(&fields, &app["form"], &form), "materials": replaced}),
             "延续申请已提交（已接件），请等待综合窗口受理",
         ),
         Some("cancellation") if value(&form, "confirm") == Some("yes") => (
