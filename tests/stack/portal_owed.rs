@@ -114,6 +114,33 @@ async fn owed_materials_are_handed_in_on_the_application_page(backend: Backend) 
         html.contains(&format!("href=\"/materials/{floor_plan}?back=")),
         "the applicant opens the floor plan in the viewer"
     );
+    // The file passes through the portal as the archive holds it, its
+    // length announced (streamed, not held).
+    let original = stack
+        .client
+        .get(stack.url(
+            Service::Document,
+            &format!("/api/v1/materials/{floor_plan}/content"),
+        ))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let through = page(
+        &stack,
+        Some(&alice),
+        &format!("/materials/{floor_plan}/file"),
+    )
+    .await;
+    assert_eq!(through.status(), 200);
+    assert_eq!(
+        through.headers()[reqwest::header::CONTENT_LENGTH],
+        original.len().to_string().as_str()
+    );
+    assert_eq!(through.bytes().await.unwrap(), original);
 
     // Who may not hand in: a clerk (no applicant), another enterprise's
     // applicant (not theirs to see), nobody signed in.

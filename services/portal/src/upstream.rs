@@ -247,14 +247,52 @@ impl Upstreams {
         read(service, traced(request).await).await
     }
 
-    /// Fetch a file (certificate print page, QR code, material content) to
-    /// pass through: status, content type and bytes.
+    /// Fetch a file (certificate print page, QR code) to pass through:
+    /// content type and bytes.
     pub async fn fetch(
         &self,
         service: Upstream,
         path: &str,
         token: Option<&str>,
     ) -> Result<(String, bytes::Bytes), UpstreamError> {
+        let (content_type, response) = self.fetch_response(service, path, token).await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| unavailable(service, &e))?;
+        Ok((content_type, bytes))
+    }
+
+    /// [`Self::fetch`] without holding the body: the content type, the
+    /// length when the service gave it, and the bytes as they arrive. A
+    /// material may be hundreds of megabytes; the portal passes it on
+    /// without keeping it.
+    pub async fn fetch_stream(
+        &self,
+        service: Upstream,
+        path: &str,
+        token: Option<&str>,
+    ) -> Result<
+        (
+            String,
+            Option<u64>,
+            impl futures_util::Stream<Item = Result<bytes::Bytes, reqwest::Error>> + use<>,
+        ),
+        UpstreamError,
+    > {
+        let (content_type, response) = self.fetch_response(service, path, token).await?;
+        let length = response.content_length();
+        Ok((content_type, length, response.bytes_stream()))
+    }
+
+    /// A successful answer to a GET of `path` and its content type; any
+    /// other answer as the refusal or outage it is.
+    async fn fetch_response(
+        &self,
+        service: Upstream,
+        path: &str,
+        token: Option<&str>,
+    ) -> Result<(String, reqwest::Response), UpstreamError> {
         let mut request = self.client.get(self.url(service, path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -272,11 +310,7 @@ impl Upstreams {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("application/octet-stream")
             .to_owned();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| unavailable(service, &e))?;
-        Ok((content_type, bytes))
+        Ok((content_type, response))
     }
 
     /// How many unread messages the token's person has, or `None` when the

@@ -2,7 +2,8 @@
 //! clerk's and the reviewer's pages by name, file, size and version (with
 //! a warning when two slots hold the very same file), and one material
 //! shown in the page (PDF and images inline, anything else offered as a
-//! download) through a proxy of the document service.
+//! download) through a proxy of the document service that streams the
+//! file rather than holding it.
 //!
 //! Who may see a material: whoever the document service lets read it
 //! with the viewer's token (the owner enterprise's applicants and agents,
@@ -10,6 +11,7 @@
 //! department handling one). The portal adds no rule of its own: the
 //! service's 404 is the portal's 404 page.
 
+use actix_web::body::SizedStream;
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, get, web};
 use futures_util::future::join_all;
@@ -209,9 +211,9 @@ pub async fn file(
 ) -> Result<HttpResponse, PageError> {
     id_path(&id, "材料")?;
     let meta = metadata(&state, &viewer.token, &id).await?;
-    let (content_type, bytes) = state
+    let (content_type, length, stream) = state
         .upstream
-        .fetch(
+        .fetch_stream(
             Upstream::Document,
             &format!("/api/v1/materials/{}/content", urlencode(&id)),
             Some(&viewer.token),
@@ -232,7 +234,8 @@ pub async fn file(
         )
     };
     let filename = meta["filename"].as_str().unwrap_or("material").to_owned();
-    Ok(HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    response
         .content_type(content_type)
         .insert_header(ContentDisposition {
             disposition,
@@ -243,8 +246,12 @@ pub async fn file(
             })],
         })
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(bytes))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"));
+    // Passed on as it arrives, never held whole (materials may be large).
+    Ok(match length {
+        Some(length) => response.body(SizedStream::new(length, stream)),
+        None => response.streaming(stream),
+    })
 }
 
 /// Mounts the material pages.
