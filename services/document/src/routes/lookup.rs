@@ -31,7 +31,14 @@ pub const MAX_IDS: usize = 100;
 pub struct LookupQuery {
     /// Material ids, comma-separated: 1 to 100, each up to 64 letters,
     /// digits or `-`.
-    #[param(max_length = 6500, example = "01937a4e-7c1a-7d3e-9a55-0f3c2b1e4d5a")]
+    // The pattern keeps the request line within what the HTTP server
+    // reads (ids are ASCII; 6,500 multi-byte characters, percent-encoded,
+    // are not).
+    #[param(
+        max_length = 6500,
+        pattern = r"^[0-9A-Za-z,\-]*$",
+        example = "01937a4e-7c1a-7d3e-9a55-0f3c2b1e4d5a"
+    )]
     pub ids: Option<String>,
 }
 
