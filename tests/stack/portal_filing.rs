@@ -431,6 +431,8 @@ async fn the_form_is_prefilled_and_offers_the_archive_by_slot(backend: Backend) 
         .click("input[name='q.hosts_performances'][value=true]")
         .await;
     browser.click("#see-notice").await;
+    // The notice page has loaded (the click only starts the navigation).
+    browser.find("#start-form").await;
     assert_eq!(current_step(&browser).await, "notice");
     fits(&browser, "the notice with its steps").await;
     browser.click("#start-form").await;
