@@ -251,8 +251,13 @@ async fn a_policy_matches_exactly_the_eligible_within_its_budget(backend: Backen
             "the certificate in the profile",
             Duration::from_secs(60),
             || async {
+                // Issued and its items known: the two come from different
+                // topics, in either order.
                 let p = stack.get_json(profile_url(who), &officer).await;
-                (p["licences"][0]["status"] == "有效").then_some(())
+                let licence = &p["licences"][0];
+                (licence["status"] == "有效"
+                    && licence["items"].as_array().is_some_and(|i| !i.is_empty()))
+                .then_some(())
             },
         )
         .await;
