@@ -74,7 +74,9 @@ async fn inbox_lists_marks_read_and_counts(backend: Backend) {
     // The acceptance reaches the inbox through the event stream.
     let html = eventually(
         "the acceptance in the inbox",
-        Duration::from_secs(30),
+        // An event hop under a loaded CI machine; the suite's other event
+        // waits allow 60 s too.
+        Duration::from_secs(60),
         || {
             let stack = &stack;
             let alice = &alice;
