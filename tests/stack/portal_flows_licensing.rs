@@ -227,6 +227,11 @@ async fn catalog_published_in_the_browser(backend: Backend) {
         .script("document.getElementById('f-catalog').value = '{\"version\": 2,';")
         .await;
     browser.click("#publish").await;
+    // The refused page replaces one that had an error there too: wait for
+    // the new message rather than read the old page.
+    browser
+        .wait_for_text("JSON 格式有误", Duration::from_secs(10))
+        .await;
     assert!(browser.text("#err-catalog").await.contains("JSON 格式有误"));
 
     // A description edited: published as version 2.
