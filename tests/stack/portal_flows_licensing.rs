@@ -229,10 +229,18 @@ async fn catalog_published_in_the_browser(backend: Backend) {
     browser.click("#publish").await;
     // The refused page replaces one that had an error there too: wait for
     // the new message rather than read the old page.
-    browser
-        .wait_for_text("JSON 格式有误", Duration::from_secs(10))
-        .await;
-    assert!(browser.text("#err-catalog").await.contains("JSON 格式有误"));
+    eventually(
+        "the JSON error at the editor",
+        Duration::from_secs(10),
+        || async {
+            browser
+                .text("#err-catalog")
+                .await
+                .contains("JSON 格式有误")
+                .then_some(())
+        },
+    )
+    .await;
 
     // A description edited: published as version 2.
     browser
