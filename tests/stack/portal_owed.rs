@@ -173,6 +173,30 @@ async fn owed_materials_are_handed_in_on_the_application_page(backend: Backend) 
             .starts_with("/login?next=")
     );
 
+    // A change page posted with no known kind: a 400 page, nothing sent.
+    let no_kind = client()
+        .post(stack.url(
+            Service::Portal,
+            &format!("/licensing/applications/{app_id}/lifecycle"),
+        ))
+        .header(COOKIE, session(&alice))
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("_csrf", csrf(&stack, &alice).await)
+                .text("kind", "maybe"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_kind.status(), 400);
+    assert!(
+        no_kind
+            .text()
+            .await
+            .unwrap()
+            .contains("请选择变更、延续或注销")
+    );
+
     // Nothing chosen: the page again, the message at the box.
     let empty = post_owed(&stack, &alice, &app_id, None).await;
     assert_eq!(empty.status(), 422);

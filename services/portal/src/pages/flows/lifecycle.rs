@@ -69,7 +69,7 @@ async fn page(
     let (context, status) = with_refused(
         json!({
             "title": format!("变更、延续与注销 · {}", app["licence_name"].as_str().unwrap_or_default()),
-            "values": granted_texts(&app["form"]),
+            "values": as_texts(&app["form"]),
             "fields": fields,
             "materials": materials,
             "issued": issued,
@@ -81,16 +81,11 @@ async fn page(
     render_status(Some(viewer), "flow_lifecycle.html", context, status)
 }
 
-/// The granted form's values as an input holds them (`500`, not `500.0`).
-fn granted_texts(form: &Value) -> BTreeMap<String, String> {
-    as_texts(form)
-}
-
 /// The fields whose text differs from what was granted, typed by their
 /// definitions: a change names only what changes, and the service carries
 /// the rest over.
 fn changed(defs: &Value, granted: &Value, form: &[(String, String)]) -> Map<String, Value> {
-    let before = granted_texts(granted);
+    let before = as_texts(granted);
     let mut now = prefixed(form, "form.");
     now.retain(|k, v| before.get(k).map(|b| b.trim()) != Some(v.trim()));
     typed_map(defs, &now)
@@ -107,10 +102,15 @@ pub async fn apply(
     viewer.require(&FILERS)?;
     let posted = read_multipart(&viewer, form).await?;
     let form = posted.fields.clone();
+    // An unknown kind is refused before anything is read or uploaded.
+    let kind = value(&form, "kind");
+    if !matches!(kind, Some("change" | "renewal" | "cancellation")) {
+        return Err(PageError::BadRequest("请选择变更、延续或注销".into()));
+    }
     let (app, fields) = licence_form(&state, &viewer, &id).await?;
     // Replaced materials: uploaded to the archive as their slot's type
     // (a cancellation carries none).
-    let replaced = if value(&form, "kind") == Some("cancellation") {
+    let replaced = if kind == Some("cancellation") {
         BTreeMap::new()
     } else {
         match uploaded(&state, &viewer, &app, &posted, &form).await {
@@ -118,7 +118,7 @@ pub async fn apply(
             Err(refused) => return page(&state, &viewer, &id, None, Some(refused)).await,
         }
     };
-    let (body, message) = match value(&form, "kind") {
+    let (body, message) = match kind {
         Some("change") => (
             json!({"kind": "change", "form": changed(&fields, &app["form"], &form), "materials": replaced}),
             "变更申请已提交（已接件），请等待综合窗口受理",
