@@ -15,6 +15,26 @@ use serde_json::{Value, json};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// Scrolls the clicked element into view and answers whether clicking it
+/// loads a new page (a link to another page, or a form's submit button);
+/// when it does, marks the current document so the wait can tell the old
+/// page from the new one.
+const NAVIGATES: &str = "
+const e = arguments[0];
+e.scrollIntoView({block: 'center'});
+let loads = false;
+const a = e.closest('a[href]');
+if (a) {
+  const href = a.getAttribute('href');
+  loads = !href.startsWith('#') && !a.hasAttribute('download') && a.target !== '_blank';
+} else {
+  const b = e.closest('button, input[type=submit], input[type=image]');
+  loads = !!b && !!b.form && (b.tagName !== 'BUTTON' || b.type === 'submit');
+}
+if (loads) { document.__yizhanClicked = true; }
+return loads;
+";
+
 /// One browser session and the chromedriver behind it.
 pub struct Browser {
     http: reqwest::Client,
@@ -268,16 +288,50 @@ impl Browser {
     }
 
     /// Clicks the element matching `css` (scrolled into view first).
+    ///
+    /// When the element is a link or a form's submit button, the click
+    /// loads a new page: this waits until that page has replaced the one
+    /// clicked on (a marker set on the old document is gone and the new one
+    /// has loaded), so what the test reads next comes from the new page and
+    /// never from the old one that happens to hold the same element. The
+    /// portal's pages work without JavaScript, so such clicks always load a
+    /// page; one that does not is a failure, not something to wait out.
     pub async fn click(&self, css: &str) {
         let id = self.find(css).await;
-        self.call(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": "arguments[0].scrollIntoView({block: 'center'});", "args": [{ELEMENT: id}]})),
-        )
-        .await;
+        let navigates = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({"script": NAVIGATES, "args": [{ELEMENT: &id}]})),
+            )
+            .await
+            == true;
         self.call(reqwest::Method::POST, &format!("/element/{id}/click"), None)
             .await;
+        if !navigates {
+            return;
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            // During the navigation chromedriver may answer with an error
+            // (the old context is gone): that is the page changing; ask again.
+            let state = self
+                .try_call(
+                    reqwest::Method::POST,
+                    "/execute/sync",
+                    Some(json!({"script": "return document.__yizhanClicked ? 'old' : document.readyState;", "args": []})),
+                )
+                .await;
+            if matches!(state, Ok(ref v) if v == "complete") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "clicking {css} did not load a new page within 30 s (still {state:?} on {})",
+                self.url().await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Replaces the value of the input matching `css` with `text`.
