@@ -221,10 +221,8 @@ pub async fn get_application(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    visible(&state, &principal, &id).await?;
-    let parts = store::load_parts(&state.db, &id)
-        .await?
-        .ok_or_else(|| Problem::not_found("申请不存在"))?;
+    let app = visible(&state, &principal, &id).await?;
+    let parts = store::parts_of(&state.db, app).await?;
     Ok(HttpResponse::Ok().json(view(&state, &parts, Utc::now())?))
 }
 

@@ -221,13 +221,19 @@ pub async fn load_parts(db: &impl ConnectionTrait, id: &str) -> Result<Option<Pa
     let Some(app) = find_application(db, id).await? else {
         return Ok(None);
     };
-    let tasks = yizhan_workflow::task::of_case(db, id).await?;
-    let timeline = yizhan_workflow::timeline::of_subject(db, id).await?;
-    Ok(Some(Parts {
+    parts_of(db, app).await.map(Some)
+}
+
+/// The tasks and timeline of an application row already read (a GET
+/// that checked visibility on the row need not read it again).
+pub async fn parts_of(db: &impl ConnectionTrait, app: application::Model) -> Result<Parts, DbErr> {
+    let tasks = yizhan_workflow::task::of_case(db, &app.id).await?;
+    let timeline = yizhan_workflow::timeline::of_subject(db, &app.id).await?;
+    Ok(Parts {
         app,
         tasks,
         timeline,
-    }))
+    })
 }
 
 /// One application row.
