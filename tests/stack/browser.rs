@@ -311,27 +311,23 @@ impl Browser {
         if !navigates {
             return;
         }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            // During the navigation chromedriver may answer with an error
-            // (the old context is gone): that is the page changing; ask again.
-            let state = self
-                .try_call(
-                    reqwest::Method::POST,
-                    "/execute/sync",
-                    Some(json!({"script": "return document.__yizhanClicked ? 'old' : document.readyState;", "args": []})),
-                )
-                .await;
-            if matches!(state, Ok(ref v) if v == "complete") {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "clicking {css} did not load a new page within 30 s (still {state:?} on {})",
-                self.url().await
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        // During the navigation chromedriver may answer with an error (the
+        // old context is gone): that is the page changing; ask again.
+        crate::common::eventually(
+            &format!("clicking {css} to load a new page"),
+            Duration::from_secs(30),
+            || async {
+                let state = self
+                    .try_call(
+                        reqwest::Method::POST,
+                        "/execute/sync",
+                        Some(json!({"script": "return document.__yizhanClicked ? 'old' : document.readyState;", "args": []})),
+                    )
+                    .await;
+                matches!(state, Ok(ref v) if v == "complete").then_some(())
+            },
+        )
+        .await;
     }
 
     /// Replaces the value of the input matching `css` with `text`.
