@@ -49,10 +49,66 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     if url.starts_with("sqlite") {
         // One writer at a time anyway; a small pool avoids lock convoys.
         options.max_connections(8).min_connections(1);
+        options.map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_connect(|conn, _| Box::pin(stable_query_plans(conn)))
+        });
     } else {
         options.max_connections(20).min_connections(1);
     }
     Database::connect(options).await
+}
+
+/// Turns on SQLite's query planner stability guarantee
+/// (`SQLITE_DBCONFIG_ENABLE_QPSG`) for a new connection.
+///
+/// Without it SQLite (3.51 here) plans some statements for the values bound
+/// to them, and then re-prepares such a statement at its next step whenever
+/// a value is bound again, even the same one. Every `LIMIT ?` is one: each
+/// `find_by_id(..).one(..)` sea-orm runs binds its `LIMIT 1`, so the cached
+/// statement was parsed and planned anew on every execution. Under the
+/// bundle benchmark that re-preparing was ~6 % of the process's CPU
+/// (docs/BENCHMARKS.md). With the guarantee a statement keeps the plan it
+/// was prepared with; none of ours depends on a bound value for its plan.
+///
+/// sqlx has no option for this setting, hence the one FFI call.
+async fn stable_query_plans(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+) -> Result<(), sea_orm::sqlx::Error> {
+    let enabled = query_planner_stability(conn, 1).await?;
+    if enabled != 1 {
+        return Err(sea_orm::sqlx::Error::Configuration(
+            "SQLite kept its query planner stability guarantee off".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Sets `SQLITE_DBCONFIG_ENABLE_QPSG` on `conn` (1 on, 0 off, -1 leaves it)
+/// and returns the state it is in afterwards.
+async fn query_planner_stability(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+    set: std::ffi::c_int,
+) -> Result<std::ffi::c_int, sea_orm::sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let raw = handle.as_raw_handle();
+    let mut state: std::ffi::c_int = -1;
+    // SAFETY: `raw` is the open connection's handle, held exclusively
+    // through `handle` (sqlx's worker makes no calls on it meanwhile);
+    // ENABLE_QPSG takes an int and a pointer to an int for the new state.
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            raw.as_ptr(),
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            set,
+            &mut state as *mut std::ffi::c_int,
+        )
+    };
+    if rc != libsqlite3_sys::SQLITE_OK {
+        return Err(sea_orm::sqlx::Error::Configuration(
+            format!("SQLite refused the query planner stability setting (code {rc})").into(),
+        ));
+    }
+    Ok(state)
 }
 
 /// Creates the SQLite file `path` with mode 0600 (SQLite itself would
@@ -263,6 +319,20 @@ mod tests {
         assert!(!p.detail.unwrap_or_default().contains("pool"));
         let p = problem_for(&DbErr::Custom("boom".into()), "c", "d");
         assert_eq!(p.status, 500);
+    }
+
+    #[tokio::test]
+    async fn every_pooled_sqlite_connection_keeps_its_query_plans() {
+        let db = connect("sqlite::memory:").await.expect("connect");
+        let pool = db.get_sqlite_connection_pool();
+        // Two connections at once: the setting is per connection, so the
+        // second one opened must have it too.
+        let mut first = pool.acquire().await.expect("first connection");
+        let mut second = pool.acquire().await.expect("second connection");
+        for conn in [&mut first, &mut second] {
+            let state = query_planner_stability(conn, -1).await.expect("query");
+            assert_eq!(state, 1, "QPSG is off: `LIMIT ?` statements re-prepare");
+        }
     }
 
     #[test]
