@@ -204,11 +204,12 @@ pub async fn record_candidate(
     Ok(true)
 }
 
-/// Matches `record` against every policy in force today, recording the
-/// new candidates (in the caller's transaction).
+/// Matches `record`, whose profile is `profile`, against every policy in
+/// force today, recording the new candidates (in the caller's transaction).
 pub async fn match_enterprise(
     conn: &impl ConnectionTrait,
     record: &EnterpriseRecord,
+    profile: &Profile,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let today = crate::today(now);
@@ -221,7 +222,6 @@ pub async fn match_enterprise(
         return Ok(());
     }
     let items = items(conn).await?;
-    let profile = record.profile();
     for row in policies {
         let policy = policy_of(&row, &items)?;
         if let Some(m) = matched(
@@ -229,7 +229,7 @@ pub async fn match_enterprise(
             &items,
             &record.uscc,
             record.name.clone(),
-            &profile,
+            profile,
             today,
         ) {
             record_candidate(conn, &row, m, now).await?;

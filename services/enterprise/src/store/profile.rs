@@ -14,7 +14,7 @@ use yizhan_workflow::Error;
 
 use super::SOURCE;
 use super::benefits_schema::record;
-use crate::domain::facts::{FACTS, FactValue, fact};
+use crate::domain::facts::{FACTS, FactValue, Profile, fact};
 use crate::domain::profile::{
     CertificateState, EnterpriseRecord, LicenceEntry, MaterialOnFile, OfficerFact,
 };
@@ -29,11 +29,21 @@ struct StoredFact {
 }
 
 /// The `record` column.
-#[derive(Serialize, Deserialize, Default)]
+#[derive(Deserialize, Default)]
 struct StoredRecord {
     licences: BTreeMap<String, LicenceEntry>,
     materials: BTreeMap<String, MaterialOnFile>,
     facts: BTreeMap<String, Vec<StoredFact>>,
+}
+
+/// The `record` column as written: [`StoredRecord`] borrowing the record's
+/// licences and materials, which grow with every licence an enterprise
+/// holds, rather than copying them to serialise them.
+#[derive(Serialize)]
+struct StoredRecordRef<'a> {
+    licences: &'a BTreeMap<String, LicenceEntry>,
+    materials: &'a BTreeMap<String, MaterialOnFile>,
+    facts: BTreeMap<&'a str, Vec<StoredFact>>,
 }
 
 fn corrupt(uscc: &str, what: impl std::fmt::Display) -> DbErr {
@@ -74,17 +84,16 @@ fn json(value: &impl Serialize) -> String {
 }
 
 /// The row of `record`: the matcher's columns (latest facts, licences
-/// held) beside the whole record.
-fn to_row(record: &EnterpriseRecord, now: DateTime<Utc>) -> record::ActiveModel {
-    let profile = record.profile();
+/// held, from `profile`, the record's own) beside the whole record.
+fn to_row(record: &EnterpriseRecord, profile: &Profile, now: DateTime<Utc>) -> record::ActiveModel {
     let latest: BTreeMap<&str, &FactValue> = FACTS
         .iter()
         .enumerate()
         .filter_map(|(i, def)| profile.get(i).map(|v| (def.key, v)))
         .collect();
-    let stored = StoredRecord {
-        licences: record.licences.clone(),
-        materials: record.materials.clone(),
+    let stored = StoredRecordRef {
+        licences: &record.licences,
+        materials: &record.materials,
         facts: record
             .facts
             .iter()
@@ -98,7 +107,7 @@ fn to_row(record: &EnterpriseRecord, now: DateTime<Utc>) -> record::ActiveModel 
                         set_at: f.set_at,
                     })
                     .collect();
-                (k.clone(), history)
+                (k.as_str(), history)
             })
             .collect(),
     };
@@ -140,9 +149,10 @@ fn replace() -> OnConflict {
 async fn save(
     conn: &impl ConnectionTrait,
     record: &EnterpriseRecord,
+    profile: &Profile,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    record::Entity::insert(to_row(record, now))
+    record::Entity::insert(to_row(record, profile, now))
         .on_conflict(replace())
         .exec_without_returning(conn)
         .await?;
@@ -182,7 +192,9 @@ pub async fn apply(
         return Ok(());
     }
     let now = Utc::now();
-    save(txn, &record, now).await?;
+    // Built once: the record's profile walks every licence it holds.
+    let profile = record.profile();
+    save(txn, &record, &profile, now).await?;
     for (id, entry) in &record.licences {
         if before.licences.get(id) == Some(entry) {
             continue;
@@ -201,8 +213,8 @@ pub async fn apply(
         )
         .await?;
     }
-    if record.profile() != before.profile() {
-        super::matching::match_enterprise(txn, &record, now).await?;
+    if profile != before.profile() {
+        super::matching::match_enterprise(txn, &record, &profile, now).await?;
     }
     Ok(())
 }
@@ -226,10 +238,10 @@ pub async fn set_fact(
         .set_fact(key, value, source, &actor.sub, now)
         .map_err(|(field, message)| Error::field(field, "invalid_fact", message))?;
     if changed {
-        save(&txn, &record, now).await?;
+        let profile = record.profile();
+        save(&txn, &record, &profile, now).await?;
         let (index, def) = fact(key).ok_or_else(|| Error::field("fact", "unknown_fact", key))?;
-        let display = record
-            .profile()
+        let display = profile
             .get(index)
             .map(|v| v.display(def))
             .unwrap_or_default();
@@ -247,7 +259,7 @@ pub async fn set_fact(
             },
         )
         .await?;
-        super::matching::match_enterprise(&txn, &record, now).await?;
+        super::matching::match_enterprise(&txn, &record, &profile, now).await?;
     }
     txn.commit().await?;
     Ok(record)
@@ -263,7 +275,7 @@ pub async fn import(
 ) -> Result<(), DbErr> {
     let now = Utc::now();
     for chunk in records.chunks(500) {
-        record::Entity::insert_many(chunk.iter().map(|r| to_row(r, now)))
+        record::Entity::insert_many(chunk.iter().map(|r| to_row(r, &r.profile(), now)))
             .on_conflict(replace())
             .exec_without_returning(conn)
             .await?;
