@@ -7,6 +7,7 @@
 //! (submit, accept, six approvals) are what "steps/s" counts.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,10 +19,8 @@ use yizhan_auth::Role;
 
 use crate::procs::Stack;
 
-/// The benchmark enterprise.
+/// The first benchmark enterprise (with `--enterprises 1`, the only one).
 const USCC: &str = "91350100M000100Y43";
-/// How often a client looks whether the licence has been issued.
-const POLL: Duration = Duration::from_millis(5);
 /// How long a licence may take before the run is declared broken.
 const PATIENCE: Duration = Duration::from_secs(120);
 
@@ -34,16 +33,45 @@ pub struct Samples {
     pub accept_to_licence: Vec<u64>,
 }
 
+/// One applicant enterprise: its token and the merged form it submits
+/// (its own uploaded materials referenced).
+struct Applicant {
+    token: String,
+    body: Value,
+}
+
 /// What every client shares.
 #[derive(Clone)]
 pub struct Driver {
     client: reqwest::Client,
     licensing: String,
-    applicant: String,
+    applicants: Arc<Vec<Applicant>>,
+    /// Bundles started so far: the next one is the next applicant's.
+    turn: Arc<AtomicUsize>,
+    /// How often a client looks whether the licence has been issued.
+    poll: Duration,
     clerk: String,
     reviewers: Arc<HashMap<String, String>>,
-    body: Arc<Value>,
     samples: Arc<Mutex<Samples>>,
+}
+
+/// `n` valid 统一社会信用代码, the first being [`USCC`]: the 17th character
+/// is chosen so that the organisation code's own check digit holds, then the
+/// 18th is computed.
+fn enterprise_codes(n: usize) -> Vec<String> {
+    let mut codes = vec![USCC.to_owned()];
+    let mut serial = 101u32;
+    while codes.len() < n {
+        let stem = format!("91350100M{serial:07}");
+        serial += 1;
+        if let Some(code) = "0123456789X"
+            .chars()
+            .find_map(|c| yizhan_types::Uscc::with_check_char(&format!("{stem}{c}")).ok())
+        {
+            codes.push(code.as_str().to_owned());
+        }
+    }
+    codes
 }
 
 fn hotel_answers() -> Value {
@@ -53,14 +81,17 @@ fn hotel_answers() -> Value {
 impl Driver {
     /// Tokens for every role, and the hotel's 12 materials uploaded once
     /// under their own types (every bundle references them).
-    pub async fn prepare(stack: &Stack) -> anyhow::Result<Self> {
+    pub async fn prepare(
+        stack: &Stack,
+        enterprises: usize,
+        poll: Duration,
+    ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(64)
             .build()?;
         let licensing = stack.url(Service::Licensing, "");
         let document = stack.url(Service::Document, "");
-        let applicant = stack.token("bench-applicant", Role::Applicant, Some(USCC), None);
         let notice: Value = client
             .post(format!("{licensing}/api/v1/notices"))
             .json(&json!({"scenario": "hotel", "answers": hotel_answers()}))
@@ -69,58 +100,73 @@ impl Driver {
             .error_for_status()?
             .json()
             .await?;
-        let mut materials = Map::new();
-        let mut departments = Vec::new();
-        for m in notice["materials"].as_array().context("notice.materials")? {
-            let code = m["code"].as_str().context("material code")?;
-            let mut bytes = format!("%PDF-1.7\n% {code}\n").into_bytes();
-            bytes.resize(8 * 1024, b' ');
-            let form = reqwest::multipart::Form::new()
-                .text("material_type", code.to_owned())
-                .part(
-                    "file",
-                    reqwest::multipart::Part::bytes(bytes).file_name(format!("{code}.pdf")),
-                );
-            let uploaded: Value = client
-                .post(format!("{document}/api/v1/materials"))
-                .bearer_auth(&applicant)
-                .multipart(form)
-                .send()
-                .await?
-                .error_for_status()
-                .with_context(|| format!("uploading {code}"))?
-                .json()
-                .await?;
-            materials.insert(code.to_owned(), uploaded["id"].clone());
+        let codes: Vec<String> = notice["materials"]
+            .as_array()
+            .context("notice.materials")?
+            .iter()
+            .map(|m| {
+                m["code"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .context("material code")
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let mut applicants = Vec::new();
+        for (n, uscc) in enterprise_codes(enterprises).into_iter().enumerate() {
+            let token = stack.token(
+                &format!("bench-applicant-{n}"),
+                Role::Applicant,
+                Some(&uscc),
+                None,
+            );
+            let mut materials = Map::new();
+            for code in &codes {
+                let mut bytes = format!("%PDF-1.7\n% {code}\n").into_bytes();
+                bytes.resize(8 * 1024, b' ');
+                let form = reqwest::multipart::Form::new()
+                    .text("material_type", code.clone())
+                    .part(
+                        "file",
+                        reqwest::multipart::Part::bytes(bytes).file_name(format!("{code}.pdf")),
+                    );
+                let uploaded: Value = client
+                    .post(format!("{document}/api/v1/materials"))
+                    .bearer_auth(&token)
+                    .multipart(form)
+                    .send()
+                    .await?
+                    .error_for_status()
+                    .with_context(|| format!("uploading {code} for {uscc}"))?
+                    .json()
+                    .await?;
+                materials.insert(code.clone(), uploaded["id"].clone());
+            }
+            let body = json!({
+                "scenario": "hotel",
+                "answers": hotel_answers(),
+                "enterprise_uscc": uscc,
+                "form": yizhan_licensing::seed::sample_hotel_form(),
+                "materials": materials,
+            });
+            applicants.push(Applicant { token, body });
         }
+        let mut reviewers = HashMap::new();
         for d in notice["departments"]
             .as_array()
             .context("notice.departments")?
         {
-            departments.push(d["code"].as_str().context("department code")?.to_owned());
+            let d = d["code"].as_str().context("department code")?;
+            let token = stack.token(&format!("reviewer-{d}"), Role::DeptReviewer, None, Some(d));
+            reviewers.insert(d.to_owned(), token);
         }
-        let reviewers = departments
-            .into_iter()
-            .map(|d| {
-                let token =
-                    stack.token(&format!("reviewer-{d}"), Role::DeptReviewer, None, Some(&d));
-                (d, token)
-            })
-            .collect();
-        let body = json!({
-            "scenario": "hotel",
-            "answers": hotel_answers(),
-            "enterprise_uscc": USCC,
-            "form": yizhan_licensing::seed::sample_hotel_form(),
-            "materials": materials,
-        });
         Ok(Self {
             client,
             licensing,
-            applicant,
+            applicants: Arc::new(applicants),
+            turn: Arc::default(),
+            poll,
             clerk: stack.token("bench-clerk", Role::WindowClerk, None, None),
             reviewers: Arc::new(reviewers),
-            body: Arc::new(body),
             samples: Arc::default(),
         })
     }
@@ -168,13 +214,15 @@ impl Driver {
     /// One bundle, start to finish.
     pub async fn bundle(&self) -> anyhow::Result<()> {
         use reqwest::Method;
+        let turn = self.turn.fetch_add(1, Ordering::Relaxed);
+        let applicant = &self.applicants[turn % self.applicants.len()];
         let app = self
             .call(
                 "POST /applications",
                 Method::POST,
                 "/api/v1/applications",
-                &self.applicant,
-                Some(&self.body),
+                &applicant.token,
+                Some(&applicant.body),
                 201,
             )
             .await?;
@@ -232,7 +280,7 @@ impl Driver {
             if accepted_at.elapsed() > PATIENCE {
                 bail!("{id}: no licence after {PATIENCE:?} ({})", app["status"]);
             }
-            tokio::time::sleep(POLL).await;
+            tokio::time::sleep(self.poll).await;
         }
         if let Ok(mut s) = self.samples.lock() {
             s.accept_to_licence

@@ -4,6 +4,8 @@
 //! ```sh
 //! cargo bench --bench bundle                                   # all-in-one, SQLite
 //! cargo bench --bench bundle -- --clients 16 --secs 30 --idle-secs 30
+//! cargo bench --bench bundle -- --enterprises 16                # bundles take turns among 16 applicants
+//! cargo bench --bench bundle -- --poll-ms 50                    # look for the licence every 50 ms (default 5)
 //! YIZHAN_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
 //!   cargo bench --bench bundle -- --multi                      # broker + one process per service, PostgreSQL
 //! ```
@@ -33,6 +35,10 @@ struct Options {
     secs: u64,
     idle_secs: u64,
     multi: bool,
+    /// Applicant enterprises the bundles take turns among.
+    enterprises: usize,
+    /// Milliseconds between two looks at whether the licence is issued.
+    poll_ms: u64,
 }
 
 impl Options {
@@ -42,6 +48,8 @@ impl Options {
             secs: 30,
             idle_secs: 30,
             multi: false,
+            enterprises: 1,
+            poll_ms: 5,
         };
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
@@ -55,6 +63,8 @@ impl Options {
                 "--secs" => o.secs = number("--secs")?.max(1),
                 "--idle-secs" => o.idle_secs = number("--idle-secs")?,
                 "--multi" => o.multi = true,
+                "--poll-ms" => o.poll_ms = number("--poll-ms")?.max(1),
+                "--enterprises" => o.enterprises = number("--enterprises")?.max(1) as usize,
                 // `cargo bench` passes `--bench`; other harness flags are ignored.
                 _ => {}
             }
@@ -87,8 +97,8 @@ async fn main() -> anyhow::Result<()> {
         "all-in-one, SQLite"
     };
     println!(
-        "bundle benchmark: {mode_name}, {} clients, {} s",
-        o.clients, o.secs
+        "bundle benchmark: {mode_name}, {} clients, {} s, {} applicant enterprise(s), licence polled every {} ms",
+        o.clients, o.secs, o.enterprises, o.poll_ms
     );
     let mut stack = Stack::start(&mode).await?;
     let result = run(&o, &mut stack).await;
@@ -110,7 +120,7 @@ async fn run(o: &Options, stack: &mut Stack) -> anyhow::Result<()> {
         f64::NAN
     };
 
-    let driver = Driver::prepare(stack).await?;
+    let driver = Driver::prepare(stack, o.enterprises, Duration::from_millis(o.poll_ms)).await?;
     // One bundle to warm pools and caches before anything is counted.
     driver.bundle().await.context("warm-up bundle")?;
     driver

@@ -267,9 +267,25 @@ impl Stack {
     }
 }
 
+/// How long a process may take to stop after SIGTERM before it is killed:
+/// a graceful stop drains the relays, and a profiler in front of the
+/// binary (`YIZHAN_BENCH_WRAPPER`) writes its output only at a clean exit.
+const STOP_PATIENCE: Duration = Duration::from_secs(60);
+
 impl Drop for Stack {
     fn drop(&mut self) {
+        // SIGTERM through kill(1): the process stops as it would in
+        // production; std can only send SIGKILL.
+        for c in &self.children {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+        }
+        let deadline = Instant::now() + STOP_PATIENCE;
         for c in &mut self.children {
+            while matches!(c.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
             let _ = c.kill();
             let _ = c.wait();
         }
