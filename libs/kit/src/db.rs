@@ -66,8 +66,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// a value is bound again, even the same one. Every `LIMIT ?` is one: each
 /// `find_by_id(..).one(..)` sea-orm runs binds its `LIMIT 1`, so the cached
 /// statement was parsed and planned anew on every execution. Under the
-/// bundle benchmark that re-preparing was ~6 % of the process's CPU
-/// (docs/BENCHMARKS.md). With the guarantee a statement keeps the plan it
+/// bundle benchmark that re-preparing was half of the instructions spent
+/// running statements, ~10 % of a bundle's (docs/BENCHMARKS.md). With the guarantee a statement keeps the plan it
 /// was prepared with; none of ours depends on a bound value for its plan.
 ///
 /// sqlx has no option for this setting, hence the one FFI call.
