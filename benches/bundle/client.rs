@@ -79,8 +79,10 @@ fn hotel_answers() -> Value {
 }
 
 impl Driver {
-    /// Tokens for every role, and the hotel's 12 materials uploaded once
-    /// under their own types (every bundle references them).
+    /// Tokens for every role, and for each of `enterprises` applicants the
+    /// hotel's 12 materials uploaded once under their own types (every
+    /// bundle of that applicant references them). Clients look for the
+    /// licence every `poll`.
     pub async fn prepare(
         stack: &Stack,
         enterprises: usize,
