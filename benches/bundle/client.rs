@@ -16,6 +16,7 @@ use rand::seq::SliceRandom;
 use serde_json::{Map, Value, json};
 use yizhan::Service;
 use yizhan_auth::Role;
+use yizhan_types::uscc::org_code_check_char;
 
 use crate::procs::Stack;
 
@@ -55,23 +56,51 @@ pub struct Driver {
     samples: Arc<Mutex<Samples>>,
 }
 
-/// `n` valid 统一社会信用代码, the first being [`USCC`]: the 17th character
-/// is chosen so that the organisation code's own check digit holds, then the
-/// 18th is computed.
-fn enterprise_codes(n: usize) -> Vec<String> {
+/// `n` valid 统一社会信用代码, the first being [`USCC`]: organisation codes
+/// `M0000101`, `M0000102` … with their GB 11714 check character, then the
+/// code's own.
+fn enterprise_codes(n: usize) -> anyhow::Result<Vec<String>> {
     let mut codes = vec![USCC.to_owned()];
-    let mut serial = 101u32;
-    while codes.len() < n {
-        let stem = format!("91350100M{serial:07}");
-        serial += 1;
-        if let Some(code) = "0123456789X"
-            .chars()
-            .find_map(|c| yizhan_types::Uscc::with_check_char(&format!("{stem}{c}")).ok())
-        {
-            codes.push(code.as_str().to_owned());
-        }
+    for serial in 101..(100 + n) {
+        let org = format!("M{serial:07}");
+        let org_check = org_code_check_char(&org).context("organisation code")?;
+        let code = yizhan_types::Uscc::with_check_char(&format!("91350100{org}{org_check}"))?;
+        codes.push(code.as_str().to_owned());
     }
-    codes
+    Ok(codes)
+}
+
+/// Uploads one small PDF per material type in `codes` as the applicant
+/// `token`; answers the `materials` object of a submission.
+async fn upload_materials(
+    client: &reqwest::Client,
+    document: &str,
+    token: &str,
+    codes: &[String],
+) -> anyhow::Result<Map<String, Value>> {
+    let mut materials = Map::new();
+    for code in codes {
+        let mut bytes = format!("%PDF-1.7\n% {code}\n").into_bytes();
+        bytes.resize(8 * 1024, b' ');
+        let form = reqwest::multipart::Form::new()
+            .text("material_type", code.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(format!("{code}.pdf")),
+            );
+        let uploaded: Value = client
+            .post(format!("{document}/api/v1/materials"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await?
+            .error_for_status()
+            .with_context(|| format!("uploading {code}"))?
+            .json()
+            .await?;
+        materials.insert(code.clone(), uploaded["id"].clone());
+    }
+    Ok(materials)
 }
 
 fn hotel_answers() -> Value {
@@ -114,35 +143,16 @@ impl Driver {
             })
             .collect::<anyhow::Result<_>>()?;
         let mut applicants = Vec::new();
-        for (n, uscc) in enterprise_codes(enterprises).into_iter().enumerate() {
+        for (n, uscc) in enterprise_codes(enterprises)?.into_iter().enumerate() {
             let token = stack.token(
                 &format!("bench-applicant-{n}"),
                 Role::Applicant,
                 Some(&uscc),
                 None,
             );
-            let mut materials = Map::new();
-            for code in &codes {
-                let mut bytes = format!("%PDF-1.7\n% {code}\n").into_bytes();
-                bytes.resize(8 * 1024, b' ');
-                let form = reqwest::multipart::Form::new()
-                    .text("material_type", code.clone())
-                    .part(
-                        "file",
-                        reqwest::multipart::Part::bytes(bytes).file_name(format!("{code}.pdf")),
-                    );
-                let uploaded: Value = client
-                    .post(format!("{document}/api/v1/materials"))
-                    .bearer_auth(&token)
-                    .multipart(form)
-                    .send()
-                    .await?
-                    .error_for_status()
-                    .with_context(|| format!("uploading {code} for {uscc}"))?
-                    .json()
-                    .await?;
-                materials.insert(code.clone(), uploaded["id"].clone());
-            }
+            let materials = upload_materials(&client, &document, &token, &codes)
+                .await
+                .with_context(|| format!("materials of {uscc}"))?;
             let body = json!({
                 "scenario": "hotel",
                 "answers": hotel_answers(),
