@@ -2,10 +2,8 @@
 //! under the subject's lock.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use yizhan_approval::Status;
 
 use crate::Actor;
@@ -30,36 +28,52 @@ pub struct Entry<'a> {
 
 /// Appends `entry` as the subject's next step. The caller holds the
 /// subject's lock (the unique `(subject_id, seq)` index refuses a race).
+///
+/// One `INSERT … SELECT` numbers and writes the step: a step's transaction
+/// holds the write lock while it runs, and an intake appends a dozen steps,
+/// so reading `MAX(seq)` in a statement of its own doubled the statements.
 pub async fn append(
     txn: &impl ConnectionTrait,
     entry: Entry<'_>,
     actor: &Actor,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let last: Option<i32> = timeline::Entity::find()
-        .select_only()
-        .column_as(timeline::Column::Seq.max(), "s")
-        .filter(timeline::Column::SubjectId.eq(entry.subject_id))
-        .into_tuple::<Option<i32>>()
-        .one(txn)
-        .await?
-        .flatten();
-    timeline::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
-        subject_id: Set(entry.subject_id.to_owned()),
-        seq: Set(last.unwrap_or(0) + 1),
-        case_id: Set(entry.case_id.map(str::to_owned)),
-        task_id: Set(entry.task_id.map(str::to_owned)),
-        action: Set(entry.action.to_owned()),
-        title: Set(entry.title),
-        actor_sub: Set(actor.sub.clone()),
-        actor_role: Set(actor.role.clone()),
-        blzt: Set(entry.blzt.map(|s| i32::from(s.code()))),
-        at: Set(at),
-    }
-    .insert(txn)
-    .await
-    .map(|_| ())
+    use timeline::Column as C;
+    let next_seq = Expr::expr(Func::coalesce([Expr::col(C::Seq).max(), Expr::val(0i32)])).add(1i32);
+    let row = Query::select()
+        .expr(Expr::val(uuid::Uuid::now_v7().to_string()))
+        .expr(Expr::val(entry.subject_id))
+        .expr(next_seq)
+        .expr(Expr::val(entry.case_id))
+        .expr(Expr::val(entry.task_id))
+        .expr(Expr::val(entry.action))
+        .expr(Expr::val(entry.title))
+        .expr(Expr::val(actor.sub.as_str()))
+        .expr(Expr::val(actor.role.as_str()))
+        .expr(Expr::val(entry.blzt.map(|s| i32::from(s.code()))))
+        .expr(Expr::val(at))
+        .from(timeline::Entity)
+        .and_where(Expr::col(C::SubjectId).eq(entry.subject_id))
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(timeline::Entity)
+        .columns([
+            C::Id,
+            C::SubjectId,
+            C::Seq,
+            C::CaseId,
+            C::TaskId,
+            C::Action,
+            C::Title,
+            C::ActorSub,
+            C::ActorRole,
+            C::Blzt,
+            C::At,
+        ])
+        .select_from(row)
+        .map_err(|e| DbErr::Custom(format!("timeline append: {e}")))?
+        .to_owned();
+    txn.execute(&insert).await.map(|_| ())
 }
 
 /// A subject's timeline, in order.
