@@ -42,6 +42,9 @@ pub struct Backbone {
     /// broker it owns): the relay says when it published, the consumer
     /// pauses while nothing is (see [`crate::traffic`]).
     pub traffic: Option<crate::traffic::LocalTraffic>,
+    /// Waiters for news of a subject, told by this process's relay (see
+    /// [`crate::outbox::SubjectWatch`]).
+    pub subjects: crate::outbox::SubjectWatch,
 }
 
 impl Backbone {
@@ -60,6 +63,7 @@ impl Backbone {
             consumer_status: Default::default(),
             service: service.to_owned(),
             traffic: None,
+            subjects: Default::default(),
         })
     }
 
@@ -80,6 +84,7 @@ impl Backbone {
         )
         .labelled(&self.service)
         .announcing(self.traffic.clone())
+        .telling(self.subjects.clone())
     }
 
     /// `/readyz` entries of the backbone: the broker (through this

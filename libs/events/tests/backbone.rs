@@ -727,7 +727,41 @@ async fn prune_keeps_unpublished_and_recent_rows(backend: Backend) {
     );
 }
 
+/// A relay round tells the waiters of the subjects it is publishing, and
+/// marks each row once whatever the padding of its statement.
+async fn relay_round_tells_waiters_of_its_subjects(backend: Backend) {
+    let h = harness(backend, 10).await;
+    let a = h.backbone.subjects.watch("k-a");
+    let b = h.backbone.subjects.watch("k-b");
+    let mut woken_a = std::pin::pin!(a.notify().notified());
+    woken_a.as_mut().enable();
+    let mut woken_b = std::pin::pin!(b.notify().notified());
+    woken_b.as_mut().enable();
+    enqueue_committed(&h.db, &[probe("k-a", 1), probe("k-c", 1), probe("k-a", 2)]).await;
+    let published = h.backbone.relay(h.db.clone()).round().await.unwrap();
+    assert_eq!(published, 3);
+    assert!(
+        futures_util::FutureExt::now_or_never(woken_a).is_some(),
+        "the waiter of k-a was told"
+    );
+    assert!(
+        futures_util::FutureExt::now_or_never(woken_b).is_none(),
+        "nothing of k-b was published"
+    );
+    assert_eq!(outbox::pending_count(&h.db).await.unwrap(), 0);
+    assert_eq!(
+        count(
+            &h.db,
+            "SELECT COUNT(*) FROM outbox_events WHERE attempts = 1"
+        )
+        .await,
+        3,
+        "three rows, padded to four placeholders, each marked once"
+    );
+}
+
 yizhan_kit::backend_tests!(
+    relay_round_tells_waiters_of_its_subjects,
     rolled_back_never_published_committed_exactly_once_across_relay_restart,
     redelivered_event_is_applied_once,
     poison_goes_to_dead_letter_without_blocking_its_partition,

@@ -127,6 +127,8 @@ pub struct Relay {
     service: Option<String>,
     /// Told after every round that published something.
     traffic: Option<crate::traffic::LocalTraffic>,
+    /// Told the subjects of the rows each round is about to publish.
+    subjects: Option<SubjectWatch>,
 }
 
 /// The relay's producer span for one row, a child of the request that
@@ -180,7 +182,16 @@ impl Relay {
             config,
             service: None,
             traffic: None,
+            subjects: None,
         }
+    }
+
+    /// Tells `subjects` which subjects each round's rows are of, once they
+    /// are read (committed) and before they are sent: waiters for them
+    /// read the new state at once rather than after Kafka answers.
+    pub fn telling(mut self, subjects: SubjectWatch) -> Self {
+        self.subjects = Some(subjects);
+        self
     }
 
     /// Tells `traffic` (when given) after every round that published.
@@ -222,6 +233,15 @@ impl Relay {
     /// Runs until `cancel`; the batch in hand is always finished first.
     /// Errors never end the loop: it backs off (up to 30 s) and retries forever.
     pub async fn run(self, cancel: CancellationToken) {
+        if let Some(subjects) = self.subjects.clone() {
+            // Waiting reads end as the stop begins, not when they time out:
+            // the HTTP server drains alongside.
+            let stopping = cancel.clone();
+            tokio::spawn(async move {
+                stopping.cancelled().await;
+                subjects.close();
+            });
+        }
         let mut backoff = Duration::from_millis(100);
         let mut next_prune = tokio::time::Instant::now();
         let mut next_backlog = tokio::time::Instant::now();
@@ -309,6 +329,7 @@ impl Relay {
                     return Ok(0);
                 }
                 let rows = self.pending(&txn, " FOR UPDATE SKIP LOCKED").await?;
+                self.tell(&rows);
                 let published = self.publish(&rows).await;
                 self.announce(published.ok);
                 self.mark(
@@ -325,6 +346,7 @@ impl Relay {
                 // SQLite: one process owns the file, so one relay; no
                 // transaction is held open while Kafka answers.
                 let rows = self.pending(&self.db, "").await?;
+                self.tell(&rows);
                 let published = self.publish(&rows).await;
                 self.announce(published.ok);
                 self.mark(
@@ -336,6 +358,12 @@ impl Relay {
                 .await?;
                 published.into_result()
             }
+        }
+    }
+
+    fn tell(&self, rows: &[PendingRow]) {
+        if let Some(subjects) = &self.subjects {
+            subjects.changed(rows.iter().map(|r| r.partition_key.as_str()));
         }
     }
 
@@ -424,22 +452,9 @@ impl Relay {
             // seq late, so the claimed rows need not be contiguous. The time
             // is bound, not `now()`, so it is stored in the same encoding as
             // every other timestamp the pruning query compares it with.
-            let ids: Vec<String> = done.iter().map(|r| r.seq.to_string()).collect();
-            let placeholder = match backend {
-                DbBackend::Postgres => "$1",
-                _ => "?",
-            };
-            let sql = format!(
-                "UPDATE outbox_events SET published_at = {placeholder}, attempts = attempts + 1 \
-                 WHERE seq IN ({})",
-                ids.join(",")
-            );
-            db.execute_raw(Statement::from_sql_and_values(
-                backend,
-                sql,
-                [Utc::now().into()],
-            ))
-            .await?;
+            let (sql, values) = mark::statement(backend, Utc::now(), done.iter().map(|r| r.seq));
+            db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+                .await?;
         }
         if let (Some(error), Some(row)) = (error, failed) {
             db.execute_raw(Statement::from_sql_and_values(
@@ -585,3 +600,7 @@ pub async fn pending_count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
 
 /// The `outbox_events` table.
 pub mod entity;
+mod mark;
+mod watch;
+
+pub use watch::{SubjectWatch, Watching};
