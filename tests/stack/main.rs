@@ -24,6 +24,7 @@ mod enterprise_requests;
 mod errors;
 mod licensing;
 mod licensing_more;
+mod licensing_wait;
 mod metrics;
 mod npm;
 mod numbers;

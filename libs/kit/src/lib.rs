@@ -4,6 +4,7 @@
 //! health endpoints, idempotency keys and HTTP plumbing live here so that the
 //! four services differ only in their domain.
 
+pub mod conditional;
 pub mod db;
 pub mod health;
 pub mod http;

@@ -80,6 +80,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Wakes the outbox relay after commits.
     pub signal: OutboxSignal,
+    /// Waiting reads of an application, woken when its events are relayed.
+    pub subjects: yizhan_events::outbox::SubjectWatch,
     /// The working-day calendar every deadline is computed with.
     pub calendar: Calendar,
     /// The current catalog version (new notices and applications use it);
@@ -178,6 +180,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db: db.clone(),
             signal: backbone.signal.clone(),
+            subjects: backbone.subjects.clone(),
             calendar,
             current_catalog: RwLock::new(catalog),
             materials: yizhan_workflow::materials::MaterialCheck::new(

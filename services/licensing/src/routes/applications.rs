@@ -10,11 +10,15 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
+use std::time::Duration;
+
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use tokio::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 use yizhan_auth::{Principal, Role, SCOPE_QUEUES_READ, authorization};
+use yizhan_kit::conditional::{IfNoneMatch, etag_of, prefer_wait, wait_applied};
 use yizhan_kit::idempotency::{self, IdempotencyKey};
 use yizhan_kit::pagination::{Page, PageQuery};
 use yizhan_kit::problem::merge_checks;
@@ -204,12 +208,32 @@ pub async fn submit(
 /// working days), the bundle's remaining working days and the timeline of
 /// every step with who and when.
 ///
+/// Every answer carries an `ETag`. Send it back in `If-None-Match` to get
+/// `304 Not Modified` while nothing changed; add `Prefer: wait=<seconds>`
+/// (at most 60) to have the answer wait until the application changes
+/// (then 200 with the new state at once) or the wait is over (then 304).
+/// A tracker thus asks once per change instead of once per tick.
+///
 /// 调用方：申请人（本企业）、帮办代办员（已授权企业）、综合窗口人员、管理员；部门审批人员（本部门有任务的申请）。他人答复 404。
 #[utoipa::path(
     tag = "applications",
-    params(("id" = String, Path, description = "申请编号")),
+    params(
+        ("id" = String, Path, description = "申请编号"),
+        ("If-None-Match" = Option<String>, Header, description = "上次答复的 ETag：申请未变化时答复 304"),
+        ("Prefer" = Option<String>, Header, description = "`wait=<秒>`（最多 60）：与 If-None-Match 同用，申请变化时立即答复，否则等满后答复 304"),
+    ),
     responses(
-        (status = 200, description = "申请详情与办理进度", body = ApplicationView),
+        (status = 200, description = "申请详情与办理进度", body = ApplicationView,
+            headers(
+                ("ETag" = String, description = "本答复的实体标签"),
+                ("Preference-Applied" = String, description = "按请求等待时：`wait=<秒>`"),
+            )),
+        (status = 304, description = "与 If-None-Match 所给版本相同（等待期间未变化）",
+            headers(
+                ("ETag" = String, description = "当前实体标签"),
+                ("Preference-Applied" = String, description = "按请求等待时：`wait=<秒>`"),
+            )),
+        (status = 400, description = "If-None-Match 或 Prefer 格式错误", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "未登录", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "不存在或无权查看", body = Problem, content_type = "application/problem+json"),
     ),
@@ -220,11 +244,63 @@ pub async fn get_application(
     principal: Principal,
     state: web::Data<AppState>,
     id: web::Path<String>,
+    request: HttpRequest,
 ) -> Result<HttpResponse, Problem> {
-    let app = visible(&state, &principal, &id).await?;
-    let parts = store::parts_of(&state.db, app).await?;
-    Ok(HttpResponse::Ok().json(view(&state, &parts, Utc::now())?))
+    let held = IfNoneMatch::of(&request)?;
+    let wait = prefer_wait(&request)?;
+    // Registered before the first read, so a change relayed while the
+    // answer is being built still ends the wait.
+    let watching = match (&held, wait) {
+        (Some(_), Some(_)) => Some(state.subjects.watch(&id)),
+        _ => None,
+    };
+    let deadline = wait.map(|w| Instant::now() + w);
+    loop {
+        let mut changed = watching.as_ref().map(|w| Box::pin(w.notify().notified()));
+        if let Some(changed) = changed.as_mut() {
+            changed.as_mut().enable();
+        }
+        let app = visible(&state, &principal, &id).await?;
+        let parts = store::parts_of(&state.db, app).await?;
+        let body = serde_json::to_vec(&view(&state, &parts, Utc::now())?).map_err(|e| {
+            tracing::error!(error = %e, "application view not serialisable");
+            Problem::internal()
+        })?;
+        let etag = etag_of(&body);
+        let unchanged = held.as_ref().is_some_and(|h| h.matches(&etag));
+        if let (true, Some(changed), Some(deadline)) = (unchanged, changed, deadline)
+            && Instant::now() < deadline
+            && !state.subjects.is_closed()
+        {
+            // Woken by the relay of this process; a change another replica
+            // relays is seen at the next look.
+            let look = (Instant::now() + LOOK_AGAIN).min(deadline);
+            tokio::select! {
+                _ = changed => {}
+                _ = tokio::time::sleep_until(look) => {}
+            }
+            continue;
+        }
+        let mut answer = if unchanged {
+            HttpResponse::NotModified()
+        } else {
+            HttpResponse::Ok()
+        };
+        answer.insert_header((header::ETAG, etag));
+        if let Some(wait) = wait.filter(|_| held.is_some()) {
+            answer.insert_header(wait_applied(wait));
+        }
+        return Ok(if unchanged {
+            answer.finish()
+        } else {
+            answer.content_type(header::ContentType::json()).body(body)
+        });
+    }
 }
+
+/// How often a waiting read looks at the application without being woken
+/// (a change relayed by another replica, a clock reading that moved).
+const LOOK_AGAIN: Duration = Duration::from_secs(2);
 
 /// Filter of the application list.
 #[derive(Debug, Deserialize, IntoParams)]
