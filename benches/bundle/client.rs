@@ -41,6 +41,16 @@ struct Applicant {
     body: Value,
 }
 
+/// How a client learns that the licence has been issued.
+#[derive(Debug, Clone, Copy)]
+pub enum Looking {
+    /// A plain `GET` every so often.
+    Poll(Duration),
+    /// A `GET` with the version held and `Prefer: wait=<secs>`: answered
+    /// when the application changes.
+    Wait(u64),
+}
+
 /// What every client shares.
 #[derive(Clone)]
 pub struct Driver {
@@ -49,8 +59,8 @@ pub struct Driver {
     applicants: Arc<Vec<Applicant>>,
     /// Bundles started so far: the next one is the next applicant's.
     turn: Arc<AtomicUsize>,
-    /// How often a client looks whether the licence has been issued.
-    poll: Duration,
+    /// How a client learns that the licence has been issued.
+    looking: Looking,
     clerk: String,
     reviewers: Arc<HashMap<String, String>>,
     samples: Arc<Mutex<Samples>>,
@@ -111,11 +121,11 @@ impl Driver {
     /// Tokens for every role, and for each of `enterprises` applicants the
     /// hotel's 12 materials uploaded once under their own types (every
     /// bundle of that applicant references them). Clients look for the
-    /// licence every `poll`.
+    /// licence as `looking` says.
     pub async fn prepare(
         stack: &Stack,
         enterprises: usize,
-        poll: Duration,
+        looking: Looking,
     ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
@@ -176,7 +186,7 @@ impl Driver {
             licensing,
             applicants: Arc::new(applicants),
             turn: Arc::default(),
-            poll,
+            looking,
             clerk: stack.token("bench-clerk", Role::WindowClerk, None, None),
             reviewers: Arc::new(reviewers),
             samples: Arc::default(),
@@ -221,6 +231,45 @@ impl Driver {
         self.record(label, started.elapsed());
         ensure!(status == want, "{label} {path}: {status} {answer}");
         Ok(answer)
+    }
+
+    /// One look at the application: its state when it differs from the
+    /// version `held` (with the new version), `None` when it does not.
+    /// Waiting, the server answers when the application changes or after
+    /// the wait (304).
+    async fn look(
+        &self,
+        id: &str,
+        held: Option<&str>,
+    ) -> anyhow::Result<(Option<Value>, Option<String>)> {
+        let mut request = self
+            .client
+            .get(format!("{}/api/v1/applications/{id}", self.licensing))
+            .bearer_auth(&self.clerk);
+        let label = match (self.looking, held) {
+            (Looking::Wait(secs), Some(etag)) => {
+                request = request
+                    .header("If-None-Match", etag)
+                    .header("Prefer", format!("wait={secs}"));
+                "GET /applications/{id} (waiting)"
+            }
+            _ => "GET /applications/{id}",
+        };
+        let started = Instant::now();
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let etag = response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        self.record(label, started.elapsed());
+        match status {
+            200 => Ok((Some(answer), etag)),
+            304 => Ok((None, etag)),
+            _ => bail!("{label} {id}: {status} {answer}"),
+        }
     }
 
     /// One bundle, start to finish.
@@ -275,24 +324,21 @@ impl Driver {
             )
             .await?;
         }
+        let mut held: Option<String> = None;
         loop {
-            let app = self
-                .call(
-                    "GET /applications/{id}",
-                    Method::GET,
-                    &format!("/api/v1/applications/{id}"),
-                    &self.clerk,
-                    None,
-                    200,
-                )
-                .await?;
-            if app["status"] == "licence_issued" {
-                break;
+            let (app, etag) = self.look(&id, held.as_deref()).await?;
+            if let Some(app) = app {
+                if app["status"] == "licence_issued" {
+                    break;
+                }
+                held = etag;
             }
             if accepted_at.elapsed() > PATIENCE {
-                bail!("{id}: no licence after {PATIENCE:?} ({})", app["status"]);
+                bail!("{id}: no licence after {PATIENCE:?}");
             }
-            tokio::time::sleep(self.poll).await;
+            if let Looking::Poll(every) = self.looking {
+                tokio::time::sleep(every).await;
+            }
         }
         if let Ok(mut s) = self.samples.lock() {
             s.accept_to_licence

@@ -5,7 +5,8 @@
 //! cargo bench --bench bundle                                   # all-in-one, SQLite
 //! cargo bench --bench bundle -- --clients 16 --secs 30 --idle-secs 30
 //! cargo bench --bench bundle -- --enterprises 16                # bundles take turns among 16 applicants
-//! cargo bench --bench bundle -- --poll-ms 50                    # look for the licence every 50 ms (default 5)
+//! cargo bench --bench bundle -- --poll-ms 5                     # poll for the licence every 5 ms
+//! cargo bench --bench bundle -- --wait-secs 10                  # (default) waiting reads: If-None-Match + Prefer: wait=10
 //! YIZHAN_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
 //!   cargo bench --bench bundle -- --multi                      # broker + one process per service, PostgreSQL
 //! ```
@@ -22,7 +23,7 @@ mod procs;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use client::{Driver, Samples};
+use client::{Driver, Looking, Samples};
 use procs::{Mode, Stack};
 
 /// Admin URL of the PostgreSQL server for `--multi`.
@@ -37,8 +38,11 @@ struct Options {
     multi: bool,
     /// Applicant enterprises the bundles take turns among.
     enterprises: usize,
-    /// Milliseconds between two looks at whether the licence is issued.
-    poll_ms: u64,
+    /// Milliseconds between two plain looks at whether the licence is
+    /// issued; `None`: waiting reads instead.
+    poll_ms: Option<u64>,
+    /// Seconds a waiting read may wait.
+    wait_secs: u64,
 }
 
 impl Options {
@@ -49,7 +53,8 @@ impl Options {
             idle_secs: 30,
             multi: false,
             enterprises: 1,
-            poll_ms: 5,
+            poll_ms: None,
+            wait_secs: 10,
         };
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
@@ -63,7 +68,8 @@ impl Options {
                 "--secs" => o.secs = number("--secs")?.max(1),
                 "--idle-secs" => o.idle_secs = number("--idle-secs")?,
                 "--multi" => o.multi = true,
-                "--poll-ms" => o.poll_ms = number("--poll-ms")?.max(1),
+                "--poll-ms" => o.poll_ms = Some(number("--poll-ms")?.max(1)),
+                "--wait-secs" => o.wait_secs = number("--wait-secs")?.max(1),
                 "--enterprises" => o.enterprises = number("--enterprises")?.max(1) as usize,
                 // `cargo bench` passes `--bench`; other harness flags are ignored.
                 _ => {}
@@ -97,8 +103,14 @@ async fn main() -> anyhow::Result<()> {
         "all-in-one, SQLite"
     };
     println!(
-        "bundle benchmark: {mode_name}, {} clients, {} s, {} applicant enterprise(s), licence polled every {} ms",
-        o.clients, o.secs, o.enterprises, o.poll_ms
+        "bundle benchmark: {mode_name}, {} clients, {} s, {} applicant enterprise(s), licence {}",
+        o.clients,
+        o.secs,
+        o.enterprises,
+        match o.poll_ms {
+            Some(ms) => format!("polled every {ms} ms"),
+            None => format!("awaited by waiting reads (Prefer: wait={})", o.wait_secs),
+        }
     );
     let mut stack = Stack::start(&mode).await?;
     let result = run(&o, &mut stack).await;
@@ -120,7 +132,11 @@ async fn run(o: &Options, stack: &mut Stack) -> anyhow::Result<()> {
         f64::NAN
     };
 
-    let driver = Driver::prepare(stack, o.enterprises, Duration::from_millis(o.poll_ms)).await?;
+    let looking = match o.poll_ms {
+        Some(ms) => Looking::Poll(Duration::from_millis(ms)),
+        None => Looking::Wait(o.wait_secs),
+    };
+    let driver = Driver::prepare(stack, o.enterprises, looking).await?;
     // One bundle to warm pools and caches before anything is counted.
     driver.bundle().await.context("warm-up bundle")?;
     driver
