@@ -26,6 +26,9 @@ use yizhan_kit::testing::{Backend, TestDatabase};
 // Batched consumption, with this file's harness.
 #[path = "backbone/batching.rs"]
 mod batching;
+// Events a dispatcher does not handle are skipped.
+#[path = "backbone/skipping.rs"]
+mod skipping;
 // Consumers that sleep while their process publishes nothing.
 #[path = "backbone/idle.rs"]
 mod idle;

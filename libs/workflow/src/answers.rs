@@ -59,8 +59,7 @@ impl CertificateAnswers {
 impl Dispatcher for CertificateAnswers {
     async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
         // Other document facts (materials, status changes) are none of this
-        // service's business; the inbox records them so they are never
-        // looked at again.
+        // service's business (`handles` has the consumer skip them).
         if event.event_type != CertificateIssued::TYPE {
             return Ok(());
         }
@@ -79,7 +78,29 @@ impl Dispatcher for CertificateAnswers {
         Ok(())
     }
 
+    fn handles(&self, event_type: &str) -> bool {
+        event_type == CertificateIssued::TYPE
+    }
+
     fn after_commit(&self) {
         self.signal.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_consumer_skips_every_event_but_certificate_answers() {
+        let answers = CertificateAnswers {
+            service: "licensing",
+            record: |_, _| Box::pin(async { Ok(true) }),
+            signal: OutboxSignal::default(),
+        };
+        let disagree = yizhan_events::consumer::disagreements(&answers)
+            .await
+            .unwrap();
+        assert!(disagree.is_empty(), "handles() disagrees on {disagree:?}");
     }
 }

@@ -25,6 +25,20 @@ use yizhan_events::outbox::OutboxSignal;
 use crate::certificates::{Certificates, Issued};
 use crate::store::grants;
 
+/// The event types the dispatcher acts on (the consumer skips the others).
+const HANDLED: &[&str] = &[
+    CertificateIssueRequested::TYPE,
+    CertificateStatusChangeRequested::TYPE,
+    ApplicationSubmitted::TYPE,
+    ApplicationResubmitted::TYPE,
+    TaskCreated::TYPE,
+    SupplementProvided::TYPE,
+    ToleranceMaterialsProvided::TYPE,
+    StageApplicationSubmitted::TYPE,
+    ToleranceMaterialsSupplied::TYPE,
+    ConstructionTaskStatusChanged::TYPE,
+];
+
 /// The document service's dispatcher.
 pub struct Handlers {
     /// Issues and changes certificates.
@@ -98,14 +112,45 @@ impl Dispatcher for Handlers {
                 grants::add_application_materials(txn, &e.stage_application_id, &e.material_ids)
                     .await?;
             }
-            // Other facts on these topics are none of this service's business;
-            // the inbox records them so they are never looked at again.
+            // Other facts on these topics are none of this service's
+            // business: the consumer skips them (`handles`).
             _ => {}
         }
         Ok(())
     }
 
+    fn handles(&self, event_type: &str) -> bool {
+        HANDLED.contains(&event_type)
+    }
+
     fn after_commit(&self) {
         self.signal.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yizhan_kit::settings::CommonSettings;
+
+    #[tokio::test]
+    async fn the_consumer_skips_exactly_the_events_no_arm_acts_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let common = CommonSettings {
+            data_dir: dir.path().to_owned(),
+            ..Default::default()
+        };
+        let handlers = Handlers {
+            certificates: Arc::new(
+                Certificates::new(&common, &Default::default()).expect("certificate keys"),
+            ),
+            signal: OutboxSignal::default(),
+        };
+        let disagree = yizhan_events::consumer::disagreements(&handlers)
+            .await
+            .unwrap();
+        assert!(disagree.is_empty(), "handles() disagrees on {disagree:?}");
+        assert!(handlers.handles(TaskCreated::TYPE));
+        assert!(!handlers.handles(yizhan_events::contracts::TaskDecided::TYPE));
     }
 }

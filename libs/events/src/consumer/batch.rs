@@ -81,12 +81,16 @@ pub(super) async fn apply_traced<D: Dispatcher + ?Sized>(
     Ok(outcomes)
 }
 
-/// Inside `txn`: the inbox row, then (if it is new) the handler's effects.
+/// Inside `txn`: the inbox row, then (if it is new) the handler's effects;
+/// nothing for a type the dispatcher does not handle.
 pub(super) async fn apply_in<D: Dispatcher + ?Sized>(
     txn: &DatabaseTransaction,
     dispatcher: &D,
     envelope: &Envelope,
 ) -> anyhow::Result<Outcome> {
+    if !dispatcher.handles(&envelope.event_type) {
+        return Ok(Outcome::Skipped);
+    }
     let backend = txn.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => {

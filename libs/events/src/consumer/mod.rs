@@ -33,6 +33,7 @@
 mod batch;
 mod dead_letter;
 pub mod failure;
+mod handles;
 mod idle;
 mod lag;
 mod status;
@@ -55,6 +56,7 @@ use lag::{LagConsumer, LagContext};
 pub use batch::{BATCH_MAX, apply_batch};
 pub use dead_letter::header as dead_letter_header;
 pub use failure::{Failure, Rejected, Unavailable};
+pub use handles::disagreements;
 pub use status::{ConsumerCheck, ConsumerStatus};
 
 use crate::envelope::Envelope;
@@ -71,6 +73,15 @@ use crate::traffic::LocalTraffic;
 pub trait Dispatcher: Send + Sync + 'static {
     /// Applies one event. Unknown types should return `Ok(())` (ignored but recorded).
     async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()>;
+
+    /// Whether events of `event_type` can have an effect here. Others are
+    /// skipped: no transaction, no inbox row (with no effect there is
+    /// nothing to apply twice), only their offset stored in order. A topic
+    /// carries every event of its producer, and most services act on a few
+    /// of them. The default handles everything.
+    fn handles(&self, _event_type: &str) -> bool {
+        true
+    }
 
     /// Called after the transaction committed (e.g. to wake an outbox relay
     /// when the handler enqueued events).
@@ -120,6 +131,8 @@ pub enum Outcome {
     Duplicate,
     /// Sent to the dead-letter topic.
     DeadLettered,
+    /// Of a type the dispatcher does not handle: nothing recorded.
+    Skipped,
 }
 
 /// What happened to one attempt at a message.
@@ -343,6 +356,17 @@ impl<D: Dispatcher> EventConsumer<D> {
         cancel: &CancellationToken,
     ) {
         let Some((last, _)) = run.last() else { return };
+        let handled = run
+            .iter()
+            .filter(|(_, envelope)| self.dispatcher.handles(&envelope.event_type))
+            .count();
+        if handled == 0 && !is_waiting(waiting, last) {
+            for _ in &run {
+                finished(&self.config.group_id, Outcome::Skipped);
+            }
+            store(consumer, last);
+            return;
+        }
         if run.len() > 1 && !is_waiting(waiting, last) {
             let items: Vec<(&Envelope, tracing::Span)> = run
                 .iter()
@@ -388,6 +412,11 @@ impl<D: Dispatcher> EventConsumer<D> {
             // Fetched before the pause (or re-assigned since): it is read
             // again after the seek on resume.
             pause(consumer, &message);
+            return;
+        }
+        if !self.dispatcher.handles(&envelope.event_type) {
+            finished(&self.config.group_id, Outcome::Skipped);
+            store(consumer, &message);
             return;
         }
         let partition = (message.topic().to_owned(), message.partition());
@@ -516,6 +545,7 @@ fn finished(group: &str, outcome: Outcome) {
         Outcome::Applied => "applied",
         Outcome::Duplicate => "duplicate",
         Outcome::DeadLettered => "dead_lettered",
+        Outcome::Skipped => "skipped",
     };
     metrics::counter!(
         yizhan_kit::metrics::CONSUMER_MESSAGES,

@@ -24,14 +24,37 @@ pub struct Handlers {
 #[async_trait::async_trait]
 impl Dispatcher for Handlers {
     async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
-        // Events neither projects are recorded in the inbox table (so never
-        // re-examined) and otherwise ignored.
+        // Events neither project handles are skipped by the consumer
+        // (`handles`).
         profile::apply(txn, event).await?;
         rateable::apply(txn, event).await?;
         Ok(())
     }
 
+    fn handles(&self, event_type: &str) -> bool {
+        profile::HANDLED.contains(&event_type) || rateable::HANDLED.contains(&event_type)
+    }
+
     fn after_commit(&self) {
         self.signal.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yizhan_events::contracts::{Event, TaskCreated, TaskDecided};
+
+    #[actix_web::test]
+    async fn the_consumer_skips_exactly_the_events_neither_project_acts_on() {
+        let handlers = Handlers {
+            signal: OutboxSignal::default(),
+        };
+        let disagree = yizhan_events::consumer::disagreements(&handlers)
+            .await
+            .unwrap();
+        assert!(disagree.is_empty(), "handles() disagrees on {disagree:?}");
+        assert!(handlers.handles(TaskDecided::TYPE));
+        assert!(!handlers.handles(TaskCreated::TYPE));
     }
 }

@@ -23,6 +23,14 @@ fn state_of(status: CertificateStatus) -> CertificateState {
     }
 }
 
+/// The event types [`apply`] acts on (the consumer skips the others).
+pub const HANDLED: &[&str] = &[
+    CertificateIssueRequested::TYPE,
+    CertificateIssued::TYPE,
+    CertificateStatusChanged::TYPE,
+    MaterialUploaded::TYPE,
+];
+
 /// Applies `event` to the enterprise's record, if it concerns one.
 pub async fn apply(txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
     match event.event_type.as_str() {

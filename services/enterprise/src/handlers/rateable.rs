@@ -47,6 +47,16 @@ fn stage_concluded(
     }
 }
 
+/// The event types [`apply`] acts on (the consumer skips the others).
+pub const HANDLED: &[&str] = &[
+    TaskDecided::TYPE,
+    BundleApproved::TYPE,
+    BundleRefused::TYPE,
+    ConstructionTaskStatusChanged::TYPE,
+    StageCompleted::TYPE,
+    StageStopped::TYPE,
+];
+
 /// Records `event`'s concluded case as rateable, if it is one.
 pub async fn apply(txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
     let record = match event.event_type.as_str() {
