@@ -4,6 +4,7 @@
 //! often Kafka redelivers it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sea_orm::DatabaseTransaction;
 use tokio::sync::Notify;
@@ -40,12 +41,36 @@ pub struct Handlers {
     pub channels: crate::channels::Enabled,
     /// Wakes the channel worker after deliveries were queued.
     pub channel_wake: Arc<Notify>,
+    /// What the transaction being applied queued, for `after_commit`.
+    pub queued: Queued,
+}
+
+/// What the consumer's current transaction queued, so that its commit wakes
+/// only the workers with something new to do: each wake costs a worker a
+/// query, and most events create no webhook delivery and no email or SMS.
+/// A flag left set by a transaction that rolled back only costs one
+/// needless wake later.
+#[derive(Default)]
+pub struct Queued {
+    outbox: AtomicBool,
+    webhooks: AtomicBool,
+    channels: AtomicBool,
+}
+
+/// Sets `flag` when `count` is not zero.
+fn note(flag: &AtomicBool, count: usize) {
+    if count > 0 {
+        flag.store(true, Ordering::Relaxed);
+    }
 }
 
 #[async_trait::async_trait]
 impl Dispatcher for Handlers {
     async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
-        fan_out_to_webhooks(txn, event).await?;
+        note(
+            &self.queued.webhooks,
+            fan_out_to_webhooks(txn, event).await?,
+        );
         let messages = match event.event_type.as_str() {
             MaterialUploaded::TYPE => vec![material_uploaded(event.decode()?)],
             DeadlineApproaching::TYPE => {
@@ -153,7 +178,11 @@ impl Dispatcher for Handlers {
         };
         for message in messages {
             let placed = store::insert_message(txn, message, &event.source, &event.id).await?;
-            crate::channels::enqueue_for(txn, self.channels, &placed).await?;
+            note(
+                &self.queued.channels,
+                crate::channels::enqueue_for(txn, self.channels, &placed).await?,
+            );
+            note(&self.queued.outbox, 1);
             yizhan_events::outbox::enqueue(
                 txn,
                 store::SOURCE,
@@ -170,18 +199,25 @@ impl Dispatcher for Handlers {
     }
 
     fn after_commit(&self) {
-        self.signal.wake();
-        self.webhooks.notify_one();
-        self.channel_wake.notify_one();
+        if self.queued.outbox.swap(false, Ordering::Relaxed) {
+            self.signal.wake();
+        }
+        if self.queued.webhooks.swap(false, Ordering::Relaxed) {
+            self.webhooks.notify_one();
+        }
+        if self.queued.channels.swap(false, Ordering::Relaxed) {
+            self.channel_wake.notify_one();
+        }
     }
 }
 
 /// Creates one delivery per live subscription the event matches, in the
 /// consumer's transaction: the inbox row committed with it is what stops a
-/// redelivered event from creating a second one.
-async fn fan_out_to_webhooks(txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
+/// redelivered event from creating a second one. Answers how many.
+async fn fan_out_to_webhooks(txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<usize> {
     let subscriptions = hooks::live_subscriptions(txn).await?;
     let mut body: Option<String> = None;
+    let mut created = 0;
     for subscription in subscriptions {
         let event_types: Vec<String> =
             serde_json::from_str(&subscription.event_types).unwrap_or_default();
@@ -213,8 +249,9 @@ async fn fan_out_to_webhooks(txn: &DatabaseTransaction, event: &Envelope) -> any
             },
         )
         .await?;
+        created += 1;
     }
-    Ok(())
+    Ok(created)
 }
 
 /// The CloudEvent in structured mode, with the W3C trace context as the

@@ -434,6 +434,7 @@ impl Application {
             webhooks: self.workers.webhook_wake.clone(),
             channels: self.workers.enabled,
             channel_wake: self.workers.channel_wake.clone(),
+            queued: Default::default(),
         });
         let consumer =
             EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;
