@@ -177,7 +177,7 @@ impl FactValue {
 }
 
 /// A licence an enterprise holds, as the matcher needs it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct HeldLicence {
     /// Item code of the licence (`special_trade_permit_hotel`).
     pub item: String,
@@ -201,7 +201,9 @@ impl HeldLicence {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Profile {
     values: Vec<Option<FactValue>>,
-    /// Licences held, in any order.
+    /// Licences held, in any order. Rules only ask whether one of them
+    /// qualifies, so a record keeps each distinct one once
+    /// (`EnterpriseRecord::profile`).
     pub licences: Vec<HeldLicence>,
 }
 

@@ -230,6 +230,13 @@ impl EnterpriseRecord {
     /// The record as the policy matcher sees it: the latest value of every
     /// fact, and one held licence per item of every issued certificate that
     /// has not ended (a suspended one is not held while suspended).
+    ///
+    /// The held licences are sorted and each distinct one kept once: rules
+    /// only ask whether some held licence qualifies, so duplicates change
+    /// no answer, while they would make the matcher's column, and every
+    /// comparison of profiles, grow with every certificate of the same item
+    /// and dates; and a certificate that adds nothing new then leaves the
+    /// profile as it was, so the policies are not matched again for it.
     pub fn profile(&self) -> Profile {
         let mut profile = Profile::new();
         for (key, history) in &self.facts {
@@ -250,6 +257,8 @@ impl EnterpriseRecord {
                 });
             }
         }
+        profile.licences.sort_unstable();
+        profile.licences.dedup();
         profile
     }
 }
@@ -327,6 +336,36 @@ mod tests {
         assert!(rule.holds(&record.profile(), today));
         assert!(!record.on_status_changed("cert-unknown", CertificateState::Ended));
         assert_eq!(record.name.as_deref(), Some("榕城酒店"));
+    }
+
+    #[test]
+    fn the_profile_keeps_each_distinct_held_licence_once() {
+        let mut record = EnterpriseRecord::new("91350100M000100Y43");
+        for n in 1..=3 {
+            let (request, certificate) = (format!("app-{n}"), format!("cert-{n}"));
+            record.on_issue_requested(
+                &request,
+                "industry_comprehensive_licence",
+                "榕城酒店",
+                hotel_items(),
+            );
+            record.on_certificate_issued(
+                &request,
+                &certificate,
+                "industry_comprehensive_licence",
+                "榕城酒店",
+                day("2026-11-30"),
+                None,
+            );
+        }
+        let one = record.profile();
+        assert_eq!(one.licences.len(), 2, "two items, each held once");
+        // Suspending one of three leaves the others held: a distinct entry.
+        assert!(record.on_status_changed("cert-2", CertificateState::Suspended));
+        let profile = record.profile();
+        assert_eq!(profile.licences.len(), 4);
+        let rule = Rule::parse(&json!({"licence": "special_trade_permit_hotel"}), &items).unwrap();
+        assert!(rule.holds(&profile, day("2026-12-03")));
     }
 
     #[test]
