@@ -8,10 +8,10 @@
 //! department reviewers read applications with a task in their department.
 //! An application the caller may not see answers 404, never data.
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use std::time::Duration;
 
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
