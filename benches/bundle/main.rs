@@ -13,9 +13,9 @@
 //!
 //! It reports, from the stack's own accounting (`/proc/<pid>`), not the
 //! client's: idle CPU over `--idle-secs` after start-up and the idle thread
-//! count; then under load bundles/s and steps/s, CPU milliseconds per
-//! bundle, acceptance → licence p50/p99, per-endpoint p50/p99, and peak
-//! RSS. See docs/BENCHMARKS.md for figures.
+//! count; then under load bundles/s and steps/s, CPU milliseconds and
+//! context switches per bundle, acceptance → licence p50/p99, per-endpoint
+//! p50/p99, and peak RSS. See docs/BENCHMARKS.md for figures.
 
 mod client;
 mod procs;
@@ -146,6 +146,7 @@ async fn run(o: &Options, stack: &mut Stack) -> anyhow::Result<()> {
         .ok();
 
     let cpu_start = stack.cpu_secs();
+    let switches_start = stack.context_switches();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(o.secs);
     let mut clients = Vec::new();
@@ -171,6 +172,7 @@ async fn run(o: &Options, stack: &mut Stack) -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let cpu = stack.cpu_secs() - cpu_start;
+    let switches = stack.context_switches().saturating_sub(switches_start);
     anyhow::ensure!(stack.alive(), "a process of the stack died during the run");
 
     let samples = driver.samples();
@@ -189,6 +191,10 @@ async fn run(o: &Options, stack: &mut Stack) -> anyhow::Result<()> {
         cpu * 1000.0 / bundles.max(1) as f64,
         cpu,
         cpu / elapsed * 100.0
+    );
+    println!(
+        "context switches     {:.0} per bundle",
+        switches as f64 / bundles.max(1) as f64
     );
     println!("peak RSS under load  {peak_rss:.0} MiB");
     samples.accept_to_licence.sort_unstable();

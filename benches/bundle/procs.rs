@@ -216,6 +216,31 @@ impl Stack {
             / self.clk_tck
     }
 
+    /// Context switches (voluntary and not) so far of the threads alive
+    /// now, summed over the processes: each is a thread handing work to
+    /// another or waiting for it (sqlx runs every SQLite statement on a
+    /// worker thread of its connection). Threads that have ended are not
+    /// counted; the stack's threads live as long as it does.
+    pub fn context_switches(&self) -> u64 {
+        let mut switches = 0;
+        for c in &self.children {
+            let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", c.id())) else {
+                continue;
+            };
+            for task in tasks.flatten() {
+                let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
+                    continue;
+                };
+                switches += status
+                    .lines()
+                    .filter(|l| l.contains("ctxt_switches:"))
+                    .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                    .sum::<u64>();
+            }
+        }
+        switches
+    }
+
     /// Resident memory (MiB) and threads, summed over the processes.
     pub fn rss_and_threads(&self) -> (f64, u64) {
         let mut kib = 0u64;
