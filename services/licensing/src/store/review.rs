@@ -35,10 +35,10 @@ pub async fn decide(
 ) -> Result<task::Model, Error> {
     let txn = yizhan_kit::db::begin_write(db).await?;
     let current = yizhan_workflow::task::locked(&txn, id, |t| t.department_code == dept).await?;
-    let owed = find_application(&txn, &current.case_id)
+    let app = find_application(&txn, &current.case_id)
         .await?
-        .is_some_and(|a| !a.owed().is_empty());
-    let decision = decision.given_owed(owed);
+        .ok_or(Error::NotFound(NOT_FOUND))?;
+    let decision = decision.given_owed(!app.owed().is_empty());
     let now = Utc::now();
     let updated = decide::decide(engine(calendar), &txn, current, &decision, actor, now).await?;
     let rejected = updated.status() == Status::Rejected;
@@ -62,7 +62,9 @@ pub async fn decide(
         },
     )
     .await?;
-    conclude_bundle(&txn, calendar, &updated.case_id, now, local(now)).await?;
+    // The decision changed the task, not the application row read above
+    // (the subject's lock is held): it is concluded as read.
+    conclude(&txn, calendar, app, now, local(now)).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -242,6 +244,19 @@ pub(crate) async fn conclude_bundle(
     let app = find_application(txn, application_id)
         .await?
         .ok_or(Error::NotFound(NOT_FOUND))?;
+    conclude(txn, calendar, app, now, local).await
+}
+
+/// [`conclude_bundle`] of the application row `app`, read in `txn` under
+/// its subject's lock.
+async fn conclude(
+    txn: &DatabaseTransaction,
+    calendar: &Calendar,
+    app: application::Model,
+    now: DateTime<Utc>,
+    local: NaiveDateTime,
+) -> Result<(), Error> {
+    let application_id = app.id.as_str();
     if app.status() != ApplicationStatus::InReview {
         // Already concluded (refused by an earlier rejection): later
         // decisions are on record but do not change the outcome.
