@@ -32,7 +32,7 @@ pub(crate) async fn notice(stack: &TestStack, scenario: &str, answers: &Value) -
     .await
 }
 
-fn store_answers() -> Value {
+pub(crate) fn store_answers() -> Value {
     json!({"sells_food": false, "sells_tobacco": true, "outdoor_sign": false})
 }
 
@@ -49,7 +49,7 @@ fn store_form() -> Value {
 }
 
 /// Submits a convenience store application of enterprise A; answers it.
-async fn submit_store(stack: &TestStack, applicant: &str, materials: Value) -> Value {
+pub(crate) async fn submit_store(stack: &TestStack, applicant: &str, materials: Value) -> Value {
     let body = json!({
         "scenario": "convenience_store",
         "answers": store_answers(),
@@ -66,7 +66,7 @@ async fn submit_store(stack: &TestStack, applicant: &str, materials: Value) -> V
     .await
 }
 
-fn app_url(stack: &TestStack, app: &Value) -> String {
+pub(crate) fn app_url(stack: &TestStack, app: &Value) -> String {
     lic(
         stack,
         &format!("/api/v1/applications/{}", app["id"].as_str().unwrap()),
@@ -74,7 +74,7 @@ fn app_url(stack: &TestStack, app: &Value) -> String {
 }
 
 /// Approves every open task of `app` as its department's reviewer.
-async fn approve_all(stack: &TestStack, app: &Value) -> Vec<Value> {
+pub(crate) async fn approve_all(stack: &TestStack, app: &Value) -> Vec<Value> {
     let mut decided = Vec::new();
     for (n, t) in app["tasks"].as_array().unwrap().iter().enumerate() {
         let url = lic(
@@ -99,7 +99,7 @@ async fn approve_all(stack: &TestStack, app: &Value) -> Vec<Value> {
     decided
 }
 
-async fn accept(stack: &TestStack, url: &str) -> Value {
+pub(crate) async fn accept(stack: &TestStack, url: &str) -> Value {
     let clerk = stack.staff("clerk-1", Role::WindowClerk);
     json_ok(
         stack
@@ -114,7 +114,7 @@ async fn accept(stack: &TestStack, url: &str) -> Value {
     .await
 }
 
-async fn wait_status(stack: &TestStack, url: &str, token: &str, status: &str) -> Value {
+pub(crate) async fn wait_status(stack: &TestStack, url: &str, token: &str, status: &str) -> Value {
     eventually(status, WAIT, || async {
         let a = stack.get_json(url, token).await;
         (a["status"] == status).then_some(a)

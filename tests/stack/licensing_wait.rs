@@ -1,7 +1,9 @@
 //! Conditional and waiting reads of an application: `ETag` on every
 //! answer, `If-None-Match` answered 304 while nothing changed, and
 //! `Prefer: wait` holding the answer until the application changes (woken
-//! by the relay that publishes its events) or the wait is over.
+//! by the relay that publishes its events) or the wait is over. And the
+//! wake-ups behind it: every hop from the last approval to the licence is
+//! woken by the commit before it, not found by a relay's poll.
 
 use serde_json::json;
 use yizhan::Service;
@@ -9,7 +11,10 @@ use yizhan_auth::Role;
 use yizhan_kit::testing::Backend;
 
 use crate::common::*;
-use crate::licensing::{accepted_store, lic};
+use crate::licensing::{accepted_store, lic, uploaded_materials};
+use crate::licensing_more::{
+    accept, app_url, approve_all, notice, store_answers, submit_store, wait_status,
+};
 
 async fn read(
     stack: &TestStack,
@@ -142,4 +147,29 @@ async fn waiting_reads_answer_on_change_or_when_the_wait_is_over(backend: Backen
     stack.stop().await;
 }
 
-yizhan_kit::backend_tests!(waiting_reads_answer_on_change_or_when_the_wait_is_over);
+/// With relays that poll every ten minutes, the licence still comes within
+/// the test's patience: the licensing relay is woken by the decision's
+/// commit, the document service's by the commit that issued the
+/// certificate (its consumer wakes it only after commits that enqueued),
+/// and licensing's consumer applies the answer.
+async fn every_hop_to_the_licence_is_woken_by_its_commit(backend: Backend) {
+    let stack = TestStack::start_tuned(&[Service::Licensing, Service::Document], backend, |s| {
+        s.common.outbox.poll_interval_ms = 600_000
+    })
+    .await;
+    let alice = stack.applicant("alice", ENTERPRISE_A);
+    let notice = notice(&stack, "convenience_store", &store_answers()).await;
+    let materials = uploaded_materials(&stack, &alice, &notice).await;
+    let app = submit_store(&stack, &alice, materials).await;
+    let url = app_url(&stack, &app);
+    let accepted = accept(&stack, &url).await;
+    approve_all(&stack, &accepted).await;
+    let issued = wait_status(&stack, &url, &alice, "licence_issued").await;
+    assert!(issued["certificate_id"].is_string(), "{issued}");
+    stack.stop().await;
+}
+
+yizhan_kit::backend_tests!(
+    waiting_reads_answer_on_change_or_when_the_wait_is_over,
+    every_hop_to_the_licence_is_woken_by_its_commit,
+);

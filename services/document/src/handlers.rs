@@ -10,6 +10,7 @@
 //! rather than being dropped.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sea_orm::DatabaseTransaction;
 use yizhan_events::Envelope;
@@ -45,6 +46,11 @@ pub struct Handlers {
     pub certificates: Arc<Certificates>,
     /// Wakes the relay after a handler enqueued events.
     pub signal: OutboxSignal,
+    /// Whether the transaction being applied enqueued events: only the
+    /// certificate arms do, and a wake costs the relay a query, so the
+    /// grants' commits (most of this consumer's) leave it asleep. A flag
+    /// left set by a transaction that rolled back costs one needless wake.
+    pub enqueued: AtomicBool,
 }
 
 #[async_trait::async_trait]
@@ -54,6 +60,7 @@ impl Dispatcher for Handlers {
         match event.event_type.as_str() {
             CertificateIssueRequested::TYPE => {
                 let request: CertificateIssueRequested = event.decode()?;
+                self.enqueued.store(true, Ordering::Relaxed);
                 if let Issued::Already(id) = self.certificates.issue(txn, &request, cause).await? {
                     tracing::info!(
                         request_id = %request.request_id,
@@ -64,6 +71,7 @@ impl Dispatcher for Handlers {
             }
             CertificateStatusChangeRequested::TYPE => {
                 let request: CertificateStatusChangeRequested = event.decode()?;
+                self.enqueued.store(true, Ordering::Relaxed);
                 self.certificates.change_status(txn, request, cause).await?;
             }
             // Who handles which material: the grants `visible_material` checks.
@@ -124,7 +132,9 @@ impl Dispatcher for Handlers {
     }
 
     fn after_commit(&self) {
-        self.signal.wake();
+        if self.enqueued.swap(false, Ordering::Relaxed) {
+            self.signal.wake();
+        }
     }
 }
 
@@ -145,6 +155,7 @@ mod tests {
                 Certificates::new(&common, &Default::default()).expect("certificate keys"),
             ),
             signal: OutboxSignal::default(),
+            enqueued: Default::default(),
         };
         let disagree = yizhan_events::consumer::disagreements(&handlers)
             .await

@@ -178,6 +178,7 @@ impl Application {
         let handlers = Arc::new(handlers::Handlers {
             certificates: self.certificates,
             signal: self.backbone.signal.clone(),
+            enqueued: Default::default(),
         });
         let consumer =
             EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;
