@@ -965,7 +965,28 @@ async fn deadline_warnings_reach_the_right_inboxes_and_partners_once(backend: Ba
     stack.stop().await;
 }
 
+/// With the webhook worker's fallback poll and the relays' at ten
+/// minutes, a delivery still goes out at once: the consumer commit that
+/// created it wakes the worker (and only such commits wake it).
+async fn a_delivery_goes_out_when_created_not_when_polled(backend: Backend) {
+    let stack = TestStack::start_tuned(&[Service::Document, Service::Notification], backend, |s| {
+        s.common.outbox.poll_interval_ms = 600_000;
+        s.services.notification.webhook_poll_interval_ms = 600_000;
+    })
+    .await;
+    let receiver = Receiver::start(|_| Reply::status(200)).await;
+    let token = partner(&stack, "partner-a");
+    subscribe(&stack, &token, &receiver.url).await;
+    upload_one(&stack, "woken.pdf").await;
+    eventually("the delivery at the receiver", WAIT, || async {
+        (receiver.received().len() == 1).then_some(())
+    })
+    .await;
+    stack.stop().await;
+}
+
 yizhan_kit::backend_tests!(
+    a_delivery_goes_out_when_created_not_when_polled,
     deadline_warnings_reach_the_right_inboxes_and_partners_once,
     a_receiver_failing_three_times_gets_one_verified_delivery,
     a_dead_receiver_is_dead_lettered_and_a_replay_succeeds,
