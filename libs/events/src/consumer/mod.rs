@@ -71,7 +71,9 @@ use crate::traffic::LocalTraffic;
 /// [`Rejected`] or [`Unavailable`] to say which a failure is.
 #[async_trait::async_trait]
 pub trait Dispatcher: Send + Sync + 'static {
-    /// Applies one event. Unknown types should return `Ok(())` (ignored but recorded).
+    /// Applies one event. Types it does not act on return `Ok(())`; naming
+    /// the ones it does in [`Dispatcher::handles`] spares the others a
+    /// transaction and an inbox row.
     async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()>;
 
     /// Whether events of `event_type` can have an effect here. Others are
