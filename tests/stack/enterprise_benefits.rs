@@ -562,4 +562,83 @@ async fn a_policy_matches_exactly_the_eligible_within_its_budget(backend: Backen
     stack.stop().await;
 }
 
-yizhan_kit::backend_tests!(a_policy_matches_exactly_the_eligible_within_its_budget);
+/// A benefit matched when the enterprise service records a new licence
+/// reaches the enterprise's inbox while every relay polls only every ten
+/// minutes: the consumer commit that matched wakes the enterprise relay.
+async fn a_benefit_matched_by_a_new_licence_is_announced_at_once(backend: Backend) {
+    let stack = TestStack::start_tuned(
+        &[
+            Service::Document,
+            Service::Notification,
+            Service::Enterprise,
+        ],
+        backend,
+        |s| s.common.outbox.poll_interval_ms = 600_000,
+    )
+    .await;
+    let admin = stack.staff("admin-1", Role::Admin);
+    let officer = reviewer(&stack, "commerce");
+    let hotel = ("special_trade_permit_hotel", "特种行业许可（旅馆业）");
+    // A first holder makes the item known to the rules.
+    let (first, holder) = (uscc(5), uscc(6));
+    request_certificate(&stack, &first, hotel).await;
+    let profile = ent(&stack, &format!("/api/v1/enterprises/{first}/profile"));
+    eventually(
+        "the first licence recorded",
+        Duration::from_secs(60),
+        || async {
+            let p = stack.get_json(&profile, &officer).await;
+            p["licences"][0]["items"]
+                .as_array()
+                .is_some_and(|i| !i.is_empty())
+                .then_some(())
+        },
+    )
+    .await;
+    let today = yizhan_enterprise::today(Utc::now());
+    let policy = json!({
+        "title": "旅馆开业补助",
+        "department": "commerce",
+        "eligibility": {"licence": hotel.0},
+        "amount": {"fixed_fen": 100_000},
+        "budget_fen": 1_000_000,
+        "valid_from": today,
+        "valid_until": today + Days::new(30),
+    });
+    json_ok(
+        stack
+            .post_json(ent(&stack, "/api/v1/policies"), &admin, &policy)
+            .await,
+        201,
+    )
+    .await;
+    // Then the second holder's licence: matched by the consumer.
+    request_certificate(&stack, &holder, hotel).await;
+    let applicant = stack.applicant("grace", &holder);
+    let inbox = stack.url(Service::Notification, "/api/v1/inbox/messages?limit=100");
+    eventually(
+        "the match in the holder's inbox",
+        Duration::from_secs(60),
+        || async {
+            let page = stack.get_json(&inbox, &applicant).await;
+            page["items"]
+                .as_array()
+                .is_some_and(|m| {
+                    m.iter().any(|m| {
+                        m["title"] == "免申即享：无需申请"
+                            && m["body"]
+                                .as_str()
+                                .is_some_and(|b| b.contains("旅馆开业补助"))
+                    })
+                })
+                .then_some(())
+        },
+    )
+    .await;
+    stack.stop().await;
+}
+
+yizhan_kit::backend_tests!(
+    a_policy_matches_exactly_the_eligible_within_its_budget,
+    a_benefit_matched_by_a_new_licence_is_announced_at_once,
+);

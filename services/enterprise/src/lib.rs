@@ -201,6 +201,7 @@ impl Application {
         let relay = self.backbone.relay(self.db.clone());
         let handlers = Arc::new(handlers::Handlers {
             signal: self.backbone.signal.clone(),
+            enqueued: Default::default(),
         });
         let consumer =
             EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;

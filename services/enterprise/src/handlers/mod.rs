@@ -10,6 +10,8 @@
 pub mod profile;
 pub mod rateable;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use sea_orm::DatabaseTransaction;
 use yizhan_events::Envelope;
 use yizhan_events::consumer::Dispatcher;
@@ -19,6 +21,12 @@ use yizhan_events::outbox::OutboxSignal;
 pub struct Handlers {
     /// Wakes the relay after a handler enqueued events.
     pub signal: OutboxSignal,
+    /// Whether the transaction being applied may have enqueued events:
+    /// only the 一企一档 projection does (a licence recorded, a benefit
+    /// matched); recording a rateable case does not, and a wake costs the
+    /// relay a query. A flag left set by a transaction that rolled back
+    /// costs one needless wake.
+    pub enqueued: AtomicBool,
 }
 
 #[async_trait::async_trait]
@@ -26,6 +34,9 @@ impl Dispatcher for Handlers {
     async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
         // Events neither project handles are skipped by the consumer
         // (`handles`).
+        if profile::HANDLED.contains(&event.event_type.as_str()) {
+            self.enqueued.store(true, Ordering::Relaxed);
+        }
         profile::apply(txn, event).await?;
         rateable::apply(txn, event).await?;
         Ok(())
@@ -36,7 +47,9 @@ impl Dispatcher for Handlers {
     }
 
     fn after_commit(&self) {
-        self.signal.wake();
+        if self.enqueued.swap(false, Ordering::Relaxed) {
+            self.signal.wake();
+        }
     }
 }
 
@@ -49,6 +62,7 @@ mod tests {
     async fn the_consumer_skips_exactly_the_events_neither_project_acts_on() {
         let handlers = Handlers {
             signal: OutboxSignal::default(),
+            enqueued: Default::default(),
         };
         let disagree = yizhan_events::consumer::disagreements(&handlers)
             .await
