@@ -10,7 +10,6 @@
 //! rather than being dropped.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use sea_orm::DatabaseTransaction;
 use yizhan_events::Envelope;
@@ -21,7 +20,7 @@ use yizhan_events::contracts::{
     StageApplicationSubmitted, SupplementProvided, TaskCreated, ToleranceMaterialsProvided,
     ToleranceMaterialsSupplied,
 };
-use yizhan_events::outbox::OutboxSignal;
+use yizhan_events::outbox::WakeAfterCommit;
 
 use crate::certificates::{Certificates, Issued};
 use crate::store::grants;
@@ -44,13 +43,9 @@ const HANDLED: &[&str] = &[
 pub struct Handlers {
     /// Issues and changes certificates.
     pub certificates: Arc<Certificates>,
-    /// Wakes the relay after a handler enqueued events.
-    pub signal: OutboxSignal,
-    /// Whether the transaction being applied enqueued events: only the
-    /// certificate arms do, and a wake costs the relay a query, so the
-    /// grants' commits (most of this consumer's) leave it asleep. A flag
-    /// left set by a transaction that rolled back costs one needless wake.
-    pub enqueued: AtomicBool,
+    /// Wakes the relay after commits that enqueued: only the certificate
+    /// arms do; the grants, most of this consumer's commits, do not.
+    pub relay: WakeAfterCommit,
 }
 
 #[async_trait::async_trait]
@@ -60,7 +55,7 @@ impl Dispatcher for Handlers {
         match event.event_type.as_str() {
             CertificateIssueRequested::TYPE => {
                 let request: CertificateIssueRequested = event.decode()?;
-                self.enqueued.store(true, Ordering::Relaxed);
+                self.relay.enqueued();
                 if let Issued::Already(id) = self.certificates.issue(txn, &request, cause).await? {
                     tracing::info!(
                         request_id = %request.request_id,
@@ -71,7 +66,7 @@ impl Dispatcher for Handlers {
             }
             CertificateStatusChangeRequested::TYPE => {
                 let request: CertificateStatusChangeRequested = event.decode()?;
-                self.enqueued.store(true, Ordering::Relaxed);
+                self.relay.enqueued();
                 self.certificates.change_status(txn, request, cause).await?;
             }
             // Who handles which material: the grants `visible_material` checks.
@@ -132,9 +127,7 @@ impl Dispatcher for Handlers {
     }
 
     fn after_commit(&self) {
-        if self.enqueued.swap(false, Ordering::Relaxed) {
-            self.signal.wake();
-        }
+        self.relay.after_commit();
     }
 }
 
@@ -154,8 +147,7 @@ mod tests {
             certificates: Arc::new(
                 Certificates::new(&common, &Default::default()).expect("certificate keys"),
             ),
-            signal: OutboxSignal::default(),
-            enqueued: Default::default(),
+            relay: Default::default(),
         };
         let disagree = yizhan_events::consumer::disagreements(&handlers)
             .await

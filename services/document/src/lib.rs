@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use yizhan_auth::Authenticator;
 use yizhan_events::consumer::{ConsumerConfig, EventConsumer};
 use yizhan_events::contracts::topics;
-use yizhan_events::outbox::OutboxSignal;
+use yizhan_events::outbox::{OutboxSignal, WakeAfterCommit};
 use yizhan_events::runtime::Backbone;
 use yizhan_kit::health::{DatabaseCheck, Readiness};
 use yizhan_kit::settings::CommonSettings;
@@ -177,8 +177,7 @@ impl Application {
         let relay = self.backbone.relay(self.db.clone());
         let handlers = Arc::new(handlers::Handlers {
             certificates: self.certificates,
-            signal: self.backbone.signal.clone(),
-            enqueued: Default::default(),
+            relay: WakeAfterCommit::new(self.backbone.signal.clone()),
         });
         let consumer =
             EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;

@@ -200,8 +200,7 @@ impl Application {
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
         let relay = self.backbone.relay(self.db.clone());
         let handlers = Arc::new(handlers::Handlers {
-            signal: self.backbone.signal.clone(),
-            enqueued: Default::default(),
+            relay: yizhan_events::outbox::WakeAfterCommit::new(self.backbone.signal.clone()),
         });
         let consumer =
             EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;

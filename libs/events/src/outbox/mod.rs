@@ -601,6 +601,8 @@ pub async fn pending_count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
 /// The `outbox_events` table.
 pub mod entity;
 mod mark;
+mod wake;
 mod watch;
 
+pub use wake::WakeAfterCommit;
 pub use watch::{SubjectWatch, Watching};

@@ -10,23 +10,17 @@
 pub mod profile;
 pub mod rateable;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use sea_orm::DatabaseTransaction;
 use yizhan_events::Envelope;
 use yizhan_events::consumer::Dispatcher;
-use yizhan_events::outbox::OutboxSignal;
+use yizhan_events::outbox::WakeAfterCommit;
 
 /// The enterprise service's dispatcher.
 pub struct Handlers {
-    /// Wakes the relay after a handler enqueued events.
-    pub signal: OutboxSignal,
-    /// Whether the transaction being applied may have enqueued events:
-    /// only the 一企一档 projection does (a licence recorded, a benefit
-    /// matched); recording a rateable case does not, and a wake costs the
-    /// relay a query. A flag left set by a transaction that rolled back
-    /// costs one needless wake.
-    pub enqueued: AtomicBool,
+    /// Wakes the relay after commits that may have enqueued: only the
+    /// 一企一档 projection does (a licence recorded, a benefit matched);
+    /// recording a rateable case does not.
+    pub relay: WakeAfterCommit,
 }
 
 #[async_trait::async_trait]
@@ -35,7 +29,7 @@ impl Dispatcher for Handlers {
         // Events neither project handles are skipped by the consumer
         // (`handles`).
         if profile::HANDLED.contains(&event.event_type.as_str()) {
-            self.enqueued.store(true, Ordering::Relaxed);
+            self.relay.enqueued();
         }
         profile::apply(txn, event).await?;
         rateable::apply(txn, event).await?;
@@ -47,9 +41,7 @@ impl Dispatcher for Handlers {
     }
 
     fn after_commit(&self) {
-        if self.enqueued.swap(false, Ordering::Relaxed) {
-            self.signal.wake();
-        }
+        self.relay.after_commit();
     }
 }
 
@@ -61,8 +53,7 @@ mod tests {
     #[actix_web::test]
     async fn the_consumer_skips_exactly_the_events_neither_project_acts_on() {
         let handlers = Handlers {
-            signal: OutboxSignal::default(),
-            enqueued: Default::default(),
+            relay: Default::default(),
         };
         let disagree = yizhan_events::consumer::disagreements(&handlers)
             .await
