@@ -36,22 +36,24 @@ pub mod failure;
 mod handles;
 mod idle;
 mod lag;
+mod partition;
 mod status;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::producer::FutureProducer;
-use rdkafka::{Message, Offset, TopicPartitionList};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use lag::{LagConsumer, LagContext};
+use partition::{close_in_background, is_waiting, pause, resume, store};
 
 pub use batch::{BATCH_MAX, apply_batch};
 pub use dead_letter::header as dead_letter_header;
@@ -561,62 +563,6 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-fn is_waiting(waiting: &HashMap<(String, i32), Waiting>, message: &OwnedMessage) -> bool {
-    waiting.contains_key(&(message.topic().to_owned(), message.partition()))
-}
-
-fn partition_of(message: &OwnedMessage) -> TopicPartitionList {
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition(message.topic(), message.partition());
-    tpl
-}
-
-/// Stored only once the effects are committed (or dead-lettered).
-fn store(consumer: &LagConsumer, message: &OwnedMessage) {
-    if let Err(e) = consumer.store_offset(message.topic(), message.partition(), message.offset()) {
-        tracing::warn!(error = %e, "cannot store offset; message may be redelivered");
-    }
-}
-
-fn pause(consumer: &LagConsumer, message: &OwnedMessage) {
-    if let Err(e) = consumer.pause(&partition_of(message)) {
-        tracing::warn!(error = %e, "cannot pause partition");
-    }
-}
-
-/// Stores the finished message's offset, moves the partition's position to
-/// the message after it and resumes the partition.
-fn resume(consumer: &LagConsumer, message: &OwnedMessage) {
-    store(consumer, message);
-    if let Err(e) = consumer.seek(
-        message.topic(),
-        message.partition(),
-        Offset::Offset(message.offset() + 1),
-        Duration::from_secs(5),
-    ) {
-        // Not assigned to us any more: its new owner starts from the
-        // committed offset, and the inbox absorbs what we applied.
-        tracing::debug!(error = %e, "seek after retry");
-    }
-    if let Err(e) = consumer.resume(&partition_of(message)) {
-        tracing::warn!(error = %e, "cannot resume partition");
-    }
-}
-
-/// Closing a consumer leaves its group and waits for the broker; with the
-/// broker gone that can take as long as the session timeout. The process
-/// must stop in bounded time, so the close runs on a thread of its own that
-/// nobody waits for; the committed offsets are already on their way, and a
-/// missed one is only a redelivery the inbox ignores.
-fn close_in_background(consumer: LagConsumer) {
-    let spawned = std::thread::Builder::new()
-        .name("kafka-consumer-close".into())
-        .spawn(move || drop(consumer));
-    if let Err(e) = spawned {
-        tracing::debug!(error = %e, "cannot close the consumer in the background");
     }
 }
 
