@@ -55,7 +55,7 @@ impl Dispatcher for Handlers {
         match event.event_type.as_str() {
             CertificateIssueRequested::TYPE => {
                 let request: CertificateIssueRequested = event.decode()?;
-                self.relay.enqueued();
+                self.relay.queued();
                 if let Issued::Already(id) = self.certificates.issue(txn, &request, cause).await? {
                     tracing::info!(
                         request_id = %request.request_id,
@@ -66,7 +66,7 @@ impl Dispatcher for Handlers {
             }
             CertificateStatusChangeRequested::TYPE => {
                 let request: CertificateStatusChangeRequested = event.decode()?;
-                self.relay.enqueued();
+                self.relay.queued();
                 self.certificates.change_status(txn, request, cause).await?;
             }
             // Who handles which material: the grants `visible_material` checks.

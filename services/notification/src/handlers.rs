@@ -3,11 +3,7 @@
 //! placed, and a webhook delivery created, exactly once per event however
 //! often Kafka redelivers it.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use sea_orm::DatabaseTransaction;
-use tokio::sync::Notify;
 use yizhan_events::Envelope;
 use yizhan_events::consumer::Dispatcher;
 use yizhan_events::contracts::{
@@ -24,53 +20,34 @@ use yizhan_events::contracts::{
     StageApplicationAccepted, StageApplicationReturned, StageCompleted, StageStopped,
     SupplementRequested, TaskCreated, TaskDecided,
 };
-use yizhan_events::outbox::OutboxSignal;
+use yizhan_events::outbox::WakeAfterCommit;
 
 use crate::enterprise_requests as enterprise;
 use crate::store::webhooks::{self as hooks, NewDelivery};
 use crate::store::{self, NewMessage};
 use crate::webhooks::matching::{Criteria, Filters};
 
-/// The notification service's dispatcher.
+/// The notification service's dispatcher. Each commit wakes only the
+/// relay and workers its transaction queued work for: most events create no
+/// webhook delivery and no email or SMS, and each wake costs a query.
 pub struct Handlers {
-    /// Wakes the relay after a handler enqueued events.
-    pub signal: OutboxSignal,
+    /// Wakes the relay after a transaction placed messages (each one
+    /// enqueues its `InboxMessageDelivered`).
+    pub relay: WakeAfterCommit,
     /// Wakes the webhook worker after deliveries were created.
-    pub webhooks: Arc<Notify>,
+    pub webhooks: WakeAfterCommit,
     /// Configured email/SMS channels.
     pub channels: crate::channels::Enabled,
     /// Wakes the channel worker after deliveries were queued.
-    pub channel_wake: Arc<Notify>,
-    /// What the transaction being applied queued, for `after_commit`.
-    pub queued: Queued,
-}
-
-/// What the consumer's current transaction queued, so that its commit wakes
-/// only the workers with something new to do: each wake costs a worker a
-/// query, and most events create no webhook delivery and no email or SMS.
-/// A flag left set by a transaction that rolled back only costs one
-/// needless wake later.
-#[derive(Default)]
-pub struct Queued {
-    outbox: AtomicBool,
-    webhooks: AtomicBool,
-    channels: AtomicBool,
-}
-
-/// Sets `flag` when `count` is not zero.
-fn note(flag: &AtomicBool, count: usize) {
-    if count > 0 {
-        flag.store(true, Ordering::Relaxed);
-    }
+    pub channel_deliveries: WakeAfterCommit,
 }
 
 #[async_trait::async_trait]
 impl Dispatcher for Handlers {
     async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
-        note(
-            &self.queued.webhooks,
-            fan_out_to_webhooks(txn, event).await?,
-        );
+        if fan_out_to_webhooks(txn, event).await? > 0 {
+            self.webhooks.queued();
+        }
         let messages = match event.event_type.as_str() {
             MaterialUploaded::TYPE => vec![material_uploaded(event.decode()?)],
             DeadlineApproaching::TYPE => {
@@ -178,11 +155,10 @@ impl Dispatcher for Handlers {
         };
         for message in messages {
             let placed = store::insert_message(txn, message, &event.source, &event.id).await?;
-            note(
-                &self.queued.channels,
-                crate::channels::enqueue_for(txn, self.channels, &placed).await?,
-            );
-            note(&self.queued.outbox, 1);
+            if crate::channels::enqueue_for(txn, self.channels, &placed).await? > 0 {
+                self.channel_deliveries.queued();
+            }
+            self.relay.queued();
             yizhan_events::outbox::enqueue(
                 txn,
                 store::SOURCE,
@@ -199,15 +175,9 @@ impl Dispatcher for Handlers {
     }
 
     fn after_commit(&self) {
-        if self.queued.outbox.swap(false, Ordering::Relaxed) {
-            self.signal.wake();
-        }
-        if self.queued.webhooks.swap(false, Ordering::Relaxed) {
-            self.webhooks.notify_one();
-        }
-        if self.queued.channels.swap(false, Ordering::Relaxed) {
-            self.channel_wake.notify_one();
-        }
+        self.relay.after_commit();
+        self.webhooks.after_commit();
+        self.channel_deliveries.after_commit();
     }
 }
 

@@ -30,6 +30,7 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 use yizhan_auth::Authenticator;
 use yizhan_events::consumer::{ConsumerConfig, EventConsumer};
+use yizhan_events::outbox::WakeAfterCommit;
 use yizhan_events::runtime::Backbone;
 use yizhan_kit::health::{DatabaseCheck, Readiness};
 use yizhan_kit::settings::CommonSettings;
@@ -430,11 +431,10 @@ impl Application {
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
         let relay = self.backbone.relay(self.db.clone());
         let handlers = Arc::new(handlers::Handlers {
-            signal: self.backbone.signal.clone(),
-            webhooks: self.workers.webhook_wake.clone(),
+            relay: WakeAfterCommit::new(self.backbone.signal.clone()),
+            webhooks: WakeAfterCommit::notifying(self.workers.webhook_wake.clone()),
             channels: self.workers.enabled,
-            channel_wake: self.workers.channel_wake.clone(),
-            queued: Default::default(),
+            channel_deliveries: WakeAfterCommit::notifying(self.workers.channel_wake.clone()),
         });
         let consumer =
             EventConsumer::new(self.db.clone(), &self.backbone, self.consumer, handlers)?;

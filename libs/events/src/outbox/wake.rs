@@ -1,39 +1,48 @@
-//! Waking the relay after a consumer's commit only when it enqueued.
+//! Waking a relay or worker after a consumer's commit only when the
+//! transaction queued work for it.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::Notify;
 
 use super::OutboxSignal;
 
-/// The relay's wake for a consumer whose transactions mostly enqueue
-/// nothing: its handlers call [`WakeAfterCommit::enqueued`] when the
-/// transaction enqueued (or may have), and its `after_commit` calls
-/// [`WakeAfterCommit::after_commit`], which wakes the relay only then. A
-/// wake costs the relay a query; a mark left by a transaction that rolled
-/// back costs one needless wake later, never a missed one.
+/// The wake of a relay or worker, for a consumer whose transactions mostly
+/// queue nothing for it: its handlers call [`WakeAfterCommit::queued`] when
+/// the transaction queued work (or may have), and its `after_commit` calls
+/// [`WakeAfterCommit::after_commit`], which wakes only then. A wake costs
+/// the woken a query; a mark left by a transaction that rolled back costs
+/// one needless wake later, never a missed one.
 #[derive(Default)]
 pub struct WakeAfterCommit {
-    signal: OutboxSignal,
+    notify: Arc<Notify>,
     pending: AtomicBool,
 }
 
 impl WakeAfterCommit {
-    /// Wakes through `signal`.
+    /// Wakes the outbox relay behind `signal`.
     pub fn new(signal: OutboxSignal) -> Self {
+        Self::notifying(signal.0)
+    }
+
+    /// Wakes whoever waits on `notify` (a webhook or channel worker).
+    pub fn notifying(notify: Arc<Notify>) -> Self {
         Self {
-            signal,
+            notify,
             pending: AtomicBool::new(false),
         }
     }
 
-    /// The transaction being applied enqueued, or may have.
-    pub fn enqueued(&self) {
+    /// The transaction being applied queued work, or may have.
+    pub fn queued(&self) {
         self.pending.store(true, Ordering::Relaxed);
     }
 
-    /// After a commit: wakes the relay if the transaction enqueued.
+    /// After a commit: wakes if the transaction queued work.
     pub fn after_commit(&self) {
         if self.pending.swap(false, Ordering::Relaxed) {
-            self.signal.wake();
+            self.notify.notify_one();
         }
     }
 }

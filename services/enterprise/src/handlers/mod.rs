@@ -29,7 +29,7 @@ impl Dispatcher for Handlers {
         // Events neither project handles are skipped by the consumer
         // (`handles`).
         if profile::HANDLED.contains(&event.event_type.as_str()) {
-            self.relay.enqueued();
+            self.relay.queued();
         }
         profile::apply(txn, event).await?;
         rateable::apply(txn, event).await?;
