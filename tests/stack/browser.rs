@@ -78,6 +78,7 @@ impl Browser {
             .expect("chromedriver starts");
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
+            .pool_idle_timeout(yizhan_kit::http::PEER_POOL_IDLE)
             .build()
             .unwrap();
         let base = format!("http://127.0.0.1:{port}");

@@ -102,6 +102,7 @@ impl TestStack {
             secret,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
+                .pool_idle_timeout(yizhan_kit::http::PEER_POOL_IDLE)
                 .build()
                 .unwrap(),
             ports: Vec::new(),

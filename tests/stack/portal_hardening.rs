@@ -1,6 +1,6 @@
 //! The portal under hostile requests: multipart bodies that cost more than
-//! a form can need, redirects off-site, forged logins, slow bodies; and
-//! the headers and cookies a browser is given.
+//! a form can need, redirects off-site, forged logins, slow bodies; the
+//! headers and cookies a browser is given; how long idle connections live.
 
 use std::time::Duration;
 
@@ -280,10 +280,69 @@ async fn cookies_are_secure_behind_https(backend: Backend) {
     https.stop().await;
 }
 
+/// Sends a GET of `/healthz` on `tcp` and reads its whole answer (head and
+/// `Content-Length` body); its status code.
+async fn health_on(tcp: &mut tokio::net::TcpStream) -> u16 {
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&seen[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            if seen.len() >= end + 4 + length {
+                return head.split(' ').nth(1).unwrap().parse().unwrap();
+            }
+        }
+        let n = tcp.read(&mut buf).await.unwrap();
+        assert!(n > 0, "connection closed without a whole answer");
+        seen.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// An idle keep-alive connection stays open longer than client pools keep
+/// theirs (`http.keep_alive_secs`, 75 s): when the server closed first
+/// (actix's default is 5 s), a request sent at that moment got no answer
+/// at all. With the setting short, the server does close an idle one.
+async fn idle_connections_outlast_client_pools(backend: Backend) {
+    let stack = TestStack::start(&[Service::Document], backend.clone()).await;
+    let (host, port) = socket_of(&stack, Service::Document);
+    let mut tcp = tokio::net::TcpStream::connect((host.as_str(), port))
+        .await
+        .unwrap();
+    assert_eq!(health_on(&mut tcp).await, 200);
+    // The idle time is what is under test, not a wait for something.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(health_on(&mut tcp).await, 200);
+    stack.stop().await;
+
+    let short = TestStack::start_tuned(&[Service::Document], backend, |s| {
+        s.common.http.keep_alive_secs = 1;
+    })
+    .await;
+    let (host, port) = socket_of(&short, Service::Document);
+    let mut tcp = tokio::net::TcpStream::connect((host.as_str(), port))
+        .await
+        .unwrap();
+    assert_eq!(health_on(&mut tcp).await, 200);
+    let mut buf = [0u8; 64];
+    let closed = tokio::time::timeout(Duration::from_secs(20), tcp.read(&mut buf))
+        .await
+        .expect("an idle connection outlived a 1 s keep-alive by 20 s");
+    assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
+    short.stop().await;
+}
+
 yizhan_kit::backend_tests!(
     multipart_without_a_token_is_refused_before_its_body,
     multipart_part_count_and_total_are_capped,
     a_trickled_body_is_cut_off,
     pages_carry_security_headers,
     cookies_are_secure_behind_https,
+    idle_connections_outlast_client_pools,
 );

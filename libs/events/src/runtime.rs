@@ -318,6 +318,9 @@ where
         .default_service(web::to(yizhan_kit::http::fallback))
     })
     .listen(listener)?
+    .keep_alive(std::time::Duration::from_secs(
+        common.http.keep_alive_secs.max(1),
+    ))
     .shutdown_timeout(common.http.shutdown_timeout_secs)
     .disable_signals()
     .run();

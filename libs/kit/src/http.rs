@@ -20,6 +20,14 @@ use crate::telemetry::{self, TRACEPARENT};
 /// Header carrying the request id, echoed on every response.
 pub const REQUEST_ID: &str = "x-request-id";
 
+/// How long a client of ours keeps an unused connection to a peer service
+/// pooled: well under the peers' keep-alive (`http.keep_alive_secs`, 75 s
+/// by default), so the client always lets go of an idle connection first.
+/// Were the server to close it first, a request sent on it at that moment
+/// would fail with no answer, and for a POST nobody could say whether it
+/// took effect.
+pub const PEER_POOL_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The request's id, in the request's extensions for inner middleware.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);

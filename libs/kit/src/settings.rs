@@ -127,6 +127,12 @@ pub struct HttpSettings {
     /// Seconds a request body may take to arrive once its head has: a
     /// slower body is answered 408 and its connection closed.
     pub body_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection stays open. Longer than the
+    /// idle pools of common HTTP clients (most drop a connection after
+    /// 30-60 s unused), because when the server closes first, a request the
+    /// client sent on that connection at the same moment fails with no
+    /// answer at all, and a client cannot know whether a POST took effect.
+    pub keep_alive_secs: u64,
     /// Base URL other services and people use to reach this deployment's
     /// services, when they sit behind a gateway; defaults to `http://host:port`.
     pub public_base_url: Option<String>,
@@ -142,6 +148,8 @@ impl Default for HttpSettings {
             json_limit_bytes: 1024 * 1024,
             // A 20 MB upload needs about 1.4 Mbit/s to make it.
             body_timeout_secs: 120,
+            // nginx's default; see the field.
+            keep_alive_secs: 75,
             public_base_url: None,
             rate_limit: crate::rate_limit::RateLimitSettings::default(),
         }

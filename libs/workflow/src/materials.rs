@@ -55,6 +55,7 @@ impl MaterialCheck {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
+            .pool_idle_timeout(yizhan_kit::http::PEER_POOL_IDLE)
             .build()?;
         Ok(Self {
             client,

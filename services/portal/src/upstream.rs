@@ -165,6 +165,7 @@ impl Upstreams {
             client: reqwest::Client::builder()
                 .timeout(timeout)
                 .connect_timeout(timeout)
+                .pool_idle_timeout(yizhan_kit::http::PEER_POOL_IDLE)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?,
             bases: [
