@@ -14,7 +14,7 @@ use chrono::{Days, NaiveDate, Utc};
 use serde_json::json;
 use yizhan_enterprise::domain::amount::AmountRule;
 use yizhan_enterprise::domain::benefits::Policy;
-use yizhan_enterprise::domain::profile::{CertificateState, EnterpriseRecord};
+use yizhan_enterprise::domain::profile::{CertificateState, EnterpriseRecord, LicenceEntry};
 use yizhan_enterprise::domain::rules::Rule;
 use yizhan_enterprise::store::{Migrator, matching, profile};
 
@@ -38,7 +38,8 @@ const ITEMS: [(&str, &str); 3] = [
     ("food_business_permit", "食品经营许可"),
 ];
 
-fn records(n: usize) -> Vec<EnterpriseRecord> {
+/// `n` records, each with its licence entries.
+fn records(n: usize) -> Vec<(EnterpriseRecord, Vec<LicenceEntry>)> {
     let mut seed = Seed(20261203);
     let base = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
     let at = Utc::now();
@@ -56,20 +57,23 @@ fn records(n: usize) -> Vec<EnterpriseRecord> {
                 r.set_fact(key, &value, "统计年报 2025", "bench", at)
                     .expect("a valid fact");
             }
+            let mut entries = Vec::new();
             for l in 0..seed.next(4) {
                 let (code, name) = ITEMS[seed.next(3) as usize];
-                let request = format!("app-{i}-{l}");
-                let holder = format!("企业{i}");
-                let licence = "industry_comprehensive_licence";
-                r.on_issue_requested(&request, licence, &holder, vec![(code.into(), name.into())]);
+                let new =
+                    LicenceEntry::new(&format!("app-{i}-{l}"), "industry_comprehensive_licence");
+                let mut entry = new.clone();
+                r.on_issue_requested(&format!("企业{i}"));
+                entry.on_issue_requested(vec![(code.into(), name.into())]);
                 let issued = base + Days::new(seed.next(1000));
-                let cert = format!("cert-{i}-{l}");
-                r.on_certificate_issued(&request, &cert, licence, &holder, issued, None);
+                entry.on_certificate_issued(&format!("cert-{i}-{l}"), issued, None);
                 if seed.next(50) == 0 {
-                    r.on_status_changed(&cert, CertificateState::Ended);
+                    entry.on_status_changed(CertificateState::Ended);
                 }
+                r.recount(&new, &entry);
+                entries.push(entry);
             }
-            r
+            (r, entries)
         })
         .collect()
 }
@@ -128,7 +132,7 @@ fn main() {
 
     let seeded = Instant::now();
     let all = records(n);
-    let profiles: Vec<_> = all.iter().map(EnterpriseRecord::profile).collect();
+    let profiles: Vec<_> = all.iter().map(|(r, _)| r.profile()).collect();
     println!("seeded {n} records in {:?}", seeded.elapsed());
 
     let mut times = Vec::new();

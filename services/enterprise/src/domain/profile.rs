@@ -76,19 +76,77 @@ pub struct OfficerFact {
     pub set_at: DateTime<Utc>,
 }
 
-/// 一企一档: everything known about one enterprise.
+/// 一企一档: everything known about one enterprise but its licence
+/// entries, which are kept one by one beside it (an enterprise may hold
+/// thousands; an event about one of them must not read them all).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnterpriseRecord {
     /// 统一社会信用代码.
     pub uscc: String,
     /// Registered name, from the latest certificate or request.
     pub name: Option<String>,
-    /// Licences by issue-request id.
-    pub licences: BTreeMap<String, LicenceEntry>,
     /// Materials by type code.
     pub materials: BTreeMap<String, MaterialOnFile>,
     /// Officer-set facts by key, each with its history (latest last).
     pub facts: BTreeMap<String, Vec<OfficerFact>>,
+    /// Each distinct licence held (see [`LicenceEntry::held`]) with the
+    /// number of entries that hold it: counted rather than collected, so
+    /// that an entry's change updates the profile from that entry alone.
+    pub held: BTreeMap<HeldLicence, u32>,
+}
+
+impl LicenceEntry {
+    /// An entry for the issue request `request_id`, nothing known yet.
+    pub fn new(request_id: &str, certificate_type: &str) -> Self {
+        Self {
+            request_id: request_id.to_owned(),
+            certificate_id: None,
+            certificate_type: certificate_type.to_owned(),
+            items: Vec::new(),
+            issued_on: None,
+            valid_until: None,
+            state: CertificateState::Requested,
+        }
+    }
+
+    /// The certificate was requested, carrying `items`.
+    pub fn on_issue_requested(&mut self, items: Vec<(String, String)>) {
+        self.items = items;
+    }
+
+    /// The certificate was issued. Its issue request may not have been read
+    /// yet; the entry then waits for its items.
+    pub fn on_certificate_issued(
+        &mut self,
+        certificate_id: &str,
+        issued_on: NaiveDate,
+        valid_until: Option<NaiveDate>,
+    ) {
+        self.certificate_id = Some(certificate_id.to_owned());
+        self.issued_on = Some(issued_on);
+        self.valid_until = valid_until;
+        if self.state == CertificateState::Requested {
+            self.state = CertificateState::Valid;
+        }
+    }
+
+    /// The certificate's status changed.
+    pub fn on_status_changed(&mut self, state: CertificateState) {
+        self.state = state;
+    }
+
+    /// What the entry adds to the profile: one held licence per item, once
+    /// issued (a suspended or ended certificate's are marked revoked).
+    pub fn held(&self) -> impl Iterator<Item = HeldLicence> + '_ {
+        self.issued_on.into_iter().flat_map(move |issued_on| {
+            self.items.iter().map(move |(item, _)| HeldLicence {
+                item: item.clone(),
+                issued_on,
+                valid_until: self.valid_until,
+                revoked: self.state != CertificateState::Valid,
+            })
+        })
+    }
 }
 
 impl EnterpriseRecord {
@@ -97,74 +155,42 @@ impl EnterpriseRecord {
         Self {
             uscc: uscc.into(),
             name: None,
-            licences: BTreeMap::new(),
             materials: BTreeMap::new(),
             facts: BTreeMap::new(),
+            held: BTreeMap::new(),
         }
     }
 
-    fn licence(&mut self, request_id: &str, certificate_type: &str) -> &mut LicenceEntry {
-        self.licences
-            .entry(request_id.to_owned())
-            .or_insert_with(|| LicenceEntry {
-                request_id: request_id.to_owned(),
-                certificate_id: None,
-                certificate_type: certificate_type.to_owned(),
-                items: Vec::new(),
-                issued_on: None,
-                valid_until: None,
-                state: CertificateState::Requested,
-            })
-    }
-
-    /// A certificate was requested for the enterprise, carrying `items`.
-    pub fn on_issue_requested(
-        &mut self,
-        request_id: &str,
-        certificate_type: &str,
-        holder_name: &str,
-        items: Vec<(String, String)>,
-    ) {
+    /// A certificate request named the holder: its name, unless one is
+    /// known (a certificate's name is the registered one).
+    pub fn on_issue_requested(&mut self, holder_name: &str) {
         if self.name.is_none() {
             self.name = Some(holder_name.to_owned());
         }
-        self.licence(request_id, certificate_type).items = items;
     }
 
-    /// The certificate was issued. Its issue request may not have been read
-    /// yet; the entry then waits for its items.
-    pub fn on_certificate_issued(
-        &mut self,
-        request_id: &str,
-        certificate_id: &str,
-        certificate_type: &str,
-        holder_name: &str,
-        issued_on: NaiveDate,
-        valid_until: Option<NaiveDate>,
-    ) {
+    /// A certificate was issued to the holder under this name.
+    pub fn on_certificate_issued(&mut self, holder_name: &str) {
         self.name = Some(holder_name.to_owned());
-        let entry = self.licence(request_id, certificate_type);
-        entry.certificate_id = Some(certificate_id.to_owned());
-        entry.issued_on = Some(issued_on);
-        entry.valid_until = valid_until;
-        if entry.state == CertificateState::Requested {
-            entry.state = CertificateState::Valid;
-        }
     }
 
-    /// A certificate's status changed; `false` when the record holds no
-    /// such certificate (the caller retries later or records the orphan).
-    pub fn on_status_changed(&mut self, certificate_id: &str, state: CertificateState) -> bool {
-        match self
-            .licences
-            .values_mut()
-            .find(|l| l.certificate_id.as_deref() == Some(certificate_id))
-        {
-            Some(entry) => {
-                entry.state = state;
-                true
+    /// One of the enterprise's licence entries changed from `before` (a
+    /// [`LicenceEntry::new`] when it is new) to `after`: the held counts
+    /// follow, from that entry alone.
+    pub fn recount(&mut self, before: &LicenceEntry, after: &LicenceEntry) {
+        if before == after {
+            return;
+        }
+        for gone in before.held() {
+            if let Some(count) = self.held.get_mut(&gone) {
+                *count -= 1;
+                if *count == 0 {
+                    self.held.remove(&gone);
+                }
             }
-            None => false,
+        }
+        for held in after.held() {
+            *self.held.entry(held).or_insert(0) += 1;
         }
     }
 
@@ -228,15 +254,14 @@ impl EnterpriseRecord {
     }
 
     /// The record as the policy matcher sees it: the latest value of every
-    /// fact, and one held licence per item of every issued certificate that
-    /// has not ended (a suspended one is not held while suspended).
+    /// fact, and each distinct licence held once, sorted.
     ///
-    /// The held licences are sorted and each distinct one kept once: rules
-    /// only ask whether some held licence qualifies, so duplicates change
-    /// no answer, while they would make the matcher's column, and every
-    /// comparison of profiles, grow with every certificate of the same item
-    /// and dates; and a certificate that adds nothing new then leaves the
-    /// profile as it was, so the policies are not matched again for it.
+    /// Rules only ask whether some held licence qualifies, so duplicates
+    /// change no answer, while they would make the matcher's column, and
+    /// every comparison of profiles, grow with every certificate of the
+    /// same item and dates; and a certificate that adds nothing new then
+    /// leaves the profile as it was, so the policies are not matched again
+    /// for it.
     pub fn profile(&self) -> Profile {
         let mut profile = Profile::new();
         for (key, history) in &self.facts {
@@ -244,21 +269,7 @@ impl EnterpriseRecord {
                 profile.set(index, latest.value.clone());
             }
         }
-        for entry in self.licences.values() {
-            let Some(issued_on) = entry.issued_on else {
-                continue;
-            };
-            for (item, _) in &entry.items {
-                profile.licences.push(HeldLicence {
-                    item: item.clone(),
-                    issued_on,
-                    valid_until: entry.valid_until,
-                    revoked: entry.state != CertificateState::Valid,
-                });
-            }
-        }
-        profile.licences.sort_unstable();
-        profile.licences.dedup();
+        profile.licences = self.held.keys().cloned().collect();
         profile
     }
 }
@@ -290,82 +301,108 @@ mod tests {
             .map(|(_, n)| n)
     }
 
+    /// A record and its licence entries by request, as the store keeps them.
+    struct Book {
+        record: EnterpriseRecord,
+        entries: BTreeMap<String, LicenceEntry>,
+    }
+
+    impl Book {
+        fn new() -> Self {
+            Self {
+                record: EnterpriseRecord::new("91350100M000100Y43"),
+                entries: BTreeMap::new(),
+            }
+        }
+
+        fn change(&mut self, request: &str, change: impl FnOnce(&mut LicenceEntry)) -> bool {
+            let entry = self
+                .entries
+                .entry(request.to_owned())
+                .or_insert_with(|| LicenceEntry::new(request, "industry_comprehensive_licence"));
+            let before = entry.clone();
+            change(entry);
+            self.record.recount(&before, entry);
+            before != *entry
+        }
+
+        fn request(&mut self, request: &str) {
+            self.record.on_issue_requested("榕城酒店");
+            self.change(request, |e| e.on_issue_requested(hotel_items()));
+        }
+
+        fn issue(&mut self, request: &str, certificate: &str) {
+            self.record.on_certificate_issued("榕城酒店");
+            self.change(request, |e| {
+                e.on_certificate_issued(certificate, day("2026-11-30"), None)
+            });
+        }
+
+        fn status(&mut self, certificate: &str, state: CertificateState) -> bool {
+            let Some(request) = self
+                .entries
+                .values()
+                .find(|e| e.certificate_id.as_deref() == Some(certificate))
+                .map(|e| e.request_id.clone())
+            else {
+                return false;
+            };
+            self.change(&request, |e| e.on_status_changed(state));
+            true
+        }
+    }
+
     #[test]
     fn the_certificate_may_arrive_before_its_request_and_twice() {
         let rule = Rule::parse(&json!({"licence": "special_trade_permit_hotel"}), &items).unwrap();
         let today = day("2026-12-03");
-        let mut record = EnterpriseRecord::new("91350100M000100Y43");
-        record.on_certificate_issued(
-            "app-1",
-            "cert-1",
-            "industry_comprehensive_licence",
-            "榕城酒店",
-            day("2026-11-30"),
-            None,
-        );
+        let mut book = Book::new();
+        book.issue("app-1", "cert-1");
         // Issued, but its items are not known yet: no licence held.
-        assert!(!rule.holds(&record.profile(), today));
-        record.on_issue_requested(
-            "app-1",
-            "industry_comprehensive_licence",
-            "榕城酒店",
-            hotel_items(),
-        );
-        let once = record.clone();
-        assert!(rule.holds(&record.profile(), today));
+        assert!(!rule.holds(&book.record.profile(), today));
+        book.request("app-1");
+        let once = (book.record.clone(), book.entries.clone());
+        assert!(rule.holds(&book.record.profile(), today));
         // The same events again change nothing.
-        record.on_issue_requested(
-            "app-1",
-            "industry_comprehensive_licence",
-            "榕城酒店",
-            hotel_items(),
-        );
-        record.on_certificate_issued(
-            "app-1",
-            "cert-1",
-            "industry_comprehensive_licence",
-            "榕城酒店",
-            day("2026-11-30"),
-            None,
-        );
-        assert_eq!(record, once);
+        assert!(!book.change("app-1", |e| e.on_issue_requested(hotel_items())));
+        book.request("app-1");
+        book.issue("app-1", "cert-1");
+        assert_eq!((book.record.clone(), book.entries.clone()), once);
         // Suspended: not held; valid again: held.
-        assert!(record.on_status_changed("cert-1", CertificateState::Suspended));
-        assert!(!rule.holds(&record.profile(), today));
-        assert!(record.on_status_changed("cert-1", CertificateState::Valid));
-        assert!(rule.holds(&record.profile(), today));
-        assert!(!record.on_status_changed("cert-unknown", CertificateState::Ended));
-        assert_eq!(record.name.as_deref(), Some("榕城酒店"));
+        assert!(book.status("cert-1", CertificateState::Suspended));
+        assert!(!rule.holds(&book.record.profile(), today));
+        assert!(book.status("cert-1", CertificateState::Valid));
+        assert!(rule.holds(&book.record.profile(), today));
+        assert_eq!(book.record, once.0, "the counts are back where they were");
+        assert!(!book.status("cert-unknown", CertificateState::Ended));
+        assert_eq!(book.record.name.as_deref(), Some("榕城酒店"));
     }
 
     #[test]
     fn the_profile_keeps_each_distinct_held_licence_once() {
-        let mut record = EnterpriseRecord::new("91350100M000100Y43");
+        let mut book = Book::new();
         for n in 1..=3 {
-            let (request, certificate) = (format!("app-{n}"), format!("cert-{n}"));
-            record.on_issue_requested(
-                &request,
-                "industry_comprehensive_licence",
-                "榕城酒店",
-                hotel_items(),
-            );
-            record.on_certificate_issued(
-                &request,
-                &certificate,
-                "industry_comprehensive_licence",
-                "榕城酒店",
-                day("2026-11-30"),
-                None,
-            );
+            book.request(&format!("app-{n}"));
+            book.issue(&format!("app-{n}"), &format!("cert-{n}"));
         }
-        let one = record.profile();
+        let one = book.record.profile();
         assert_eq!(one.licences.len(), 2, "two items, each held once");
+        assert_eq!(
+            book.record.held.values().copied().collect::<Vec<_>>(),
+            [3, 3]
+        );
         // Suspending one of three leaves the others held: a distinct entry.
-        assert!(record.on_status_changed("cert-2", CertificateState::Suspended));
-        let profile = record.profile();
+        assert!(book.status("cert-2", CertificateState::Suspended));
+        let profile = book.record.profile();
         assert_eq!(profile.licences.len(), 4);
         let rule = Rule::parse(&json!({"licence": "special_trade_permit_hotel"}), &items).unwrap();
         assert!(rule.holds(&profile, day("2026-12-03")));
+        // Ending all three: only revoked entries remain, nothing held.
+        for n in 1..=3 {
+            assert!(book.status(&format!("cert-{n}"), CertificateState::Ended));
+        }
+        assert!(!rule.holds(&book.record.profile(), day("2026-12-03")));
+        assert_eq!(book.record.held.len(), 2, "{:?}", book.record.held);
     }
 
     #[test]

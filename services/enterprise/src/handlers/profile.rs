@@ -13,6 +13,7 @@ use yizhan_events::contracts::{
 };
 
 use crate::domain::profile::CertificateState;
+use crate::store::licences::Which;
 use crate::store::{matching, profile};
 
 fn state_of(status: CertificateStatus) -> CertificateState {
@@ -42,37 +43,43 @@ pub async fn apply(txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Resul
                 .map(|i| (i.item_code.clone(), i.item_name.clone()))
                 .collect();
             matching::learn_items(txn, &items).await?;
-            profile::apply(txn, &e.holder_uscc, |r| {
-                r.on_issue_requested(&e.request_id, &e.certificate_type, &e.holder_name, items);
+            let which = Which::Request {
+                id: &e.request_id,
+                certificate_type: &e.certificate_type,
+            };
+            profile::apply_licence(txn, &e.holder_uscc, which, |r, entry| {
+                r.on_issue_requested(&e.holder_name);
+                entry.on_issue_requested(items);
             })
             .await?;
         }
         CertificateIssued::TYPE => {
             let e: CertificateIssued = event.decode()?;
             let issued_on = crate::today(e.issued_at);
-            profile::apply(txn, &e.holder_uscc, |r| {
-                r.on_certificate_issued(
-                    &e.request_id,
-                    &e.certificate_id,
-                    &e.certificate_type,
-                    &e.holder_name,
-                    issued_on,
-                    e.valid_until,
-                );
+            let which = Which::Request {
+                id: &e.request_id,
+                certificate_type: &e.certificate_type,
+            };
+            profile::apply_licence(txn, &e.holder_uscc, which, |r, entry| {
+                r.on_certificate_issued(&e.holder_name);
+                entry.on_certificate_issued(&e.certificate_id, issued_on, e.valid_until);
             })
             .await?;
         }
         CertificateStatusChanged::TYPE => {
             let e: CertificateStatusChanged = event.decode()?;
-            profile::apply(txn, &e.holder_uscc, |r| {
-                // The certificate's issue precedes its changes on the same
-                // subject and topic; one the record never saw is not this
-                // service's to guess at.
-                if !r.on_status_changed(&e.certificate_id, state_of(e.new_status)) {
-                    tracing::warn!(certificate = %e.certificate_id, "status change of a certificate not on record");
-                }
+            let which = Which::Certificate(&e.certificate_id);
+            let state = state_of(e.new_status);
+            // The certificate's issue precedes its changes on the same
+            // subject and topic; one the record never saw is not this
+            // service's to guess at.
+            if !profile::apply_licence(txn, &e.holder_uscc, which, |_, entry| {
+                entry.on_status_changed(state);
             })
-            .await?;
+            .await?
+            {
+                tracing::warn!(certificate = %e.certificate_id, "status change of a certificate not on record");
+            }
         }
         MaterialUploaded::TYPE => {
             let e: MaterialUploaded = event.decode()?;

@@ -15,7 +15,7 @@ use yizhan_types::Uscc;
 
 use crate::AppState;
 use crate::domain::facts::{FACTS, FactIndex};
-use crate::domain::profile::{CertificateState, EnterpriseRecord};
+use crate::domain::profile::{CertificateState, EnterpriseRecord, LicenceEntry};
 use crate::store::profile;
 
 /// A fact's value as JSON, by the fact's kind (`GET /facts`): a whole
@@ -161,8 +161,8 @@ fn status_name(state: CertificateState) -> &'static str {
     }
 }
 
-/// The view of a record.
-pub fn view(record: &EnterpriseRecord) -> ProfileView {
+/// The view of a record and its licence entries.
+pub fn view(record: &EnterpriseRecord, licences: &[LicenceEntry]) -> ProfileView {
     let profile = record.profile();
     let facts = FACTS
         .iter()
@@ -184,9 +184,8 @@ pub fn view(record: &EnterpriseRecord) -> ProfileView {
         uscc: record.uscc.clone(),
         name: record.name.clone(),
         facts,
-        licences: record
-            .licences
-            .values()
+        licences: licences
+            .iter()
             .map(|l| LicenceView {
                 request_id: l.request_id.clone(),
                 certificate_id: l.certificate_id.clone(),
@@ -243,10 +242,8 @@ pub async fn get_profile(
     uscc: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let uscc = readable(&principal, &uscc)?;
-    let record = profile::load(&state.db, &uscc)
-        .await?
-        .unwrap_or_else(|| EnterpriseRecord::new(uscc));
-    Ok(HttpResponse::Ok().json(view(&record)))
+    let (record, licences) = profile::load_with_licences(&state.db, &uscc).await?;
+    Ok(HttpResponse::Ok().json(view(&record, &licences)))
 }
 
 /// A fact an officer sets.
@@ -291,7 +288,7 @@ pub async fn set_fact(
     principal.require_any(&FACT_SETTERS)?;
     let (uscc, key) = path.into_inner();
     let uscc = readable(&principal, &uscc)?;
-    let record = profile::set_fact(
+    let (record, licences) = profile::set_fact(
         &state.db,
         &uscc,
         &key,
@@ -301,5 +298,5 @@ pub async fn set_fact(
     )
     .await?;
     state.signal.wake();
-    Ok(HttpResponse::Ok().json(view(&record)))
+    Ok(HttpResponse::Ok().json(view(&record, &licences)))
 }

@@ -1,6 +1,7 @@
 //! The enterprise service's migrations: the backbone's (outbox, inbox,
 //! idempotency, audit), the approval engine's (`workflow_timeline` holds a
 //! 诉求's history as it holds an application's), then this service's own.
+//! Appended only: a deployed database has run the ones before.
 
 use sea_orm_migration::prelude::*;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(
             super::requests::migration::CreateRequestsAndRatings,
         ));
+        all.push(Box::new(super::licences::MoveLicencesOut));
         all
     }
 }

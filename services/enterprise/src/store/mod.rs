@@ -5,6 +5,7 @@
 pub mod benefits;
 pub mod benefits_schema;
 pub mod dispatch;
+pub mod licences;
 pub mod matching;
 pub mod migration;
 pub mod profile;

@@ -7,17 +7,19 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, Set};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, Set,
+    TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use yizhan_events::contracts::{Actor, EnterpriseFactSet, EnterpriseLicenceRecorded};
 use yizhan_workflow::Error;
 
 use super::SOURCE;
 use super::benefits_schema::record;
-use crate::domain::facts::{FACTS, FactValue, Profile, fact};
-use crate::domain::profile::{
-    CertificateState, EnterpriseRecord, LicenceEntry, MaterialOnFile, OfficerFact,
-};
+use super::licences::{self, Which, state_code};
+use crate::domain::facts::{FACTS, FactValue, HeldLicence, Profile, fact};
+use crate::domain::profile::{EnterpriseRecord, LicenceEntry, MaterialOnFile, OfficerFact};
 
 /// A fact as stored: the value as JSON, read back by its fact's kind.
 #[derive(Serialize, Deserialize)]
@@ -31,26 +33,35 @@ struct StoredFact {
 /// The `record` column.
 #[derive(Deserialize, Default)]
 struct StoredRecord {
-    licences: BTreeMap<String, LicenceEntry>,
     materials: BTreeMap<String, MaterialOnFile>,
     facts: BTreeMap<String, Vec<StoredFact>>,
+    /// What is held, with how many entries hold it (JSON has no struct
+    /// keys, hence pairs).
+    #[serde(default)]
+    held: Vec<(HeldLicence, u32)>,
+    /// The licence entries, as records held them before they had a table
+    /// of their own; read only to move them there
+    /// ([`move_licences_out`]).
+    #[serde(default)]
+    licences: BTreeMap<String, LicenceEntry>,
 }
 
 /// The `record` column as written: [`StoredRecord`] borrowing the record's
-/// licences and materials, which grow with every licence an enterprise
-/// holds, rather than copying them to serialise them.
+/// materials and counts rather than copying them to serialise them.
 #[derive(Serialize)]
 struct StoredRecordRef<'a> {
-    licences: &'a BTreeMap<String, LicenceEntry>,
     materials: &'a BTreeMap<String, MaterialOnFile>,
     facts: BTreeMap<&'a str, Vec<StoredFact>>,
+    held: Vec<(&'a HeldLicence, u32)>,
 }
 
 fn corrupt(uscc: &str, what: impl std::fmt::Display) -> DbErr {
     DbErr::Custom(format!("enterprise record {uscc}: {what}"))
 }
 
-fn from_row(row: record::Model) -> Result<EnterpriseRecord, DbErr> {
+/// The record of a row, and the licence entries its JSON still holds
+/// (none, once [`move_licences_out`] has run).
+fn from_row(row: record::Model) -> Result<(EnterpriseRecord, Vec<LicenceEntry>), DbErr> {
     let stored: StoredRecord =
         serde_json::from_str(&row.record).map_err(|e| corrupt(&row.uscc, e))?;
     let mut facts = BTreeMap::new();
@@ -70,13 +81,14 @@ fn from_row(row: record::Model) -> Result<EnterpriseRecord, DbErr> {
             .collect::<Result<Vec<_>, DbErr>>()?;
         facts.insert(key, history);
     }
-    Ok(EnterpriseRecord {
+    let record = EnterpriseRecord {
         uscc: row.uscc,
         name: row.name,
-        licences: stored.licences,
         materials: stored.materials,
         facts,
-    })
+        held: stored.held.into_iter().collect(),
+    };
+    Ok((record, stored.licences.into_values().collect()))
 }
 
 fn json(value: &impl Serialize) -> String {
@@ -92,7 +104,7 @@ fn to_row(record: &EnterpriseRecord, profile: &Profile, now: DateTime<Utc>) -> r
         .filter_map(|(i, def)| profile.get(i).map(|v| (def.key, v)))
         .collect();
     let stored = StoredRecordRef {
-        licences: &record.licences,
+        held: record.held.iter().map(|(h, n)| (h, *n)).collect(),
         materials: &record.materials,
         facts: record
             .facts
@@ -126,11 +138,34 @@ pub async fn load(
     conn: &impl ConnectionTrait,
     uscc: &str,
 ) -> Result<Option<EnterpriseRecord>, DbErr> {
-    record::Entity::find_by_id(uscc.to_owned())
+    Ok(record::Entity::find_by_id(uscc.to_owned())
         .one(conn)
         .await?
         .map(from_row)
-        .transpose()
+        .transpose()?
+        .map(|(record, _)| record))
+}
+
+/// Moves the licence entries a record row still holds in its JSON into
+/// `enterprise_licences`, and rewrites the row with the counts of what
+/// they hold instead (the migration [`MoveLicencesOut`](super::licences::MoveLicencesOut)).
+pub(super) async fn move_licences_out(
+    conn: &impl ConnectionTrait,
+    row: record::Model,
+) -> Result<(), DbErr> {
+    let updated_at = row.updated_at;
+    let (mut record, entries) = from_row(row)?;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    record.held.clear();
+    for entry in &entries {
+        let new = LicenceEntry::new(&entry.request_id, &entry.certificate_type);
+        record.recount(&new, entry);
+    }
+    licences::save(conn, &record.uscc, &entries).await?;
+    // The profile is unchanged: the matcher's columns come out the same.
+    save(conn, &record, &record.profile(), updated_at).await
 }
 
 /// A second write of a record replaces every column.
@@ -167,19 +202,27 @@ async fn lock(txn: &DatabaseTransaction, uscc: &str) -> Result<EnterpriseRecord,
         .unwrap_or_else(|| EnterpriseRecord::new(uscc)))
 }
 
-fn state_code(state: CertificateState) -> &'static str {
-    match state {
-        CertificateState::Requested => "requested",
-        CertificateState::Valid => "valid",
-        CertificateState::Suspended => "suspended",
-        CertificateState::Ended => "ended",
+/// Saves `record` (changed from `before`) and, when its profile changed,
+/// matches the policies in force again.
+async fn save_and_match(
+    txn: &DatabaseTransaction,
+    before: &EnterpriseRecord,
+    record: &EnterpriseRecord,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    // Built once each: the matcher compares and reads them.
+    let profile = record.profile();
+    save(txn, record, &profile, now).await?;
+    if profile != before.profile() {
+        super::matching::match_enterprise(txn, record, &profile, now).await?;
     }
+    Ok(())
 }
 
 /// Applies `change` to the record of `uscc` in the consumer's
-/// transaction. When it changed anything, the record is saved, every
-/// licence entry that changed is published, and the policies in force are
-/// matched again; an event applied twice changes nothing the second time.
+/// transaction; when it changed anything, the record is saved and the
+/// policies in force are matched again. An event applied twice changes
+/// nothing the second time.
 pub async fn apply(
     txn: &DatabaseTransaction,
     uscc: &str,
@@ -188,23 +231,40 @@ pub async fn apply(
     let before = lock(txn, uscc).await?;
     let mut record = before.clone();
     change(&mut record);
-    if record == before {
-        return Ok(());
+    if record != before {
+        save_and_match(txn, &before, &record, Utc::now()).await?;
     }
+    Ok(())
+}
+
+/// Applies `change` to the licence entry `which` of `uscc` (and to its
+/// record: the holder's name) in the consumer's transaction. A changed
+/// entry is stored and published, and the record counts what it holds
+/// anew; the rest as [`apply`]. Answers `false` when `which` names a
+/// certificate not on file (nothing is changed).
+pub async fn apply_licence(
+    txn: &DatabaseTransaction,
+    uscc: &str,
+    which: Which<'_>,
+    change: impl FnOnce(&mut EnterpriseRecord, &mut LicenceEntry),
+) -> Result<bool, DbErr> {
+    let before = lock(txn, uscc).await?;
+    let Some(entry_before) = licences::find(txn, uscc, which).await? else {
+        return Ok(false);
+    };
+    let mut record = before.clone();
+    let mut entry = entry_before.clone();
+    change(&mut record, &mut entry);
     let now = Utc::now();
-    // Built once: the record's profile walks every licence it holds.
-    let profile = record.profile();
-    save(txn, &record, &profile, now).await?;
-    for (id, entry) in &record.licences {
-        if before.licences.get(id) == Some(entry) {
-            continue;
-        }
+    if entry != entry_before {
+        record.recount(&entry_before, &entry);
+        licences::save(txn, uscc, std::slice::from_ref(&entry)).await?;
         yizhan_events::outbox::enqueue(
             txn,
             SOURCE,
             &EnterpriseLicenceRecorded {
                 enterprise_uscc: uscc.to_owned(),
-                request_id: id.clone(),
+                request_id: entry.request_id.clone(),
                 certificate_id: entry.certificate_id.clone(),
                 item_codes: entry.items.iter().map(|(c, _)| c.clone()).collect(),
                 state: state_code(entry.state).to_owned(),
@@ -213,16 +273,31 @@ pub async fn apply(
         )
         .await?;
     }
-    if profile != before.profile() {
-        super::matching::match_enterprise(txn, &record, &profile, now).await?;
+    if record != before {
+        save_and_match(txn, &before, &record, now).await?;
     }
-    Ok(())
+    Ok(true)
+}
+
+/// The record of `uscc` (empty when nothing is known about it) and its
+/// licence entries, as of one moment.
+pub async fn load_with_licences(
+    db: &DatabaseConnection,
+    uscc: &str,
+) -> Result<(EnterpriseRecord, Vec<LicenceEntry>), DbErr> {
+    let txn = db.begin().await?;
+    let record = load(&txn, uscc)
+        .await?
+        .unwrap_or_else(|| EnterpriseRecord::new(uscc));
+    let licences = licences::all_of(&txn, uscc).await?;
+    txn.commit().await?;
+    Ok((record, licences))
 }
 
 /// An officer sets a fact of `uscc`'s profile (refused naming `value`,
 /// `source` or the fact); the change is published and the policies in
 /// force are matched again. Setting the same value from the same source
-/// again changes nothing.
+/// again changes nothing. Answers the record and its licence entries.
 pub async fn set_fact(
     db: &DatabaseConnection,
     uscc: &str,
@@ -230,7 +305,7 @@ pub async fn set_fact(
     value: &serde_json::Value,
     source: &str,
     actor: &Actor,
-) -> Result<EnterpriseRecord, Error> {
+) -> Result<(EnterpriseRecord, Vec<LicenceEntry>), Error> {
     let txn = yizhan_kit::db::begin_write(db).await?;
     let mut record = lock(&txn, uscc).await?;
     let now = Utc::now();
@@ -261,24 +336,30 @@ pub async fn set_fact(
         .await?;
         super::matching::match_enterprise(&txn, &record, &profile, now).await?;
     }
+    let licences = licences::all_of(&txn, uscc).await?;
     txn.commit().await?;
-    Ok(record)
+    Ok((record, licences))
 }
 
-/// Stores records in bulk (one multi-row insert per 500), replacing any
-/// on file: the initial load of 一企一档 from an existing register, and the
-/// matching benchmark's seed. Publishes nothing and matches nothing; the
-/// next policy published matches them all.
+/// Stores records and their licence entries in bulk (one multi-row
+/// insert per 500 records), replacing any on file: the initial load of
+/// 一企一档 from an existing register, and the matching benchmark's seed.
+/// Each record's held counts must be those of its entries
+/// ([`EnterpriseRecord::recount`]). Publishes nothing and matches nothing;
+/// the next policy published matches them all.
 pub async fn import(
     conn: &impl ConnectionTrait,
-    records: &[EnterpriseRecord],
+    records: &[(EnterpriseRecord, Vec<LicenceEntry>)],
 ) -> Result<(), DbErr> {
     let now = Utc::now();
     for chunk in records.chunks(500) {
-        record::Entity::insert_many(chunk.iter().map(|r| to_row(r, &r.profile(), now)))
+        record::Entity::insert_many(chunk.iter().map(|(r, _)| to_row(r, &r.profile(), now)))
             .on_conflict(replace())
             .exec_without_returning(conn)
             .await?;
+        for (record, entries) in chunk {
+            licences::save(conn, &record.uscc, entries).await?;
+        }
     }
     Ok(())
 }
