@@ -32,24 +32,26 @@ pub async fn items(conn: &impl ConnectionTrait) -> Result<ItemNames, DbErr> {
 }
 
 /// Records items a certificate request carried; known codes keep their
-/// name.
+/// name. One statement for all of them: a comprehensive licence carries
+/// six or seven.
 pub async fn learn_items(
     conn: &impl ConnectionTrait,
     carried: &[(String, String)],
 ) -> Result<(), DbErr> {
-    for (code, name) in carried {
-        item::Entity::insert(item::ActiveModel {
-            code: Set(code.clone()),
-            name: Set(name.clone()),
-        })
-        .on_conflict(
-            OnConflict::column(item::Column::Code)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(conn)
-        .await?;
+    if carried.is_empty() {
+        return Ok(());
     }
+    item::Entity::insert_many(carried.iter().map(|(code, name)| item::ActiveModel {
+        code: Set(code.clone()),
+        name: Set(name.clone()),
+    }))
+    .on_conflict(
+        OnConflict::column(item::Column::Code)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
     Ok(())
 }
 
