@@ -1,6 +1,10 @@
 //! Several messages of a partition in one transaction: the inbox rows and
 //! the handler's effects of all of them commit together, in order, and the
-//! consumer stores the partition's offset only after that commit.
+//! consumer stores the partition's offset only after that commit. The
+//! inbox rows of a batch are one statement.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
 
 use chrono::Utc;
 use futures_util::FutureExt;
@@ -68,55 +72,93 @@ pub(super) async fn apply_traced<D: Dispatcher + ?Sized>(
     items: &[(&Envelope, tracing::Span)],
 ) -> anyhow::Result<Vec<Outcome>> {
     let txn = yizhan_kit::db::begin_write(db).await?;
-    let mut outcomes = Vec::with_capacity(items.len());
-    for (envelope, span) in items {
-        // On an error the transaction is dropped, which rolls it back.
-        outcomes.push(
-            apply_in(&txn, dispatcher, envelope)
-                .instrument(span.clone())
-                .await?,
-        );
-    }
+    // On an error the transaction is dropped, which rolls it back.
+    let outcomes = apply_all(&txn, dispatcher, items).await?;
     txn.commit().await?;
     Ok(outcomes)
 }
 
-/// Inside `txn`: the inbox row, then (if it is new) the handler's effects;
-/// nothing for a type the dispatcher does not handle.
-pub(super) async fn apply_in<D: Dispatcher + ?Sized>(
+/// Inside `txn`: the inbox rows of every envelope the dispatcher handles,
+/// then, in order, the handler's effects of each one the inbox did not
+/// have yet (an envelope twice in `items` is applied once). Types the
+/// dispatcher does not handle are skipped: no inbox row, no effect.
+pub(super) async fn apply_all<D: Dispatcher + ?Sized>(
     txn: &DatabaseTransaction,
     dispatcher: &D,
-    envelope: &Envelope,
-) -> anyhow::Result<Outcome> {
-    if !dispatcher.handles(&envelope.event_type) {
-        return Ok(Outcome::Skipped);
+    items: &[(&Envelope, tracing::Span)],
+) -> anyhow::Result<Vec<Outcome>> {
+    let handled: Vec<bool> = items
+        .iter()
+        .map(|(e, _)| dispatcher.handles(&e.event_type))
+        .collect();
+    let recorded: Vec<&Envelope> = items
+        .iter()
+        .zip(&handled)
+        .filter_map(|((e, _), handled)| handled.then_some(*e))
+        .collect();
+    let mut new = record_in_inbox(txn, &recorded).await?;
+    let mut outcomes = Vec::with_capacity(items.len());
+    for ((envelope, span), handled) in items.iter().zip(handled) {
+        let key = (envelope.source.clone(), envelope.id.clone());
+        outcomes.push(if !handled {
+            Outcome::Skipped
+        } else if new.remove(&key) {
+            dispatcher
+                .dispatch(txn, envelope)
+                .instrument(span.clone())
+                .await?;
+            Outcome::Applied
+        } else {
+            Outcome::Duplicate
+        });
     }
-    let backend = txn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "INSERT INTO inbox_events (source, event_id, ce_type, received_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (source, event_id) DO NOTHING"
-        }
-        _ => {
-            "INSERT INTO inbox_events (source, event_id, ce_type, received_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (source, event_id) DO NOTHING"
-        }
+    Ok(outcomes)
+}
+
+/// Inserts the inbox rows of `envelopes` in one statement; answers the
+/// keys (source, id) that were not there yet.
+///
+/// A row per envelope used to be a statement per envelope, each a round
+/// trip to the database (on SQLite, a hand-off to its connection's
+/// thread). The rows are padded to a power of two by repeating the last
+/// one, which the conflict clause drops, so at most seven statement texts
+/// (1 to [`BATCH_MAX`] rows) reach the statement cache.
+async fn record_in_inbox(
+    txn: &DatabaseTransaction,
+    envelopes: &[&Envelope],
+) -> Result<HashSet<(String, String)>, sea_orm::DbErr> {
+    let Some(last) = envelopes.last() else {
+        return Ok(HashSet::new());
     };
-    let inserted = txn
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [
-                envelope.source.clone().into(),
-                envelope.id.clone().into(),
-                envelope.event_type.clone().into(),
-                Utc::now().into(),
-            ],
-        ))
-        .await?;
-    if inserted.rows_affected() == 0 {
-        return Ok(Outcome::Duplicate);
+    let backend = txn.get_database_backend();
+    let rows = envelopes.len().next_power_of_two();
+    let now = Utc::now();
+    let mut sql =
+        String::from("INSERT INTO inbox_events (source, event_id, ce_type, received_at) VALUES ");
+    let mut values = Vec::with_capacity(rows * 4);
+    for i in 0..rows {
+        let e = envelopes.get(i).unwrap_or(last);
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        match backend {
+            DbBackend::Postgres => {
+                let n = 4 * i;
+                let _ = write!(sql, "(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4);
+            }
+            _ => sql.push_str("(?, ?, ?, ?)"),
+        }
+        values.extend([
+            e.source.clone().into(),
+            e.id.clone().into(),
+            e.event_type.clone().into(),
+            now.into(),
+        ]);
     }
-    dispatcher.dispatch(txn, envelope).await?;
-    Ok(Outcome::Applied)
+    sql.push_str(" ON CONFLICT (source, event_id) DO NOTHING RETURNING source, event_id");
+    txn.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("", "source")?, row.try_get("", "event_id")?)))
+        .collect()
 }

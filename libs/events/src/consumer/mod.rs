@@ -574,7 +574,11 @@ pub async fn apply<D: Dispatcher + ?Sized>(
     envelope: &Envelope,
 ) -> anyhow::Result<Outcome> {
     let txn = yizhan_kit::db::begin_write(db).await?;
-    let outcome = batch::apply_in(&txn, dispatcher, envelope).await?;
+    // The caller's span stays current: the envelope needs none of its own.
+    let outcome = batch::apply_all(&txn, dispatcher, &[(envelope, tracing::Span::none())])
+        .await?
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("no outcome for the envelope"))?;
     match outcome {
         Outcome::Applied => txn.commit().await?,
         _ => txn.rollback().await?,

@@ -139,12 +139,32 @@ async fn failed_batch_leaves_nothing_and_duplicates_are_skipped(backend: Backend
         outcomes,
         [Outcome::Applied, Outcome::Duplicate, Outcome::Applied]
     );
-    let outcomes = apply_batch(db, &handler, &[a1, a3]).await.unwrap();
+    let outcomes = apply_batch(db, &handler, &[a1.clone(), a3.clone()])
+        .await
+        .unwrap();
     assert_eq!(outcomes, [Outcome::Duplicate, Outcome::Duplicate]);
+    // Old and new mixed, a new one twice, in a batch whose inbox rows are
+    // padded (five rows, sent as eight): each new one applied once.
+    let a4 = Envelope::new(SOURCE, &probe("a", 4), None);
+    let a5 = Envelope::new(SOURCE, &probe("a", 5), None);
+    let outcomes = apply_batch(db, &handler, &[a1, a4.clone(), a3, a5, a4])
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Duplicate,
+            Outcome::Applied,
+            Outcome::Duplicate,
+            Outcome::Applied,
+            Outcome::Duplicate
+        ]
+    );
     assert_eq!(
         effects_in_key_order(db).await,
-        [("a".to_owned(), 1), ("a".to_owned(), 3)]
+        [1, 3, 4, 5].map(|n| ("a".to_owned(), n))
     );
+    assert_eq!(count(db, "SELECT COUNT(*) FROM inbox_events").await, 4);
 }
 
 yizhan_kit::backend_tests!(
