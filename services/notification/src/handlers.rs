@@ -4,6 +4,7 @@
 //! often Kafka redelivers it.
 
 use sea_orm::DatabaseTransaction;
+use tracing::Instrument;
 use yizhan_events::Envelope;
 use yizhan_events::consumer::Dispatcher;
 use yizhan_events::contracts::{
@@ -45,7 +46,43 @@ pub struct Handlers {
 #[async_trait::async_trait]
 impl Dispatcher for Handlers {
     async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
-        if fan_out_to_webhooks(txn, event).await? > 0 {
+        let subscriptions = hooks::live_subscriptions(txn).await?;
+        self.apply(txn, event, &subscriptions).await
+    }
+
+    /// The live subscriptions are read once for the batch: in its
+    /// transaction, so every event of it is matched against the same set.
+    async fn dispatch_all(
+        &self,
+        txn: &DatabaseTransaction,
+        events: &[(&Envelope, tracing::Span)],
+    ) -> anyhow::Result<()> {
+        let subscriptions = hooks::live_subscriptions(txn).await?;
+        for (event, span) in events {
+            self.apply(txn, event, &subscriptions)
+                .instrument(span.clone())
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn after_commit(&self) {
+        self.relay.after_commit();
+        self.webhooks.after_commit();
+        self.channel_deliveries.after_commit();
+    }
+}
+
+impl Handlers {
+    /// Applies one event, `subscriptions` being the live webhook
+    /// subscriptions.
+    async fn apply(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Envelope,
+        subscriptions: &[hooks::subscription::Model],
+    ) -> anyhow::Result<()> {
+        if fan_out_to_webhooks(txn, event, subscriptions).await? > 0 {
             self.webhooks.queued();
         }
         let messages = match event.event_type.as_str() {
@@ -173,19 +210,16 @@ impl Dispatcher for Handlers {
         }
         Ok(())
     }
-
-    fn after_commit(&self) {
-        self.relay.after_commit();
-        self.webhooks.after_commit();
-        self.channel_deliveries.after_commit();
-    }
 }
 
 /// Creates one delivery per live subscription the event matches, in the
 /// consumer's transaction: the inbox row committed with it is what stops a
 /// redelivered event from creating a second one. Answers how many.
-async fn fan_out_to_webhooks(txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<usize> {
-    let subscriptions = hooks::live_subscriptions(txn).await?;
+async fn fan_out_to_webhooks(
+    txn: &DatabaseTransaction,
+    event: &Envelope,
+    subscriptions: &[hooks::subscription::Model],
+) -> anyhow::Result<usize> {
     let mut body: Option<String> = None;
     let mut created = 0;
     for subscription in subscriptions {
@@ -207,8 +241,8 @@ async fn fan_out_to_webhooks(txn: &DatabaseTransaction, event: &Envelope) -> any
         hooks::insert_delivery(
             txn,
             NewDelivery {
-                subscription_id: subscription.id,
-                owner_sub: subscription.owner_sub,
+                subscription_id: subscription.id.clone(),
+                owner_sub: subscription.owner_sub.clone(),
                 event_source: event.source.clone(),
                 event_id: event.id.clone(),
                 event_type: event.event_type.clone(),

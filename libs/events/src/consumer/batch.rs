@@ -11,7 +11,6 @@ use futures_util::FutureExt;
 use rdkafka::Message;
 use rdkafka::message::OwnedMessage;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement};
-use tracing::Instrument;
 
 use super::lag::LagConsumer;
 use super::{Dispatcher, Outcome};
@@ -80,7 +79,8 @@ pub(super) async fn apply_traced<D: Dispatcher + ?Sized>(
 
 /// Inside `txn`: the inbox rows of every envelope the dispatcher handles,
 /// then, in order, the handler's effects of each one the inbox did not
-/// have yet (an envelope twice in `items` is applied once). Types the
+/// have yet (an envelope twice in `items` is applied once), handed over
+/// together ([`Dispatcher::dispatch_all`]). Types the
 /// dispatcher does not handle are skipped: no inbox row, no effect.
 pub(super) async fn apply_all<D: Dispatcher + ?Sized>(
     txn: &DatabaseTransaction,
@@ -98,19 +98,20 @@ pub(super) async fn apply_all<D: Dispatcher + ?Sized>(
         .collect();
     let mut new = record_in_inbox(txn, &recorded).await?;
     let mut outcomes = Vec::with_capacity(items.len());
+    let mut applied = Vec::new();
     for ((envelope, span), handled) in items.iter().zip(handled) {
         let key = (envelope.source.clone(), envelope.id.clone());
         outcomes.push(if !handled {
             Outcome::Skipped
         } else if new.remove(&key) {
-            dispatcher
-                .dispatch(txn, envelope)
-                .instrument(span.clone())
-                .await?;
+            applied.push((*envelope, span.clone()));
             Outcome::Applied
         } else {
             Outcome::Duplicate
         });
+    }
+    if !applied.is_empty() {
+        dispatcher.dispatch_all(txn, &applied).await?;
     }
     Ok(outcomes)
 }

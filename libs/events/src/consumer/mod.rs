@@ -78,6 +78,21 @@ pub trait Dispatcher: Send + Sync + 'static {
     /// transaction and an inbox row.
     async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()>;
 
+    /// Applies the new events of one batch, in order, each inside its span.
+    /// The default dispatches them one by one; a dispatcher that reads the
+    /// same thing for every event (notification: the live webhook
+    /// subscriptions) overrides it to read it once per batch, in `txn`.
+    async fn dispatch_all(
+        &self,
+        txn: &DatabaseTransaction,
+        events: &[(&Envelope, tracing::Span)],
+    ) -> anyhow::Result<()> {
+        for (event, span) in events {
+            tracing::Instrument::instrument(self.dispatch(txn, event), span.clone()).await?;
+        }
+        Ok(())
+    }
+
     /// Whether events of `event_type` can have an effect here. Others are
     /// skipped: no transaction, no inbox row (with no effect there is
     /// nothing to apply twice), only their offset stored in order. A topic

@@ -167,7 +167,72 @@ async fn failed_batch_leaves_nothing_and_duplicates_are_skipped(backend: Backend
     assert_eq!(count(db, "SELECT COUNT(*) FROM inbox_events").await, 4);
 }
 
+/// Records what each `dispatch_all` was handed.
+#[derive(Default)]
+struct Handed {
+    inner: ProbeHandler,
+    batches: std::sync::Mutex<Vec<Vec<String>>>,
+}
+
+#[async_trait::async_trait]
+impl Dispatcher for Handed {
+    async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()> {
+        self.inner.dispatch(txn, event).await
+    }
+
+    async fn dispatch_all(
+        &self,
+        txn: &DatabaseTransaction,
+        events: &[(&Envelope, tracing::Span)],
+    ) -> anyhow::Result<()> {
+        self.batches
+            .lock()
+            .unwrap()
+            .push(events.iter().map(|(e, _)| e.id.clone()).collect());
+        for (event, _) in events {
+            self.inner.dispatch(txn, event).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The new events of a batch reach the dispatcher together, in order, in
+/// one `dispatch_all` (where notification reads its webhook subscriptions
+/// once): duplicates are not handed over, and a batch with nothing new
+/// hands over nothing.
+async fn the_new_events_of_a_batch_are_handed_over_together(backend: Backend) {
+    let h = harness(backend, 200).await;
+    let db = &h.db;
+    let handler = Handed::default();
+    let b1 = Envelope::new(SOURCE, &probe("b", 1), None);
+    let b2 = Envelope::new(SOURCE, &probe("b", 2), None);
+    let b3 = Envelope::new(SOURCE, &probe("b", 3), None);
+    let handed = vec![vec![b1.id.clone()], vec![b2.id.clone(), b3.id.clone()]];
+    apply_batch(db, &handler, std::slice::from_ref(&b1))
+        .await
+        .unwrap();
+    let outcomes = apply_batch(db, &handler, &[b2.clone(), b1.clone(), b3.clone(), b2])
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Applied,
+            Outcome::Duplicate,
+            Outcome::Applied,
+            Outcome::Duplicate
+        ]
+    );
+    apply_batch(db, &handler, &[b1, b3]).await.unwrap();
+    assert_eq!(*handler.batches.lock().unwrap(), handed);
+    assert_eq!(
+        effects_in_key_order(db).await,
+        [1, 2, 3].map(|n| ("b".to_owned(), n))
+    );
+}
+
 yizhan_kit::backend_tests!(
     backlog_is_applied_in_batches_exactly_once_in_key_order,
     failed_batch_leaves_nothing_and_duplicates_are_skipped,
+    the_new_events_of_a_batch_are_handed_over_together,
 );
