@@ -100,10 +100,9 @@ pub(super) async fn apply_all<D: Dispatcher + ?Sized>(
     let mut outcomes = Vec::with_capacity(items.len());
     let mut applied = Vec::new();
     for ((envelope, span), handled) in items.iter().zip(handled) {
-        let key = (envelope.source.clone(), envelope.id.clone());
         outcomes.push(if !handled {
             Outcome::Skipped
-        } else if new.remove(&key) {
+        } else if new.remove(&(envelope.source.clone(), envelope.id.clone())) {
             applied.push((*envelope, span.clone()));
             Outcome::Applied
         } else {

@@ -32,6 +32,7 @@
 
 mod batch;
 mod dead_letter;
+mod dispatcher;
 pub mod failure;
 mod handles;
 mod idle;
@@ -47,7 +48,7 @@ use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::producer::FutureProducer;
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use sea_orm::DatabaseConnection;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -57,6 +58,7 @@ use partition::{close_in_background, is_waiting, pause, resume, store};
 
 pub use batch::{BATCH_MAX, apply_batch};
 pub use dead_letter::header as dead_letter_header;
+pub use dispatcher::Dispatcher;
 pub use failure::{Failure, Rejected, Unavailable};
 pub use handles::disagreements;
 pub use status::{ConsumerCheck, ConsumerStatus};
@@ -64,48 +66,6 @@ pub use status::{ConsumerCheck, ConsumerStatus};
 use crate::envelope::Envelope;
 use crate::kafka::KafkaConfig;
 use crate::traffic::LocalTraffic;
-
-/// What a service does with events: one `match` on `ce_type`, in one place.
-/// Effects must go through `txn` so they commit with the inbox row.
-///
-/// Errors are classified by [`failure::classify`]: database errors by
-/// whether the database is unavailable, decode errors as rejections; return
-/// [`Rejected`] or [`Unavailable`] to say which a failure is.
-#[async_trait::async_trait]
-pub trait Dispatcher: Send + Sync + 'static {
-    /// Applies one event. Types it does not act on return `Ok(())`; naming
-    /// the ones it does in [`Dispatcher::handles`] spares the others a
-    /// transaction and an inbox row.
-    async fn dispatch(&self, txn: &DatabaseTransaction, event: &Envelope) -> anyhow::Result<()>;
-
-    /// Applies the new events of one batch, in order, each inside its span.
-    /// The default dispatches them one by one; a dispatcher that reads the
-    /// same thing for every event (notification: the live webhook
-    /// subscriptions) overrides it to read it once per batch, in `txn`.
-    async fn dispatch_all(
-        &self,
-        txn: &DatabaseTransaction,
-        events: &[(&Envelope, tracing::Span)],
-    ) -> anyhow::Result<()> {
-        for (event, span) in events {
-            tracing::Instrument::instrument(self.dispatch(txn, event), span.clone()).await?;
-        }
-        Ok(())
-    }
-
-    /// Whether events of `event_type` can have an effect here. Others are
-    /// skipped: no transaction, no inbox row (with no effect there is
-    /// nothing to apply twice), only their offset stored in order. A topic
-    /// carries every event of its producer, and most services act on a few
-    /// of them. The default handles everything.
-    fn handles(&self, _event_type: &str) -> bool {
-        true
-    }
-
-    /// Called after the transaction committed (e.g. to wake an outbox relay
-    /// when the handler enqueued events).
-    fn after_commit(&self) {}
-}
 
 /// Consumer settings.
 #[derive(Debug, Clone)]
