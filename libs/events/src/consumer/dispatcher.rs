@@ -7,9 +7,10 @@ use crate::envelope::Envelope;
 /// What a service does with events: one `match` on `ce_type`, in one place.
 /// Effects must go through `txn` so they commit with the inbox row.
 ///
-/// Errors are classified by [`failure::classify`]: database errors by
-/// whether the database is unavailable, decode errors as rejections; return
-/// [`Rejected`] or [`Unavailable`] to say which a failure is.
+/// Errors are classified by [`classify`](super::failure::classify):
+/// database errors by whether the database is unavailable, decode errors
+/// as rejections; return [`Rejected`](super::Rejected) or
+/// [`Unavailable`](super::Unavailable) to say which a failure is.
 #[async_trait::async_trait]
 pub trait Dispatcher: Send + Sync + 'static {
     /// Applies one event. Types it does not act on return `Ok(())`; naming
